@@ -1,0 +1,12 @@
+/** Client connections to Temporal, from the one config (self-hosted, TLS/mTLS or Temporal Cloud API key). */
+import { Client, Connection } from '@temporalio/client';
+import type { TemporalSettings } from '../common/config';
+
+export async function connectClient(settings: TemporalSettings): Promise<Client> {
+  const connection = await Connection.connect({
+    address: settings.address,
+    ...(settings.tls ? { tls: settings.tls } : {}),
+    ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
+  });
+  return new Client({ connection, namespace: settings.namespace });
+}

@@ -1,0 +1,146 @@
+/**
+ * The one configuration loader: environment variables (DESIGN.md §3) validated with zod at
+ * start-up. Node-side only (reads files); workflow code receives what it needs in its input.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const DURATION = /^\d+(ms|s|m|h|d)$/;
+const duration = (fallback: string) =>
+  z.string().regex(DURATION, 'must be a duration like 30s, 10m, 24h').default(fallback);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .optional()
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() ? v.trim() : undefined));
+const list = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+const url = (fallback?: string) => (fallback ? z.url().default(fallback) : z.url().optional());
+
+export const EnvironmentSchema = z
+  .object({
+    TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_API_KEY: optionalText,
+    TEMPORAL_TLS: bool,
+    TEMPORAL_TLS_CLIENT_CERT_PATH: optionalText,
+    TEMPORAL_TLS_CLIENT_KEY_PATH: optionalText,
+    TEMPORAL_TLS_SERVER_CA_CERT_PATH: optionalText,
+    TEMPORAL_TLS_SERVER_NAME: optionalText,
+
+    VT_API_KEY: optionalText,
+    VT_API_URL: url('https://www.virustotal.com/api/v3'),
+    MALWAREBAZAAR_API_KEY: optionalText,
+    MALWAREBAZAAR_API_URL: url('https://mb-api.abuse.ch/api/v1/'),
+    SPAWNGUARD_ALLOWLIST: optionalText,
+    SPAWNGUARD_DENYLIST: optionalText,
+
+    SMTP_URL: optionalText,
+    SMTP_HOST: optionalText,
+    SMTP_PORT: port(587),
+    SMTP_USER: optionalText,
+    SMTP_PASSWORD: optionalText,
+    SMTP_SECURE: bool,
+    MAIL_FROM: z.string().default('spawnguard <spawnguard@localhost>'),
+    MAIL_TO: list,
+
+    SPAWNGUARD_PORT: port(3000),
+    SPAWNGUARD_INGEST_TOKEN: optionalText,
+    SPAWNGUARD_PUBLIC_URL: url(),
+    SPAWNGUARD_TEMPORAL_UI_URL: url('http://localhost:8233'),
+    SPAWNGUARD_LINK_SECRET: optionalText,
+    SPAWNGUARD_REVIEW_TIMEOUT: duration('24h'),
+    SPAWNGUARD_REVIEW_TIMEOUT_POLICY: z.enum(['escalate', 'remediate', 'close']).default('escalate'),
+    SPAWNGUARD_HOST_UNREACHABLE_TIMEOUT: duration('10m'),
+    SPAWNGUARD_TRUSTED_PUBLISHERS: list,
+    SPAWNGUARD_QUARANTINE_DIR: optionalText,
+    SPAWNGUARD_LAB: bool,
+    SPAWNGUARD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    const certs = [env.TEMPORAL_TLS_CLIENT_CERT_PATH, env.TEMPORAL_TLS_CLIENT_KEY_PATH].filter(Boolean).length;
+    if (certs === 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TEMPORAL_TLS_CLIENT_KEY_PATH'],
+        message: 'mTLS needs both TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH',
+      });
+    }
+    if (env.SMTP_URL && env.SMTP_HOST) {
+      ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'set SMTP_URL or SMTP_HOST, not both' });
+    }
+  });
+
+export type Environment = z.infer<typeof EnvironmentSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface TemporalSettings {
+  address: string;
+  namespace: string;
+  apiKey?: string;
+  tls?: { serverNameOverride?: string; serverRootCACertificate?: Buffer; clientCertPair?: { crt: Buffer; key: Buffer } };
+}
+
+export interface Config {
+  env: Environment;
+  temporal: TemporalSettings;
+}
+
+function readFile(path: string, variable: string, problems: string[]): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    problems.push(`${variable}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    return undefined;
+  }
+}
+
+/** Parses and checks the environment; throws ConfigError listing every bad variable. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const parsed = EnvironmentSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`));
+  }
+  const env = parsed.data;
+  const problems: string[] = [];
+  const useTls =
+    env.TEMPORAL_TLS || Boolean(env.TEMPORAL_TLS_CLIENT_CERT_PATH || env.TEMPORAL_TLS_SERVER_CA_CERT_PATH || env.TEMPORAL_API_KEY);
+  let tls: TemporalSettings['tls'];
+  if (useTls) {
+    const crt = env.TEMPORAL_TLS_CLIENT_CERT_PATH && readFile(env.TEMPORAL_TLS_CLIENT_CERT_PATH, 'TEMPORAL_TLS_CLIENT_CERT_PATH', problems);
+    const key = env.TEMPORAL_TLS_CLIENT_KEY_PATH && readFile(env.TEMPORAL_TLS_CLIENT_KEY_PATH, 'TEMPORAL_TLS_CLIENT_KEY_PATH', problems);
+    const ca = env.TEMPORAL_TLS_SERVER_CA_CERT_PATH && readFile(env.TEMPORAL_TLS_SERVER_CA_CERT_PATH, 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', problems);
+    tls = {
+      ...(env.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: env.TEMPORAL_TLS_SERVER_NAME } : {}),
+      ...(ca ? { serverRootCACertificate: ca } : {}),
+      ...(crt && key ? { clientCertPair: { crt, key } } : {}),
+    };
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    env,
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      ...(env.TEMPORAL_API_KEY ? { apiKey: env.TEMPORAL_API_KEY } : {}),
+      ...(tls ? { tls } : {}),
+    },
+  };
+}

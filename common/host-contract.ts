@@ -1,0 +1,244 @@
+/**
+ * The contract between the playbook, the host worker and the PowerShell scripts (DESIGN.md §5).
+ * Requests travel to the scripts as base64 of UTF-8 JSON; results come back as one JSON document.
+ * Pure zod schemas: imported by workflows (types), activities (validation) and tests.
+ */
+import { z } from 'zod';
+
+// ---------- requests ----------
+
+export const ProcessTargetSchema = z.object({
+  pid: z.number().int().min(0).max(0xffffffff),
+  /** Expected image path: the identity check refuses a PID whose image differs (PID reuse). */
+  imagePath: z.string().min(1).max(32_767).optional(),
+  /** Expected creation time (ISO-8601): the identity check refuses a PID started at another time. */
+  startTime: z.string().optional(),
+  name: z.string().max(260).optional(),
+});
+export type ProcessTarget = z.infer<typeof ProcessTargetSchema>;
+
+const incidentId = z.string().min(1).max(512);
+
+export const StopProcessRequestSchema = z.object({
+  incidentId,
+  targets: z.array(ProcessTargetSchema).min(1).max(64),
+  includeDescendants: z.boolean().default(true),
+});
+export const StopAndQuarantineRequestSchema = z.object({
+  incidentId,
+  targets: z.array(ProcessTargetSchema).min(1).max(64),
+  includeDescendants: z.boolean().default(true),
+  quarantineDirectory: z.string().min(1).max(1024).optional(),
+  /** Signer subject names whose valid signatures forbid quarantine (terminate only). */
+  trustedPublishers: z.array(z.string().min(1).max(512)).max(64).default([]),
+});
+export const TerminateSessionRequestSchema = z.object({
+  incidentId,
+  users: z
+    .array(z.object({ name: z.string().min(1).max(256), domain: z.string().max(256).optional() }))
+    .min(1)
+    .max(16),
+  rdpOnly: z.boolean().default(false),
+  remoteIp: z.string().max(64).optional(),
+  /** Only list matching sessions (validation), never log off. */
+  listOnly: z.boolean().default(false),
+});
+export const FetchPersistenceRequestSchema = z.object({
+  incidentId: incidentId.optional(),
+  referencePaths: z.array(z.string().min(1).max(32_767)).max(64).default([]),
+});
+export const FileEnrichmentRequestSchema = z.object({ paths: z.array(z.string().min(1).max(32_767)).min(1).max(64) });
+export const ProcessTreeRequestSchema = z.object({ processIds: z.array(z.number().int().min(0)).min(1).max(64) });
+export const RestoreRequestSchema = z.object({
+  incidentId: incidentId.optional(),
+  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/),
+  quarantineDirectory: z.string().min(1).max(1024).optional(),
+  overwrite: z.boolean().default(false),
+});
+
+export type StopProcessRequest = z.input<typeof StopProcessRequestSchema>;
+export type StopAndQuarantineRequest = z.input<typeof StopAndQuarantineRequestSchema>;
+export type TerminateSessionRequest = z.input<typeof TerminateSessionRequestSchema>;
+export type FetchPersistenceRequest = z.input<typeof FetchPersistenceRequestSchema>;
+export type FileEnrichmentRequest = z.input<typeof FileEnrichmentRequestSchema>;
+export type ProcessTreeRequest = z.input<typeof ProcessTreeRequestSchema>;
+export type RestoreRequest = z.input<typeof RestoreRequestSchema>;
+
+// ---------- results ----------
+
+/** done / already-done are successes (idempotence); skipped says why; failed carries the error. */
+export const ActionStatusSchema = z.enum(['done', 'already-done', 'skipped', 'failed']);
+export type ActionStatus = z.infer<typeof ActionStatusSchema>;
+
+export const QuarantineRecordSchema = z.object({
+  originalPath: z.string(),
+  quarantinePath: z.string(),
+  manifestPath: z.string(),
+  sha256Before: z.string(),
+  sha256After: z.string(),
+  signer: z.string().nullable().optional(),
+});
+export type QuarantineRecord = z.infer<typeof QuarantineRecordSchema>;
+
+export const ProcessActionResultSchema = z.object({
+  /** The target as requested (`1234`, `0x4D2` or a path). */
+  target: z.string(),
+  pid: z.number().int().nullable().optional(),
+  name: z.string().nullable().optional(),
+  imagePath: z.string().nullable().optional(),
+  status: ActionStatusSchema,
+  /** Machine code when skipped/failed: protected-process, pid-reused, not-found, trusted-signer, access-denied… */
+  reason: z.string().nullable().optional(),
+  message: z.string().nullable().optional(),
+  /** Every PID this action terminated (the target and its descendants). */
+  terminatedPids: z.array(z.number().int()).default([]),
+  quarantine: QuarantineRecordSchema.nullable().optional(),
+});
+export type ProcessActionResult = z.infer<typeof ProcessActionResultSchema>;
+
+export const SessionActionResultSchema = z.object({
+  user: z.string(),
+  sessionId: z.number().int().nullable().optional(),
+  sessionType: z.enum(['console', 'rdp', 'other']).nullable().optional(),
+  state: z.string().nullable().optional(),
+  clientAddress: z.string().nullable().optional(),
+  /** Always true when an address is given: the RDP client reports it and can lie. */
+  clientAddressIsClientReported: z.boolean().default(true),
+  status: ActionStatusSchema,
+  reason: z.string().nullable().optional(),
+  message: z.string().nullable().optional(),
+});
+export type SessionActionResult = z.infer<typeof SessionActionResultSchema>;
+
+export const PERSISTENCE_KINDS = [
+  'scheduled-task',
+  'run-key',
+  'startup-folder',
+  'service',
+  'winlogon',
+  'ifeo-debugger',
+  'appinit-dlls',
+  'wmi-subscription',
+  'boot-execute',
+  'active-setup',
+  'command-processor-autorun',
+  'logon-script',
+] as const;
+export const PersistenceEntrySchema = z.object({
+  kind: z.enum(PERSISTENCE_KINDS),
+  location: z.string(),
+  name: z.string(),
+  command: z.string().nullable().optional(),
+  imagePath: z.string().nullable().optional(),
+  user: z.string().nullable().optional(),
+  referencesTarget: z.boolean(),
+  matchedPath: z.string().nullable().optional(),
+});
+export type PersistenceEntry = z.infer<typeof PersistenceEntrySchema>;
+
+export const FileFactsSchema = z.object({
+  path: z.string(),
+  exists: z.boolean(),
+  sha256: z.string().nullable().optional(),
+  sha1: z.string().nullable().optional(),
+  size: z.number().int().nullable().optional(),
+  signature: z
+    .object({
+      status: z.enum(['valid', 'invalid', 'unsigned', 'unknown']),
+      signer: z.string().nullable().optional(),
+      isMicrosoft: z.boolean(),
+      isOsBinary: z.boolean(),
+    })
+    .nullable()
+    .optional(),
+  versionInfo: z
+    .object({
+      originalFilename: z.string().nullable().optional(),
+      companyName: z.string().nullable().optional(),
+      productName: z.string().nullable().optional(),
+      fileVersion: z.string().nullable().optional(),
+    })
+    .nullable()
+    .optional(),
+  /** null when the name has no known home; false for a system name outside System32/SysWOW64/WinSxS. */
+  expectedLocation: z.boolean().nullable().optional(),
+});
+export type FileFacts = z.infer<typeof FileFactsSchema>;
+
+export const ProcessInfoSchema = z.object({
+  pid: z.number().int(),
+  found: z.boolean(),
+  name: z.string().nullable().optional(),
+  path: z.string().nullable().optional(),
+  commandLine: z.string().nullable().optional(),
+  creationTime: z.string().nullable().optional(),
+  owner: z.string().nullable().optional(),
+  sessionId: z.number().int().nullable().optional(),
+  parentPid: z.number().int().nullable().optional(),
+  parentChain: z.array(z.object({ pid: z.number().int(), name: z.string().nullable(), path: z.string().nullable().optional() })).default([]),
+  descendants: z
+    .array(z.object({ pid: z.number().int(), parentPid: z.number().int(), name: z.string().nullable(), path: z.string().nullable().optional() }))
+    .default([]),
+});
+export type ProcessInfo = z.infer<typeof ProcessInfoSchema>;
+
+export const ScriptErrorSchema = z.object({ code: z.string(), message: z.string() });
+
+/** Every script prints exactly one of these. `results` is always an array (never unwrapped). */
+export const scriptResultSchema = <T extends z.ZodType>(item: T) =>
+  z.object({
+    script: z.string(),
+    ok: z.boolean(),
+    hostname: z.string(),
+    startedAt: z.string(),
+    finishedAt: z.string(),
+    results: z.array(item),
+    errors: z.array(ScriptErrorSchema).default([]),
+  });
+
+export const StopProcessResultSchema = scriptResultSchema(ProcessActionResultSchema);
+export const StopAndQuarantineResultSchema = scriptResultSchema(ProcessActionResultSchema);
+export const RestoreResultSchema = scriptResultSchema(
+  z.object({
+    sha256: z.string(),
+    restoredPath: z.string().nullable().optional(),
+    status: ActionStatusSchema,
+    reason: z.string().nullable().optional(),
+    message: z.string().nullable().optional(),
+  }),
+);
+export const TerminateSessionResultSchema = scriptResultSchema(SessionActionResultSchema);
+export const FetchPersistenceResultSchema = scriptResultSchema(PersistenceEntrySchema);
+export const FileEnrichmentResultSchema = scriptResultSchema(FileFactsSchema);
+export const ProcessTreeResultSchema = scriptResultSchema(ProcessInfoSchema);
+
+export type ScriptResult<T> = {
+  script: string;
+  ok: boolean;
+  hostname: string;
+  startedAt: string;
+  finishedAt: string;
+  results: T[];
+  errors: { code: string; message: string }[];
+};
+
+/** The activities a host worker registers on `spawnguard-host-<hostname>` (one per script). */
+export interface HostActivities {
+  getProcessTree(request: ProcessTreeRequest): Promise<ScriptResult<ProcessInfo>>;
+  getFileEnrichment(request: FileEnrichmentRequest): Promise<ScriptResult<FileFacts>>;
+  stopProcess(request: StopProcessRequest): Promise<ScriptResult<ProcessActionResult>>;
+  stopAndQuarantineProcess(request: StopAndQuarantineRequest): Promise<ScriptResult<ProcessActionResult>>;
+  terminateSession(request: TerminateSessionRequest): Promise<ScriptResult<SessionActionResult>>;
+  fetchPersistenceEntries(request: FetchPersistenceRequest): Promise<ScriptResult<PersistenceEntry>>;
+  restoreQuarantinedFile(request: RestoreRequest): Promise<z.infer<typeof RestoreResultSchema>>;
+}
+
+/** Non-retryable ApplicationFailure types raised by host activities. */
+export const HOST_FAILURE_TYPES = {
+  invalidRequest: 'InvalidRequest',
+  protectedTarget: 'ProtectedTarget',
+  accessDenied: 'AccessDenied',
+  scriptTampered: 'ScriptTampered',
+  badScriptOutput: 'BadScriptOutput',
+  notWindows: 'NotWindows',
+} as const;

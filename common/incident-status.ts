@@ -1,0 +1,131 @@
+/**
+ * The incident as the `status` query, the report email, the CLI and the review page see it.
+ * Pure schemas; workflow-safe.
+ */
+import { z } from 'zod';
+import { CanonicalAlertSchema } from './alert';
+import { DecisionSchema } from './decision';
+import { ActionStatusSchema, PersistenceEntrySchema, QuarantineRecordSchema } from './host-contract';
+
+export const PHASES = [
+  'investigating',
+  'deciding',
+  'awaiting-review',
+  'remediating',
+  'validating',
+  'notifying',
+  'closed',
+] as const;
+
+export const OUTCOMES = [
+  'remediated',
+  'partially-remediated',
+  'closed-benign',
+  'closed-false-positive',
+  'closed-unreviewed',
+  'closed-no-action',
+  'host-unreachable',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export const ReputationResultSchema = z.object({
+  source: z.enum(['virustotal', 'malwarebazaar', 'allowlist', 'denylist']),
+  /** known: the source has the hash; unknown: it has not (or was unreachable: see `error`). */
+  status: z.enum(['known', 'unknown']),
+  malicious: z.number().int().min(0).default(0),
+  suspicious: z.number().int().min(0).default(0),
+  total: z.number().int().min(0).default(0),
+  label: z.string().nullable().optional(),
+  link: z.string().nullable().optional(),
+  error: z.string().nullable().optional(),
+});
+export type ReputationResult = z.infer<typeof ReputationResultSchema>;
+
+export const ReputationReportSchema = z.object({
+  sha256: z.string(),
+  results: z.array(ReputationResultSchema),
+  consulted: z.array(z.string()),
+  notConsulted: z.array(z.object({ source: z.string(), reason: z.string() })),
+});
+export type ReputationReport = z.infer<typeof ReputationReportSchema>;
+
+/** Per-file result of the `windowsFileEnrichment` child workflow. */
+export const FileEnrichmentSchema = z.object({
+  role: z.enum(['parent', 'child']),
+  path: z.string().nullable(),
+  sha256: z.string().nullable(),
+  /** Where each fact came from: the alert itself, the host, or a reputation source. */
+  factsFrom: z.array(z.enum(['alert', 'host', 'reputation'])),
+  signature: z
+    .object({ status: z.enum(['valid', 'invalid', 'unsigned', 'unknown']), signer: z.string().nullable().optional() })
+    .nullable(),
+  isMicrosoftSigned: z.boolean().nullable(),
+  isOsBinary: z.boolean().nullable(),
+  expectedLocation: z.boolean().nullable(),
+  originalFileName: z.string().nullable(),
+  reputation: ReputationReportSchema.nullable(),
+  hostFactsError: z.string().nullable(),
+  risk: z.enum(['high', 'medium', 'low']),
+  evidence: z.array(z.string()),
+});
+export type FileEnrichment = z.infer<typeof FileEnrichmentSchema>;
+
+export const EnrichmentResultSchema = z.object({
+  parent: FileEnrichmentSchema,
+  child: FileEnrichmentSchema,
+  hostReachable: z.boolean(),
+});
+export type EnrichmentResult = z.infer<typeof EnrichmentResultSchema>;
+
+export const ActionRecordSchema = z.object({
+  /** The plan action this record executes, or `validate-*` for the checks. */
+  action: z.string(),
+  target: z.string(),
+  status: ActionStatusSchema,
+  reason: z.string().nullable().optional(),
+  message: z.string().nullable().optional(),
+  quarantine: QuarantineRecordSchema.nullable().optional(),
+  validated: z.boolean().nullable().optional(),
+  at: z.string(),
+});
+export type ActionRecord = z.infer<typeof ActionRecordSchema>;
+
+export const ReviewStateSchema = z.object({
+  status: z.enum(['not-needed', 'pending', 'approved', 'rejected', 'timed-out']),
+  requestedAt: z.string().nullable(),
+  deadline: z.string().nullable(),
+  analyst: z.string().nullable(),
+  comment: z.string().nullable(),
+  decidedAt: z.string().nullable(),
+  via: z.enum(['signal', 'update']).nullable(),
+});
+export type ReviewState = z.infer<typeof ReviewStateSchema>;
+
+export const IncidentStatusSchema = z.object({
+  workflowId: z.string(),
+  alert: CanonicalAlertSchema,
+  phase: z.enum(PHASES),
+  outcome: z.enum(OUTCOMES).nullable(),
+  decision: DecisionSchema.nullable(),
+  enrichment: EnrichmentResultSchema.nullable(),
+  review: ReviewStateSchema,
+  actions: z.array(ActionRecordSchema),
+  persistence: z.array(PersistenceEntrySchema),
+  duplicates: z.array(z.object({ alertId: z.string(), source: z.string(), receivedAt: z.string() })),
+  /** True when the host actions ran against the simulated lab host, not a real Windows host. */
+  lab: z.boolean(),
+  reportSent: z.boolean(),
+  timestamps: z.object({ started: z.string(), decided: z.string().nullable(), closed: z.string().nullable() }),
+});
+export type IncidentStatus = z.infer<typeof IncidentStatusSchema>;
+
+/** The activities the central worker registers on `spawnguard-central`. */
+export interface CentralActivities {
+  lookupReputation(request: { sha256: string }): Promise<ReputationReport>;
+  sendIncidentReport(request: { status: IncidentStatus; uiUrl?: string }): Promise<{ messageId: string }>;
+  sendReviewRequest(request: {
+    status: IncidentStatus;
+    reviewUrl?: string;
+    reminder?: boolean;
+  }): Promise<{ messageId: string }>;
+}

@@ -1,0 +1,57 @@
+/**
+ * The playbook's input and messages (DESIGN.md §3). Workflow-safe: imported by the workflow, the
+ * ingest service, the CLI and tests.
+ */
+import type { Duration } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { z } from 'zod';
+import { CanonicalAlertSchema } from './alert';
+import { DecisionPolicySchema } from './decision';
+import type { IncidentStatus, ReviewState } from './incident-status';
+
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration like 30s, 10m, 24h')
+  .transform((s) => s as Duration & string);
+
+export const PlaybookPolicySchema = z.object({
+  decision: DecisionPolicySchema.default({ trustedPublishers: [], maliciousEngineThreshold: 5, suspiciousEngineThreshold: 3 }),
+  reviewTimeout: duration.default('24h'),
+  /** escalate: notify again and close unreviewed; remediate: act as if approved; close: close unreviewed. */
+  reviewTimeoutPolicy: z.enum(['escalate', 'remediate', 'close']).default('escalate'),
+  /** How long a host action may wait for the host's worker to pick it up before the host is unreachable. */
+  hostUnreachableTimeout: duration.default('10m'),
+  quarantineDirectory: z.string().optional(),
+  /** Host actions run against the simulated lab host; every report says so. */
+  lab: z.boolean().default(false),
+});
+export type PlaybookPolicy = z.infer<typeof PlaybookPolicySchema>;
+
+export const PlaybookInputSchema = z.object({
+  alert: CanonicalAlertSchema,
+  policy: PlaybookPolicySchema,
+  receivedAt: z.string(),
+});
+export type PlaybookInput = z.infer<typeof PlaybookInputSchema>;
+
+export const ReviewSignalSchema = z.object({
+  analyst: z.string().trim().min(1, 'analyst is required').max(256),
+  comment: z.string().max(4096).optional(),
+});
+export type ReviewSignal = z.infer<typeof ReviewSignalSchema>;
+
+export const ReviewUpdateSchema = ReviewSignalSchema.extend({ decision: z.enum(['approve', 'reject']) });
+export type ReviewUpdate = z.infer<typeof ReviewUpdateSchema>;
+
+export interface AlertReceived {
+  alertId: string;
+  source: string;
+  receivedAt: string;
+}
+
+export const approveSignal = defineSignal<[ReviewSignal]>('approve');
+export const rejectSignal = defineSignal<[ReviewSignal]>('reject');
+export const reviewUpdate = defineUpdate<ReviewState, [ReviewUpdate]>('review');
+export const statusQuery = defineQuery<IncidentStatus>('status');
+/** Sent with signal-with-start by ingest for every alert of the incident, so duplicates are recorded. */
+export const alertReceivedSignal = defineSignal<[AlertReceived]>('alertReceived');
