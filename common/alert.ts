@@ -57,7 +57,11 @@ export const ProcessSchema = z.object({
 
 export const HostSchema = z.object({
   /** As reported; `shortHostname()` gives the form used for task queues. */
-  hostname: z.string().min(1).max(255).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a DNS host name'),
+  hostname: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a DNS host name'),
   ip: z.array(z.string().max(64)).max(32).optional(),
   os: z.string().max(256).optional(),
 });

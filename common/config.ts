@@ -95,7 +95,11 @@ export interface TemporalSettings {
   address: string;
   namespace: string;
   apiKey?: string;
-  tls?: { serverNameOverride?: string; serverRootCACertificate?: Buffer; clientCertPair?: { crt: Buffer; key: Buffer } };
+  tls?: {
+    serverNameOverride?: string;
+    serverRootCACertificate?: Buffer;
+    clientCertPair?: { crt: Buffer; key: Buffer };
+  };
 }
 
 export interface Config {
@@ -107,7 +111,9 @@ function readFile(path: string, variable: string, problems: string[]): Buffer | 
   try {
     return readFileSync(path);
   } catch (err) {
-    problems.push(`${variable}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    problems.push(
+      `${variable}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
     return undefined;
   }
 }
@@ -121,12 +127,19 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const env = parsed.data;
   const problems: string[] = [];
   const useTls =
-    env.TEMPORAL_TLS || Boolean(env.TEMPORAL_TLS_CLIENT_CERT_PATH || env.TEMPORAL_TLS_SERVER_CA_CERT_PATH || env.TEMPORAL_API_KEY);
+    env.TEMPORAL_TLS ||
+    Boolean(env.TEMPORAL_TLS_CLIENT_CERT_PATH || env.TEMPORAL_TLS_SERVER_CA_CERT_PATH || env.TEMPORAL_API_KEY);
   let tls: TemporalSettings['tls'];
   if (useTls) {
-    const crt = env.TEMPORAL_TLS_CLIENT_CERT_PATH && readFile(env.TEMPORAL_TLS_CLIENT_CERT_PATH, 'TEMPORAL_TLS_CLIENT_CERT_PATH', problems);
-    const key = env.TEMPORAL_TLS_CLIENT_KEY_PATH && readFile(env.TEMPORAL_TLS_CLIENT_KEY_PATH, 'TEMPORAL_TLS_CLIENT_KEY_PATH', problems);
-    const ca = env.TEMPORAL_TLS_SERVER_CA_CERT_PATH && readFile(env.TEMPORAL_TLS_SERVER_CA_CERT_PATH, 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', problems);
+    const crt =
+      env.TEMPORAL_TLS_CLIENT_CERT_PATH &&
+      readFile(env.TEMPORAL_TLS_CLIENT_CERT_PATH, 'TEMPORAL_TLS_CLIENT_CERT_PATH', problems);
+    const key =
+      env.TEMPORAL_TLS_CLIENT_KEY_PATH &&
+      readFile(env.TEMPORAL_TLS_CLIENT_KEY_PATH, 'TEMPORAL_TLS_CLIENT_KEY_PATH', problems);
+    const ca =
+      env.TEMPORAL_TLS_SERVER_CA_CERT_PATH &&
+      readFile(env.TEMPORAL_TLS_SERVER_CA_CERT_PATH, 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', problems);
     tls = {
       ...(env.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: env.TEMPORAL_TLS_SERVER_NAME } : {}),
       ...(ca ? { serverRootCACertificate: ca } : {}),

@@ -175,9 +175,18 @@ export const ProcessInfoSchema = z.object({
   owner: z.string().nullable().optional(),
   sessionId: z.number().int().nullable().optional(),
   parentPid: z.number().int().nullable().optional(),
-  parentChain: z.array(z.object({ pid: z.number().int(), name: z.string().nullable(), path: z.string().nullable().optional() })).default([]),
+  parentChain: z
+    .array(z.object({ pid: z.number().int(), name: z.string().nullable(), path: z.string().nullable().optional() }))
+    .default([]),
   descendants: z
-    .array(z.object({ pid: z.number().int(), parentPid: z.number().int(), name: z.string().nullable(), path: z.string().nullable().optional() }))
+    .array(
+      z.object({
+        pid: z.number().int(),
+        parentPid: z.number().int(),
+        name: z.string().nullable(),
+        path: z.string().nullable().optional(),
+      }),
+    )
     .default([]),
 });
 export type ProcessInfo = z.infer<typeof ProcessInfoSchema>;

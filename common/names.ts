@@ -3,7 +3,6 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-
 export const WORKFLOW_TYPES = {
   playbook: 'suspiciousParentProcessPlaybook',
   fileEnrichment: 'windowsFileEnrichment',

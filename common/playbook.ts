@@ -15,7 +15,11 @@ const duration = z
   .transform((s) => s as Duration & string);
 
 export const PlaybookPolicySchema = z.object({
-  decision: DecisionPolicySchema.default({ trustedPublishers: [], maliciousEngineThreshold: 5, suspiciousEngineThreshold: 3 }),
+  decision: DecisionPolicySchema.default({
+    trustedPublishers: [],
+    maliciousEngineThreshold: 5,
+    suspiciousEngineThreshold: 3,
+  }),
   reviewTimeout: duration.default('24h'),
   /** escalate: notify again and close unreviewed; remediate: act as if approved; close: close unreviewed. */
   reviewTimeoutPolicy: z.enum(['escalate', 'remediate', 'close']).default('escalate'),

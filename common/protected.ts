@@ -23,19 +23,36 @@ export const CRITICAL_PROCESS_NAMES = [
 ] as const;
 
 /** Shared hosts whose death harms the machine or its users without removing the threat (act on the child). */
-export const SHARED_HOST_NAMES = ['services.exe', 'svchost.exe', 'explorer.exe', 'wmiprvse.exe', 'wsmprovhost.exe'] as const;
+export const SHARED_HOST_NAMES = [
+  'services.exe',
+  'svchost.exe',
+  'explorer.exe',
+  'wmiprvse.exe',
+  'wsmprovhost.exe',
+] as const;
 
 /** PowerShell hosts: never stopped by path (the host worker runs its scripts with powershell.exe). */
 export const POWERSHELL_NAMES = ['powershell.exe', 'powershell_ise.exe', 'pwsh.exe'] as const;
 
-export const SERVICE_ACCOUNTS = ['system', 'local service', 'network service', 'localsystem', 'localservice', 'networkservice'];
+export const SERVICE_ACCOUNTS = [
+  'system',
+  'local service',
+  'network service',
+  'localsystem',
+  'localservice',
+  'networkservice',
+];
 const SERVICE_ACCOUNT_DOMAINS = ['nt authority', 'nt service', 'window manager', 'font driver host'];
 
 /** PIDs 0 (Idle) and 4 (System) are never valid targets. */
 export const PROTECTED_PIDS = [0, 4] as const;
 
 export function normalizeWindowsPath(path: string): string {
-  return path.trim().replace(/\//g, '\\').replace(/^\\\\\?\\/, '').toLowerCase();
+  return path
+    .trim()
+    .replace(/\//g, '\\')
+    .replace(/^\\\\\?\\/, '')
+    .toLowerCase();
 }
 
 export function baseName(path: string): string {

@@ -33,7 +33,9 @@ for (const [location, entry] of Object.entries(packages)) {
     if (packages[nested] || packages[hoisted]) continue;
     const platform = platformOf(name);
     if (!platform) {
-      console.warn(`lockfile-platforms: ${name} (optional for ${location || 'the root'}) is not in the lock and its platform cannot be read from its name`);
+      console.warn(
+        `lockfile-platforms: ${name} (optional for ${location || 'the root'}) is not in the lock and its platform cannot be read from its name`,
+      );
       continue;
     }
     packages[hoisted] = {

@@ -7,7 +7,11 @@ import type { AlertProcess, CanonicalAlert, Signature } from '../alert';
 import type { FieldOrigins } from './errors';
 import { compact, eventTime, windowsBaseName, windowsPid } from './fields';
 
-const hashes = z.looseObject({ sha256: z.string().optional(), sha1: z.string().optional(), md5: z.string().optional() });
+const hashes = z.looseObject({
+  sha256: z.string().optional(),
+  sha1: z.string().optional(),
+  md5: z.string().optional(),
+});
 const codeSignature = z.looseObject({
   exists: z.boolean().optional(),
   trusted: z.boolean().optional(),
@@ -27,9 +31,11 @@ const ecsProcessFields = {
   pe: z.looseObject({ original_file_name: z.string().optional() }).optional(),
 };
 const namedProcess = <T extends z.ZodRawShape>(shape: T) =>
-  z.looseObject(shape).refine((p) => Boolean((p as { name?: string }).name || (p as { executable?: string }).executable), {
-    message: 'needs `name` or `executable`',
-  });
+  z
+    .looseObject(shape)
+    .refine((p) => Boolean((p as { name?: string }).name || (p as { executable?: string }).executable), {
+      message: 'needs `name` or `executable`',
+    });
 
 export const ElasticDocumentSchema = z.looseObject({
   '@timestamp': eventTime,
@@ -54,7 +60,11 @@ export const ElasticDocumentSchema = z.looseObject({
     os: z.looseObject({ full: z.string().optional(), name: z.string().optional() }).optional(),
   }),
   user: z
-    .looseObject({ name: z.string().min(1).optional(), domain: z.string().min(1).optional(), id: z.string().optional() })
+    .looseObject({
+      name: z.string().min(1).optional(),
+      domain: z.string().min(1).optional(),
+      id: z.string().optional(),
+    })
     .optional(),
   source: z.looseObject({ ip: z.string().optional() }).optional(),
   process: namedProcess({ ...ecsProcessFields, parent: namedProcess(ecsProcessFields) }),
@@ -67,7 +77,8 @@ function signatureFrom(cs: z.infer<typeof codeSignature> | undefined): Signature
   const signer = cs.subject_name || undefined;
   if (cs.exists === false) return { status: 'unsigned' };
   if (cs.trusted === true || cs.status === 'trusted') return compact({ status: 'valid' as const, signer });
-  if (cs.trusted === false || (cs.status && cs.status !== 'trusted')) return compact({ status: 'invalid' as const, signer });
+  if (cs.trusted === false || (cs.status && cs.status !== 'trusted'))
+    return compact({ status: 'invalid' as const, signer });
   return compact({ status: 'unknown' as const, signer });
 }
 
@@ -113,7 +124,11 @@ export function fromElastic(doc: z.infer<typeof ElasticDocumentSchema>): Omit<Ca
   });
 }
 
-function ecsProcessOrigins(canonical: 'child' | 'parent', ecs: string, process: { name?: string }): Record<string, string> {
+function ecsProcessOrigins(
+  canonical: 'child' | 'parent',
+  ecs: string,
+  process: { name?: string },
+): Record<string, string> {
   return {
     [`${canonical}.pid`]: `${ecs}.pid`,
     [`${canonical}.entityId`]: `${ecs}.entity_id`,

@@ -73,7 +73,14 @@ export const eventTime = z.string().transform((value, ctx) => {
 });
 
 function parseIsoParts(match: RegExpExecArray): number {
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const millis = Number(((match[7] ?? '') + '000').slice(0, 3));
   const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
   const check = new Date(utc);

@@ -109,7 +109,10 @@ const ElasticAlertFieldsSchema = z.object({
   kibana: z.object({
     alert: z.object({
       uuid: z.string().min(1),
-      rule: z.object({ name: z.string().min(1) }).partial().optional(),
+      rule: z
+        .object({ name: z.string().min(1) })
+        .partial()
+        .optional(),
       severity: z.string().optional(),
     }),
   }),

@@ -5,7 +5,15 @@
 import { z } from 'zod';
 import type { CanonicalAlert } from '../alert';
 import type { FieldOrigins } from './errors';
-import { compact, eventTime, optionalEventString, parseSysmonHashes, splitAccount, windowsBaseName, windowsPid } from './fields';
+import {
+  compact,
+  eventTime,
+  optionalEventString,
+  parseSysmonHashes,
+  splitAccount,
+  windowsBaseName,
+  windowsPid,
+} from './fields';
 
 const winlogEnvelope = {
   '@timestamp': eventTime.optional(),
@@ -195,7 +203,11 @@ export function sysmonFieldOrigins(doc: z.infer<typeof SysmonProcessCreateSchema
 /** Canonical field → the 4688 field it was read from (see fromSecurity4688). */
 export function security4688FieldOrigins(doc: z.infer<typeof Security4688Schema>): FieldOrigins {
   const who = runsAsTarget(doc.winlog.event_data) ? 'Target' : 'Subject';
-  const user = { name: eventData(`${who}UserName`), domain: eventData(`${who}DomainName`), sid: eventData(`${who}UserSid`) };
+  const user = {
+    name: eventData(`${who}UserName`),
+    domain: eventData(`${who}DomainName`),
+    sid: eventData(`${who}UserSid`),
+  };
   return {
     alertId: doc.event?.id ? 'event.id' : 'winlog.computer_name',
     detectedAt: '@timestamp',

@@ -29,7 +29,9 @@ const binaryName = process.platform === 'win32' ? 'temporal.exe' : 'temporal';
 export function cacheDirectory(): string {
   const base =
     process.env.XDG_CACHE_HOME ||
-    (process.platform === 'win32' ? (process.env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local')) : join(homedir(), '.cache'));
+    (process.platform === 'win32'
+      ? (process.env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'))
+      : join(homedir(), '.cache'));
   return join(base, 'spawnguard', 'temporal-cli', TEMPORAL_CLI_VERSION);
 }
 

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { AlertFormatError, detectFormat, normalizeAlert } from '../../common/normalize';
 import { incidentWorkflowId } from '../../common/incident';
 
+// Fixtures are edited freely to build broken documents, so their shape is deliberately untyped.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Doc = Record<string, any>;
 
 function fixture(name: string): Doc {
@@ -95,7 +97,12 @@ describe('normalizeAlert: accepted documents', () => {
         host: { hostname: 'WEB01.contoso.local' },
         user: { name: 'alice', domain: 'CONTOSO' },
         session: { id: 2, logonId: '0x3e7a2' },
-        parent: { pid: 4312, entityId: '{7c1a3e9f-1a0c-6632-0f04-000000001700}', name: 'WINWORD.EXE', executable: WORD },
+        parent: {
+          pid: 4312,
+          entityId: '{7c1a3e9f-1a0c-6632-0f04-000000001700}',
+          name: 'WINWORD.EXE',
+          executable: WORD,
+        },
         child: {
           pid: 6120,
           startTime: '2024-05-01T10:11:12.351Z',
@@ -139,7 +146,18 @@ describe('normalizeAlert: accepted documents', () => {
       name: 'Sysmon event without the optional fields (no hashes, GUIDs, user, command lines)',
       doc: variant('sysmon-1', (d) => {
         const e = d.winlog.event_data;
-        for (const field of ['Hashes', 'ProcessGuid', 'ParentProcessGuid', 'User', 'ParentUser', 'CommandLine', 'ParentCommandLine', 'LogonId', 'TerminalSessionId', 'OriginalFileName'])
+        for (const field of [
+          'Hashes',
+          'ProcessGuid',
+          'ParentProcessGuid',
+          'User',
+          'ParentUser',
+          'CommandLine',
+          'ParentCommandLine',
+          'LogonId',
+          'TerminalSessionId',
+          'OriginalFileName',
+        ])
           delete e[field];
       }),
       expected: {

@@ -25,7 +25,11 @@ export async function withWorker<T>(
 ): Promise<T> {
   const connection = await NativeConnection.connect({ address: testAddress() });
   try {
-    const worker = await Worker.create({ ...options, connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+    const worker = await Worker.create({
+      ...options,
+      connection,
+      namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+    });
     return await worker.runUntil(fn(worker));
   } finally {
     await connection.close();

@@ -1,0 +1,91 @@
+/**
+ * `spawnguard` (DESIGN.md §3): one entry point, one file per command group under `./commands`.
+ * Command modules are loaded only when their command runs, so `explain` never loads the Temporal
+ * worker and `--help` stays fast.
+ */
+import { Command, CommanderError } from 'commander';
+
+/** A command group: `register` adds its commands to the program. */
+export interface CommandModule {
+  register(program: Command): void;
+}
+
+const COMMAND_MODULES: Record<string, () => CommandModule> = {
+  explain: () => require('./commands/explain'),
+  alert: () => require('./commands/alert'),
+  status: () => require('./commands/status'),
+  review: () => require('./commands/review'),
+  worker: () => require('./commands/worker'),
+  serve: () => require('./commands/serve'),
+  dev: () => require('./commands/dev'),
+};
+
+/** Exit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 not found, 4 Temporal unreachable. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, unavailable: 4 } as const;
+
+/** An error whose message is for the user (no stack) and that sets the exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.failure,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('spawnguard')
+    .description(
+      'Automated, durable incident response for suspicious parent → child process spawning on Windows Server, on Temporal.',
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const [name, load] of Object.entries(COMMAND_MODULES)) {
+    let module: CommandModule;
+    try {
+      module = load();
+    } catch (err) {
+      // A command still being built must not take the others down; say so in --help.
+      if (isMissingModule(err, name)) {
+        program
+          .command(name)
+          .description('(not available in this build)')
+          .action(() => {
+            throw new CliError(`spawnguard ${name} is not available in this build`, EXIT.usage);
+          });
+        continue;
+      }
+      throw err;
+    }
+    module.register(program);
+  }
+  return program;
+}
+
+function isMissingModule(err: unknown, name: string): boolean {
+  return (
+    err instanceof Error &&
+    (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' &&
+    err.message.includes(`commands/${name}`)
+  );
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with code 0; usage errors were already printed.
+      process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    if (err instanceof CliError) {
+      console.error(`spawnguard: ${err.message}`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    throw err;
+  }
+}
