@@ -1,6 +1,7 @@
 /** Client connections to Temporal, from the one config (self-hosted, TLS/mTLS or Temporal Cloud API key). */
 import { Client, Connection } from '@temporalio/client';
 import type { TemporalSettings } from '../common/config';
+import { spawnguardDataConverter } from '../common/payload-codec';
 
 export async function connectClient(settings: TemporalSettings): Promise<Client> {
   const connection = await Connection.connect({
@@ -8,5 +9,6 @@ export async function connectClient(settings: TemporalSettings): Promise<Client>
     ...(settings.tls ? { tls: settings.tls } : {}),
     ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
   });
-  return new Client({ connection, namespace: settings.namespace });
+  const dataConverter = spawnguardDataConverter(settings.payloadKey);
+  return new Client({ connection, namespace: settings.namespace, ...(dataConverter ? { dataConverter } : {}) });
 }

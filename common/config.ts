@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parsePayloadKey, type PayloadKey } from './payload-codec';
 
 const DURATION = /^\d+(ms|s|m|h|d)$/;
 const duration = (fallback: string) =>
@@ -66,6 +67,10 @@ export const EnvironmentSchema = z
     SPAWNGUARD_TRUSTED_PUBLISHERS: list,
     SPAWNGUARD_QUARANTINE_DIR: optionalText,
     SPAWNGUARD_LAB: bool,
+    /** Encrypts payloads in Temporal (AES-256-GCM): 32 bytes, base64. */
+    SPAWNGUARD_PAYLOAD_KEY: optionalText,
+    /** Origin of the Temporal UI allowed to call the codec endpoint (CORS), e.g. http://localhost:8233. */
+    SPAWNGUARD_CODEC_CORS_ORIGIN: optionalText,
     SPAWNGUARD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -95,6 +100,8 @@ export interface TemporalSettings {
   address: string;
   namespace: string;
   apiKey?: string;
+  /** Encrypts payloads when set (SPAWNGUARD_PAYLOAD_KEY). */
+  payloadKey?: PayloadKey;
   tls?: {
     serverNameOverride?: string;
     serverRootCACertificate?: Buffer;
@@ -146,6 +153,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       ...(crt && key ? { clientCertPair: { crt, key } } : {}),
     };
   }
+  let payloadKey: PayloadKey | undefined;
+  if (env.SPAWNGUARD_PAYLOAD_KEY) {
+    try {
+      payloadKey = parsePayloadKey(env.SPAWNGUARD_PAYLOAD_KEY);
+    } catch (err) {
+      problems.push(`SPAWNGUARD_PAYLOAD_KEY: ${(err as Error).message}`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     env,
@@ -154,6 +169,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       namespace: env.TEMPORAL_NAMESPACE,
       ...(env.TEMPORAL_API_KEY ? { apiKey: env.TEMPORAL_API_KEY } : {}),
       ...(tls ? { tls } : {}),
+      ...(payloadKey ? { payloadKey } : {}),
     },
   };
 }
