@@ -22,6 +22,8 @@ export interface DevServerOptions {
   /** Receives the server's own output lines, and provisioning progress. */
   log?: (line: string) => void;
   readyTimeoutMs?: number;
+  /** The UI decodes encrypted payloads through this codec endpoint (e.g. http://localhost:3000/codec). */
+  uiCodecEndpoint?: string;
 }
 
 export interface DevServer {
@@ -66,6 +68,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     const uiPort = options.uiPort || (await freePort());
     args.push('--ui-port', String(uiPort));
     uiUrl = `http://${ip}:${uiPort}`;
+    if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   }
   if (options.dbFilename) {
     args.push('--db-filename', options.dbFilename, '--sqlite-pragma', 'journal_mode=WAL');

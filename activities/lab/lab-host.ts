@@ -1,0 +1,402 @@
+/**
+ * The lab host: the host activities over a simulated Windows host, for machines without Windows
+ * (`--lab`). Same request validation, same safety rules and same result contract as the scripts;
+ * every result says it came from the lab. Never chosen silently: the host worker selects it only
+ * when lab mode is explicitly on.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { renameSync, writeFileSync } from 'node:fs';
+import type { z } from 'zod';
+import {
+  FetchPersistenceRequestSchema,
+  FileEnrichmentRequestSchema,
+  HOST_FAILURE_TYPES,
+  ProcessTreeRequestSchema,
+  RestoreRequestSchema,
+  StopAndQuarantineRequestSchema,
+  StopProcessRequestSchema,
+  TerminateSessionRequestSchema,
+  type FileFacts,
+  type HostActivities,
+  type PersistenceEntry,
+  type ProcessActionResult,
+  type ProcessInfo,
+  type ProcessTarget,
+  type ScriptResult,
+  type SessionActionResult,
+} from '../../common/host-contract';
+import {
+  isCriticalProcess,
+  isInSystemDirectory,
+  isMicrosoftSigner,
+  isPowerShellHost,
+  isServiceAccount,
+  isTrustedPublisher,
+  normalizeWindowsPath,
+} from '../../common/protected';
+import type { LabScenario } from './scenario';
+
+export interface LabHostOptions {
+  /** Where to keep the host's state between restarts (JSON); without it state lives in memory. */
+  stateFile?: string;
+  /** Called for every action, for the lab's log. */
+  log?: (message: string, fields: Record<string, unknown>) => void;
+}
+
+function parse<S extends z.ZodType>(schema: S, request: unknown): z.output<S> {
+  const parsed = schema.safeParse(request);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(
+      `invalid request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      HOST_FAILURE_TYPES.invalidRequest,
+    );
+  }
+  return parsed.data;
+}
+
+const samePath = (a: string | null | undefined, b: string | null | undefined) =>
+  Boolean(a && b && normalizeWindowsPath(a) === normalizeWindowsPath(b));
+
+export function createLabHostActivities(scenario: LabScenario, options: LabHostOptions = {}): HostActivities {
+  const state = scenario;
+  const log = options.log ?? (() => {});
+  const save = () => {
+    if (!options.stateFile) return;
+    writeFileSync(`${options.stateFile}.tmp`, JSON.stringify(state, null, 2));
+    renameSync(`${options.stateFile}.tmp`, options.stateFile);
+  };
+  const envelope = <T>(script: string, results: T[], startedAt: string): ScriptResult<T> => ({
+    script: `lab:${script}`,
+    ok: true,
+    hostname: state.hostname,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    results,
+    errors: [],
+  });
+  const fileAt = (path: string) => state.files.find((f) => samePath(f.path, path));
+  const signerTrusted = (signer: string | null, trusted: string[]) => isTrustedPublisher(signer, trusted);
+
+  const descendantsOf = (pid: number) => {
+    const out: number[] = [];
+    const queue = [pid];
+    while (queue.length > 0) {
+      const parent = queue.shift()!;
+      for (const child of state.processes.filter((p) => p.parentPid === parent && p.running && p.pid !== parent)) {
+        out.push(child.pid);
+        queue.push(child.pid);
+      }
+    }
+    return out;
+  };
+
+  /** Safety and identity checks shared by both stop actions; returns a refusal or the process. */
+  const check = (target: ProcessTarget, forQuarantine: boolean): ProcessActionResult | { pid: number } => {
+    const base = { target: String(target.pid), pid: target.pid, terminatedPids: [] as number[] };
+    const proc = state.processes.find((p) => p.pid === target.pid);
+    if (isCriticalProcess({ pid: target.pid, name: proc?.name ?? target.name, path: proc?.path ?? target.imagePath })) {
+      return {
+        ...base,
+        status: 'skipped',
+        reason: 'protected-process',
+        message: 'critical OS process: never terminated',
+      };
+    }
+    if (isPowerShellHost({ name: proc?.name, path: proc?.path ?? target.imagePath })) {
+      return {
+        ...base,
+        status: 'skipped',
+        reason: 'protected-process',
+        message: 'PowerShell is never stopped by path (it runs the host worker)',
+      };
+    }
+    if (!proc || !proc.running) {
+      return {
+        ...base,
+        name: proc?.name ?? null,
+        imagePath: proc?.path ?? target.imagePath ?? null,
+        status: 'already-done',
+        reason: 'not-running',
+        message: forQuarantine ? 'process already stopped' : 'already stopped',
+      };
+    }
+    if (target.imagePath && proc.path && !samePath(proc.path, target.imagePath)) {
+      return {
+        ...base,
+        name: proc.name,
+        imagePath: proc.path,
+        status: 'skipped',
+        reason: 'pid-reused',
+        message: `PID ${target.pid} now runs ${proc.path}, not ${target.imagePath}`,
+      };
+    }
+    if (target.startTime && Math.abs(Date.parse(proc.startTime) - Date.parse(target.startTime)) > 1000) {
+      return {
+        ...base,
+        name: proc.name,
+        imagePath: proc.path,
+        status: 'skipped',
+        reason: 'pid-reused',
+        message: `PID ${target.pid} started at ${proc.startTime}, not ${target.startTime}`,
+      };
+    }
+    return { pid: proc.pid };
+  };
+
+  const terminate = (pid: number, includeDescendants: boolean) => {
+    const pids = [pid, ...(includeDescendants ? descendantsOf(pid) : [])].filter((p) => {
+      const proc = state.processes.find((x) => x.pid === p);
+      return proc && !isCriticalProcess({ pid: p, name: proc.name, path: proc.path });
+    });
+    for (const proc of state.processes) if (pids.includes(proc.pid)) proc.running = false;
+    return pids;
+  };
+
+  return {
+    async getProcessTree(request) {
+      const startedAt = new Date().toISOString();
+      const { processIds } = parse(ProcessTreeRequestSchema, request);
+      const results: ProcessInfo[] = processIds.map((pid) => {
+        const proc = state.processes.find((p) => p.pid === pid && p.running);
+        if (!proc) return { pid, found: false, parentChain: [], descendants: [] };
+        const parentChain: ProcessInfo['parentChain'] = [];
+        let parent = state.processes.find((p) => p.pid === proc.parentPid && p.running);
+        while (parent && parentChain.length < 32) {
+          parentChain.push({ pid: parent.pid, name: parent.name, path: parent.path });
+          const next = parent.parentPid;
+          parent = state.processes.find((p) => p.pid === next && p.running && p.pid !== parent!.pid);
+        }
+        const descendants = descendantsOf(pid).map((d) => {
+          const p = state.processes.find((x) => x.pid === d)!;
+          return { pid: d, parentPid: p.parentPid, name: p.name, path: p.path };
+        });
+        return {
+          pid,
+          found: true,
+          name: proc.name,
+          path: proc.path,
+          commandLine: proc.commandLine,
+          creationTime: proc.startTime,
+          owner: proc.owner,
+          sessionId: proc.sessionId,
+          parentPid: proc.parentPid,
+          parentChain,
+          descendants,
+        };
+      });
+      return envelope('GetProcessTree.ps1', results, startedAt);
+    },
+
+    async getFileEnrichment(request) {
+      const startedAt = new Date().toISOString();
+      const { paths } = parse(FileEnrichmentRequestSchema, request);
+      const results: FileFacts[] = paths.map((path) => {
+        const file = fileAt(path);
+        if (!file) return { path, exists: false };
+        const microsoft = file.signatureStatus === 'valid' && isMicrosoftSigner(file.signer);
+        return {
+          path,
+          exists: true,
+          sha256: file.sha256,
+          sha1: file.sha1,
+          size: file.size,
+          signature: {
+            status: file.signatureStatus,
+            signer: file.signer,
+            isMicrosoft: microsoft,
+            isOsBinary: microsoft && isInSystemDirectory(path),
+          },
+          versionInfo: {
+            originalFilename: file.originalFilename,
+            companyName: file.companyName,
+            productName: file.productName,
+          },
+          expectedLocation: null,
+        };
+      });
+      return envelope('GetFileEnrichment.ps1', results, startedAt);
+    },
+
+    async stopProcess(request) {
+      const startedAt = new Date().toISOString();
+      const req = parse(StopProcessRequestSchema, request);
+      const results = req.targets.map((target): ProcessActionResult => {
+        const checked = check(target, false);
+        if ('status' in checked) return checked;
+        const proc = state.processes.find((p) => p.pid === checked.pid)!;
+        const terminatedPids = terminate(proc.pid, req.includeDescendants);
+        log('lab: stopped process', { incidentId: req.incidentId, pid: proc.pid, terminatedPids });
+        return {
+          target: String(target.pid),
+          pid: proc.pid,
+          name: proc.name,
+          imagePath: proc.path,
+          status: 'done',
+          terminatedPids,
+        };
+      });
+      save();
+      return envelope('StopProcess.ps1', results, startedAt);
+    },
+
+    async stopAndQuarantineProcess(request) {
+      const startedAt = new Date().toISOString();
+      const req = parse(StopAndQuarantineRequestSchema, request);
+      const results = req.targets.map((target): ProcessActionResult => {
+        const checked = check(target, true);
+        const proc = state.processes.find((p) => p.pid === target.pid);
+        const imagePath = proc?.path ?? target.imagePath ?? null;
+        if ('status' in checked && checked.status === 'skipped') return checked;
+        let terminatedPids: number[] = [];
+        if (!('status' in checked)) terminatedPids = terminate(checked.pid, req.includeDescendants);
+        const base = {
+          target: String(target.pid),
+          pid: target.pid,
+          name: proc?.name ?? null,
+          imagePath,
+          terminatedPids,
+        };
+        if (!imagePath)
+          return { ...base, status: 'failed', reason: 'no-image-path', message: 'no image path to quarantine' };
+        const previous = state.quarantined.find((q) => samePath(q.originalPath, imagePath));
+        const file = fileAt(imagePath);
+        if (!file && previous) {
+          return {
+            ...base,
+            status: 'already-done',
+            reason: 'already-quarantined',
+            quarantine: {
+              originalPath: previous.originalPath,
+              quarantinePath: previous.quarantinePath,
+              manifestPath: `${previous.quarantinePath}.json`,
+              sha256Before: previous.sha256,
+              sha256After: previous.sha256,
+              signer: previous.signer,
+            },
+          };
+        }
+        if (!file)
+          return { ...base, status: 'failed', reason: 'file-not-found', message: `${imagePath} does not exist` };
+        if (file.signatureStatus === 'valid' && signerTrusted(file.signer, req.trustedPublishers)) {
+          return {
+            ...base,
+            status: terminatedPids.length > 0 ? 'done' : 'already-done',
+            reason: 'trusted-signer',
+            message: `signed by ${file.signer}: terminated only, not quarantined`,
+          };
+        }
+        const directory = req.quarantineDirectory ?? state.quarantineDirectory;
+        const quarantinePath = `${directory.replace(/[\\/]+$/, '')}\\${file.sha256}.quarantine`;
+        state.files = state.files.filter((f) => f !== file);
+        state.files.push({ ...file, path: quarantinePath });
+        state.quarantined.push({
+          sha256: file.sha256,
+          originalPath: file.path,
+          quarantinePath,
+          signer: file.signer,
+          incidentId: req.incidentId,
+        });
+        log('lab: quarantined file', { incidentId: req.incidentId, path: file.path, quarantinePath });
+        return {
+          ...base,
+          status: 'done',
+          quarantine: {
+            originalPath: file.path,
+            quarantinePath,
+            manifestPath: `${quarantinePath}.json`,
+            sha256Before: file.sha256,
+            sha256After: file.sha256,
+            signer: file.signer,
+          },
+        };
+      });
+      save();
+      return envelope('StopAndQuarantineProcess.ps1', results, startedAt);
+    },
+
+    async terminateSession(request) {
+      const startedAt = new Date().toISOString();
+      const req = parse(TerminateSessionRequestSchema, request);
+      const results: SessionActionResult[] = [];
+      for (const user of req.users) {
+        const label = user.domain ? `${user.domain}\\${user.name}` : user.name;
+        if (isServiceAccount(user)) {
+          results.push({
+            user: label,
+            status: 'skipped',
+            reason: 'service-account',
+            message: 'service accounts are never logged off',
+            clientAddressIsClientReported: true,
+          });
+          continue;
+        }
+        const matches = state.sessions.filter((s) => {
+          const [domain, name] = s.user.includes('\\') ? s.user.split('\\') : [undefined, s.user];
+          const sameUser =
+            name!.toLowerCase() === user.name.toLowerCase() &&
+            (!user.domain || domain?.toLowerCase() === user.domain.toLowerCase());
+          return sameUser && (!req.rdpOnly || s.type === 'rdp') && (!req.remoteIp || s.clientAddress === req.remoteIp);
+        });
+        for (const s of matches) {
+          results.push({
+            user: s.user,
+            sessionId: s.id,
+            sessionType: s.type,
+            state: s.state,
+            clientAddress: s.clientAddress,
+            clientAddressIsClientReported: true,
+            status: req.listOnly ? 'skipped' : 'done',
+            reason: req.listOnly ? 'list-only' : null,
+          });
+        }
+        if (!req.listOnly) {
+          state.sessions = state.sessions.filter((s) => !matches.includes(s));
+          if (matches.length > 0)
+            log('lab: logged off', { incidentId: req.incidentId, sessions: matches.map((s) => s.id) });
+        }
+      }
+      save();
+      return envelope('TerminateSession.ps1', results, startedAt);
+    },
+
+    async fetchPersistenceEntries(request) {
+      const startedAt = new Date().toISOString();
+      const req = parse(FetchPersistenceRequestSchema, request);
+      const refs = req.referencePaths.map(normalizeWindowsPath);
+      const results: PersistenceEntry[] = state.persistence.map((e) => {
+        const command = normalizeWindowsPath(e.command);
+        const matched = refs.find((r) => command.includes(r)) ?? null;
+        return { ...e, imagePath: null, referencesTarget: matched !== null, matchedPath: matched };
+      });
+      return envelope('FetchPersistenceEntries.ps1', results, startedAt);
+    },
+
+    async restoreQuarantinedFile(request) {
+      const startedAt = new Date().toISOString();
+      const req = parse(RestoreRequestSchema, request);
+      const sha256 = req.sha256.toLowerCase();
+      const record = state.quarantined.find((q) => q.sha256 === sha256);
+      if (!record)
+        return envelope(
+          'RestoreQuarantinedFile.ps1',
+          [{ sha256, status: 'failed' as const, reason: 'not-quarantined' }],
+          startedAt,
+        );
+      const file = fileAt(record.quarantinePath);
+      if (!file) {
+        return envelope(
+          'RestoreQuarantinedFile.ps1',
+          [{ sha256, restoredPath: record.originalPath, status: 'already-done' as const }],
+          startedAt,
+        );
+      }
+      file.path = record.originalPath;
+      save();
+      return envelope(
+        'RestoreQuarantinedFile.ps1',
+        [{ sha256, restoredPath: record.originalPath, status: 'done' as const }],
+        startedAt,
+      );
+    },
+  };
+}

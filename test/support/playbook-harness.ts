@@ -1,0 +1,152 @@
+/**
+ * Runs playbook incidents on the real dev server with a real central worker (the real workflows,
+ * test central activities) and a real host worker (the test host), each test on its own queues.
+ */
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import type { CanonicalAlert } from '../../common/alert';
+import type { CentralActivities, IncidentStatus, ReputationReport } from '../../common/incident-status';
+import { hostTaskQueue } from '../../common/names';
+import { PlaybookPolicySchema, type PlaybookPolicy } from '../../common/playbook';
+import { createTestHost, type TestHost } from './test-host';
+import { testAddress } from './temporal';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  return bundle;
+}
+const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never;
+
+export interface CentralState {
+  reputations: Map<string, ReputationReport>;
+  reports: IncidentStatus[];
+  reviewRequests: { status: IncidentStatus; reminder: boolean }[];
+}
+
+export function createCentralState(): CentralState {
+  return { reputations: new Map(), reports: [], reviewRequests: [] };
+}
+
+export function createTestCentralActivities(state: CentralState): CentralActivities {
+  return {
+    async lookupReputation({ sha256 }) {
+      return (
+        state.reputations.get(sha256) ?? {
+          sha256,
+          results: [],
+          consulted: [],
+          notConsulted: [{ source: 'virustotal', reason: 'no API key configured' }],
+        }
+      );
+    },
+    async sendIncidentReport({ status }) {
+      state.reports.push(status);
+      return { messageId: `report-${state.reports.length}` };
+    },
+    async sendReviewRequest({ status, reminder }) {
+      state.reviewRequests.push({ status, reminder: Boolean(reminder) });
+      return { messageId: `review-${state.reviewRequests.length}` };
+    },
+  };
+}
+
+export function vtReport(sha256: string, malicious: number, total = 72): ReputationReport {
+  return {
+    sha256,
+    results: [
+      {
+        source: 'virustotal',
+        status: 'known',
+        malicious,
+        suspicious: 0,
+        total,
+        label: malicious ? 'trojan.generic' : null,
+      },
+    ],
+    consulted: ['virustotal'],
+    notConsulted: [],
+  };
+}
+
+export interface Harness {
+  client: Client;
+  taskQueue: string;
+  central: CentralState;
+  host: TestHost;
+  hostname: string;
+  policy(overrides?: Partial<PlaybookPolicy>): PlaybookPolicy;
+  start(alert: CanonicalAlert, policy: PlaybookPolicy): Promise<WorkflowHandle>;
+  /** Runs fn while both workers poll; `hostWorker: false` leaves the host without a worker. */
+  run<T>(fn: () => Promise<T>, options?: { hostWorker?: boolean }): Promise<T>;
+  startHostWorker(): Promise<{ worker: Worker; running: Promise<void> }>;
+}
+
+export async function createHarness(client: Client, hostname = `host-${randomUUID().slice(0, 8)}`): Promise<Harness> {
+  const taskQueue = `central-${randomUUID()}`;
+  const central = createCentralState();
+  const host = createTestHost(hostname);
+  const connection = await NativeConnection.connect({ address: testAddress() });
+  const startHostWorker = async () => {
+    const worker = await Worker.create({
+      connection,
+      taskQueue: hostTaskQueue(hostname),
+      activities: host.activities,
+    });
+    return { worker, running: worker.run() };
+  };
+  return {
+    client,
+    taskQueue,
+    central,
+    host,
+    hostname,
+    policy: (overrides = {}) =>
+      PlaybookPolicySchema.parse({ hostUnreachableTimeout: '20s', reviewTimeout: '1h', ...overrides }),
+    start: (alert, policy) =>
+      client.workflow.start('suspiciousParentProcessPlaybook', {
+        taskQueue,
+        workflowId: `test-${alert.alertId}-${randomUUID().slice(0, 8)}`,
+        args: [{ alert, policy, receivedAt: new Date().toISOString() }],
+      }),
+    startHostWorker,
+    async run(fn, options = {}) {
+      const centralWorker = await Worker.create({
+        connection,
+        taskQueue,
+        workflowBundle: await workflowBundle(),
+        activities: createTestCentralActivities(central),
+      });
+      const hostWorker = options.hostWorker === false ? undefined : await startHostWorker();
+      try {
+        return await centralWorker.runUntil(fn());
+      } finally {
+        if (hostWorker) {
+          hostWorker.worker.shutdown();
+          await hostWorker.running;
+        }
+      }
+    },
+  };
+}
+
+export async function statusOf(handle: WorkflowHandle): Promise<IncidentStatus> {
+  return handle.query<IncidentStatus>('status');
+}
+
+export async function waitFor<T>(
+  probe: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await probe();
+  while (!accept(value)) {
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value).slice(0, 2000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    value = await probe();
+  }
+  return value;
+}

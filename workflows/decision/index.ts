@@ -1,0 +1,174 @@
+/**
+ * The decision engine (DESIGN.md §1 step 2, §6): pure, deterministic and explainable, so the
+ * playbook can call it inside workflow code and `spawnguard explain` can run it with no Temporal.
+ *
+ *   reasons  = what the pair does (relationship, command line, user) + what each file is
+ *              (identity, signature, location, reputation) + credit for files nothing points at
+ *   score    = the sum of the reasons' weights, 0–100
+ *   verdict  = by SCORE_BANDS; but benign needs positive evidence for both files (clean reputation
+ *              or the allow list) and no indicator at all, otherwise it is suspicious (an analyst looks)
+ *   plan     = what remediation would run (empty for benign)
+ */
+import type { CanonicalAlert } from '../../common/alert';
+import type { Decision, DecisionPolicy, Reason } from '../../common/decision';
+import type { EnrichmentResult, FileEnrichment } from '../../common/incident-status';
+import { buildFileEnrichment, fileFindings, processLabel, trustedSigner } from './file-facts';
+import { remediationPlan } from './plan';
+import { BAD_REPUTATION, CONCLUSIVE_REPUTATION, FILE_IDENTITY, finding, NOT_CONCLUSIVELY_BENIGN, type Finding, type Role } from './reasons';
+import { relationshipFindings } from './relationship';
+import { SCORE_BANDS } from './rules';
+
+export { buildFileEnrichment } from './file-facts';
+export type { FileEnrichmentInput } from './file-facts';
+export { REASON_WEIGHTS } from './reasons';
+
+export interface DecideInput {
+  alert: CanonicalAlert;
+  /** null when enrichment did not run: the alert's own facts are used, with no reputation. */
+  enrichment: EnrichmentResult | null;
+  policy: DecisionPolicy;
+}
+
+export function decide({ alert, enrichment, policy }: DecideInput): Decision {
+  const files: Record<Role, FileEnrichment> = {
+    parent: enrichment?.parent ?? alertOnly('parent', alert, policy),
+    child: enrichment?.child ?? alertOnly('child', alert, policy),
+  };
+
+  const findings = withCredit(
+    alert,
+    files,
+    [
+      ...relationshipFindings(alert),
+      ...fileFindings('child', alert.child, files.child, policy),
+      ...fileFindings('parent', alert.parent, files.parent, policy),
+    ],
+    policy,
+  );
+  const implicated = findings.filter((f) => f.weight > 0);
+
+  const raw = findings.reduce((sum, f) => sum + f.weight, 0);
+  let score = clampScore(raw);
+  let verdict: Decision['verdict'] =
+    score >= SCORE_BANDS.malicious ? 'malicious' : score >= SCORE_BANDS.suspicious ? 'suspicious' : 'benign';
+
+  // Benign is earned, never assumed: both files vouched for by reputation, and nothing pointing at either.
+  const unvouched = (['child', 'parent'] as const).filter((role) => !vouched(findings, role));
+  let forced = false;
+  if (verdict === 'benign' && (implicated.length > 0 || unvouched.length > 0)) {
+    forced = true;
+    verdict = 'suspicious';
+    const why =
+      implicated.length > 0
+        ? `indicators (${unique(implicated.map((f) => f.code)).join(', ')}) are offset by exculpatory evidence, which does not clear them`
+        : `no positive reputation for ${unvouched.map((role) => processLabel(alert[role])).join(' and ')}: missing reputation never clears an alert`;
+    findings.push({
+      code: NOT_CONCLUSIVELY_BENIGN,
+      weight: Math.max(-100, Math.min(100, SCORE_BANDS.suspicious - raw)),
+      evidence: `${why}; an analyst decides`,
+      roles: [],
+    });
+    score = SCORE_BANDS.suspicious;
+  }
+
+  return {
+    verdict,
+    score,
+    confidence: confidenceOf(verdict, score, findings, unvouched.length > 0, forced),
+    reasons: publish(findings),
+    plan: verdict === 'benign' ? [] : remediationPlan({ alert, files, findings: implicated, policy }),
+  };
+}
+
+/** The alert's own facts about a file, when enrichment is not available. */
+function alertOnly(role: Role, alert: CanonicalAlert, policy: DecisionPolicy): FileEnrichment {
+  return buildFileEnrichment({
+    role,
+    process: alert[role],
+    hostFacts: null,
+    hostFactsError: 'file enrichment did not run',
+    reputation: null,
+    policy,
+  });
+}
+
+/**
+ * Exculpatory evidence explains a benign verdict; it does not bargain with indicators. A genuine
+ * signature or a clean hash says a file is what it claims, not that it was used innocently
+ * (PowerShell started by Word is Microsoft-signed and clean), and a genuine explorer.exe does not
+ * make the malware it started any less malicious. So credit counts only when nothing points at the
+ * pair; otherwise it stays in the reasons with weight 0. The allow list is the operator's word
+ * about one exact file: it always counts, and it answers what the file is (unsigned, where it
+ * lives), never what the pair did nor a bad reputation.
+ */
+function withCredit(
+  alert: CanonicalAlert,
+  files: Record<Role, FileEnrichment>,
+  findings: Finding[],
+  policy: DecisionPolicy,
+): Finding[] {
+  const signatures = (['child', 'parent'] as const).flatMap((role) => {
+    const signer = trustedSigner(files[role], policy);
+    if (!signer || files[role].expectedLocation === false) return [];
+    return [finding('trusted-signature', [role], `${processLabel(alert[role])} is validly signed by ${signer}`)];
+  });
+  const allowlisted = (role: Role) => findings.some((f) => f.code === 'allowlisted' && f.weight < 0 && f.roles.includes(role));
+  const answered = findings.map((f) =>
+    f.weight > 0 && FILE_IDENTITY.includes(f.code) && f.roles.every(allowlisted)
+      ? { ...f, weight: 0, evidence: `${f.evidence} (answered by the allow list)` }
+      : f,
+  );
+  const pointed = answered.some((f) => f.weight > 0);
+  return [...answered, ...signatures].map((f) =>
+    f.weight >= 0 || f.code === 'allowlisted' || !pointed
+      ? f
+      : { ...f, weight: 0, evidence: `${f.evidence} (no credit: other reasons point at this pair)` },
+  );
+}
+
+/** Positive evidence about a file's reputation: a clean VirusTotal report or the allow list. */
+function vouched(findings: Finding[], role: Role): boolean {
+  return findings.some(
+    (f) => f.roles.includes(role) && (f.code === 'reputation-clean' || (f.code === 'allowlisted' && f.weight < 0)),
+  );
+}
+
+function confidenceOf(
+  verdict: Decision['verdict'],
+  score: number,
+  findings: Finding[],
+  reputationMissing: boolean,
+  forced: boolean,
+): Decision['confidence'] {
+  if (forced) return 'low';
+  if (verdict === 'benign') return 'high';
+  const conclusive = findings.some((f) => f.weight > 0 && CONCLUSIVE_REPUTATION.includes(f.code));
+  // The operator's allow list against the reputation sources' word on the same file.
+  const contradicted = findings.some(
+    (allowed) =>
+      allowed.code === 'allowlisted' &&
+      allowed.weight < 0 &&
+      findings.some((f) => f.weight > 0 && BAD_REPUTATION.includes(f.code) && f.roles.some((r) => allowed.roles.includes(r))),
+  );
+  if (verdict === 'malicious') {
+    if (conclusive && !contradicted) return 'high';
+    return score >= 85 && !reputationMissing ? 'high' : 'medium';
+  }
+  return reputationMissing || contradicted ? 'low' : 'medium';
+}
+
+function clampScore(raw: number): number {
+  return Math.max(0, Math.min(100, Math.round(raw)));
+}
+
+/** Strongest evidence first; the internal side markers are dropped. */
+function publish(findings: Finding[]): Reason[] {
+  return findings
+    .map((f, index) => ({ f, index }))
+    .sort((a, b) => b.f.weight - a.f.weight || a.index - b.index)
+    .map(({ f }) => ({ code: f.code, weight: f.weight, evidence: f.evidence }));
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}

@@ -1,0 +1,112 @@
+/**
+ * The remediation plan (DESIGN.md §6 "Which side to act on"): which of the pair to quarantine or
+ * terminate, whom to log off, and why a step is skipped. Process targets carry PID, image path and
+ * start time so the host can refuse a reused PID. Workflow-safe.
+ */
+import type { AlertProcess, CanonicalAlert } from '../../common/alert';
+import type { DecisionPolicy, PlanAction, PlanStep, PlanTarget } from '../../common/decision';
+import type { FileEnrichment } from '../../common/incident-status';
+import { isCriticalProcess, isPowerShellHost, isServiceAccount, isSharedHost } from '../../common/protected';
+import { processLabel, trustedSigner } from './file-facts';
+import { OFFENDING_FILE, type Finding, type Role } from './reasons';
+import { alertUser, isOfficeApplication, userLabel } from './relationship';
+
+export interface PlanInput {
+  alert: CanonicalAlert;
+  files: Record<Role, FileEnrichment>;
+  /** The reasons that point at the pair (positive weight, less what the allow list answers). */
+  findings: Finding[];
+  policy: DecisionPolicy;
+}
+
+export function processTarget(process: AlertProcess): PlanTarget {
+  return {
+    description: `PID ${process.pid} ${process.executable ?? process.name}`,
+    pid: process.pid,
+    ...(process.executable ? { imagePath: process.executable } : {}),
+    ...(process.startTime ? { startTime: process.startTime } : {}),
+  };
+}
+
+/** The side's own file is the offender: bad reputation, a masquerade, or unsigned where users write. */
+export function isOffendingFile(findings: Finding[], role: Role): boolean {
+  return findings.some((f) => f.roles.includes(role) && f.weight > 0 && OFFENDING_FILE.includes(f.code));
+}
+
+/** Why a process must not be terminated at all, or null. */
+function protectedReason(process: AlertProcess): string | null {
+  const identity = { pid: process.pid, name: process.name, path: process.executable ?? null };
+  if (isCriticalProcess(identity)) return `${processLabel(process)} is a critical Windows process: never terminated`;
+  if (isSharedHost(identity)) {
+    return `${processLabel(process)} is a shared host: terminating it harms the machine or its users without removing the threat`;
+  }
+  return null;
+}
+
+/** Why a file must not be quarantined (terminate only), or null. */
+function quarantineBlock(process: AlertProcess, file: FileEnrichment, policy: DecisionPolicy): string | null {
+  const signer = trustedSigner(file, policy);
+  if (signer && file.isOsBinary) return `OS binary signed by ${signer}: terminate only, never quarantined`;
+  if (signer && file.isMicrosoftSigned) return `signed by ${signer}: terminate only, never quarantined`;
+  if (signer) return `signed by trusted publisher ${signer}: terminate only, never quarantined`;
+  if (isPowerShellHost({ name: process.name, path: process.executable ?? null })) {
+    return 'a PowerShell host: never quarantined (the host worker runs its scripts with PowerShell); terminate only';
+  }
+  return null;
+}
+
+const step = (action: PlanAction, target: PlanTarget, skipped?: string | null): PlanStep =>
+  skipped ? { action, target, skipped } : { action, target };
+
+export function remediationPlan({ alert, files, findings, policy }: PlanInput): PlanStep[] {
+  const { parent, child } = alert;
+  const plan: PlanStep[] = [];
+
+  // ---- the parent: only when it is suspect itself or is the Office host that opened the document ----
+  const parentOffending = isOffendingFile(findings, 'parent');
+  const officeLauncher =
+    isOfficeApplication(parent.name) &&
+    findings.some((f) => f.code === 'office-spawned-shell' || f.code === 'office-spawned-user-binary');
+  const parentProtected = protectedReason(parent);
+  if (parentProtected) {
+    plan.push(step('terminate-parent', processTarget(parent), `${parentProtected}; acting on the child instead`));
+  } else if (parentOffending || officeLauncher) {
+    const block =
+      quarantineBlock(parent, files.parent, policy) ??
+      (parentOffending ? null : `${processLabel(parent)} only opened the document; its own file is not the offender: terminate only`);
+    if (block) {
+      plan.push(step('quarantine-parent', processTarget(parent), block));
+      plan.push(step('terminate-parent', processTarget(parent)));
+    } else {
+      plan.push(step('quarantine-parent', processTarget(parent)));
+    }
+  }
+
+  // ---- the child and its descendants; its file too when it is the offending binary ----
+  const childCritical = isCriticalProcess({ pid: child.pid, name: child.name, path: child.executable ?? null });
+  if (childCritical) {
+    plan.push(step('terminate-child', processTarget(child), `${processLabel(child)} is a critical Windows process: never terminated`));
+  } else {
+    plan.push(step('terminate-child', processTarget(child)));
+    if (isOffendingFile(findings, 'child')) {
+      plan.push(step('quarantine-child', processTarget(child), quarantineBlock(child, files.child, policy)));
+    }
+  }
+
+  // ---- the user's sessions ----
+  const user = alertUser(alert);
+  if (!user) {
+    plan.push(step('logoff-user', { description: 'unknown user' }, 'no user is known from the alert'));
+  } else {
+    const who = userLabel(user);
+    const target: PlanTarget = {
+      description: who,
+      user: { name: user.name, ...(user.domain ? { domain: user.domain } : {}) },
+    };
+    plan.push(step('logoff-user', target, isServiceAccount(user) ? `${who} is a service account: never logged off` : null));
+  }
+
+  // ---- persistence is always collected: it is how the offender would come back ----
+  plan.push(step('fetch-persistence', { description: `persistence entries on ${alert.host.hostname}` }));
+  return plan;
+}

@@ -1,0 +1,255 @@
+/**
+ * The decision knowledge of DESIGN.md §6 as tables. Names are lower-case stems (no `.exe`); compare
+ * them with `matchName` from ./names, never with `===` on raw alert text. Workflow-safe.
+ */
+import { normalizeWindowsPath } from '../../common/protected';
+
+/**
+ * Expected parents of Windows system processes (Elastic rule "Unusual Parent-Child Relationship").
+ * child stem → the only parent stems that legitimately start it.
+ */
+export const EXPECTED_PARENTS: Readonly<Record<string, readonly string[]>> = {
+  autochk: ['smss'],
+  fontdrvhost: ['wininit', 'winlogon', 'dwm'],
+  dwm: ['wininit', 'winlogon', 'dwm'],
+  consent: ['svchost'],
+  runtimebroker: ['svchost'],
+  tiworker: ['svchost'],
+  searchindexer: ['services'],
+  searchprotocolhost: ['searchindexer', 'dllhost'],
+  dllhost: ['services', 'svchost'],
+  smss: ['system', 'smss'],
+  csrss: ['smss', 'svchost'],
+  wininit: ['smss'],
+  winlogon: ['smss'],
+  lsass: ['wininit'],
+  lsaiso: ['wininit'],
+  logonui: ['wininit', 'winlogon'],
+  services: ['wininit'],
+  svchost: ['msmpeng', 'services', 'svchost'],
+  spoolsv: ['services'],
+  taskhost: ['services', 'svchost', 'ngentask'],
+  taskhostw: ['services', 'svchost'],
+  userinit: ['dwm', 'winlogon'],
+  wmiprvse: ['svchost'],
+  wsmprovhost: ['svchost'],
+  winrshost: ['svchost'],
+};
+
+/** Office applications whose documents launch attacks (Sigma "Suspicious Microsoft Office Child Process"). */
+export const OFFICE_APPLICATIONS = [
+  'winword',
+  'excel',
+  'powerpnt',
+  'outlook',
+  'msaccess',
+  'mspub',
+  'onenote',
+  'visio',
+  'eqnedt32',
+] as const;
+
+/** Shells and LOLBins an Office application must not start (same Sigma rule, T1204.002). */
+export const OFFICE_FORBIDDEN_CHILDREN = [
+  'cmd',
+  'powershell',
+  'powershell_ise',
+  'pwsh',
+  'mshta',
+  'wscript',
+  'cscript',
+  'rundll32',
+  'regsvr32',
+  'certutil',
+  'certreq',
+  'certoc',
+  'bitsadmin',
+  'schtasks',
+  'wmic',
+  'msbuild',
+  'msiexec',
+  'installutil',
+  'regasm',
+  'regsvcs',
+  'msdt',
+  'msxsl',
+  'odbcconf',
+  'forfiles',
+  'hh',
+  'cmstp',
+  'curl',
+  'scrcons',
+  'scriptrunner',
+  'pcalua',
+  'ieexec',
+  'mftrace',
+  'verclsid',
+  'bash',
+  'sh',
+  'wsl',
+  'javaw',
+  'workfolders',
+  'svchost',
+  'msidb',
+  'microsoft.workflow.compiler',
+] as const;
+
+/**
+ * System binaries that live only in `C:\Windows\System32\`, `SysWOW64\` or `WinSxS\`; one running
+ * elsewhere is "System File Execution Location Anomaly" (T1036). `explorer` also lives in `C:\Windows\`.
+ */
+export const SYSTEM_BINARIES = [
+  'svchost',
+  'lsass',
+  'lsaiso',
+  'csrss',
+  'services',
+  'smss',
+  'winlogon',
+  'wininit',
+  'logonui',
+  'userinit',
+  'autochk',
+  'dwm',
+  'fontdrvhost',
+  'consent',
+  'runtimebroker',
+  'tiworker',
+  'searchindexer',
+  'searchprotocolhost',
+  'dllhost',
+  'spoolsv',
+  'taskhost',
+  'taskhostw',
+  'wmiprvse',
+  'wsmprovhost',
+  'winrshost',
+  'conhost',
+  'sihost',
+  'ctfmon',
+  'taskmgr',
+  'audiodg',
+  'smartscreen',
+  'lsm',
+  'explorer',
+  'rundll32',
+  'regsvr32',
+  'powershell',
+  'powershell_ise',
+  'cmd',
+  'cscript',
+  'wscript',
+  'mshta',
+  'certutil',
+  'bitsadmin',
+  'schtasks',
+  'wmic',
+  'msiexec',
+  'cmstp',
+] as const;
+
+/** Every name the look-alike check protects: a name imitating one of these is a masquerade. */
+export const IMITATED_NAMES: readonly string[] = [
+  ...new Set<string>([...SYSTEM_BINARIES, ...Object.keys(EXPECTED_PARENTS), ...OFFICE_APPLICATIONS, ...OFFICE_FORBIDDEN_CHILDREN]),
+];
+
+/** Shells and LOLBins: Microsoft-signed tools whose signature says nothing about how they are used. */
+export const LIVING_OFF_THE_LAND: readonly string[] = OFFICE_FORBIDDEN_CHILDREN;
+
+const SYSTEM_DIRECTORY =
+  /^(?:[a-z]:\\windows|\\device\\harddiskvolume\d+\\windows|\\systemroot|%systemroot%|%windir%)\\(?:system32|syswow64|winsxs)\\/;
+
+/** In `C:\Windows\System32\`, `SysWOW64\` or `WinSxS\` (any drive; `\SystemRoot\` and device paths as kernel events write them). */
+export function isSystemLocation(path: string): boolean {
+  return SYSTEM_DIRECTORY.test(normalizeWindowsPath(path));
+}
+
+/** Whether a system binary is where it belongs; null when the stem is not a system binary. */
+export function isExpectedLocation(stem: string, path: string): boolean | null {
+  if (!(SYSTEM_BINARIES as readonly string[]).includes(stem)) return null;
+  if (isSystemLocation(path)) return true;
+  return stem === 'explorer' && /^[a-z]:\\windows\\explorer\.exe$/.test(normalizeWindowsPath(path));
+}
+
+/** Folders any user can write to: where droppers land. Matched as path segments. */
+export const USER_WRITABLE_SEGMENTS = [
+  '\\users\\',
+  '\\appdata\\',
+  '\\temp\\',
+  '\\tmp\\',
+  '\\programdata\\',
+  '\\downloads\\',
+  '\\$recycle.bin\\',
+  '\\perflogs\\',
+  '\\windows\\tasks\\',
+  '\\windows\\tracing\\',
+] as const;
+
+export function userWritableSegment(path: string): string | null {
+  const p = normalizeWindowsPath(path);
+  return USER_WRITABLE_SEGMENTS.find((segment) => p.includes(segment)) ?? null;
+}
+
+/** Command-line indicators of a download cradle or hidden/encoded script (T1059.001, T1027, T1105). */
+export const SUSPICIOUS_COMMAND_LINE: readonly { indicator: string; pattern: RegExp }[] = [
+  { indicator: 'encoded PowerShell command', pattern: /(?:^|\s)[-/]e(?:c|n[a-z]*)?\s+["']?[A-Za-z0-9+/=]{16,}/i },
+  { indicator: 'base64 decoding', pattern: /frombase64string/i },
+  { indicator: 'hidden window', pattern: /(?:^|\s)[-/]w[a-z]*\s+(?:hidden|1)\b/i },
+  {
+    indicator: 'download cradle',
+    pattern: /downloadstring|downloadfile|downloaddata|net\.webclient|invoke-webrequest|\biwr\b|start-bitstransfer|\/transfer\b/i,
+  },
+  { indicator: 'in-memory execution', pattern: /\biex\b|invoke-expression/i },
+  { indicator: 'certutil download or decode', pattern: /certutil(?:\.exe)?["']?\s.*(?:-urlcache|-decode|-f\s+https?:)/i },
+  { indicator: 'script or DLL fetched from a URL', pattern: /(?:mshta|regsvr32|rundll32)(?:\.exe)?["']?\s.*(?:https?:|javascript:|vbscript:)/i },
+  { indicator: 'execution policy bypass', pattern: /(?:^|\s)[-/](?:ex[a-z]*|ep)\s+bypass\b/i },
+];
+
+export function commandLineIndicators(commandLine: string | undefined): string[] {
+  if (!commandLine) return [];
+  return SUSPICIOUS_COMMAND_LINE.filter(({ pattern }) => pattern.test(commandLine)).map(({ indicator }) => indicator);
+}
+
+/** Score bands: at or above `malicious` the verdict is malicious, at or above `suspicious` suspicious. */
+export const SCORE_BANDS = { malicious: 70, suspicious: 30 } as const;
+
+/**
+ * Server applications whose children should never be shells or recon tools: a web shell or
+ * `xp_cmdshell` (Sigma "Suspicious Shells Spawn by Web Servers", T1505.003).
+ */
+export const SERVER_APPLICATIONS = [
+  'w3wp',
+  'httpd',
+  'nginx',
+  'php-cgi',
+  'tomcat',
+  'tomcat7',
+  'tomcat8',
+  'tomcat9',
+  'ws_tomcatservice',
+  'umworkerprocess',
+  'sqlservr',
+] as const;
+
+/** What a web server or database spawning is a web shell at work: shells, LOLBins and recon commands. */
+export const SERVER_FORBIDDEN_CHILDREN: readonly string[] = [
+  ...OFFICE_FORBIDDEN_CHILDREN.filter((name) => name !== 'svchost'),
+  'whoami',
+  'net',
+  'net1',
+  'systeminfo',
+  'ipconfig',
+  'nltest',
+  'tasklist',
+  'quser',
+  'query',
+  'hostname',
+  'netstat',
+  'reg',
+];
+
+/** Interactive shells and script hosts: what an attacker runs commands with. */
+export const SHELLS = ['cmd', 'powershell', 'powershell_ise', 'pwsh', 'wscript', 'cscript', 'mshta'] as const;
+
+/** Parents that legitimately start shells as a service account (the service manager and the task scheduler). */
+export const SERVICE_SHELL_LAUNCHERS = ['services', 'svchost'] as const;

@@ -1,0 +1,98 @@
+/**
+ * `windowsFileEnrichment`: the seed's "Windows - File enrichment" sub-playbook. Builds its input
+ * from the alert (parent and child executables), gathers host facts and reputation, and returns a
+ * per-file risk with evidence. Facts already in the alert are used, not fetched again.
+ */
+import { ActivityFailure, ApplicationFailure, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
+import type { AlertProcess } from '../common/alert';
+import type { FileFacts, HostActivities } from '../common/host-contract';
+import type { CentralActivities, EnrichmentResult, ReputationReport } from '../common/incident-status';
+import { hostTaskQueue } from '../common/names';
+import type { PlaybookInput } from '../common/playbook';
+import { buildFileEnrichment } from './decision';
+
+export interface EnrichmentInput {
+  alert: PlaybookInput['alert'];
+  policy: PlaybookInput['policy'];
+}
+
+const { lookupReputation } = proxyActivities<CentralActivities>({
+  startToCloseTimeout: '2m',
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ReputationAuthError'] },
+});
+
+export async function windowsFileEnrichment({ alert, policy }: EnrichmentInput): Promise<EnrichmentResult> {
+  const paths = unique([alert.parent.executable, alert.child.executable]);
+
+  // Host facts: hash, signature, version info and location, from the host itself.
+  let hostFacts: FileFacts[] = [];
+  let hostFactsError: string | null = null;
+  let hostReachable = true;
+  if (paths.length > 0) {
+    const { getFileEnrichment } = proxyActivities<HostActivities>({
+      taskQueue: hostTaskQueue(alert.host.hostname),
+      scheduleToStartTimeout: policy.hostUnreachableTimeout,
+      startToCloseTimeout: '2m',
+      heartbeatTimeout: '30s',
+      retry: { maximumAttempts: 3 },
+      summary: `Hash and signature of ${paths.length} file(s) on ${alert.host.hostname}`,
+    });
+    try {
+      hostFacts = (await getFileEnrichment({ paths })).results;
+    } catch (err) {
+      hostReachable = !isScheduleToStartTimeout(err);
+      hostFactsError = hostReachable
+        ? describeFailure(err)
+        : `host ${alert.host.hostname} unreachable (no worker picked up the task)`;
+    }
+  }
+
+  const factsFor = (process: AlertProcess) =>
+    hostFacts.find((f) => process.executable && f.path.toLowerCase() === process.executable.toLowerCase()) ?? null;
+  const hashOf = (process: AlertProcess) => process.hashes?.sha256 ?? factsFor(process)?.sha256 ?? null;
+
+  // Reputation: one lookup per distinct hash (the providers cache and rate-limit by hash too).
+  const reputations = new Map<string, ReputationReport | null>();
+  for (const sha256 of unique([hashOf(alert.parent), hashOf(alert.child)])) {
+    try {
+      reputations.set(sha256, await lookupReputation({ sha256 }));
+    } catch {
+      // A provider failure never makes a file look clean: it is recorded as no reputation.
+      reputations.set(sha256, null);
+    }
+  }
+
+  const enrich = (role: 'parent' | 'child', process: AlertProcess) => {
+    const sha256 = hashOf(process);
+    return buildFileEnrichment({
+      role,
+      process,
+      hostFacts: factsFor(process),
+      hostFactsError,
+      reputation: sha256 ? (reputations.get(sha256) ?? null) : null,
+      policy: policy.decision,
+    });
+  };
+  return { parent: enrich('parent', alert.parent), child: enrich('child', alert.child), hostReachable };
+}
+
+function unique(values: (string | null | undefined)[]): string[] {
+  return [...new Set(values.filter((v): v is string => Boolean(v)))];
+}
+
+export function isScheduleToStartTimeout(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof TimeoutFailure &&
+    err.cause.timeoutType === 'SCHEDULE_TO_START'
+  );
+}
+
+export function describeFailure(err: unknown): string {
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`;
+    if (cause) return cause.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,3 @@
+/** The workflows the central worker registers. */
+export { suspiciousParentProcessPlaybook } from './playbook';
+export { windowsFileEnrichment } from './enrichment';

@@ -1,0 +1,268 @@
+/**
+ * Remediation and validation on the alert's host (DESIGN.md §1 steps 3–4): runs the plan's steps on
+ * the host task queue, records every result (a failed step does not stop the others), then
+ * re-checks every action on the host.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { CanonicalAlert } from '../common/alert';
+import type { PlanStep } from '../common/decision';
+import {
+  HOST_FAILURE_TYPES,
+  type HostActivities,
+  type PersistenceEntry,
+  type ProcessActionResult,
+} from '../common/host-contract';
+import type { ActionRecord } from '../common/incident-status';
+import { hostTaskQueue } from '../common/names';
+import type { PlaybookPolicy } from '../common/playbook';
+import { describeFailure, isScheduleToStartTimeout } from './enrichment';
+
+export interface RemediationResult {
+  actions: ActionRecord[];
+  persistence: PersistenceEntry[];
+  hostUnreachable: boolean;
+}
+
+interface Context {
+  alert: CanonicalAlert;
+  incidentId: string;
+  policy: PlaybookPolicy;
+  /** Called after every record so the status query shows progress as it happens. */
+  onRecord: (record: ActionRecord) => void;
+}
+
+function hostActivities(ctx: Context, summary: string): HostActivities {
+  return proxyActivities<HostActivities>({
+    taskQueue: hostTaskQueue(ctx.alert.host.hostname),
+    // A host with no worker polling must not hang the incident: it times out to schedule.
+    scheduleToStartTimeout: ctx.policy.hostUnreachableTimeout,
+    startToCloseTimeout: '5m',
+    heartbeatTimeout: '30s',
+    retry: {
+      initialInterval: '2s',
+      maximumAttempts: 5,
+      nonRetryableErrorTypes: Object.values(HOST_FAILURE_TYPES),
+    },
+    summary,
+  });
+}
+
+const now = () => new Date().toISOString();
+
+export async function remediate(ctx: Context, plan: PlanStep[]): Promise<RemediationResult> {
+  const actions: ActionRecord[] = [];
+  const persistence: PersistenceEntry[] = [];
+  const terminated = new Map<ActionRecord, number[]>();
+  let hostUnreachable = false;
+  const record = (r: ActionRecord, pids: number[] = []) => {
+    actions.push(r);
+    if (pids.length > 0) terminated.set(r, pids);
+    ctx.onRecord(r);
+  };
+  const processRecord = (step: PlanStep, r: ProcessActionResult) =>
+    record(
+      {
+        action: step.action,
+        target: step.target.description,
+        status: r.status,
+        reason: r.reason ?? null,
+        message: r.message ?? null,
+        quarantine: r.quarantine ?? null,
+        validated: null,
+        at: now(),
+      },
+      r.terminatedPids,
+    );
+
+  const referencePaths = [
+    ...new Set(plan.filter((s) => !s.skipped && s.target.imagePath).map((s) => s.target.imagePath as string)),
+  ];
+
+  for (const step of plan) {
+    const base = { action: step.action, target: step.target.description, quarantine: null, validated: null };
+    if (step.skipped) {
+      record({ ...base, status: 'skipped', reason: step.skipped, message: null, at: now() });
+      continue;
+    }
+    if (hostUnreachable) {
+      record({
+        ...base,
+        status: 'failed',
+        reason: 'host-unreachable',
+        message: 'not attempted: host unreachable',
+        at: now(),
+      });
+      continue;
+    }
+    try {
+      await runStep(ctx, step, referencePaths, processRecord, record, persistence);
+    } catch (err) {
+      hostUnreachable = isScheduleToStartTimeout(err);
+      record({
+        ...base,
+        status: 'failed',
+        reason: hostUnreachable ? 'host-unreachable' : 'error',
+        message: hostUnreachable
+          ? `no host worker picked up the action within ${ctx.policy.hostUnreachableTimeout}`
+          : describeFailure(err),
+        at: now(),
+      });
+    }
+  }
+
+  if (!hostUnreachable) {
+    try {
+      await validate(ctx, actions, terminated);
+    } catch (err) {
+      // The actions ran; only their re-check failed. Report them as not validated rather than
+      // failing the incident, so the report still goes out and says what could not be confirmed.
+      const why = isScheduleToStartTimeout(err) ? 'host unreachable during validation' : describeFailure(err);
+      for (const action of actions) {
+        if (action.validated === null && (action.status === 'done' || action.status === 'already-done')) {
+          action.validated = false;
+          action.message = [action.message, `not validated: ${why}`].filter(Boolean).join('; ');
+        }
+      }
+    }
+  }
+  return { actions, persistence, hostUnreachable };
+}
+
+async function runStep(
+  ctx: Context,
+  step: PlanStep,
+  referencePaths: string[],
+  processRecord: (step: PlanStep, r: ProcessActionResult) => void,
+  record: (r: ActionRecord) => void,
+  persistence: PersistenceEntry[],
+): Promise<void> {
+  const target = step.target;
+  const processTarget = {
+    pid: target.pid ?? -1,
+    ...(target.imagePath ? { imagePath: target.imagePath } : {}),
+    ...(target.startTime ? { startTime: target.startTime } : {}),
+  };
+  const summary = `${step.action}: ${target.description}`;
+  switch (step.action) {
+    case 'quarantine-parent':
+    case 'quarantine-child': {
+      const result = await hostActivities(ctx, summary).stopAndQuarantineProcess({
+        incidentId: ctx.incidentId,
+        targets: [processTarget],
+        includeDescendants: step.action === 'quarantine-child',
+        trustedPublishers: ctx.policy.decision.trustedPublishers,
+        ...(ctx.policy.quarantineDirectory ? { quarantineDirectory: ctx.policy.quarantineDirectory } : {}),
+      });
+      result.results.forEach((r) => processRecord(step, r));
+      return;
+    }
+    case 'terminate-parent':
+    case 'terminate-child': {
+      const result = await hostActivities(ctx, summary).stopProcess({
+        incidentId: ctx.incidentId,
+        targets: [processTarget],
+        includeDescendants: step.action === 'terminate-child',
+      });
+      result.results.forEach((r) => processRecord(step, r));
+      return;
+    }
+    case 'logoff-user': {
+      const user = target.user;
+      if (!user) throw new Error('logoff-user step without a user');
+      const result = await hostActivities(ctx, summary).terminateSession({
+        incidentId: ctx.incidentId,
+        users: [user],
+        ...(ctx.alert.session?.remoteIp ? { remoteIp: ctx.alert.session.remoteIp } : {}),
+      });
+      const outcome = result.results;
+      if (outcome.length === 0) {
+        record({
+          action: step.action,
+          target: target.description,
+          status: 'already-done',
+          reason: 'no-session',
+          message: 'no session found for the user',
+          quarantine: null,
+          validated: null,
+          at: now(),
+        });
+      }
+      for (const r of outcome) {
+        const where = r.clientAddress ? ` from ${r.clientAddress} (client-reported, can be spoofed)` : '';
+        record({
+          action: step.action,
+          target: `${r.user} session ${r.sessionId ?? '?'}${where}`,
+          status: r.status,
+          reason: r.reason ?? null,
+          message: r.message ?? null,
+          quarantine: null,
+          validated: null,
+          at: now(),
+        });
+      }
+      return;
+    }
+    case 'fetch-persistence': {
+      const result = await hostActivities(ctx, summary).fetchPersistenceEntries({
+        incidentId: ctx.incidentId,
+        referencePaths,
+      });
+      // Entries that reference the offending binaries first: they are what the analyst must remove.
+      const entries = [...result.results].sort((a, b) => Number(b.referencesTarget) - Number(a.referencesTarget));
+      persistence.push(...entries);
+      const flagged = entries.filter((e) => e.referencesTarget).length;
+      record({
+        action: step.action,
+        target: target.description,
+        status: 'done',
+        reason: null,
+        message: `${entries.length} persistence entries, ${flagged} referencing the offending binaries`,
+        quarantine: null,
+        validated: true,
+        at: now(),
+      });
+      return;
+    }
+  }
+}
+
+/** Re-checks every successful action on the host: process gone, file quarantined intact, session gone. */
+async function validate(ctx: Context, actions: ActionRecord[], terminated: Map<ActionRecord, number[]>): Promise<void> {
+  const succeeded = (a: ActionRecord) => a.status === 'done' || a.status === 'already-done';
+  const host = hostActivities(ctx, 'Validate remediation');
+
+  const pids = [...new Set([...terminated.entries()].filter(([a]) => succeeded(a)).flatMap(([, p]) => p))];
+  if (pids.length > 0) {
+    const tree = await host.getProcessTree({ processIds: pids });
+    const running = new Set(tree.results.filter((p) => p.found).map((p) => p.pid));
+    for (const [action, actionPids] of terminated) {
+      if (succeeded(action)) action.validated = actionPids.every((pid) => !running.has(pid));
+    }
+  }
+
+  const quarantined = actions.filter((a) => succeeded(a) && a.quarantine);
+  if (quarantined.length > 0) {
+    const paths = quarantined.flatMap((a) => [a.quarantine!.originalPath, a.quarantine!.quarantinePath]);
+    const facts = await host.getFileEnrichment({ paths });
+    const fact = (path: string) => facts.results.find((f) => f.path.toLowerCase() === path.toLowerCase());
+    for (const action of quarantined) {
+      const q = action.quarantine!;
+      const original = fact(q.originalPath);
+      const copy = fact(q.quarantinePath);
+      const intact = Boolean(copy?.exists && copy.sha256?.toLowerCase() === q.sha256Before.toLowerCase());
+      action.validated = (action.validated ?? true) && intact && original?.exists === false;
+    }
+  }
+
+  const logoffs = actions.filter((a) => a.action === 'logoff-user' && succeeded(a));
+  const user = ctx.alert.user;
+  if (logoffs.length > 0 && user) {
+    const sessions = await host.terminateSession({ incidentId: ctx.incidentId, users: [user], listOnly: true });
+    const remaining = sessions.results.filter((s) => s.sessionId !== null && s.sessionId !== undefined);
+    for (const action of logoffs) action.validated = remaining.length === 0;
+  }
+
+  for (const action of actions) {
+    if (succeeded(action) && action.validated === null) action.validated = true;
+  }
+}
