@@ -1,0 +1,134 @@
+/**
+ * The incident report email: what was seen, what was decided and why, what was done with what
+ * result, what is left for the analyst. Pure: IncidentStatus in, subject + text + HTML out.
+ */
+import type { IncidentStatus } from '../../common/incident-status';
+import { renderEmail, type Block, type EmailContent, type Section } from './document';
+import {
+  actionLine,
+  alertSection,
+  LAB_BANNER,
+  linksSection,
+  outcomeText,
+  pairSummary,
+  reputationSection,
+  reviewLine,
+  verdictLabel,
+  verdictSection,
+} from './sections';
+
+/** Persistence entries listed beyond those that reference the offending binaries. */
+const MAX_OTHER_PERSISTENCE = 50;
+
+export interface IncidentReportOptions {
+  /** This incident in the Temporal UI (`temporalUiLink`). */
+  incidentLink: string;
+}
+
+export function buildIncidentReport(status: IncidentStatus, options: IncidentReportOptions): EmailContent {
+  const { incidentLink } = options;
+  const outcome = status.outcome ?? status.phase;
+  const lab = status.lab ? ' [LAB]' : '';
+  const subject = `[spawnguard]${lab} ${verdictLabel(status)} ${pairSummary(status)}: ${outcome}`;
+  const title = `Incident report: ${pairSummary(status)}`;
+
+  const sections: Section[] = [
+    { title: 'Outcome', blocks: [{ kind: 'paragraph', text: outcomeText(status) }] },
+    alertSection(status),
+    verdictSection(status),
+  ];
+  const review = reviewLine(status);
+  if (review) sections.push({ title: 'Analyst review', blocks: [{ kind: 'paragraph', text: review }] });
+  const reputation = reputationSection(status);
+  if (reputation) sections.push(reputation);
+  sections.push(actionsSection(status), ...quarantineSection(status), ...persistenceSection(status));
+  sections.push(nextStepsSection(status), linksSection(status, incidentLink));
+  return renderEmail(subject, title, sections, status.lab ? LAB_BANNER : undefined);
+}
+
+function actionsSection(status: IncidentStatus): Section {
+  if (status.actions.length === 0) {
+    return { title: 'Actions', blocks: [{ kind: 'paragraph', text: 'No action was taken on the host.' }] };
+  }
+  return { title: 'Actions', blocks: [{ kind: 'list', items: status.actions.map(actionLine) }] };
+}
+
+function quarantineSection(status: IncidentStatus): Section[] {
+  const records = status.actions.flatMap((action) => (action.quarantine ? [action.quarantine] : []));
+  if (records.length === 0) return [];
+  const blocks: Block[] = records.map((record) => ({
+    kind: 'fields',
+    rows: [
+      ['Original path', record.originalPath],
+      ['Quarantined to', record.quarantinePath],
+      ['Manifest', record.manifestPath],
+      ['SHA-256 before', record.sha256Before],
+      ['SHA-256 after', record.sha256After],
+      [
+        'Integrity',
+        record.sha256Before.toLowerCase() === record.sha256After.toLowerCase()
+          ? 'hashes match'
+          : 'HASHES DIFFER: the quarantined file is not the file that was moved',
+      ],
+      ['Signer', record.signer ?? undefined],
+    ],
+  }));
+  return [{ title: 'Quarantine', blocks }];
+}
+
+function persistenceSection(status: IncidentStatus): Section[] {
+  if (status.persistence.length === 0) return [];
+  const describe = (entry: IncidentStatus['persistence'][number]) =>
+    [
+      `${entry.kind} ${entry.location} ${entry.name}`,
+      entry.command ? `: ${entry.command}` : entry.imagePath ? `: ${entry.imagePath}` : '',
+      entry.user ? ` (user ${entry.user})` : '',
+      entry.referencesTarget ? ` — REFERENCES ${entry.matchedPath ?? 'the offending binary'}` : '',
+    ].join('');
+  const flagged = status.persistence.filter((entry) => entry.referencesTarget);
+  const others = status.persistence.filter((entry) => !entry.referencesTarget);
+  const blocks: Block[] = [
+    {
+      kind: 'paragraph',
+      text:
+        flagged.length > 0
+          ? `${flagged.length} persistence entr${flagged.length === 1 ? 'y references' : 'ies reference'} the offending binaries (listed first). They were reported, not removed: review and remove them.`
+          : 'No persistence entry references the offending binaries.',
+    },
+  ];
+  const shown = [...flagged, ...others.slice(0, MAX_OTHER_PERSISTENCE)];
+  blocks.push({ kind: 'list', items: shown.map(describe) });
+  if (others.length > MAX_OTHER_PERSISTENCE) {
+    blocks.push({
+      kind: 'paragraph',
+      text: `…and ${others.length - MAX_OTHER_PERSISTENCE} more entries that do not reference them (see the incident in the Temporal UI).`,
+    });
+  }
+  return [{ title: 'Persistence', blocks }];
+}
+
+/** The seed playbook's post-execution procedure, with this incident's specifics filled in. */
+function nextStepsSection(status: IncidentStatus): Section {
+  const quarantined = status.actions.flatMap((action) => (action.quarantine ? [action.quarantine.quarantinePath] : []));
+  const host = status.alert.host.hostname;
+  const user = status.alert.user ?? status.alert.child.user;
+  return {
+    title: 'Next steps for the analyst',
+    blocks: [
+      {
+        kind: 'list',
+        items: [
+          quarantined.length > 0
+            ? `Review the quarantined file(s): ${quarantined.join(', ')}.`
+            : 'Review the offending file (nothing was quarantined).',
+          `Check files the process created or changed on ${host}.`,
+          `Look for other indicators of compromise on ${host}.`,
+          'Review the event logs for lateral movement or privilege escalation.',
+          user
+            ? `Confirm the user ${user.domain ? `${user.domain}\\${user.name}` : user.name} was told.`
+            : 'Confirm the user was told.',
+        ],
+      },
+    ],
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * The local stack's mail catcher: the report sent to it through the real mailer shows up in its
+ * web view (escaped, sandboxed), as JSON, as text, as the raw message and as a file.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import { startMailCatcher, type MailCatcher } from '../../client/mail-catcher';
+import { loadConfig } from '../../common/config';
+import { createNotificationActivities } from '../../activities/notification';
+import { HOSTILE, remediatedIncident } from './incident';
+
+let catcher: MailCatcher;
+let folder: string;
+beforeEach(async () => {
+  folder = mkdtempSync(join(tmpdir(), 'spawnguard-mail-'));
+  catcher = await startMailCatcher({ smtpPort: 0, webPort: 0, folder, maxMessageBytes: 200_000 });
+});
+afterEach(async () => {
+  await catcher.close();
+});
+
+function notifications() {
+  return createNotificationActivities(loadConfig({ SMTP_URL: catcher.smtpUrl, MAIL_TO: 'soc@example.test' }));
+}
+
+async function get(path: string): Promise<{ status: number; headers: Headers; body: string }> {
+  const response = await fetch(`${catcher.webUrl}${path}`);
+  return { status: response.status, headers: response.headers, body: await response.text() };
+}
+
+it('lists received reports in its web view with the subject escaped, newest first', async () => {
+  const status = remediatedIncident();
+  status.alert.child.name = `evil${HOSTILE}.exe`;
+  await notifications().sendIncidentReport({ status });
+  await notifications().sendIncidentReport({ status: remediatedIncident({ lab: true }) });
+  await catcher.waitForMessages(2);
+
+  const page = await get('/');
+  expect(page.status).toBe(200);
+  expect(page.body).toContain('2 message(s)');
+  expect(page.body).not.toContain('<script>');
+  expect(page.body).toContain('evil&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;');
+  expect(page.body.indexOf('[LAB]')).toBeLessThan(page.body.indexOf('evil&lt;script'));
+
+  const list = JSON.parse((await get('/api/messages')).body) as { id: number; to: string[]; subject: string }[];
+  expect(list.map((m) => m.id)).toEqual([1, 2]);
+  expect(list[0]).toMatchObject({ to: ['soc@example.test'], subject: expect.stringContaining(`evil${HOSTILE}.exe`) });
+  expect(list[1]!.subject).toMatch(/^\[spawnguard\] \[LAB\] /);
+});
+
+it('serves a message as sandboxed HTML, as text and raw, and writes it to the folder', async () => {
+  await notifications().sendIncidentReport({ status: remediatedIncident() });
+  const [mail] = await catcher.waitForMessages(1);
+
+  const html = await get('/messages/1');
+  expect(html.headers.get('content-type')).toMatch(/^text\/html/);
+  expect(html.headers.get('content-security-policy')).toMatch(/default-src 'none'.*sandbox/);
+  expect(html.body).toContain('<h2>Verdict</h2>');
+
+  const text = await get('/messages/1.txt');
+  expect(text.body).toContain('MALICIOUS — score 92/100, confidence high.');
+
+  const raw = await get('/messages/1.eml');
+  expect(raw.headers.get('content-type')).toBe('message/rfc822');
+  expect(raw.body).toBe(mail!.raw.toString('utf8'));
+  expect(readFileSync(join(folder, '1.eml'), 'utf8')).toBe(raw.body);
+
+  expect((await get('/messages/2')).status).toBe(404);
+  expect((await get('/nothing-here')).status).toBe(404);
+});
+
+it('refuses a message over its size limit and keeps nothing of it', async () => {
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: catcher.smtpPort, secure: false });
+  await expect(
+    transport.sendMail({ from: 'a@example.test', to: 'b@example.test', text: 'x'.repeat(300_000) }),
+  ).rejects.toMatchObject({ responseCode: 552 });
+  await transport.sendMail({ from: 'a@example.test', to: 'b@example.test', subject: 'small', text: 'ok' });
+  const messages = await catcher.waitForMessages(1);
+  expect(messages.map((m) => m.parsed.subject)).toEqual(['small']);
+});
