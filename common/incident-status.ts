@@ -115,6 +115,8 @@ export const IncidentStatusSchema = z.object({
   /** True when the host actions ran against the simulated lab host, not a real Windows host. */
   lab: z.boolean(),
   reportSent: z.boolean(),
+  /** Why the report could not be sent (a failure retrying cannot fix, e.g. no recipients configured). */
+  reportError: z.string().nullable().optional(),
   timestamps: z.object({ started: z.string(), decided: z.string().nullable(), closed: z.string().nullable() }),
 });
 export type IncidentStatus = z.infer<typeof IncidentStatusSchema>;

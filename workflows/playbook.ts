@@ -25,6 +25,7 @@ import {
   type ReviewSignal,
 } from '../common/playbook';
 import { decide } from './decision';
+import { describeFailure } from './enrichment';
 import type { windowsFileEnrichment } from './enrichment';
 import { remediate } from './remediation';
 
@@ -228,7 +229,9 @@ async function awaitReview(status: IncidentStatus, input: PlaybookInput): Promis
   log.warn('Review timed out', { policy: policy.reviewTimeoutPolicy });
   if (policy.reviewTimeoutPolicy === 'escalate') {
     await requestMail;
-    await notifications.sendReviewRequest({ status, reminder: true });
+    await notifications
+      .sendReviewRequest({ status, reminder: true })
+      .catch((err) => log.error('Escalation mail failed', { error: describeFailure(err) }));
   }
   return policy.reviewTimeoutPolicy === 'remediate';
 }
@@ -245,8 +248,16 @@ async function close(
   if (options.report) {
     status.phase = 'notifying';
     setCurrentDetails(`Sending the report: ${outcome}`);
-    await notifications.sendIncidentReport({ status });
-    status.reportSent = true;
+    try {
+      await notifications.sendIncidentReport({ status });
+      status.reportSent = true;
+    } catch (err) {
+      // Only failures retrying cannot fix end here (no recipients configured, credentials or
+      // recipient refused); an SMTP outage keeps retrying inside the activity. The incident still
+      // closes with its outcome, and the status says why no report went out.
+      status.reportError = describeFailure(err);
+      log.error('Incident report not sent', { error: status.reportError });
+    }
   }
   status.phase = 'closed';
   status.timestamps.closed = now();
