@@ -25,6 +25,8 @@ export const PlaybookPolicySchema = z.object({
   reviewTimeoutPolicy: z.enum(['escalate', 'remediate', 'close']).default('escalate'),
   /** How long a host action may wait for the host's worker to pick it up before the host is unreachable. */
   hostUnreachableTimeout: duration.default('10m'),
+  /** A host action that stops heartbeating this long (its worker died) is retried on the next worker. */
+  hostHeartbeatTimeout: duration.default('30s'),
   quarantineDirectory: z.string().optional(),
   /** Host actions run against the simulated lab host; every report says so. */
   lab: z.boolean().default(false),

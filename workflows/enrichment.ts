@@ -33,7 +33,7 @@ export async function windowsFileEnrichment({ alert, policy }: EnrichmentInput):
       taskQueue: hostTaskQueue(alert.host.hostname),
       scheduleToStartTimeout: policy.hostUnreachableTimeout,
       startToCloseTimeout: '2m',
-      heartbeatTimeout: '30s',
+      heartbeatTimeout: policy.hostHeartbeatTimeout,
       retry: { maximumAttempts: 3 },
       summary: `Hash and signature of ${paths.length} file(s) on ${alert.host.hostname}`,
     });

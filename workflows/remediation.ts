@@ -37,7 +37,7 @@ function hostActivities(ctx: Context, summary: string): HostActivities {
     // A host with no worker polling must not hang the incident: it times out to schedule.
     scheduleToStartTimeout: ctx.policy.hostUnreachableTimeout,
     startToCloseTimeout: '5m',
-    heartbeatTimeout: '30s',
+    heartbeatTimeout: ctx.policy.hostHeartbeatTimeout,
     retry: {
       initialInterval: '2s',
       maximumAttempts: 5,
@@ -74,8 +74,15 @@ export async function remediate(ctx: Context, plan: PlanStep[]): Promise<Remedia
       r.terminatedPids,
     );
 
+  // The offending binaries are what gets quarantined; a terminated-only parent (Word whose document
+  // launched the attack) is not one. Without a quarantine, the child's image is what to look for.
+  const quarantined = plan.filter((s) => s.action.startsWith('quarantine-') && !s.skipped && s.target.imagePath);
   const referencePaths = [
-    ...new Set(plan.filter((s) => !s.skipped && s.target.imagePath).map((s) => s.target.imagePath as string)),
+    ...new Set(
+      (quarantined.length > 0 ? quarantined.map((s) => s.target.imagePath) : [ctx.alert.child.executable]).filter(
+        (p): p is string => Boolean(p),
+      ),
+    ),
   ];
 
   for (const step of plan) {

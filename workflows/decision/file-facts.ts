@@ -48,7 +48,8 @@ export function buildFileEnrichment(input: FileEnrichmentInput): FileEnrichment 
     : null;
   const stem = nameStem(process.name);
   const isOsBinary =
-    hostSignature?.isOsBinary ?? (isMicrosoftSigned === null || !path ? null : isMicrosoftSigned && isSystemLocation(path));
+    hostSignature?.isOsBinary ??
+    (isMicrosoftSigned === null || !path ? null : isMicrosoftSigned && isSystemLocation(path));
   // Our own table decides where a system binary belongs (one definition); the host's word is the fallback.
   const expectedLocation = path ? isExpectedLocation(stem, path) : (facts?.expectedLocation ?? null);
 
@@ -94,7 +95,12 @@ function signatureFacts(file: FileEnrichment): string[] {
 }
 
 /** How one file looks on its own: identity, signature, location and reputation. */
-export function fileFindings(role: Role, process: AlertProcess, file: FileEnrichment, policy: DecisionPolicy): Finding[] {
+export function fileFindings(
+  role: Role,
+  process: AlertProcess,
+  file: FileEnrichment,
+  policy: DecisionPolicy,
+): Finding[] {
   const label = processLabel(process);
   const findings: Finding[] = [];
   const stem = nameStem(process.name);
@@ -127,7 +133,11 @@ export function fileFindings(role: Role, process: AlertProcess, file: FileEnrich
     const renamedFrom = matchName(original, IMITATED_NAMES);
     if (renamedFrom?.exact) {
       findings.push(
-        finding('renamed-binary', [role], `${label} is ${file.originalFileName} renamed (original file name in its version resource)`),
+        finding(
+          'renamed-binary',
+          [role],
+          `${label} is ${file.originalFileName} renamed (original file name in its version resource)`,
+        ),
       );
     }
   }
@@ -145,7 +155,11 @@ export function fileFindings(role: Role, process: AlertProcess, file: FileEnrich
   } else if (signature?.status === 'unsigned') {
     findings.push(
       writable
-        ? finding('unsigned-in-user-folder', [role], `${label} is unsigned and runs from a user-writable folder (${path})`)
+        ? finding(
+            'unsigned-in-user-folder',
+            [role],
+            `${label} is unsigned and runs from a user-writable folder (${path})`,
+          )
         : finding('unsigned', [role], `${label} is unsigned${path ? ` (${path})` : ''}`),
     );
   }
@@ -157,11 +171,19 @@ export function fileFindings(role: Role, process: AlertProcess, file: FileEnrich
 /** A file's reputation as reasons. Missing reputation is context (weight 0), never clean. */
 function reputationFindings(role: Role, label: string, file: FileEnrichment, policy: DecisionPolicy): Finding[] {
   const report = file.reputation;
-  if (!file.sha256) return [finding('no-reputation', [role], `no reputation for ${label}: no SHA-256 known for its file`)];
-  if (!report) return [finding('no-reputation', [role], `no reputation for ${label}: the reputation lookup did not answer`)];
+  if (!file.sha256)
+    return [finding('no-reputation', [role], `no reputation for ${label}: no SHA-256 known for its file`)];
+  if (!report)
+    return [finding('no-reputation', [role], `no reputation for ${label}: the reputation lookup did not answer`)];
   if (report.consulted.length === 0) {
     const off = report.notConsulted.map((n) => `${n.source} (${n.reason})`).join(', ');
-    return [finding('no-reputation', [role], `no reputation for ${label}: no source is configured${off ? `; off: ${off}` : ''}`)];
+    return [
+      finding(
+        'no-reputation',
+        [role],
+        `no reputation for ${label}: no source is configured${off ? `; off: ${off}` : ''}`,
+      ),
+    ];
   }
   const result = (source: ReputationResult['source']) =>
     report.results.find((r) => r.source === source && r.status === 'known');
@@ -172,7 +194,8 @@ function reputationFindings(role: Role, label: string, file: FileEnrichment, pol
   const virusTotal = [result('virustotal')].find((r) => r !== undefined && r.total > 0);
   const allowed = result('allowlist');
 
-  if (denied) findings.push(finding('denylisted', [role], `${label} (SHA-256 ${file.sha256}) is on the local deny list`));
+  if (denied)
+    findings.push(finding('denylisted', [role], `${label} (SHA-256 ${file.sha256}) is on the local deny list`));
   if (bazaar) {
     findings.push(
       finding(

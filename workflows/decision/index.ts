@@ -3,18 +3,27 @@
  * playbook can call it inside workflow code and `spawnguard explain` can run it with no Temporal.
  *
  *   reasons  = what the pair does (relationship, command line, user) + what each file is
- *              (identity, signature, location, reputation) + credit for files nothing points at
- *   score    = the sum of the reasons' weights, 0–100
- *   verdict  = by SCORE_BANDS; but benign needs positive evidence for both files (clean reputation
- *              or the allow list) and no indicator at all, otherwise it is suspicious (an analyst looks)
- *   plan     = what remediation would run (empty for benign)
+ *              (identity, signature, location, reputation) + exculpatory evidence
+ *   score    = the sum of the reasons' weights, 0–100 (weights in ./reasons)
+ *   verdict  = by SCORE_BANDS; but benign needs a known-good reputation for both files (clean
+ *              VirusTotal report or the allow list) and no indicator at all; short of that it is
+ *              suspicious with low confidence, so an analyst looks
+ *   plan     = what remediation would run, or an approval would (empty for benign)
  */
 import type { CanonicalAlert } from '../../common/alert';
 import type { Decision, DecisionPolicy, Reason } from '../../common/decision';
 import type { EnrichmentResult, FileEnrichment } from '../../common/incident-status';
 import { buildFileEnrichment, fileFindings, processLabel, trustedSigner } from './file-facts';
 import { remediationPlan } from './plan';
-import { BAD_REPUTATION, CONCLUSIVE_REPUTATION, FILE_IDENTITY, finding, NOT_CONCLUSIVELY_BENIGN, type Finding, type Role } from './reasons';
+import {
+  BAD_REPUTATION,
+  CONCLUSIVE_REPUTATION,
+  FILE_IDENTITY,
+  finding,
+  NOT_CONCLUSIVELY_BENIGN,
+  type Finding,
+  type Role,
+} from './reasons';
 import { relationshipFindings } from './relationship';
 import { SCORE_BANDS } from './rules';
 
@@ -35,33 +44,30 @@ export function decide({ alert, enrichment, policy }: DecideInput): Decision {
     child: enrichment?.child ?? alertOnly('child', alert, policy),
   };
 
-  const findings = withCredit(
-    alert,
-    files,
-    [
-      ...relationshipFindings(alert),
-      ...fileFindings('child', alert.child, files.child, policy),
-      ...fileFindings('parent', alert.parent, files.parent, policy),
-    ],
-    policy,
-  );
-  const implicated = findings.filter((f) => f.weight > 0);
+  const gathered = answeredByAllowlist([
+    ...relationshipFindings(alert),
+    ...fileFindings('child', alert.child, files.child, policy),
+    ...fileFindings('parent', alert.parent, files.parent, policy),
+    ...signatureCredits(alert, files, policy),
+  ]);
+  const implicated = gathered.filter((f) => f.weight > 0);
+  // Benign is earned, never assumed: both files vouched for by reputation, and nothing pointing at either.
+  const unvouched = (['child', 'parent'] as const).filter((role) => !vouched(gathered, role));
+  const benignEstablished = implicated.length === 0 && unvouched.length === 0;
+  const findings = benignEstablished ? gathered : withoutCredit(gathered, implicated.length > 0);
 
   const raw = findings.reduce((sum, f) => sum + f.weight, 0);
   let score = clampScore(raw);
   let verdict: Decision['verdict'] =
     score >= SCORE_BANDS.malicious ? 'malicious' : score >= SCORE_BANDS.suspicious ? 'suspicious' : 'benign';
 
-  // Benign is earned, never assumed: both files vouched for by reputation, and nothing pointing at either.
-  const unvouched = (['child', 'parent'] as const).filter((role) => !vouched(findings, role));
-  let forced = false;
-  if (verdict === 'benign' && (implicated.length > 0 || unvouched.length > 0)) {
-    forced = true;
+  const forced = verdict === 'benign' && !benignEstablished;
+  if (forced) {
     verdict = 'suspicious';
     const why =
       implicated.length > 0
-        ? `indicators (${unique(implicated.map((f) => f.code)).join(', ')}) are offset by exculpatory evidence, which does not clear them`
-        : `no positive reputation for ${unvouched.map((role) => processLabel(alert[role])).join(' and ')}: missing reputation never clears an alert`;
+        ? `${unique(implicated.map((f) => f.code)).join(', ')} ${implicated.length > 1 ? 'are' : 'is'} too weak for a verdict and not cleared by other evidence`
+        : `no known-good reputation for ${unvouched.map((role) => processLabel(alert[role])).join(' and ')}: missing reputation never clears an alert`;
     findings.push({
       code: NOT_CONCLUSIVELY_BENIGN,
       weight: Math.max(-100, Math.min(100, SCORE_BANDS.suspicious - raw)),
@@ -92,37 +98,44 @@ function alertOnly(role: Role, alert: CanonicalAlert, policy: DecisionPolicy): F
   });
 }
 
-/**
- * Exculpatory evidence explains a benign verdict; it does not bargain with indicators. A genuine
- * signature or a clean hash says a file is what it claims, not that it was used innocently
- * (PowerShell started by Word is Microsoft-signed and clean), and a genuine explorer.exe does not
- * make the malware it started any less malicious. So credit counts only when nothing points at the
- * pair; otherwise it stays in the reasons with weight 0. The allow list is the operator's word
- * about one exact file: it always counts, and it answers what the file is (unsigned, where it
- * lives), never what the pair did nor a bad reputation.
- */
-function withCredit(
+/** Credit for a valid Microsoft or trusted-publisher signature on a file that is where it belongs. */
+function signatureCredits(
   alert: CanonicalAlert,
   files: Record<Role, FileEnrichment>,
-  findings: Finding[],
   policy: DecisionPolicy,
 ): Finding[] {
-  const signatures = (['child', 'parent'] as const).flatMap((role) => {
+  return (['child', 'parent'] as const).flatMap((role) => {
     const signer = trustedSigner(files[role], policy);
     if (!signer || files[role].expectedLocation === false) return [];
     return [finding('trusted-signature', [role], `${processLabel(alert[role])} is validly signed by ${signer}`)];
   });
-  const allowlisted = (role: Role) => findings.some((f) => f.code === 'allowlisted' && f.weight < 0 && f.roles.includes(role));
-  const answered = findings.map((f) =>
+}
+
+/**
+ * The allow list is the operator's word about one exact file: it answers what the file is
+ * (unsigned, where it lives, its name), never what the pair did nor a bad reputation.
+ */
+function answeredByAllowlist(findings: Finding[]): Finding[] {
+  const allowlisted = (role: Role) =>
+    findings.some((f) => f.code === 'allowlisted' && f.weight < 0 && f.roles.includes(role));
+  return findings.map((f) =>
     f.weight > 0 && FILE_IDENTITY.includes(f.code) && f.roles.every(allowlisted)
       ? { ...f, weight: 0, evidence: `${f.evidence} (answered by the allow list)` }
       : f,
   );
-  const pointed = answered.some((f) => f.weight > 0);
-  return [...answered, ...signatures].map((f) =>
-    f.weight >= 0 || f.code === 'allowlisted' || !pointed
-      ? f
-      : { ...f, weight: 0, evidence: `${f.evidence} (no credit: other reasons point at this pair)` },
+}
+
+/**
+ * Exculpatory evidence explains a benign verdict; it does not bargain with indicators. A genuine
+ * signature or a clean hash says a file is what it claims, not that it was used innocently
+ * (PowerShell started by Word is Microsoft-signed and clean), and a genuine explorer.exe does not
+ * make the malware it started less malicious. Unless benign is established, credit stays in the
+ * reasons with weight 0; the allow list, the operator's own word, always counts.
+ */
+function withoutCredit(findings: Finding[], pointedAt: boolean): Finding[] {
+  const why = pointedAt ? 'other reasons point at this pair' : 'benign is not established';
+  return findings.map((f) =>
+    f.weight >= 0 || f.code === 'allowlisted' ? f : { ...f, weight: 0, evidence: `${f.evidence} (no credit: ${why})` },
   );
 }
 
@@ -148,7 +161,9 @@ function confidenceOf(
     (allowed) =>
       allowed.code === 'allowlisted' &&
       allowed.weight < 0 &&
-      findings.some((f) => f.weight > 0 && BAD_REPUTATION.includes(f.code) && f.roles.some((r) => allowed.roles.includes(r))),
+      findings.some(
+        (f) => f.weight > 0 && BAD_REPUTATION.includes(f.code) && f.roles.some((r) => allowed.roles.includes(r)),
+      ),
   );
   if (verdict === 'malicious') {
     if (conclusive && !contradicted) return 'high';

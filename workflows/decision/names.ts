@@ -14,6 +14,7 @@ export function nameStem(nameOrPath: string): string {
  * Characters attackers use in place of Latin letters (Unicode "confusables" for the letters that
  * occur in Windows binary names), and digit/letter swaps. Upper-case forms are lower-cased first.
  */
+// prettier-ignore
 const LOOK_ALIKES: Record<string, string> = {
   // Cyrillic
   а: 'a', в: 'b', е: 'e', ё: 'e', һ: 'h', і: 'l', ї: 'l', ј: 'j', к: 'k', ӏ: 'l', м: 'm', н: 'h', о: 'o', р: 'p',
@@ -27,14 +28,21 @@ const LOOK_ALIKES: Record<string, string> = {
 };
 
 /** Invisible characters that make two names differ without looking different. */
-const INVISIBLE = /[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/g;
+// Combining marks (U+034F, U+17B4, U+17B5) sit outside the class: inside one they would attach to
+// the character before them.
+const INVISIBLE = /[\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]|\u034f|\u17b4|\u17b5/g;
 
 /**
  * The look-alike skeleton of a name stem: two names with the same skeleton look the same to a
  * person reading a process list. Never used for identity — only to spot imitations.
  */
 export function lookAlikeSkeleton(stem: string): string {
-  const decomposed = stem.normalize('NFKC').toLowerCase().replace(INVISIBLE, '').normalize('NFD').replace(/\p{M}/gu, '');
+  const decomposed = stem
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(INVISIBLE, '')
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '');
   let folded = '';
   for (const ch of decomposed) folded += LOOK_ALIKES[ch] ?? ch;
   // Multi-letter look-alikes: `rn` reads as `m`, `vv` as `w`.

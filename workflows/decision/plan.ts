@@ -73,7 +73,9 @@ export function remediationPlan({ alert, files, findings, policy }: PlanInput): 
   } else if (parentOffending || officeLauncher) {
     const block =
       quarantineBlock(parent, files.parent, policy) ??
-      (parentOffending ? null : `${processLabel(parent)} only opened the document; its own file is not the offender: terminate only`);
+      (parentOffending
+        ? null
+        : `${processLabel(parent)} only opened the document; its own file is not the offender: terminate only`);
     if (block) {
       plan.push(step('quarantine-parent', processTarget(parent), block));
       plan.push(step('terminate-parent', processTarget(parent)));
@@ -85,7 +87,13 @@ export function remediationPlan({ alert, files, findings, policy }: PlanInput): 
   // ---- the child and its descendants; its file too when it is the offending binary ----
   const childCritical = isCriticalProcess({ pid: child.pid, name: child.name, path: child.executable ?? null });
   if (childCritical) {
-    plan.push(step('terminate-child', processTarget(child), `${processLabel(child)} is a critical Windows process: never terminated`));
+    plan.push(
+      step(
+        'terminate-child',
+        processTarget(child),
+        `${processLabel(child)} is a critical Windows process: never terminated`,
+      ),
+    );
   } else {
     plan.push(step('terminate-child', processTarget(child)));
     if (isOffendingFile(findings, 'child')) {
@@ -103,7 +111,9 @@ export function remediationPlan({ alert, files, findings, policy }: PlanInput): 
       description: who,
       user: { name: user.name, ...(user.domain ? { domain: user.domain } : {}) },
     };
-    plan.push(step('logoff-user', target, isServiceAccount(user) ? `${who} is a service account: never logged off` : null));
+    plan.push(
+      step('logoff-user', target, isServiceAccount(user) ? `${who} is a service account: never logged off` : null),
+    );
   }
 
   // ---- persistence is always collected: it is how the offender would come back ----

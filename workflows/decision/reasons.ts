@@ -85,6 +85,11 @@ export interface Finding extends Reason {
   roles: Role[];
 }
 
-export function finding(code: ReasonCode, roles: Role[], evidence: string, weight: number = REASON_WEIGHTS[code]): Finding {
+export function finding(
+  code: ReasonCode,
+  roles: Role[],
+  evidence: string,
+  weight: number = REASON_WEIGHTS[code],
+): Finding {
   return { code, weight, evidence, roles };
 }

@@ -96,7 +96,8 @@ export function relationshipFindings(alert: CanonicalAlert): Finding[] {
     if (indicators.length === 0) continue;
     const weight = Math.min(
       REASON_WEIGHTS['suspicious-command-line-max'],
-      REASON_WEIGHTS['suspicious-command-line'] + (indicators.length - 1) * REASON_WEIGHTS['suspicious-command-line-extra'],
+      REASON_WEIGHTS['suspicious-command-line'] +
+        (indicators.length - 1) * REASON_WEIGHTS['suspicious-command-line-extra'],
     );
     findings.push(
       finding(

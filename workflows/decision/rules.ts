@@ -150,7 +150,12 @@ export const SYSTEM_BINARIES = [
 
 /** Every name the look-alike check protects: a name imitating one of these is a masquerade. */
 export const IMITATED_NAMES: readonly string[] = [
-  ...new Set<string>([...SYSTEM_BINARIES, ...Object.keys(EXPECTED_PARENTS), ...OFFICE_APPLICATIONS, ...OFFICE_FORBIDDEN_CHILDREN]),
+  ...new Set<string>([
+    ...SYSTEM_BINARIES,
+    ...Object.keys(EXPECTED_PARENTS),
+    ...OFFICE_APPLICATIONS,
+    ...OFFICE_FORBIDDEN_CHILDREN,
+  ]),
 ];
 
 /** Shells and LOLBins: Microsoft-signed tools whose signature says nothing about how they are used. */
@@ -197,11 +202,18 @@ export const SUSPICIOUS_COMMAND_LINE: readonly { indicator: string; pattern: Reg
   { indicator: 'hidden window', pattern: /(?:^|\s)[-/]w[a-z]*\s+(?:hidden|1)\b/i },
   {
     indicator: 'download cradle',
-    pattern: /downloadstring|downloadfile|downloaddata|net\.webclient|invoke-webrequest|\biwr\b|start-bitstransfer|\/transfer\b/i,
+    pattern:
+      /downloadstring|downloadfile|downloaddata|net\.webclient|invoke-webrequest|\biwr\b|start-bitstransfer|\/transfer\b/i,
   },
   { indicator: 'in-memory execution', pattern: /\biex\b|invoke-expression/i },
-  { indicator: 'certutil download or decode', pattern: /certutil(?:\.exe)?["']?\s.*(?:-urlcache|-decode|-f\s+https?:)/i },
-  { indicator: 'script or DLL fetched from a URL', pattern: /(?:mshta|regsvr32|rundll32)(?:\.exe)?["']?\s.*(?:https?:|javascript:|vbscript:)/i },
+  {
+    indicator: 'certutil download or decode',
+    pattern: /certutil(?:\.exe)?["']?\s.*(?:-urlcache|-decode|-f\s+https?:)/i,
+  },
+  {
+    indicator: 'script or DLL fetched from a URL',
+    pattern: /(?:mshta|regsvr32|rundll32)(?:\.exe)?["']?\s.*(?:https?:|javascript:|vbscript:)/i,
+  },
   { indicator: 'execution policy bypass', pattern: /(?:^|\s)[-/](?:ex[a-z]*|ep)\s+bypass\b/i },
 ];
 

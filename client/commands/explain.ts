@@ -1,0 +1,214 @@
+/**
+ * `spawnguard explain <file|->` (DESIGN.md §3): what the playbook would decide about an alert, and
+ * why, without Temporal and without touching the host. Normalizes the alert, enriches it from its
+ * own facts and the configured reputation providers, runs the decision engine and prints JSON.
+ */
+import type { Command } from 'commander';
+import { readFile, stat } from 'node:fs/promises';
+import { createReputationService, type ReputationService } from '../../activities/enrichment';
+import type { CanonicalAlert } from '../../common/alert';
+import { ConfigError, loadConfig } from '../../common/config';
+import { DecisionPolicySchema, type Decision, type DecisionPolicy } from '../../common/decision';
+import type { FileEnrichment, ReputationReport } from '../../common/incident-status';
+import { AlertFormatError, normalizeAlert } from '../../common/normalize';
+import { buildFileEnrichment, decide } from '../../workflows/decision';
+import { CliError, EXIT } from '../cli';
+
+/** Alerts are small; anything this large is not one. */
+const MAX_ALERT_BYTES = 4 * 1024 * 1024;
+
+const HELP_AFTER = `
+Reads one alert (canonical JSON, Elastic Security alert / ECS process event, Winlogbeat Sysmon
+event 1 or Security event 4688) and prints the verdict, score, confidence, reasons and the
+remediation plan as JSON. For a suspicious verdict the plan is what an analyst's approval would
+run. No Temporal server is contacted and no host is touched.
+
+Reputation sources are the configured ones; a source without its key or list is off, and the
+output says which were consulted: VT_API_KEY (VT_API_URL), MALWAREBAZAAR_API_KEY
+(MALWAREBAZAAR_API_URL), SPAWNGUARD_ALLOWLIST, SPAWNGUARD_DENYLIST. Signers named in
+SPAWNGUARD_TRUSTED_PUBLISHERS are treated like Microsoft (never quarantined).
+Missing reputation never makes an alert benign.
+
+Examples:
+  $ spawnguard explain alert.json
+  $ spawnguard explain - < winlogbeat-sysmon-event.json
+  $ VT_API_KEY=... spawnguard explain alert.json | jq '{verdict, score, plan}'
+
+Exit codes: 0 decided (whatever the verdict), 2 unreadable file, invalid JSON, an invalid alert or
+configuration (the message names the field), 1 anything else.`;
+
+interface ExplainOptions {
+  maliciousThreshold?: string;
+  suspiciousThreshold?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('explain')
+    .description('decide on an alert offline: verdict, score, reasons and remediation plan as JSON')
+    .argument('<file|->', 'alert JSON file, or - to read standard input')
+    .option('--malicious-threshold <engines>', 'VirusTotal engines at or above which a file is malicious (default 5)')
+    .option(
+      '--suspicious-threshold <engines>',
+      'engines (malicious + suspicious) at or above which a file is suspicious (default 3)',
+    )
+    .addHelpText('after', HELP_AFTER)
+    .action(async (source: string, options: ExplainOptions) => {
+      const explanation = await explain(source, options);
+      process.stdout.write(`${JSON.stringify(explanation, null, 2)}\n`);
+    });
+}
+
+export interface Explanation {
+  alert: CanonicalAlert;
+  verdict: Decision['verdict'];
+  score: number;
+  confidence: Decision['confidence'];
+  reasons: Decision['reasons'];
+  plan: Decision['plan'];
+  files: Record<'parent' | 'child', Pick<FileEnrichment, 'path' | 'sha256' | 'risk' | 'evidence'>>;
+  reputation: {
+    consulted: string[];
+    notConsulted: { source: string; reason: string }[];
+    /** What each source said about each hash. */
+    lookups: Pick<ReputationReport, 'sha256' | 'results'>[];
+  };
+}
+
+async function explain(source: string, options: ExplainOptions): Promise<Explanation> {
+  const label = source === '-' ? 'standard input' : source;
+  const alert = toAlert(parseJson(await readDocument(source), label), label);
+
+  let service: ReputationService;
+  let trustedPublishers: string[];
+  try {
+    const config = loadConfig(process.env);
+    trustedPublishers = config.env.SPAWNGUARD_TRUSTED_PUBLISHERS;
+    service = createReputationService(config);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, EXIT.usage);
+    throw err;
+  }
+  const policy = policyFrom(options, trustedPublishers);
+
+  // One lookup per distinct hash, as the enrichment workflow does.
+  const reports = new Map<string, ReputationReport | null>();
+  for (const sha256 of new Set([alert.parent.hashes?.sha256, alert.child.hashes?.sha256])) {
+    if (sha256) reports.set(sha256, await lookup(service, sha256));
+  }
+  const enrich = (role: 'parent' | 'child') => {
+    const sha256 = alert[role].hashes?.sha256;
+    return buildFileEnrichment({
+      role,
+      process: alert[role],
+      hostFacts: null,
+      hostFactsError: null,
+      reputation: sha256 ? (reports.get(sha256) ?? null) : null,
+      policy,
+    });
+  };
+  const parent = enrich('parent');
+  const child = enrich('child');
+  const decision = decide({ alert, enrichment: { parent, child, hostReachable: false }, policy });
+
+  const fileSummary = ({ path, sha256, risk, evidence }: FileEnrichment) => ({ path, sha256, risk, evidence });
+  return {
+    alert,
+    verdict: decision.verdict,
+    score: decision.score,
+    confidence: decision.confidence,
+    reasons: decision.reasons,
+    plan: decision.plan,
+    files: { parent: fileSummary(parent), child: fileSummary(child) },
+    reputation: {
+      consulted: service.enabled.map((provider) => provider.name),
+      notConsulted: service.disabled.map(({ name, reason }) => ({ source: name, reason })),
+      lookups: [...reports.values()].flatMap((report) =>
+        report ? [{ sha256: report.sha256, results: report.results }] : [],
+      ),
+    },
+  };
+}
+
+async function readDocument(source: string): Promise<string> {
+  if (source === '-') {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of process.stdin) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_ALERT_BYTES)
+        throw new CliError(`standard input is larger than ${MAX_ALERT_BYTES} bytes`, EXIT.usage);
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  try {
+    const info = await stat(source);
+    if (!info.isFile()) throw new CliError(`${source} is not a file`, EXIT.usage);
+    if (info.size > MAX_ALERT_BYTES)
+      throw new CliError(`${source} is larger than ${MAX_ALERT_BYTES} bytes`, EXIT.usage);
+    return await readFile(source, 'utf8');
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(
+      `cannot read ${source}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(err))}`,
+      EXIT.usage,
+    );
+  }
+}
+
+function parseJson(text: string, label: string): unknown {
+  if (!text.trim()) throw new CliError(`${label} is empty: expected one JSON alert`, EXIT.usage);
+  try {
+    // A UTF-8 BOM (Windows editors) is not part of the JSON.
+    return JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (err) {
+    throw new CliError(`${label} is not valid JSON: ${(err as Error).message}`, EXIT.usage);
+  }
+}
+
+function toAlert(document: unknown, label: string): CanonicalAlert {
+  try {
+    return normalizeAlert(document);
+  } catch (err) {
+    if (err instanceof AlertFormatError)
+      throw new CliError(`${label} is not a valid alert: ${err.message}`, EXIT.usage);
+    throw err;
+  }
+}
+
+function policyFrom(options: ExplainOptions, trustedPublishers: string[]): DecisionPolicy {
+  const threshold = (flag: string, value: string | undefined) => {
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(value.trim()))
+      throw new CliError(`${flag}: must be a whole number, got ${JSON.stringify(value)}`, EXIT.usage);
+    return Number(value);
+  };
+  const parsed = DecisionPolicySchema.safeParse({
+    trustedPublishers,
+    maliciousEngineThreshold: threshold('--malicious-threshold', options.maliciousThreshold),
+    suspiciousEngineThreshold: threshold('--suspicious-threshold', options.suspiciousThreshold),
+  });
+  if (!parsed.success) {
+    const flags: Record<string, string> = {
+      maliciousEngineThreshold: '--malicious-threshold',
+      suspiciousEngineThreshold: '--suspicious-threshold',
+      trustedPublishers: 'SPAWNGUARD_TRUSTED_PUBLISHERS',
+    };
+    const issue = parsed.error.issues[0];
+    const field = flags[String(issue?.path[0])] ?? String(issue?.path.join('.'));
+    throw new CliError(`${field}: ${issue?.message ?? 'invalid'}`, EXIT.usage);
+  }
+  return parsed.data;
+}
+
+/** A failed lookup (bad key, provider outage) is reported and treated as no reputation: never as clean. */
+async function lookup(service: ReputationService, sha256: string): Promise<ReputationReport | null> {
+  try {
+    return await service.lookupReputation({ sha256 });
+  } catch (err) {
+    process.stderr.write(`spawnguard: reputation lookup for ${sha256} failed: ${(err as Error).message}\n`);
+    return null;
+  }
+}
