@@ -83,11 +83,20 @@ export interface Harness {
   startHostWorker(): Promise<{ worker: Worker; running: Promise<void> }>;
 }
 
-export async function createHarness(client: Client, hostname = `host-${randomUUID().slice(0, 8)}`): Promise<Harness> {
+export interface HarnessOptions {
+  hostname?: string;
+  /** The Temporal server the workers poll (default: the one the global setup started). */
+  address?: string;
+  /** Central activities instead of the recording test ones (e.g. the real ones against fake APIs). */
+  centralActivities?: CentralActivities;
+}
+
+export async function createHarness(client: Client, options: HarnessOptions = {}): Promise<Harness> {
+  const hostname = options.hostname ?? `host-${randomUUID().slice(0, 8)}`;
   const taskQueue = `central-${randomUUID()}`;
   const central = createCentralState();
   const host = createTestHost(hostname);
-  const connection = await NativeConnection.connect({ address: testAddress() });
+  const connection = await NativeConnection.connect({ address: options.address ?? testAddress() });
   const startHostWorker = async () => {
     const worker = await Worker.create({
       connection,
@@ -116,7 +125,7 @@ export async function createHarness(client: Client, hostname = `host-${randomUUI
         connection,
         taskQueue,
         workflowBundle: await workflowBundle(),
-        activities: createTestCentralActivities(central),
+        activities: options.centralActivities ?? createTestCentralActivities(central),
       });
       const hostWorker = options.hostWorker === false ? undefined : await startHostWorker();
       try {
