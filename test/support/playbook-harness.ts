@@ -120,14 +120,14 @@ export async function createHarness(client: Client, options: HarnessOptions = {}
         args: [{ alert, policy, receivedAt: new Date().toISOString() }],
       }),
     startHostWorker,
-    async run(fn, options = {}) {
+    async run(fn, runOptions = {}) {
       const centralWorker = await Worker.create({
         connection,
         taskQueue,
         workflowBundle: await workflowBundle(),
         activities: options.centralActivities ?? createTestCentralActivities(central),
       });
-      const hostWorker = options.hostWorker === false ? undefined : await startHostWorker();
+      const hostWorker = runOptions.hostWorker === false ? undefined : await startHostWorker();
       try {
         return await centralWorker.runUntil(fn());
       } finally {

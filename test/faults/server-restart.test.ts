@@ -1,0 +1,85 @@
+/**
+ * The Temporal server itself goes away mid-flight: a file-backed dev server (SQLite) is stopped
+ * while incidents wait for review and one is in the middle of remediation, then started again on
+ * the same port and file. Every incident resumes where it was and completes.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { IncidentStatus } from '../../common/incident-status';
+import { freePort, startDevServer, type DevServer } from '../../scripts/lib/dev-server';
+import { createHarness, statusOf, waitFor } from '../support/playbook-harness';
+import { maliciousScenario, suspiciousScenario } from '../support/scenarios';
+
+jest.setTimeout(180_000);
+
+let directory: string;
+let server: DevServer | undefined;
+afterAll(async () => {
+  await server?.stop();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+it('running incidents survive a server stop and restart, and complete', async () => {
+  directory = mkdtempSync(join(tmpdir(), 'spawnguard-restart-'));
+  const port = await freePort();
+  const dbFilename = join(directory, 'temporal.sqlite');
+  const start = () => startDevServer({ port, headless: true, dbFilename });
+  server = await start();
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+
+  const waiting = await createHarness(client, { address: server.address });
+  const remediating = await createHarness(client, { address: server.address });
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let held = false;
+  remediating.host.beforeActivity = async (activity) => {
+    if (activity === 'stopProcess' && !held) {
+      held = true;
+      await gate;
+    }
+  };
+
+  const results = await waiting.run(() =>
+    remediating.run(async () => {
+      const reviews = await Promise.all(
+        [1, 2, 3].map(() => waiting.start(suspiciousScenario(waiting), waiting.policy())),
+      );
+      const malicious = await remediating.start(maliciousScenario(remediating), remediating.policy());
+      for (const handle of reviews)
+        await waitFor(
+          () => statusOf(handle),
+          (s) => s.phase === 'awaiting-review',
+        );
+      await waitFor(
+        async () => held,
+        (v) => v,
+      );
+
+      await server!.stop();
+      server = await start();
+      release();
+
+      for (const handle of reviews) {
+        await waitFor(
+          () =>
+            handle.signal('approve', { analyst: 'alice' }).then(
+              () => true,
+              () => false,
+            ),
+          (sent) => sent,
+          60_000,
+        );
+      }
+      return Promise.all([...reviews, malicious].map((handle) => handle.result() as Promise<IncidentStatus>));
+    }),
+  );
+
+  expect(results.map((r) => r.outcome)).toEqual(['remediated', 'remediated', 'remediated', 'remediated']);
+  expect(results.slice(0, 3).map((r) => r.review.analyst)).toEqual(['alice', 'alice', 'alice']);
+  expect(waiting.central.reports).toHaveLength(3);
+  expect(remediating.central.reports).toHaveLength(1);
+  await connection.close();
+});
