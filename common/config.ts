@@ -67,6 +67,8 @@ export const EnvironmentSchema = z
     SPAWNGUARD_TRUSTED_PUBLISHERS: list,
     SPAWNGUARD_QUARANTINE_DIR: optionalText,
     SPAWNGUARD_LAB: bool,
+    /** Host worker: the Windows PowerShell it runs (absolute path); default under %SystemRoot%. */
+    SPAWNGUARD_POWERSHELL_PATH: optionalText,
     /** Encrypts payloads in Temporal (AES-256-GCM): 32 bytes, base64. */
     SPAWNGUARD_PAYLOAD_KEY: optionalText,
     /** Origin of the Temporal UI allowed to call the codec endpoint (CORS), e.g. http://localhost:8233. */

@@ -13,7 +13,7 @@ import { createReputationService } from '../activities/enrichment';
 import { describeMailConfiguration, mailConfiguration } from '../activities/notification';
 import { loadConfig, type Config } from '../common/config';
 import { CENTRAL_TASK_QUEUE } from '../common/names';
-import { connectWorker } from './connection';
+import { connectWorker, workerDefaults } from './connection';
 
 /** Time a shutdown leaves running activities (an SMTP send, a reputation lookup) to finish. */
 const SHUTDOWN_GRACE = '10s';
@@ -35,7 +35,7 @@ export async function createCentralWorker(options: CreateCentralWorkerOptions): 
   const { config } = options;
   return Worker.create({
     connection: options.connection,
-    namespace: config.temporal.namespace,
+    ...workerDefaults(config.temporal),
     taskQueue: options.taskQueue ?? CENTRAL_TASK_QUEUE,
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }

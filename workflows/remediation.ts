@@ -3,6 +3,7 @@
  * the host task queue, records every result (a failed step does not stop the others), then
  * re-checks every action on the host.
  */
+import type { Duration } from '@temporalio/common';
 import { proxyActivities } from '@temporalio/workflow';
 import type { CanonicalAlert } from '../common/alert';
 import type { PlanStep } from '../common/decision';
@@ -31,12 +32,12 @@ interface Context {
   onRecord: (record: ActionRecord) => void;
 }
 
-function hostActivities(ctx: Context, summary: string): HostActivities {
+function hostActivities(ctx: Context, summary: string, startToCloseTimeout: Duration = '5m'): HostActivities {
   return proxyActivities<HostActivities>({
     taskQueue: hostTaskQueue(ctx.alert.host.hostname),
     // A host with no worker polling must not hang the incident: it times out to schedule.
     scheduleToStartTimeout: ctx.policy.hostUnreachableTimeout,
-    startToCloseTimeout: '5m',
+    startToCloseTimeout,
     heartbeatTimeout: ctx.policy.hostHeartbeatTimeout,
     retry: {
       initialInterval: '2s',
@@ -210,7 +211,8 @@ async function runStep(
       return;
     }
     case 'fetch-persistence': {
-      const result = await hostActivities(ctx, summary).fetchPersistenceEntries({
+      // Enumerating every persistence kind on a big host takes minutes (the script's own limit is 10).
+      const result = await hostActivities(ctx, summary, '12m').fetchPersistenceEntries({
         incidentId: ctx.incidentId,
         referencePaths,
       });

@@ -1,0 +1,117 @@
+/**
+ * Host activities: one per PowerShell script, registered by the host worker on
+ * `spawnguard-host-<hostname>`. Each one validates its request with the contract's zod schema,
+ * applies the TypeScript safety rules (safety.ts), and only then runs the script (runner.ts).
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { z } from 'zod';
+import {
+  FetchPersistenceRequestSchema,
+  FileEnrichmentRequestSchema,
+  HOST_FAILURE_TYPES,
+  ProcessTreeRequestSchema,
+  RestoreRequestSchema,
+  StopAndQuarantineRequestSchema,
+  StopProcessRequestSchema,
+  TerminateSessionRequestSchema,
+  type HostActivities,
+} from '../../common/host-contract';
+import { runScript, runningScriptPids, type RunnerOptions } from './runner';
+import {
+  assertLogoffAllowed,
+  assertProcessTargetsAllowed,
+  assertSessionResultsSane,
+  workerAccount,
+  workerProcessChain,
+  type AccountName,
+} from './safety';
+import type { HostScriptName } from './scripts';
+
+export interface HostActivityOptions extends Omit<RunnerOptions, 'signal' | 'timeoutMs'> {
+  /** Per-script timeouts in ms (see DEFAULT_TIMEOUTS_MS); the activity's start-to-close timeout still caps them. */
+  timeoutsMs?: Partial<Record<HostScriptName, number>>;
+  /** Host-side quarantine folder (SPAWNGUARD_QUARANTINE_DIR) when the request names none. */
+  quarantineDirectory?: string;
+  /** Host-side trusted publishers (SPAWNGUARD_TRUSTED_PUBLISHERS), added to the request's. */
+  trustedPublishers?: string[];
+  /** The worker and its parent chain; default: workerProcessChain(). The scripts it is running are always added. */
+  workerProcessIds?: () => readonly number[];
+  /** The account the worker runs as, never logged off; default: workerAccount(). */
+  workerUser?: AccountName;
+}
+
+export const DEFAULT_TIMEOUTS_MS: Record<HostScriptName, number> = {
+  GetProcessTree: 120_000,
+  GetFileEnrichment: 300_000,
+  StopProcess: 120_000,
+  StopAndQuarantineProcess: 300_000,
+  TerminateSession: 120_000,
+  FetchPersistenceEntries: 600_000,
+  RestoreQuarantinedFile: 300_000,
+};
+
+function parseRequest<S extends z.ZodType>(schema: S, request: unknown, activity: string): z.output<S> {
+  const parsed = schema.safeParse(request);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`).join('; ');
+  throw ApplicationFailure.create({
+    type: HOST_FAILURE_TYPES.invalidRequest,
+    message: `Invalid ${activity} request: ${issues}`,
+    nonRetryable: true,
+  });
+}
+
+export function createHostActivities(options: HostActivityOptions): HostActivities {
+  const { timeoutsMs, quarantineDirectory, trustedPublishers = [], workerProcessIds, workerUser, ...runner } = options;
+  const chain = workerProcessIds ?? (() => workerProcessChain());
+  const selfPids = () => [...chain(), ...runningScriptPids()];
+  const account = workerUser ?? workerAccount();
+  const run = <N extends HostScriptName>(name: N, request: unknown) =>
+    runScript(name, request, { ...runner, timeoutMs: timeoutsMs?.[name] ?? DEFAULT_TIMEOUTS_MS[name] });
+
+  return {
+    async getProcessTree(request) {
+      return run('GetProcessTree', parseRequest(ProcessTreeRequestSchema, request, 'getProcessTree'));
+    },
+
+    async getFileEnrichment(request) {
+      return run('GetFileEnrichment', parseRequest(FileEnrichmentRequestSchema, request, 'getFileEnrichment'));
+    },
+
+    async stopProcess(request) {
+      const parsed = parseRequest(StopProcessRequestSchema, request, 'stopProcess');
+      assertProcessTargetsAllowed(parsed.targets, 'stop', selfPids());
+      return run('StopProcess', parsed);
+    },
+
+    async stopAndQuarantineProcess(request) {
+      const parsed = parseRequest(StopAndQuarantineRequestSchema, request, 'stopAndQuarantineProcess');
+      assertProcessTargetsAllowed(parsed.targets, 'stop-and-quarantine', selfPids());
+      const directory = parsed.quarantineDirectory ?? quarantineDirectory;
+      return run('StopAndQuarantineProcess', {
+        ...parsed,
+        trustedPublishers: [...new Set([...parsed.trustedPublishers, ...trustedPublishers])],
+        ...(directory ? { quarantineDirectory: directory } : {}),
+      });
+    },
+
+    async terminateSession(request) {
+      const parsed = parseRequest(TerminateSessionRequestSchema, request, 'terminateSession');
+      assertLogoffAllowed(parsed.users, parsed.listOnly, account);
+      const result = await run('TerminateSession', parsed);
+      assertSessionResultsSane(result.results, result.script);
+      return result;
+    },
+
+    async fetchPersistenceEntries(request) {
+      const parsed = parseRequest(FetchPersistenceRequestSchema, request, 'fetchPersistenceEntries');
+      return run('FetchPersistenceEntries', parsed);
+    },
+
+    async restoreQuarantinedFile(request) {
+      const parsed = parseRequest(RestoreRequestSchema, request, 'restoreQuarantinedFile');
+      const directory = parsed.quarantineDirectory ?? quarantineDirectory;
+      return run('RestoreQuarantinedFile', { ...parsed, ...(directory ? { quarantineDirectory: directory } : {}) });
+    },
+  };
+}

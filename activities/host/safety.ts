@@ -1,0 +1,253 @@
+/**
+ * The TypeScript side of the host safety rules (DESIGN.md §5). The scripts enforce the same rules;
+ * these checks run before any PowerShell is spawned, so an unsafe request never leaves the worker
+ * even if a script were wrong. The protected lists themselves live in common/protected.ts (the one
+ * TS-side list); this file applies them to requests and to what the host says about itself.
+ *
+ * Targets are always selected by PID (the image path and start time are identity checks for the
+ * script), so "never stop PowerShell by path" means: never quarantine a PowerShell host's image,
+ * and never touch the PowerShell processes this worker is running. A malicious powershell.exe child
+ * may still be stopped by its PID.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { win32 } from 'node:path';
+import { HOST_FAILURE_TYPES, type ProcessTarget, type SessionActionResult } from '../../common/host-contract';
+import {
+  PROTECTED_PIDS,
+  isCriticalProcess,
+  isPowerShellHost,
+  isServiceAccount,
+  normalizeWindowsPath,
+} from '../../common/protected';
+
+export type ProcessAction = 'stop' | 'stop-and-quarantine';
+
+export interface AccountName {
+  name: string;
+  domain?: string | undefined;
+}
+
+function parentPidFromProcStat(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so read after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ppid = Number(fields[1]);
+    return Number.isInteger(ppid) ? ppid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The worker's own PID and its parent chain as Node can see it: the whole chain on Linux (/proc),
+ * the direct parent elsewhere. On Windows the host worker adds the full chain at start-up from
+ * GetProcessTree (worker/host.ts).
+ */
+export function workerProcessChain(platform: NodeJS.Platform = process.platform): number[] {
+  const chain = [process.pid, process.ppid];
+  if (platform !== 'linux') return chain;
+  let pid = process.ppid;
+  for (let depth = 0; depth < 64 && pid > 1; depth++) {
+    const parent = parentPidFromProcStat(pid);
+    if (parent === undefined || chain.includes(parent)) break;
+    chain.push(parent);
+    pid = parent;
+  }
+  return chain;
+}
+
+/** The account this worker runs as (a service account when installed as a service). */
+export function workerAccount(env: NodeJS.ProcessEnv = process.env): AccountName {
+  let name = env.USERNAME ?? env.USER ?? '';
+  try {
+    name = userInfo().username;
+  } catch {
+    // No passwd entry (containers): keep the environment's idea.
+  }
+  return { name, ...(env.USERDOMAIN ? { domain: env.USERDOMAIN } : {}) };
+}
+
+function refuse(message: string, details: Record<string, unknown>): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: HOST_FAILURE_TYPES.protectedTarget,
+    message,
+    nonRetryable: true,
+    details: [details],
+  });
+}
+
+function invalid(message: string, details: Record<string, unknown>): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: HOST_FAILURE_TYPES.invalidRequest,
+    message,
+    nonRetryable: true,
+    details: [details],
+  });
+}
+
+function describe(target: ProcessTarget): string {
+  const what = target.imagePath ?? target.name;
+  return what ? `PID ${target.pid} (${what})` : `PID ${target.pid}`;
+}
+
+/** Windows ignores trailing dots and spaces in a path segment (`lsass.exe.` opens `lsass.exe`). */
+function trimSegment(segment: string): string {
+  return segment.replace(/[. ]+$/, '') || segment;
+}
+
+/**
+ * The image path as a plain lower-case `c:\…` path with `.`/`..` resolved, the host's own
+ * %SystemRoot% mapped to `c:\windows` (the form common/protected.ts knows), or undefined when the
+ * path's real location cannot be told from its text (device, UNC or relative paths, 8.3 short
+ * names): a critical name at such a path is treated as genuine and refused.
+ */
+export function canonicalImagePath(path: string, systemRoot = hostSystemRoot()): string | undefined {
+  let p = normalizeWindowsPath(path)
+    .replace(/^\\\?\?\\/, '')
+    .replace(/:+\$data$/, '');
+  const root = normalizeWindowsPath(systemRoot).replace(/\\+$/, '');
+  p = p.replace(/^\\systemroot(?=\\|$)/, root).replace(/%(systemroot|windir)%/g, root);
+  if (!/^[a-z]:\\/.test(p)) return undefined;
+  if (p.includes('~')) return undefined;
+  const segments: string[] = [];
+  for (const raw of p.slice(3).split('\\')) {
+    const segment = trimSegment(raw);
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') segments.pop();
+    else segments.push(segment);
+  }
+  const resolved = `${p.slice(0, 3)}${segments.join('\\')}`;
+  if (root && root !== 'c:\\windows' && (resolved === root || resolved.startsWith(`${root}\\`))) {
+    return `c:\\windows${resolved.slice(root.length)}`;
+  }
+  return resolved;
+}
+
+function hostSystemRoot(): string {
+  return process.env.SystemRoot ?? process.env.SYSTEMROOT ?? process.env.windir ?? 'C:\\Windows';
+}
+
+/**
+ * A critical process by any name the request gives it: the `name` field and the image path's own
+ * file name are both checked, each against the image's location — so `notepad.exe` at
+ * `C:\Windows\System32\lsass.exe` is refused, and `lsass.exe` in a user folder is an impostor.
+ */
+export function isProtectedByIdentity(target: ProcessTarget, systemRoot = hostSystemRoot()): boolean {
+  const path = target.imagePath === undefined ? undefined : canonicalImagePath(target.imagePath, systemRoot);
+  const name = target.name === undefined ? undefined : trimSegment(target.name.trim());
+  const byName = name !== undefined && isCriticalProcess({ name, path: path ?? null });
+  const byPath =
+    target.imagePath !== undefined &&
+    isCriticalProcess({
+      name: trimSegment(win32.basename(normalizeWindowsPath(target.imagePath))),
+      path: path ?? null,
+    });
+  return byName || byPath;
+}
+
+/**
+ * Throws a non-retryable failure for the first target that must not be acted on.
+ * `selfPids`: the worker, its parent chain and the scripts it is running.
+ */
+export function assertProcessTargetsAllowed(
+  targets: readonly ProcessTarget[],
+  action: ProcessAction,
+  selfPids: readonly number[],
+): void {
+  for (const target of targets) {
+    if (target.imagePath !== undefined && normalizeWindowsPath(target.imagePath) === '') {
+      throw invalid(`Empty image path for PID ${target.pid}`, { target });
+    }
+    if ((PROTECTED_PIDS as readonly number[]).includes(target.pid)) {
+      throw refuse(`Refusing to act on ${describe(target)}: PID ${target.pid} belongs to the kernel`, {
+        target,
+        reason: 'protected-pid',
+      });
+    }
+    if (isProtectedByIdentity(target)) {
+      throw refuse(`Refusing to act on ${describe(target)}: a critical Windows process`, {
+        target,
+        reason: 'protected-process',
+      });
+    }
+    if (selfPids.includes(target.pid)) {
+      throw refuse(`Refusing to act on ${describe(target)}: the host worker itself, its parent chain or its scripts`, {
+        target,
+        reason: 'worker-process',
+      });
+    }
+    // Quarantine moves the image file: a PowerShell host's image is the worker's own engine.
+    const identity = { name: target.name ?? null, path: target.imagePath ?? null };
+    const imageIdentity = { path: target.imagePath ?? null };
+    if (action === 'stop-and-quarantine' && (isPowerShellHost(identity) || isPowerShellHost(imageIdentity))) {
+      throw refuse(`Refusing to quarantine ${describe(target)}: the host worker runs its scripts with PowerShell`, {
+        target,
+        reason: 'powershell-by-path',
+      });
+    }
+  }
+}
+
+/** `CONTOSO\bob` or `bob@contoso` written into the name field: split it so every rule sees the real account. */
+export function splitAccount(user: AccountName): { name: string; domain: string | undefined } {
+  const name = user.name.trim();
+  const slash = name.lastIndexOf('\\');
+  if (slash >= 0) return { name: name.slice(slash + 1), domain: name.slice(0, slash) || user.domain };
+  const at = name.indexOf('@');
+  if (at > 0) return { name: name.slice(0, at), domain: name.slice(at + 1) || user.domain };
+  return { name, domain: user.domain?.trim() || undefined };
+}
+
+function sameAccount(a: AccountName, b: AccountName): boolean {
+  const x = splitAccount(a);
+  const y = splitAccount(b);
+  if (x.name.toLowerCase() !== y.name.toLowerCase()) return false;
+  // A request without a domain names every account of that name, the worker's included.
+  return !x.domain || !y.domain || x.domain.toLowerCase() === y.domain.toLowerCase();
+}
+
+/**
+ * Logoff requests: user names are exact names (wildcards could match everyone: invalid), service
+ * accounts are never logged off, nor the account the worker itself runs as (its session would go
+ * with it). Listing sessions is harmless and skips the protection rules.
+ */
+export function assertLogoffAllowed(users: readonly AccountName[], listOnly: boolean, worker?: AccountName): void {
+  for (const user of users) {
+    const account = splitAccount(user);
+    const who = account.domain ? `${account.domain}\\${account.name}` : account.name;
+    if (account.name === '' || /[*?[\]]/.test(`${account.name}${account.domain ?? ''}`)) {
+      throw invalid(`Invalid user name ${JSON.stringify(who)}: exact names only, no wildcards`, { user });
+    }
+    if (listOnly) continue;
+    if (isServiceAccount(account)) {
+      throw refuse(`Refusing to log off ${who}: a service account`, { user, reason: 'service-account' });
+    }
+    if (worker && worker.name && sameAccount(account, worker)) {
+      throw refuse(`Refusing to log off ${who}: the account the host worker runs as`, {
+        user,
+        reason: 'worker-session',
+      });
+    }
+  }
+}
+
+/**
+ * A logoff is only ever done for a validated numeric session id (`logoff` without one logs off the
+ * caller). A script that reports one without is broken: fail loudly rather than record it as done.
+ */
+export function assertSessionResultsSane(results: readonly SessionActionResult[], script: string): void {
+  for (const result of results) {
+    // 'already-done' (no session left) legitimately has no id; 'done' means a logoff happened.
+    if (result.status === 'done' && (typeof result.sessionId !== 'number' || !Number.isInteger(result.sessionId))) {
+      throw ApplicationFailure.create({
+        type: HOST_FAILURE_TYPES.badScriptOutput,
+        message: `${script} reported a logoff of ${result.user} without a numeric session id`,
+        nonRetryable: true,
+        details: [{ script, result }],
+      });
+    }
+  }
+}

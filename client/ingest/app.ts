@@ -1,0 +1,230 @@
+/**
+ * The ingest service (DESIGN.md §3): `POST /v1/alerts` → `202 { workflowId, runId, deduplicated }`
+ * once Temporal has durably accepted the alert; the incident API; health checks; the review page.
+ */
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { CanonicalAlert } from '../../common/alert';
+import { incidentWorkflowId } from '../../common/incident';
+import { ReviewUpdateSchema, type PlaybookPolicy } from '../../common/playbook';
+import { registerReviewPage, WorkflowIdSchema } from '../review/page';
+import { hasValidBearer } from './auth';
+import { InvalidAlertsError, parseAlertDocuments } from './documents';
+import { incidentStatus, pendingReviews, reviewIncident } from './incidents';
+import { RecentAlerts } from './recent-alerts';
+import { submitAlert, type Submission } from './submit';
+import { classifyTemporalError, withTemporalDeadline, type TemporalProblem } from './temporal';
+
+export interface IngestAppOptions {
+  client: Client;
+  /** SPAWNGUARD_INGEST_TOKEN: bearer token for the API, and the review page's sign-in. */
+  ingestToken: string;
+  /** SPAWNGUARD_LINK_SECRET: signs review links and the review page's session. */
+  linkSecret: string;
+  policy: PlaybookPolicy;
+  /** A pino logger (JSON lines); see `createLogger`. */
+  logger: FastifyBaseLogger;
+  /** `spawnguard-central` unless a test gives its own. */
+  taskQueue?: string;
+  /** Largest request body in bytes (a batch included); larger ones get 413. */
+  bodyLimit?: number;
+  /** How long one Temporal call may take before the request is answered 503. */
+  temporalDeadlineMs?: number;
+  retryAfterSeconds?: number;
+  recentAlerts?: RecentAlerts;
+  secureCookies?: boolean;
+}
+
+/** Room for a full batch of Elastic alerts (a few kB each). */
+export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
+/** Alerts of one batch submitted to Temporal at once. */
+const BATCH_CONCURRENCY = 8;
+
+function unauthorized(reply: FastifyReply): FastifyReply {
+  return reply.code(401).header('www-authenticate', 'Bearer realm="spawnguard"').send({
+    error: 'unauthorized',
+    message: 'missing or invalid bearer token (Authorization: Bearer <SPAWNGUARD_INGEST_TOKEN>)',
+  });
+}
+
+export async function buildIngestApp(options: IngestAppOptions): Promise<FastifyInstance> {
+  const { client, ingestToken, policy } = options;
+  const deadlineMs = options.temporalDeadlineMs ?? 10_000;
+  const retryAfter = String(options.retryAfterSeconds ?? 5);
+  const recent = options.recentAlerts ?? new RecentAlerts();
+
+  const app = Fastify({ loggerInstance: options.logger, bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT });
+  // Some webhook senders label JSON as text/plain: read it as JSON (with the same prototype-poisoning
+  // guards) rather than as a string no alert format matches.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+
+  const temporalProblem = (reply: FastifyReply, problem: TemporalProblem): FastifyReply => {
+    switch (problem.kind) {
+      case 'unavailable':
+        return reply
+          .code(503)
+          .header('retry-after', retryAfter)
+          .send({ error: 'temporal-unavailable', message: problem.message });
+      case 'not-found':
+        return reply.code(404).send({ error: 'not-found', message: problem.message });
+      case 'rejected':
+        return reply.code(409).send({ error: 'rejected', message: problem.message });
+      default:
+        return reply.code(502).send({ error: 'temporal-error', message: problem.message });
+    }
+  };
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const statusCode = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (statusCode === 500) request.log.error({ err: error }, 'request failed');
+    const messages: Record<string, string> = {
+      FST_ERR_CTP_BODY_TOO_LARGE: `request body is larger than ${options.bodyLimit ?? DEFAULT_BODY_LIMIT} bytes`,
+      FST_ERR_CTP_INVALID_MEDIA_TYPE: 'send the alert as JSON (Content-Type: application/json)',
+      FST_ERR_CTP_EMPTY_JSON_BODY: 'the request body is empty: send an alert document or a batch array',
+    };
+    const message =
+      (error.code && messages[error.code]) ??
+      (error.name === 'SyntaxError'
+        ? `the body is not valid JSON: ${error.message}`
+        : statusCode === 500
+          ? 'internal error'
+          : error.message);
+    return reply.code(statusCode).send({ error: statusCode === 500 ? 'internal' : 'bad-request', message });
+  });
+
+  // Authentication runs before the body is read: an unauthenticated sender cannot make us parse anything.
+  const requireBearer = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!hasValidBearer(request.headers.authorization, ingestToken)) {
+      request.log.warn({ url: request.url }, 'unauthenticated request refused');
+      return unauthorized(reply);
+    }
+  };
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (request, reply) => {
+    try {
+      await withTemporalDeadline(client, Math.min(deadlineMs, 3_000), () =>
+        client.workflowService.describeNamespace({ namespace: client.options.namespace }),
+      );
+      return { status: 'ready', namespace: client.options.namespace };
+    } catch (err) {
+      const problem = classifyTemporalError(err);
+      request.log.warn({ problem }, 'not ready');
+      return reply
+        .code(503)
+        .header('retry-after', retryAfter)
+        .send({ status: 'unavailable', message: problem.message });
+    }
+  });
+
+  app.post('/v1/alerts', { onRequest: requireBearer }, async (request, reply) => {
+    let alerts: CanonicalAlert[];
+    let batch: boolean;
+    try {
+      ({ alerts, batch } = parseAlertDocuments(request.body));
+    } catch (err) {
+      if (!(err instanceof InvalidAlertsError)) throw err;
+      request.log.info({ problems: err.problems.slice(0, 10) }, 'alert refused');
+      return reply.code(400).send({ error: 'invalid-alert', message: err.message, problems: err.problems });
+    }
+
+    const submitOne = async (alert: CanonicalAlert): Promise<Submission> => {
+      const workflowId = incidentWorkflowId(alert);
+      const submission = await recent.submit(workflowId, alert.alertId, () =>
+        submitAlert(client, alert, {
+          policy,
+          deadlineMs,
+          ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+        }),
+      );
+      request.log.info(
+        {
+          alertId: alert.alertId,
+          workflowId,
+          runId: submission.runId,
+          deduplicated: submission.deduplicated,
+          source: alert.source,
+        },
+        submission.closed
+          ? 'alert of an incident that already completed: not recorded on it'
+          : submission.deduplicated
+            ? 'alert attached to its incident'
+            : 'incident started',
+      );
+      return submission;
+    };
+
+    const outcomes: PromiseSettledResult<Submission>[] = [];
+    for (let i = 0; i < alerts.length; i += BATCH_CONCURRENCY) {
+      outcomes.push(...(await Promise.allSettled(alerts.slice(i, i + BATCH_CONCURRENCY).map(submitOne))));
+    }
+    const failed = outcomes.findIndex((o) => o.status === 'rejected');
+    if (failed >= 0) {
+      const alert = alerts[failed] as CanonicalAlert;
+      const problem = classifyTemporalError((outcomes[failed] as PromiseRejectedResult).reason);
+      request.log.warn(
+        { alertId: alert.alertId, workflowId: incidentWorkflowId(alert), problem },
+        'alert not accepted: Temporal did not take it',
+      );
+      // Never a 202 unless every alert is in Temporal; a resent batch is harmless (USE_EXISTING).
+      return temporalProblem(reply, problem);
+    }
+    const submissions = outcomes.map((o) => (o as PromiseFulfilledResult<Submission>).value);
+    return reply.code(202).send(batch ? { results: submissions } : submissions[0]);
+  });
+
+  app.get('/v1/reviews', { onRequest: requireBearer }, async (request, reply) => {
+    try {
+      return { reviews: await pendingReviews(client, { deadlineMs }) };
+    } catch (err) {
+      return temporalProblem(reply, classifyTemporalError(err));
+    }
+  });
+
+  app.get('/v1/incidents/:workflowId', { onRequest: requireBearer }, async (request, reply) => {
+    const workflowId = WorkflowIdSchema.safeParse((request.params as { workflowId: string }).workflowId);
+    if (!workflowId.success)
+      return reply
+        .code(400)
+        .send({ error: 'bad-request', message: `workflowId ${workflowId.error.issues[0]?.message}` });
+    try {
+      return await incidentStatus(client, workflowId.data, deadlineMs);
+    } catch (err) {
+      return temporalProblem(reply, classifyTemporalError(err));
+    }
+  });
+
+  app.post('/v1/incidents/:workflowId/review', { onRequest: requireBearer }, async (request, reply) => {
+    const workflowId = WorkflowIdSchema.safeParse((request.params as { workflowId: string }).workflowId);
+    if (!workflowId.success)
+      return reply
+        .code(400)
+        .send({ error: 'bad-request', message: `workflowId ${workflowId.error.issues[0]?.message}` });
+    const review = ReviewUpdateSchema.safeParse(request.body);
+    if (!review.success) {
+      const message = review.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+      return reply.code(400).send({ error: 'invalid-review', message });
+    }
+    try {
+      const state = await reviewIncident(client, workflowId.data, review.data, deadlineMs);
+      request.log.info(
+        { workflowId: workflowId.data, decision: review.data.decision, analyst: review.data.analyst },
+        'review decision recorded',
+      );
+      return state;
+    } catch (err) {
+      return temporalProblem(reply, classifyTemporalError(err));
+    }
+  });
+
+  await registerReviewPage(app, {
+    client,
+    ingestToken,
+    linkSecret: options.linkSecret,
+    temporalDeadlineMs: deadlineMs,
+    ...(options.secureCookies ? { secureCookies: true } : {}),
+  });
+  return app;
+}

@@ -1,0 +1,102 @@
+/**
+ * Reading and deciding incidents: the `status` query, the `review` update and the pending-review
+ * list. One implementation for the HTTP API, the review page and the CLI.
+ */
+import type { Client } from '@temporalio/client';
+import {
+  IncidentStatusSchema,
+  ReviewStateSchema,
+  type IncidentStatus,
+  type ReviewState,
+} from '../../common/incident-status';
+import { SA } from '../../common/names';
+import { reviewUpdate, statusQuery, type ReviewUpdate } from '../../common/playbook';
+import { classifyTemporalError, withTemporalDeadline } from './temporal';
+
+const DEFAULT_DEADLINE_MS = 10_000;
+
+/** The visibility query behind `review list` and the review page. */
+export const PENDING_REVIEW_QUERY = 'ReviewStatus = "pending" AND ExecutionStatus = "Running"';
+
+export async function incidentStatus(
+  client: Client,
+  workflowId: string,
+  deadlineMs = DEFAULT_DEADLINE_MS,
+): Promise<IncidentStatus> {
+  const raw = await withTemporalDeadline(client, deadlineMs, () =>
+    client.workflow.getHandle(workflowId).query(statusQuery),
+  );
+  const parsed = IncidentStatusSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(
+      `the incident's status does not have the expected shape: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Approve or reject through the `review` update, so the analyst learns at once if no review is pending. */
+export async function reviewIncident(
+  client: Client,
+  workflowId: string,
+  review: ReviewUpdate,
+  deadlineMs = DEFAULT_DEADLINE_MS,
+): Promise<ReviewState> {
+  const result = await withTemporalDeadline(client, deadlineMs, () =>
+    client.workflow.getHandle(workflowId).executeUpdate(reviewUpdate, { args: [review] }),
+  );
+  return ReviewStateSchema.parse(result);
+}
+
+export interface PendingReview {
+  workflowId: string;
+  startTime: string;
+  alertId?: string;
+  hostname?: string;
+  parentProcessName?: string;
+  processName?: string;
+  verdict?: string;
+  riskScore?: number;
+  /** The incident's own status (verdict, reasons, plan); absent when the query failed, see `statusError`. */
+  status?: IncidentStatus;
+  statusError?: string;
+}
+
+export async function pendingReviews(
+  client: Client,
+  options: { limit?: number; deadlineMs?: number } = {},
+): Promise<PendingReview[]> {
+  const limit = options.limit ?? 100;
+  const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const reviews = await withTemporalDeadline(client, deadlineMs, async () => {
+    const found: PendingReview[] = [];
+    for await (const execution of client.workflow.list({ query: PENDING_REVIEW_QUERY, pageSize: limit })) {
+      const attributes = execution.typedSearchAttributes;
+      found.push({
+        workflowId: execution.workflowId,
+        startTime: execution.startTime.toISOString(),
+        alertId: attributes.get(SA.AlertId),
+        hostname: attributes.get(SA.Hostname),
+        parentProcessName: attributes.get(SA.ParentProcessName),
+        processName: attributes.get(SA.ProcessName),
+        verdict: attributes.get(SA.Verdict),
+        riskScore: attributes.get(SA.RiskScore),
+      });
+      if (found.length >= limit) break;
+    }
+    return found;
+  });
+  // A handful at a time: each query is a workflow task on the central worker.
+  for (let i = 0; i < reviews.length; i += 4) {
+    await Promise.all(
+      reviews.slice(i, i + 4).map(async (review) => {
+        try {
+          review.status = await incidentStatus(client, review.workflowId, deadlineMs);
+        } catch (err) {
+          review.statusError = classifyTemporalError(err).message;
+        }
+      }),
+    );
+  }
+  return reviews;
+}

@@ -1,0 +1,82 @@
+/**
+ * Runs the ingest service: `spawnguard serve`, and the local stack (`spawnguard dev`), start it here.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { DestinationStream } from 'pino';
+import type { Config } from '../../common/config';
+import { EncryptionCodec } from '../../common/payload-codec';
+import { registerCodecEndpoint } from '../codec-endpoint';
+import { buildIngestApp } from './app';
+import { createLogger } from './logger';
+import { policyFromEnvironment } from './policy';
+import { lazyClient } from './temporal';
+
+export { buildIngestApp, type IngestAppOptions } from './app';
+export { createLogger } from './logger';
+export { policyFromEnvironment } from './policy';
+export { reviewLink } from '../review/links';
+
+export interface IngestService {
+  url: string;
+  ingestToken: string;
+  close(): Promise<void>;
+}
+
+export interface StartIngestOptions {
+  host?: string;
+  /** Overrides SPAWNGUARD_PORT (0 picks a free port). */
+  port?: number;
+  logDestination?: DestinationStream;
+  /** Told about settings the service made up (no token or link secret configured). */
+  notice?: (message: string) => void;
+  /** The central task queue (default spawnguard-central); tests on a shared server use their own. */
+  taskQueue?: string;
+}
+
+export async function startIngestService(config: Config, options: StartIngestOptions = {}): Promise<IngestService> {
+  const { env } = config;
+  const notice = options.notice ?? ((message: string) => console.error(message));
+  const logger = createLogger(env.SPAWNGUARD_LOG_LEVEL, options.logDestination);
+  let ingestToken = env.SPAWNGUARD_INGEST_TOKEN;
+  if (!ingestToken) {
+    // Never unauthenticated: without a configured token the service makes one up and says which.
+    ingestToken = randomBytes(24).toString('base64url');
+    notice(`SPAWNGUARD_INGEST_TOKEN is not set; this run's ingest token is: ${ingestToken}`);
+  }
+  let linkSecret = env.SPAWNGUARD_LINK_SECRET;
+  if (!linkSecret) {
+    linkSecret = randomBytes(32).toString('base64url');
+    notice(
+      'SPAWNGUARD_LINK_SECRET is not set: review links in email cannot be verified by this process (the review list still works); set the same secret for the worker and the ingest service',
+    );
+  }
+  const client = lazyClient(config.temporal);
+  const app = await buildIngestApp({
+    client,
+    ingestToken,
+    linkSecret,
+    policy: policyFromEnvironment(env),
+    logger,
+    secureCookies: env.SPAWNGUARD_PUBLIC_URL?.startsWith('https:') ?? false,
+    ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+  });
+  if (config.temporal.payloadKey) {
+    // Payloads are encrypted: the Temporal UI decodes them through this service (README, Deployment).
+    registerCodecEndpoint(app, {
+      codec: new EncryptionCodec(config.temporal.payloadKey),
+      ...(env.SPAWNGUARD_CODEC_CORS_ORIGIN ? { corsOrigin: env.SPAWNGUARD_CODEC_CORS_ORIGIN } : {}),
+    });
+  }
+  await app.listen({ host: options.host ?? '0.0.0.0', port: options.port ?? env.SPAWNGUARD_PORT });
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`,
+    ingestToken,
+    async close() {
+      await app.close();
+      await client.connection.close();
+    },
+  };
+}

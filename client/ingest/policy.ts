@@ -1,0 +1,14 @@
+/** The playbook policy every new incident starts with, from the one configuration (DESIGN.md §3). */
+import type { Environment } from '../../common/config';
+import { PlaybookPolicySchema, type PlaybookPolicy } from '../../common/playbook';
+
+export function policyFromEnvironment(env: Environment): PlaybookPolicy {
+  return PlaybookPolicySchema.parse({
+    decision: { trustedPublishers: env.SPAWNGUARD_TRUSTED_PUBLISHERS },
+    reviewTimeout: env.SPAWNGUARD_REVIEW_TIMEOUT,
+    reviewTimeoutPolicy: env.SPAWNGUARD_REVIEW_TIMEOUT_POLICY,
+    hostUnreachableTimeout: env.SPAWNGUARD_HOST_UNREACHABLE_TIMEOUT,
+    ...(env.SPAWNGUARD_QUARANTINE_DIR ? { quarantineDirectory: env.SPAWNGUARD_QUARANTINE_DIR } : {}),
+    lab: env.SPAWNGUARD_LAB,
+  });
+}

@@ -1,0 +1,162 @@
+/**
+ * The review page's HTML: server-rendered, no script (the CSP forbids it), every value escaped.
+ * Pure functions from incident data to markup.
+ */
+import type { IncidentStatus } from '../../common/incident-status';
+import type { PendingReview } from '../ingest/incidents';
+
+export function escapeHtml(value: unknown): string {
+  return String(value ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
+}
+
+const STYLE = `
+body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:1rem 1.5rem;color:#1d232a}
+h1{font-size:1.4rem}h2{font-size:1.15rem;margin-top:1.6rem}
+table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #d5dbe1;padding:.35rem .5rem;text-align:left;vertical-align:top}
+code{font-size:.9em;word-break:break-all}.muted{color:#5b6670}.error{background:#fde8e8;border:1px solid #e0a0a0;padding:.6rem .8rem}
+.notice{background:#e8f3fd;border:1px solid #9cc4e4;padding:.6rem .8rem}
+.verdict-malicious{color:#a30000;font-weight:600}.verdict-suspicious{color:#8a5a00;font-weight:600}.verdict-benign{color:#1d6b2a;font-weight:600}
+form.review{border:1px solid #d5dbe1;padding:.8rem;margin-top:.6rem}form.review label{display:block;margin:.4rem 0}
+input[type=text],input[type=password],textarea{width:100%;max-width:30rem;box-sizing:border-box;padding:.3rem}
+button{margin-right:.6rem;padding:.35rem .9rem}`;
+
+export function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="referrer" content="no-referrer"><title>${escapeHtml(title)} · spawnguard</title><style>${STYLE}</style></head>
+<body><h1>${escapeHtml(title)}</h1>
+${body}
+</body></html>`;
+}
+
+export function messagePage(title: string, message: string, kind: 'error' | 'notice' = 'error'): string {
+  return page(title, `<p class="${kind}" role="${kind === 'error' ? 'alert' : 'status'}">${escapeHtml(message)}</p>`);
+}
+
+function verdictText(status: IncidentStatus): string {
+  const decision = status.decision;
+  if (!decision) return '<span class="muted">not decided yet</span>';
+  return `<span class="verdict-${escapeHtml(decision.verdict)}" data-field="verdict">${escapeHtml(decision.verdict)}</span>, score <strong data-field="score">${decision.score}</strong>/100 (confidence ${escapeHtml(decision.confidence)})`;
+}
+
+function processLine(process: IncidentStatus['alert']['parent']): string {
+  return `<code>${escapeHtml(process.executable ?? process.name)}</code> (PID ${process.pid})`;
+}
+
+function alertSection(status: IncidentStatus): string {
+  const { alert } = status;
+  const user = alert.user ? `${alert.user.domain ? `${alert.user.domain}\\` : ''}${alert.user.name}` : 'unknown';
+  const rows: [string, string][] = [
+    ['Host', escapeHtml(alert.host.hostname)],
+    ['User', escapeHtml(user)],
+    ['Parent', processLine(alert.parent)],
+    ['Child', processLine(alert.child)],
+    ['Command line', alert.child.commandLine ? `<code>${escapeHtml(alert.child.commandLine)}</code>` : '—'],
+    ['Rule', escapeHtml(alert.ruleName ?? '—')],
+    ['Alert', `${escapeHtml(alert.alertId)} (${escapeHtml(alert.source)}), detected ${escapeHtml(alert.detectedAt)}`],
+  ];
+  return `<table>${rows.map(([k, v]) => `<tr><th scope="row">${k}</th><td>${v}</td></tr>`).join('')}</table>`;
+}
+
+function reasonsSection(status: IncidentStatus): string {
+  const reasons = status.decision?.reasons ?? [];
+  if (reasons.length === 0) return '<p class="muted">No reasons recorded.</p>';
+  return `<table class="reasons"><tr><th>weight</th><th>code</th><th>evidence</th></tr>${reasons
+    .map(
+      (r) =>
+        `<tr><td>${r.weight > 0 ? '+' : ''}${r.weight}</td><td><code>${escapeHtml(r.code)}</code></td><td>${escapeHtml(r.evidence)}</td></tr>`,
+    )
+    .join('')}</table>`;
+}
+
+function planSection(status: IncidentStatus): string {
+  const plan = status.decision?.plan ?? [];
+  if (plan.length === 0) return '<p class="muted">No host action is planned.</p>';
+  return `<ul class="plan">${plan
+    .map(
+      (step) =>
+        `<li><strong>${escapeHtml(step.action)}</strong> ${escapeHtml(step.target.description)}${step.skipped ? ` <span class="muted">(skipped: ${escapeHtml(step.skipped)})</span>` : ''}</li>`,
+    )
+    .join('')}</ul>`;
+}
+
+function reviewStateLine(status: IncidentStatus): string {
+  const review = status.review;
+  if (review.status === 'pending') {
+    return `Waiting for an analyst${review.deadline ? ` until ${escapeHtml(review.deadline)}` : ''}.`;
+  }
+  if (review.status === 'approved' || review.status === 'rejected') {
+    return `${review.status === 'approved' ? 'Approved' : 'Rejected'} by <strong>${escapeHtml(review.analyst)}</strong> at ${escapeHtml(review.decidedAt)}${review.comment ? ` — “${escapeHtml(review.comment)}”` : ''}.`;
+  }
+  return `Review ${escapeHtml(review.status)}.`;
+}
+
+export interface FormState {
+  analyst?: string;
+  comment?: string;
+  error?: string;
+}
+
+/** Approve / reject form; `token` authorizes the POST (the page never acts on a GET). */
+export function reviewForm(workflowId: string, token: string, state: Omit<FormState, 'error'> = {}): string {
+  const id = escapeHtml(workflowId);
+  return `<form class="review" method="post" action="/review/${encodeURIComponent(workflowId)}">
+<input type="hidden" name="token" value="${escapeHtml(token)}">
+<label>Analyst (required) <input type="text" name="analyst" required maxlength="256" autocomplete="name" value="${escapeHtml(state.analyst ?? '')}" aria-label="Analyst for ${id}"></label>
+<label>Comment (optional) <textarea name="comment" rows="2" maxlength="4096" aria-label="Comment for ${id}">${escapeHtml(state.comment ?? '')}</textarea></label>
+<button type="submit" name="decision" value="approve">Approve</button>
+<button type="submit" name="decision" value="reject">Reject</button>
+</form>`;
+}
+
+/** One incident: the evidence, what approval would do, and the form while a review is pending. */
+export function incidentPage(status: IncidentStatus, token: string | undefined, state: FormState = {}): string {
+  const pending = status.review.status === 'pending';
+  const body = `${state.error ? `<p class="error" role="alert">Not recorded: ${escapeHtml(state.error)}</p>` : ''}
+<p class="muted">Incident <code>${escapeHtml(status.workflowId)}</code> · phase ${escapeHtml(status.phase)}${status.outcome ? ` · outcome ${escapeHtml(status.outcome)}` : ''}${status.lab ? ' · LAB' : ''}</p>
+<p>Verdict: ${verdictText(status)}</p>
+<p class="${pending ? 'notice' : 'muted'}" data-field="review">${reviewStateLine(status)}</p>
+<h2>Alert</h2>${alertSection(status)}
+<h2>Reasons</h2>${reasonsSection(status)}
+<h2>What approval will do</h2>${planSection(status)}
+${pending && token ? `<h2>Decision</h2>${reviewForm(status.workflowId, token, state)}` : ''}`;
+  return page(
+    `Review: ${status.alert.parent.name} → ${status.alert.child.name} on ${status.alert.host.hostname}`,
+    body,
+  );
+}
+
+export function loginPage(error?: string): string {
+  return page(
+    'Pending reviews — sign in',
+    `${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="/review/login"><label>Ingest token <input type="password" name="token" required autocomplete="current-password"></label>
+<button type="submit">Sign in</button></form>
+<p class="muted">Review links from email open one incident without signing in.</p>`,
+  );
+}
+
+/** The pending-review list; `tokenFor` mints the per-incident token each row's form posts with. */
+export function listPage(reviews: PendingReview[], tokenFor: (workflowId: string) => string): string {
+  if (reviews.length === 0)
+    return page('Pending reviews', '<p class="notice" role="status">No incident is waiting for an analyst.</p>');
+  const items = reviews
+    .map((review) => {
+      const status = review.status;
+      const title = `${review.parentProcessName ?? '?'} → ${review.processName ?? '?'} on ${review.hostname ?? '?'}`;
+      const token = tokenFor(review.workflowId);
+      const link = `/review/${encodeURIComponent(review.workflowId)}?token=${encodeURIComponent(token)}`;
+      const details = status
+        ? `<p>Verdict: ${verdictText(status)}</p>${reasonsSection(status)}<p><strong>What approval will do</strong></p>${planSection(status)}${status.review.status === 'pending' ? reviewForm(review.workflowId, token) : `<p class="muted">${reviewStateLine(status)}</p>`}`
+        : `<p class="error">Status unavailable: ${escapeHtml(review.statusError ?? 'unknown error')}</p>`;
+      return `<section class="incident" data-workflow-id="${escapeHtml(review.workflowId)}">
+<h2><a href="${escapeHtml(link)}">${escapeHtml(title)}</a></h2>
+<p class="muted"><code>${escapeHtml(review.workflowId)}</code> · started ${escapeHtml(review.startTime)}</p>
+${details}</section>`;
+    })
+    .join('\n');
+  return page('Pending reviews', `<p>${reviews.length} incident(s) waiting for an analyst.</p>${items}`);
+}

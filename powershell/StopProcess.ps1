@@ -1,0 +1,143 @@
+<#
+.SYNOPSIS
+    Stops processes (and their descendants) by PID or by executable path, never a protected one.
+
+.DESCRIPTION
+    Terminates each target and, unless -NoDescendants is given, every process it started. Before
+    anything is stopped the whole request is checked: a request naming PID 0 or 4, a critical
+    Windows process running from the system directory (lsass.exe, csrss.exe, ...), a service-hosted
+    svchost.exe, this script or its parent chain (the host worker), or PowerShell by path is
+    refused and nothing is done (exit code 3).
+
+    A target given with an image path and a start time (the worker's requests) is checked against
+    the live process first: if the PID now belongs to another process, it is skipped ('pid-reused')
+    rather than stopped. A target that has already exited is a success ('already-done').
+
+    Windows PowerShell 3.0 and later.
+
+.PARAMETER ProcessIdentifiers
+    PIDs in decimal or hex (0x4D2), full executable paths, or a comma-separated mix:
+    "1234,0x4D2,C:\Users\Public\evil.exe". A path stops every process running that image.
+
+.PARAMETER NoDescendants
+    Stop only the targets themselves, not the processes they started.
+
+.PARAMETER IncidentId
+    The incident this action belongs to (recorded in the result for the audit trail).
+
+.PARAMETER Request
+    The host worker's request: base64 of UTF-8 JSON matching StopProcessRequestSchema in
+    common/host-contract.ts ({ incidentId, targets: [{ pid, imagePath?, startTime?, name? }],
+    includeDescendants }). Used instead of the parameters above.
+
+.EXAMPLE
+    .\StopProcess.ps1 -ProcessIdentifiers "1234,0x4D2,C:\Users\Public\evil.exe"
+
+.EXAMPLE
+    powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -File .\StopProcess.ps1 -Request eyJpbmNpZGVudElkIjoi...
+
+.OUTPUTS
+    System.String. One JSON document (StopProcessResultSchema): one result per target with its
+    status (done, already-done, skipped, failed), reason, message and the PIDs it terminated.
+
+.NOTES
+    Exit codes: 0 ran to completion, 1 failure worth retrying, 2 invalid request, 3 protected
+    target refused, 4 access denied.
+#>
+[CmdletBinding()]
+param(
+    [Parameter()][string[]]$ProcessIdentifiers,
+    [Parameter()][switch]$NoDescendants,
+    [Parameter()][string]$IncidentId,
+    [Parameter()][string]$Request
+)
+
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+# Warnings reach stdout under powershell.exe -File and would break the one JSON document.
+$WarningPreference = 'SilentlyContinue'
+Set-StrictMode -Version 2.0
+# Not -Force: each run is a fresh process, and an already loaded copy (Pester's, with its mocks) must be kept.
+Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'SpawnGuard.Safety.psm1')
+Initialize-SpawnGuardOutput
+
+function Get-StopProcessRequest {
+    <#
+    .SYNOPSIS
+        The validated request, from -Request or from the analyst parameters.
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param([Parameter(Mandatory = $true)][AllowEmptyCollection()][hashtable]$Bound)
+    $hasSimple = $Bound.ContainsKey('ProcessIdentifiers') -or $Bound.ContainsKey('NoDescendants') -or $Bound.ContainsKey('IncidentId')
+    if ($Bound.ContainsKey('Request')) {
+        if ($hasSimple) {
+            throw (New-SpawnGuardException -Code 'invalid-request' -Message 'Give -Request or -ProcessIdentifiers, not both.')
+        }
+        $decoded = ConvertFrom-SpawnGuardRequest -Request $Bound['Request']
+        return [pscustomobject]@{
+            IncidentId         = Get-SpawnGuardRequestValue -Request $decoded -Name 'incidentId' -Required -MaxLength 512
+            Targets            = ConvertFrom-SpawnGuardTargetRequest -Request $decoded
+            IncludeDescendants = Get-SpawnGuardRequestValue -Request $decoded -Name 'includeDescendants' -Type 'bool' -Default $true
+        }
+    }
+    if (-not $Bound.ContainsKey('ProcessIdentifiers')) {
+        throw (New-SpawnGuardException -Code 'invalid-request' -Message 'Give -ProcessIdentifiers (or -Request).')
+    }
+    return [pscustomobject]@{
+        IncidentId         = [string]$Bound['IncidentId']
+        Targets            = ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers $Bound['ProcessIdentifiers']
+        IncludeDescendants = -not ($Bound.ContainsKey('NoDescendants') -and [bool]$Bound['NoDescendants'])
+    }
+}
+
+function Invoke-StopProcessPlan {
+    <#
+    .SYNOPSIS
+        Carries out one target's plan and returns its ProcessActionResult.
+    #>
+    [CmdletBinding()]
+    [OutputType([System.Collections.Specialized.OrderedDictionary])]
+    param(
+        [Parameter(Mandatory = $true)][psobject]$Plan,
+        [Parameter(Mandatory = $true)][AllowEmptyCollection()][object[]]$Snapshot,
+        [Parameter(Mandatory = $true)][AllowEmptyCollection()][int64[]]$WorkerProcessIds,
+        [Parameter(Mandatory = $true)][bool]$IncludeDescendants
+    )
+    if ($null -ne $Plan.Status) {
+        return (New-SpawnGuardProcessActionResult -Plan $Plan -Status $Plan.Status -Reason $Plan.Reason -Message $Plan.Message)
+    }
+    $outcome = Stop-SpawnGuardProcessTree -Processes $Plan.Processes -Snapshot $Snapshot -WorkerProcessIds $WorkerProcessIds -IncludeDescendants:$IncludeDescendants
+    $summary = Get-SpawnGuardTreeOutcomeSummary -Outcome $outcome
+    return (New-SpawnGuardProcessActionResult -Plan $Plan -Status $summary.Status -Reason $summary.Reason -Message $summary.Message -TerminatedPids ([int64[]]$outcome.TerminatedPids.ToArray()))
+}
+
+$scriptName = $MyInvocation.MyCommand.Name
+$result = New-SpawnGuardResult -Script $scriptName
+try {
+    $parsed = Get-StopProcessRequest -Bound (ConvertTo-SpawnGuardHashtable -Dictionary $PSBoundParameters)
+    $snapshot = Get-SpawnGuardProcessSnapshot
+    $workerIds = Get-SpawnGuardWorkerProcessId -Snapshot $snapshot
+    $plans = New-Object -TypeName System.Collections.ArrayList
+    foreach ($target in $parsed.Targets) {
+        [void]$plans.Add((Resolve-SpawnGuardProcessTarget -Target $target -Snapshot $snapshot -WorkerProcessIds $workerIds))
+    }
+    if (Test-SpawnGuardRefusedPlan -Plans $plans.ToArray()) {
+        Add-SpawnGuardRefusedPlan -Result $result -Plans $plans.ToArray()
+    } else {
+        foreach ($plan in $plans) {
+            try {
+                $item = Invoke-StopProcessPlan -Plan $plan -Snapshot $snapshot -WorkerProcessIds $workerIds -IncludeDescendants $parsed.IncludeDescendants
+            } catch {
+                $item = New-SpawnGuardProcessActionResult -Plan $plan -Status 'failed' -Reason (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
+            }
+            Add-SpawnGuardResultItem -Result $result -Item $item
+        }
+    }
+} catch {
+    Add-SpawnGuardError -Result $result -Code (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
+}
+
+$exitCode = Get-SpawnGuardExitCode -Result $result
+Write-SpawnGuardResult -Result $result -ExitCode $exitCode
+exit $exitCode

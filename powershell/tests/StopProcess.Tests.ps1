@@ -1,0 +1,98 @@
+<#
+.SYNOPSIS
+    Pester 5 tests of StopProcess.ps1 with Win32_Process and Stop-Process mocked (Windows only).
+#>
+
+BeforeAll {
+    $script:Root = Split-Path -Path $PSScriptRoot -Parent
+    Import-Module -Name (Join-Path -Path $script:Root -ChildPath 'SpawnGuard.Safety.psm1') -Force
+    Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'SpawnGuard.TestHelpers.psm1') -Force
+    $script:Script = Join-Path -Path $script:Root -ChildPath 'StopProcess.ps1'
+    $script:EvilStart = Get-Date -Date '2024-05-01T10:00:00Z'
+    # The machine as the script sees it: the kernel, lsass, this PowerShell under the host worker
+    # (node.exe), and evil.exe with a child.
+    $script:Processes = @(
+        (New-TestProcess -ProcessId 4 -ParentProcessId 0 -Name 'System'),
+        (New-TestProcess -ProcessId 640 -ParentProcessId 500 -Name 'lsass.exe' -Path 'C:\Windows\System32\lsass.exe'),
+        (New-TestProcess -ProcessId 900 -ParentProcessId 1 -Name 'node.exe' -Path 'C:\Program Files\nodejs\node.exe'),
+        (New-TestProcess -ProcessId $PID -ParentProcessId 900 -Name 'powershell.exe' -Path 'C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe' -Created (Get-Date)),
+        (New-TestProcess -ProcessId 4321 -ParentProcessId 1 -Name 'evil.exe' -Path 'C:\Users\Public\evil.exe' -Created $script:EvilStart),
+        (New-TestProcess -ProcessId 4400 -ParentProcessId 4321 -Name 'cmd.exe' -Path 'C:\Windows\System32\cmd.exe' -Created $script:EvilStart.AddSeconds(1))
+    )
+}
+
+BeforeEach {
+    Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-CimInstance -MockWith {
+        $filter = [string]$PesterBoundParameters['Filter']
+        if ($filter -match '^ProcessId = (\d+)$') {
+            $wanted = [int64]$Matches[1]
+            $script:Processes | Where-Object -FilterScript { $_.ProcessId -eq $wanted }
+        } else {
+            $script:Processes
+        }
+    }
+    Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-Process -MockWith { return }
+    Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-Process -MockWith { return }
+}
+
+Describe 'StopProcess.ps1' {
+    It 'stops an identity-checked target and its child, and reports both PIDs' {
+        $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321; imagePath = 'C:\Users\Public\evil.exe'; startTime = '2024-05-01T10:00:00Z' }); includeDescendants = $true }
+        $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+        $LASTEXITCODE | Should -Be 0
+        $document.ok | Should -BeTrue
+        @($document.results).Length | Should -Be 1
+        $document.results[0].status | Should -Be 'done'
+        @($document.results[0].terminatedPids) | Should -Be @(4321, 4400)
+        Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-Process -Times 2 -Exactly
+    }
+
+    It 'refuses the whole request when one target is lsass.exe, and stops nothing' {
+        $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321 }, @{ pid = 640 }) }
+        $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+        $LASTEXITCODE | Should -Be 3
+        $document.ok | Should -BeFalse
+        ($document.results | Where-Object -FilterScript { $_.pid -eq 640 }).reason | Should -Be 'protected-process'
+        $document.errors[0].code | Should -Be 'protected-process'
+        ($document.results | Where-Object -FilterScript { $_.pid -eq 4321 }).reason | Should -Be 'request-refused'
+        Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-Process -Times 0 -Exactly
+    }
+
+    It 'refuses PID 4 and the worker itself' {
+        foreach ($protectedPid in @(4, 900, $PID)) {
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = $protectedPid }) }
+            $null = & $script:Script -Request $request
+            $LASTEXITCODE | Should -Be 3
+        }
+        Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-Process -Times 0 -Exactly
+    }
+
+    It 'skips a PID that now belongs to another process' {
+        $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321; imagePath = 'C:\Users\Public\evil.exe'; startTime = '2024-04-30T10:00:00Z' }) }
+        $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+        $LASTEXITCODE | Should -Be 0
+        $document.results[0].status | Should -Be 'skipped'
+        $document.results[0].reason | Should -Be 'pid-reused'
+        Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-Process -Times 0 -Exactly
+    }
+
+    It 'reports a target that has already exited as already done' {
+        $document = ConvertFrom-TestOutput -Output @(& $script:Script -ProcessIdentifiers '0x1F40')
+        $LASTEXITCODE | Should -Be 0
+        $document.results[0].pid | Should -Be 8000
+        $document.results[0].status | Should -Be 'already-done'
+    }
+
+    It 'never stops PowerShell by path' {
+        $document = ConvertFrom-TestOutput -Output @(& $script:Script -ProcessIdentifiers 'C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe')
+        $LASTEXITCODE | Should -Be 3
+        $document.results[0].reason | Should -Be 'powershell-by-path'
+    }
+
+    It 'answers a request that is not base64 with exit code 2 and a JSON error' {
+        $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request 'not base64!')
+        $LASTEXITCODE | Should -Be 2
+        $document.errors[0].code | Should -Be 'invalid-request'
+        @($document.results).Length | Should -Be 0
+    }
+}

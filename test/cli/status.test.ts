@@ -1,0 +1,42 @@
+/** `spawnguard status` as a user runs it, against the real dev server and the stand-in playbook. */
+import type { Client } from '@temporalio/client';
+import { IncidentStatusSchema } from '../../common/incident-status';
+import { runCli, startStandInIncident, withStandInPlaybook } from '../ingest/support';
+import { testClient, uniqueTaskQueue } from '../support/temporal';
+
+let client: Client;
+beforeAll(async () => {
+  client = await testClient();
+});
+afterAll(async () => {
+  await client?.connection.close();
+});
+
+describe('spawnguard status', () => {
+  it('prints the incident readably, and in full with --json', async () => {
+    const taskQueue = uniqueTaskQueue('cli-status');
+    const workflowId = await startStandInIncident(client, taskQueue);
+    await withStandInPlaybook(taskQueue, async () => {
+      const run = await runCli(['status', workflowId]);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`Incident   ${workflowId}`);
+      expect(run.stdout).toMatch(/Pair\s+WINWORD\.EXE \(PID 4312\) → powershell\.exe \(PID 6120\)/);
+      expect(run.stdout).toMatch(/Verdict\s+suspicious, score 55\/100, confidence low/);
+      expect(run.stdout).toMatch(/Review\s+pending since/);
+      expect(run.stdout).toMatch(/30\s+unsigned-user-writable\s+WINWORD\.EXE is unsigned/);
+      expect(run.stdout).toMatch(/terminate-child\s+PID 6120/);
+
+      const json = await runCli(['status', workflowId, '--json']);
+      expect(json.code).toBe(0);
+      const status = IncidentStatusSchema.parse(JSON.parse(json.stdout));
+      expect(status).toMatchObject({ workflowId, phase: 'awaiting-review', review: { status: 'pending' } });
+    });
+  });
+
+  it('exits 3 for an unknown incident', async () => {
+    const run = await runCli(['status', 'spawnguard-nosuchhost-1-2']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/no such incident/);
+  });
+});

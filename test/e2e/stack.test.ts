@@ -1,0 +1,184 @@
+/**
+ * End to end, as a user runs it: alerts over HTTP → the playbook on the real dev server → the lab
+ * host's actions → report emails on a real SMTP server (the stack's mail catcher); the suspicious
+ * incident approved from the review page in Chromium; and the audit trail found in the Temporal UI
+ * by its search attributes.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { chromium, type Browser } from 'playwright-core';
+import { DEMO_DIRECTORY, startDevStack, type DevStack } from '../../client/dev-stack';
+import type { IncidentStatus } from '../../common/incident-status';
+import { testAddress } from '../support/temporal';
+import { waitFor } from '../support/playbook-harness';
+
+jest.setTimeout(180_000);
+
+let stack: DevStack;
+let browser: Browser;
+let dataDirectory: string;
+const lines: string[] = [];
+
+beforeAll(async () => {
+  dataDirectory = mkdtempSync(join(tmpdir(), 'spawnguard-e2e-'));
+  stack = await startDevStack({
+    dataDirectory,
+    temporal: { address: testAddress(), uiUrl: process.env.SPAWNGUARD_TEST_TEMPORAL_UI_URL! },
+    // Its own central queue: other test files share this dev server.
+    taskQueue: `e2e-central-${randomUUID()}`,
+    ports: { ingest: 0, smtp: 0, mailWeb: 0 },
+    env: {
+      ...process.env,
+      MAIL_TO: 'soc@example.test',
+      SPAWNGUARD_INGEST_TOKEN: 'e2e-token',
+      SPAWNGUARD_LINK_SECRET: 'e2e-link-secret',
+    },
+    log: (line) => lines.push(line),
+  });
+  stack.failed.catch((err: unknown) => lines.push(`FAILED ${(err as Error).stack}`));
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+});
+
+afterAll(async () => {
+  if (process.env.SPAWNGUARD_E2E_LOG) console.log(lines.join('\n'));
+  await browser?.close();
+  await stack?.stop();
+  rmSync(dataDirectory, { recursive: true, force: true });
+});
+
+const headers = () => ({ authorization: `Bearer ${stack.ingestToken}`, 'content-type': 'application/json' });
+
+async function send(sample: 'malicious' | 'suspicious' | 'benign'): Promise<string> {
+  const body = readFileSync(join(DEMO_DIRECTORY, 'alerts', `${sample}.json`), 'utf8');
+  const response = await fetch(stack.urls.ingest, { method: 'POST', headers: headers(), body });
+  expect(response.status).toBe(202);
+  return ((await response.json()) as { workflowId: string }).workflowId;
+}
+
+async function status(workflowId: string): Promise<IncidentStatus> {
+  const response = await fetch(`${new URL(stack.urls.ingest).origin}/v1/incidents/${encodeURIComponent(workflowId)}`, {
+    headers: headers(),
+  });
+  return (await response.json()) as IncidentStatus;
+}
+
+const mailsAbout = (workflowId: string) =>
+  stack.mail.messages.filter((m) => `${m.parsed.text ?? ''}${m.parsed.html || ''}`.includes(workflowId));
+
+describe('the local stack, end to end', () => {
+  let malicious: string;
+  let suspicious: string;
+  let benign: string;
+
+  it('takes the three demo alerts over HTTP', async () => {
+    malicious = await send('malicious');
+    suspicious = await send('suspicious');
+    benign = await send('benign');
+    expect(new Set([malicious, suspicious, benign]).size).toBe(3);
+  });
+
+  it('malicious → remediated on the (lab) host, validated, and reported by email', async () => {
+    const done = await waitFor(
+      () => status(malicious),
+      (s) => s.phase === 'closed',
+      120_000,
+    );
+    expect(done.outcome).toBe('remediated');
+    expect(done.lab).toBe(true);
+    const acted = done.actions.filter((a) => a.status !== 'skipped');
+    expect(acted.map((a) => a.action)).toEqual(
+      expect.arrayContaining(['terminate-child', 'quarantine-child', 'logoff-user', 'fetch-persistence']),
+    );
+    expect(acted.every((a) => (a.status === 'done' || a.status === 'already-done') && a.validated === true)).toBe(true);
+    // Word is Microsoft-signed: terminated, never quarantined.
+    expect(done.actions.find((a) => a.action === 'quarantine-parent')?.status).toBe('skipped');
+    expect(done.persistence[0]).toMatchObject({ name: 'InvoiceUpdater', referencesTarget: true });
+
+    const [report] = await waitFor(
+      async () => mailsAbout(malicious),
+      (m) => m.length > 0,
+      30_000,
+    );
+    expect(report!.envelopeTo).toEqual(['soc@example.test']);
+    expect(report!.parsed.subject).toMatch(/remediated/i);
+    expect(report!.parsed.text).toMatch(/LAB/);
+    expect(report!.parsed.text).toContain('invoice-0423.exe');
+    expect(report!.parsed.text).toContain('denylisted');
+  });
+
+  it('benign → closed with no action and no email', async () => {
+    const done = await waitFor(
+      () => status(benign),
+      (s) => s.phase === 'closed',
+      60_000,
+    );
+    expect(done.outcome).toBe('closed-benign');
+    expect(done.actions).toEqual([]);
+    expect(mailsAbout(benign)).toEqual([]);
+  });
+
+  it('suspicious → waits; approved on the review page (from the email link) → remediated and reported', async () => {
+    const waiting = await waitFor(
+      () => status(suspicious),
+      (s) => s.phase === 'awaiting-review',
+      60_000,
+    );
+    expect(waiting.decision?.verdict).toBe('suspicious');
+    expect(waiting.actions).toEqual([]);
+
+    const [request] = await waitFor(
+      async () => mailsAbout(suspicious),
+      (m) => m.length > 0,
+      30_000,
+    );
+    const link = /https?:\/\/\S+\/review\/\S+\?token=[^\s"<>)]+/.exec(request!.parsed.text ?? '')?.[0];
+    expect(link).toBeDefined();
+
+    const page = await browser.newPage();
+    try {
+      await page.goto(link!);
+      expect(await page.locator('[data-field=verdict]').textContent()).toBe('suspicious');
+      await page.getByLabel(`Analyst for ${suspicious}`).fill('alice');
+      await page.getByLabel(`Comment for ${suspicious}`).fill('not a tool we use');
+      await Promise.all([
+        page.waitForURL(/\/review\/.+\?token=/),
+        page.getByRole('button', { name: 'Approve' }).click(),
+      ]);
+      expect(await page.locator('[data-field=review]').textContent()).toMatch(/^Approved by alice/);
+    } finally {
+      await page.close();
+    }
+
+    const done = await waitFor(
+      () => status(suspicious),
+      (s) => s.phase === 'closed',
+      120_000,
+    );
+    expect(done.outcome).toBe('remediated');
+    expect(done.review).toMatchObject({ status: 'approved', analyst: 'alice', comment: 'not a tool we use' });
+    const reports = await waitFor(
+      async () => mailsAbout(suspicious),
+      (m) => m.length >= 2,
+      30_000,
+    );
+    expect(reports.at(-1)!.parsed.text).toContain('alice');
+  });
+
+  it('the Temporal UI finds the incident by its search attributes and shows the host actions in its history', async () => {
+    const uiUrl = stack.urls.temporalUi!;
+    const page = await browser.newPage();
+    try {
+      const query = encodeURIComponent(`Verdict="malicious" AND Hostname="web01"`);
+      await page.goto(`${uiUrl}/namespaces/default/workflows?query=${query}`);
+      await page.getByText(malicious).first().waitFor({ timeout: 60_000 });
+      await page.goto(`${uiUrl}/namespaces/default/workflows/${encodeURIComponent(malicious)}`);
+      await page.getByText('suspiciousParentProcessPlaybook').first().waitFor({ timeout: 60_000 });
+      const body = () => page.locator('body').innerText();
+      await waitFor(body, (text) => /stopAndQuarantineProcess|terminateSession/.test(text), 60_000);
+    } finally {
+      await page.close();
+    }
+  });
+});

@@ -1,0 +1,190 @@
+/**
+ * The TypeScript safety rules in front of the scripts: an unsafe request is refused with a typed,
+ * non-retryable failure before any PowerShell process is spawned (the stand-in records every run,
+ * so "no record" proves "no spawn"); hostile strings reach the script only as data.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHostActivities } from '../../activities/host/activities';
+import { canonicalImagePath, isProtectedByIdentity, workerProcessChain } from '../../activities/host/safety';
+import { HOST_FAILURE_TYPES, type HostActivities, type ProcessTarget } from '../../common/host-contract';
+import { createFakeHost, type FakeHost } from './standin';
+
+let host: FakeHost;
+let activities: HostActivities;
+beforeEach(async () => {
+  host = await createFakeHost('ok');
+  activities = createHostActivities({
+    scriptsDirectory: host.scriptsDirectory,
+    manifest: host.manifest,
+    powershellPath: host.powershellPath,
+    workerUser: { name: 'svc-spawnguard', domain: 'CONTOSO' },
+  });
+});
+afterEach(() => host.remove());
+
+async function refusal(run: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await run.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(error).toBeInstanceOf(ApplicationFailure);
+  return error as ApplicationFailure;
+}
+
+const stop = (target: ProcessTarget) => activities.stopProcess({ incidentId: 'incident-1', targets: [target] });
+const quarantine = (target: ProcessTarget) =>
+  activities.stopAndQuarantineProcess({ incidentId: 'incident-1', targets: [target] });
+
+describe('process targets refused before any process is spawned', () => {
+  it.each<[string, ProcessTarget]>([
+    ['lsass.exe by name', { pid: 712, name: 'lsass.exe' }],
+    ['lsass by name without extension, any case', { pid: 712, name: 'LSASS' }],
+    ['lsass.exe by its System32 path', { pid: 712, imagePath: 'C:\\Windows\\System32\\lsass.exe' }],
+    [
+      'an innocent name at lsass.exe’s path',
+      { pid: 712, name: 'notepad.exe', imagePath: 'C:\\Windows\\System32\\lsass.exe' },
+    ],
+    ['a device path to lsass.exe', { pid: 712, imagePath: '\\Device\\HarddiskVolume3\\Windows\\System32\\lsass.exe' }],
+    ['a trailing dot and .. segments', { pid: 712, imagePath: 'C:\\Users\\..\\Windows\\System32\\lsass.exe.' }],
+    ['csrss.exe', { pid: 600, name: 'csrss.exe', imagePath: 'C:\\Windows\\System32\\csrss.exe' }],
+    ['PID 4 (System)', { pid: 4 }],
+    ['PID 0 (Idle)', { pid: 0 }],
+    ['the worker itself', { pid: process.pid, name: 'node.exe' }],
+    ['the worker’s parent', { pid: process.ppid }],
+  ])('%s', async (_label, target) => {
+    for (const run of [stop(target), quarantine(target)]) {
+      const failure = await refusal(run);
+      expect(failure.type).toBe(HOST_FAILURE_TYPES.protectedTarget);
+      expect(failure.nonRetryable).toBe(true);
+    }
+    expect(host.argvFileExists()).toBe(false);
+  });
+
+  it('refuses the whole request when any one target is protected', async () => {
+    const failure = await refusal(
+      activities.stopProcess({ incidentId: 'incident-1', targets: [{ pid: 4242, name: 'evil.exe' }, { pid: 4 }] }),
+    );
+    expect(failure.type).toBe(HOST_FAILURE_TYPES.protectedTarget);
+    expect(host.argvFileExists()).toBe(false);
+  });
+
+  it('never quarantines a PowerShell image, but a malicious powershell.exe child can be stopped by PID', async () => {
+    const powershell = { pid: 5150, imagePath: 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe' };
+    const failure = await refusal(quarantine(powershell));
+    expect(failure.type).toBe(HOST_FAILURE_TYPES.protectedTarget);
+    expect(host.argvFileExists()).toBe(false);
+
+    await expect(stop(powershell)).resolves.toMatchObject({ ok: true });
+    expect(host.records().map((r) => r.request)).toEqual([
+      { incidentId: 'incident-1', targets: [powershell], includeDescendants: true },
+    ]);
+  });
+
+  it('lets an impostor with a critical name outside System32 through to the script', async () => {
+    const impostor = { pid: 6666, name: 'lsass.exe', imagePath: 'C:\\Users\\Public\\lsass.exe' };
+    await expect(stop(impostor)).resolves.toMatchObject({ ok: true });
+    expect(host.records()).toHaveLength(1);
+  });
+
+  it('refuses an invalid request with InvalidRequest, before any spawn', async () => {
+    const failure = await refusal(activities.stopProcess({ incidentId: '', targets: [] }));
+    expect(failure.type).toBe(HOST_FAILURE_TYPES.invalidRequest);
+    expect(failure.nonRetryable).toBe(true);
+    expect(host.argvFileExists()).toBe(false);
+  });
+});
+
+describe('logoff refused before any process is spawned', () => {
+  it.each([
+    ['SYSTEM', { name: 'SYSTEM' }],
+    ['NT AUTHORITY\\NETWORK SERVICE written into the name', { name: 'NT AUTHORITY\\NETWORK SERVICE' }],
+    ['LOCAL SERVICE with its domain', { name: 'LOCAL SERVICE', domain: 'NT AUTHORITY' }],
+    ['a machine account', { name: 'WEB01$', domain: 'CONTOSO' }],
+    ['the account the worker runs as', { name: 'svc-spawnguard', domain: 'contoso' }],
+    ['the worker’s account as user@domain', { name: 'svc-spawnguard@CONTOSO' }],
+  ])('%s', async (_label, user) => {
+    const failure = await refusal(activities.terminateSession({ incidentId: 'incident-1', users: [user] }));
+    expect(failure.type).toBe(HOST_FAILURE_TYPES.protectedTarget);
+    expect(failure.nonRetryable).toBe(true);
+    expect(host.argvFileExists()).toBe(false);
+  });
+
+  it('refuses wildcard user names as invalid', async () => {
+    const failure = await refusal(activities.terminateSession({ incidentId: 'incident-1', users: [{ name: '*' }] }));
+    expect(failure.type).toBe(HOST_FAILURE_TYPES.invalidRequest);
+    expect(host.argvFileExists()).toBe(false);
+  });
+
+  it('still lists a service account’s sessions (listing logs nobody off)', async () => {
+    await expect(
+      activities.terminateSession({ incidentId: 'incident-1', users: [{ name: 'SYSTEM' }], listOnly: true }),
+    ).resolves.toMatchObject({ ok: true });
+    expect(host.records()).toHaveLength(1);
+  });
+});
+
+describe('hostile strings travel as data', () => {
+  /** Text that would run something if any shell (sh, cmd or PowerShell) ever read it as code. */
+  const hostileStrings = (marker: string) => [
+    `"; Stop-Computer -Force; "`,
+    `'; Remove-Item C:\\ -Recurse; '`,
+    '“typographic” ‘quotes’ „low“ ‚single‘',
+    `$(touch ${marker}) $(New-Item -ItemType File -Path ${marker})`,
+    `\`touch ${marker}\` \`$env:COMPUTERNAME\` @(1) \${x}`,
+    'line one\nline two\r\n-Command Stop-Computer',
+    'nul\u0000byte',
+    `& touch ${marker} | cmd /c whoami > ${marker}; touch ${marker}`,
+  ];
+
+  it('reaches the script byte for byte inside the base64 request, and nothing runs as code', async () => {
+    const marker = join(host.scriptsDirectory, 'MARKER');
+    const hostile = hostileStrings(marker);
+    const targets = hostile.map((text, i) => ({
+      pid: 7000 + i,
+      imagePath: `C:\\Users\\Public\\${text}.exe`,
+      name: text,
+    }));
+    const users = hostile.slice(0, 4).map((text) => ({ name: text, domain: text }));
+    await activities.stopProcess({ incidentId: hostile[3]!, targets });
+    await activities.terminateSession({ incidentId: hostile[0]!, users });
+    await activities.getFileEnrichment({ paths: hostile });
+
+    const records = host.records();
+    expect(records.map((r) => r.request)).toEqual([
+      { incidentId: hostile[3], targets, includeDescendants: true },
+      { incidentId: hostile[0], users, rdpOnly: false, listOnly: false },
+      { paths: hostile },
+    ]);
+    for (const record of records) {
+      expect(record.argv).toHaveLength(9);
+      expect(record.argv[8]).toMatch(/^[A-Za-z0-9+/=]+$/);
+    }
+    expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe('identity rules', () => {
+  it('maps the host’s own %SystemRoot% so a D:\\Windows install is protected too', () => {
+    expect(canonicalImagePath('D:\\WINDOWS\\system32\\lsass.exe', 'D:\\Windows')).toBe(
+      'c:\\windows\\system32\\lsass.exe',
+    );
+    expect(isProtectedByIdentity({ pid: 712, imagePath: 'D:\\Windows\\System32\\lsass.exe' }, 'D:\\Windows')).toBe(
+      true,
+    );
+    expect(isProtectedByIdentity({ pid: 712, imagePath: 'D:\\Tools\\lsass.exe' }, 'D:\\Windows')).toBe(false);
+  });
+
+  it('treats 8.3 short names and NT object paths as possibly genuine', () => {
+    expect(isProtectedByIdentity({ pid: 712, imagePath: 'C:\\WINDOW~1\\SYSTEM32\\lsass.exe' })).toBe(true);
+    expect(isProtectedByIdentity({ pid: 712, imagePath: '\\??\\C:\\Windows\\System32\\csrss.exe' })).toBe(true);
+    expect(isProtectedByIdentity({ pid: 712, imagePath: '\\SystemRoot\\System32\\smss.exe' })).toBe(true);
+  });
+
+  it('knows the worker’s whole parent chain on Linux', () => {
+    const chain = workerProcessChain('linux');
+    expect(chain.slice(0, 2)).toEqual([process.pid, process.ppid]);
+    if (process.platform === 'linux') expect(chain.length).toBeGreaterThan(2);
+  });
+});

@@ -1,0 +1,38 @@
+/** Review-link tokens: bound to one incident, expiring, unforgeable, and not interchangeable with a session. */
+import { reviewLink, signReviewToken, signSession, verifyReviewToken, verifySession } from '../../client/review/links';
+
+const SECRET = 'link-secret';
+const NOW = Date.parse('2026-11-23T12:00:00Z');
+const ID = 'spawnguard-web01-4312-6120.20240501T101112Z';
+
+describe('review links', () => {
+  it('makes a link to the incident on the public URL whose token verifies until it expires', () => {
+    const url = new URL(
+      reviewLink(ID, { publicUrl: 'https://sg.example.com/', secret: SECRET, ttlMs: 3_600_000, now: NOW }),
+    );
+    expect(`${url.origin}${url.pathname}`).toBe(`https://sg.example.com/review/${ID}`);
+    const token = url.searchParams.get('token') as string;
+    expect(verifyReviewToken(token, ID, SECRET, NOW + 3_599_999)).toEqual({ valid: true, expiresAt: NOW + 3_600_000 });
+    expect(verifyReviewToken(token, ID, SECRET, NOW + 3_600_000)).toEqual({ valid: false, reason: 'expired' });
+  });
+
+  it('refuses a token for another incident, under another secret, with an edited expiry, or malformed', () => {
+    const token = signReviewToken(ID, SECRET, NOW + 60_000);
+    expect(verifyReviewToken(token, `${ID}x`, SECRET, NOW)).toEqual({ valid: false, reason: 'forged' });
+    expect(verifyReviewToken(token, ID, 'other-secret', NOW)).toEqual({ valid: false, reason: 'forged' });
+    const [version, expiry, mac] = token.split('.');
+    expect(verifyReviewToken(`${version}.${Number(expiry) + 1}.${mac}`, ID, SECRET, NOW)).toEqual({
+      valid: false,
+      reason: 'forged',
+    });
+    expect(verifyReviewToken('', ID, SECRET, NOW)).toEqual({ valid: false, reason: 'malformed' });
+    expect(verifyReviewToken(`${token}A`, ID, SECRET, NOW)).toEqual({ valid: false, reason: 'malformed' });
+  });
+
+  it('keeps review tokens and sessions apart', () => {
+    const session = signSession(SECRET, NOW + 60_000);
+    expect(verifySession(session, SECRET, NOW).valid).toBe(true);
+    expect(verifyReviewToken(session, 'analyst', SECRET, NOW).valid).toBe(false);
+    expect(verifySession(signReviewToken('analyst', SECRET, NOW + 60_000), SECRET, NOW).valid).toBe(false);
+  });
+});

@@ -1,0 +1,192 @@
+/**
+ * The host worker: one per Windows host, polling `spawnguard-host-<hostname>` and running the
+ * PowerShell scripts in powershell/ locally (DESIGN.md §5). Activities only: workflows run on the
+ * central worker. Run with `npx spawnguard worker host`, or as a Windows service (worker/host-service/).
+ *
+ * Anywhere but Windows it refuses to start unless lab mode is explicit (`--lab` or SPAWNGUARD_LAB=1);
+ * lab mode serves the simulated host of activities/lab instead of PowerShell.
+ */
+import { Worker } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
+import { hostname as osHostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createHostActivities } from '../activities/host/activities';
+import { defaultPowerShellPath, runScript, type RunnerOptions } from '../activities/host/runner';
+import { workerProcessChain } from '../activities/host/safety';
+import { loadManifest, MANIFEST_FILE_NAME, verifyAll, type ScriptManifest } from '../activities/host/script-manifest';
+import { createLabHostActivities } from '../activities/lab/lab-host';
+import { LabScenarioSchema, loadLabScenario } from '../activities/lab/scenario';
+import { loadConfig } from '../common/config';
+import type { HostActivities } from '../common/host-contract';
+import { hostTaskQueue, shortHostname } from '../common/names';
+import { connectWorker, workerDefaults } from './connection';
+
+export const DEFAULT_SCRIPTS_DIRECTORY = resolve(__dirname, '..', 'powershell');
+
+/**
+ * On stop, running scripts get this long to finish; then their activities are cancelled and the
+ * runner kills their process trees. The service's stop timeout (host-service/spawnguard-host.xml)
+ * must be longer.
+ */
+export const SHUTDOWN_GRACE_MS = 30_000;
+
+export interface HostWorkerOptions {
+  /** Default: this machine's name (the task queue lower-cases it and strips the domain). */
+  hostname?: string;
+  /** Environment for loadConfig; default process.env. */
+  env?: Record<string, string | undefined>;
+  /** Lab mode (`--lab`); SPAWNGUARD_LAB in the environment turns it on too. */
+  lab?: boolean;
+  /** Lab mode: the simulated host (activities/lab/scenario.ts); default an empty host named after `hostname`. */
+  labScenarioPath?: string;
+  /** Lab mode: keep the simulated host's state in this file across restarts. */
+  labStateFile?: string;
+  scriptsDirectory?: string;
+  /** Default: <scriptsDirectory>/manifest.json. */
+  manifestPath?: string;
+  /** Default: SPAWNGUARD_POWERSHELL_PATH, else Windows PowerShell under %SystemRoot%. */
+  powershellPath?: string;
+  platform?: NodeJS.Platform;
+  /** Aborting it shuts the worker down, like SIGINT/SIGTERM. */
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  /** Called once the worker is polling (tests and the service wrapper's logs). */
+  onPolling?: (taskQueue: string) => void;
+}
+
+export type HostPlatformCheck = { ok: true; lab: boolean } | { ok: false; reason: string };
+
+/** The host worker runs Windows PowerShell: anywhere else it needs lab mode, explicitly. */
+export function checkHostPlatform(platform: NodeJS.Platform, lab: boolean): HostPlatformCheck {
+  if (platform === 'win32' || lab) return { ok: true, lab };
+  return {
+    ok: false,
+    reason:
+      `The host worker runs Windows PowerShell scripts and refuses to start on ${platform}. ` +
+      'Run it with --lab (or SPAWNGUARD_LAB=1) for the simulated lab host: no real remediation.',
+  };
+}
+
+/**
+ * The manifest that pins the scripts, checked against every script now: a worker whose scripts do
+ * not match refuses to start rather than failing each action later.
+ */
+export async function loadVerifiedManifest(scriptsDirectory: string, manifestPath?: string): Promise<ScriptManifest> {
+  const file = manifestPath ?? join(scriptsDirectory, MANIFEST_FILE_NAME);
+  if (!existsSync(file)) {
+    throw new Error(
+      `Script manifest ${file} not found: run \`npx tsx scripts/powershell-manifest.ts\` in the checkout`,
+    );
+  }
+  const manifest = await loadManifest(file);
+  const check = await verifyAll(scriptsDirectory, manifest);
+  if (!check.ok) {
+    throw new Error(
+      `The scripts in ${scriptsDirectory} do not match ${file}; refusing to start:\n` +
+        check.problems.map((p) => `  - ${p}`).join('\n'),
+    );
+  }
+  return manifest;
+}
+
+/**
+ * On Windows Node only knows its direct parent; the full chain (node ← npx/cmd ← service wrapper…)
+ * comes from GetProcessTree, so no remediation can take the worker down through an ancestor.
+ */
+async function windowsParentChain(runner: RunnerOptions, log: (line: string) => void): Promise<number[]> {
+  try {
+    const tree = await runScript('GetProcessTree', { processIds: [process.pid] }, { ...runner, timeoutMs: 60_000 });
+    return tree.results.flatMap((info) => info.parentChain.map((p) => p.pid));
+  } catch (err) {
+    log(`Could not read the worker's parent chain (${(err as Error).message}); protecting PID and parent only`);
+    return [];
+  }
+}
+
+async function powershellActivities(
+  options: HostWorkerOptions,
+  env: Record<string, string | undefined>,
+  config: ReturnType<typeof loadConfig>,
+  platform: NodeJS.Platform,
+  log: (line: string) => void,
+): Promise<HostActivities> {
+  const scriptsDirectory = resolve(options.scriptsDirectory ?? DEFAULT_SCRIPTS_DIRECTORY);
+  const runner: RunnerOptions = {
+    scriptsDirectory,
+    manifest: await loadVerifiedManifest(scriptsDirectory, options.manifestPath),
+    powershellPath: options.powershellPath ?? defaultPowerShellPath(env),
+  };
+  const ancestors = platform === 'win32' ? await windowsParentChain(runner, log) : [];
+  const chain = [...new Set([...workerProcessChain(platform), ...ancestors])];
+  log(`Protecting the worker's own process chain: ${chain.join(' ← ')}`);
+  return createHostActivities({
+    ...runner,
+    workerProcessIds: () => chain,
+    ...(config.env.SPAWNGUARD_QUARANTINE_DIR ? { quarantineDirectory: config.env.SPAWNGUARD_QUARANTINE_DIR } : {}),
+    trustedPublishers: config.env.SPAWNGUARD_TRUSTED_PUBLISHERS,
+  });
+}
+
+function labActivities(options: HostWorkerOptions, hostname: string, log: (line: string) => void): HostActivities {
+  const scenario = options.labScenarioPath
+    ? loadLabScenario(options.labScenarioPath)
+    : LabScenarioSchema.parse({ hostname: shortHostname(hostname) });
+  return createLabHostActivities(scenario, {
+    ...(options.labStateFile ? { stateFile: options.labStateFile } : {}),
+    log: (message, fields) => log(`[lab ${scenario.hostname}] ${message} ${JSON.stringify(fields)}`),
+  });
+}
+
+export async function runHostWorker(options: HostWorkerOptions = {}): Promise<void> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const env = options.env ?? process.env;
+  const config = loadConfig(env);
+  const platform = options.platform ?? process.platform;
+  const check = checkHostPlatform(platform, Boolean(options.lab) || config.env.SPAWNGUARD_LAB);
+  if (!check.ok) throw new Error(check.reason);
+
+  const hostname = options.hostname ?? osHostname();
+  const activities = check.lab
+    ? labActivities(options, hostname, log)
+    : await powershellActivities(options, env, config, platform, log);
+
+  const taskQueue = hostTaskQueue(hostname);
+  const connection = await connectWorker(config.temporal).catch((err: unknown) => {
+    throw new Error(`Cannot reach Temporal at ${config.temporal.address}: ${(err as Error).message}`);
+  });
+  try {
+    const worker = await Worker.create({
+      ...workerDefaults(config.temporal),
+      connection,
+      taskQueue,
+      activities,
+      // PowerShell processes are heavy; a host handles a few actions at a time.
+      maxConcurrentActivityTaskExecutions: 4,
+      shutdownGraceTime: SHUTDOWN_GRACE_MS,
+    });
+    // run() is RUNNING as soon as it is called, so a stop request can arrive any time after this.
+    const running = worker.run();
+    const shutdown = () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    };
+    // Ctrl+C, the service wrapper's stop (it sends Ctrl+C first), `kill`, and Ctrl+Break on Windows.
+    const signals: NodeJS.Signals[] = platform === 'win32' ? ['SIGINT', 'SIGTERM', 'SIGBREAK'] : ['SIGINT', 'SIGTERM'];
+    signals.forEach((s) => process.on(s, shutdown));
+    options.signal?.addEventListener('abort', shutdown, { once: true });
+    if (options.signal?.aborted) shutdown();
+    log(
+      `spawnguard host worker polling ${taskQueue} on ${config.temporal.address}` +
+        (check.lab ? ' (lab mode: simulated host, no real remediation)' : ''),
+    );
+    options.onPolling?.(taskQueue);
+    try {
+      await running;
+    } finally {
+      signals.forEach((s) => process.off(s, shutdown));
+      options.signal?.removeEventListener('abort', shutdown);
+    }
+    log('spawnguard host worker stopped');
+  } finally {
+    await connection.close();
+  }
+}
