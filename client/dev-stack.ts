@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { DestinationStream } from 'pino';
 import { loadLabScenario } from '../activities/lab/scenario';
 import { loadConfig } from '../common/config';
 import { startDevServer, type DevServer } from '../scripts/lib/dev-server';
@@ -32,6 +33,8 @@ export interface DevStackOptions {
   /** Base environment (default process.env); the stack fills in what it runs itself. */
   env?: Record<string, string | undefined>;
   log?: (line: string) => void;
+  /** Where the ingest service's JSON request log goes (default stdout). */
+  ingestLog?: DestinationStream;
 }
 
 export interface DevStack {
@@ -103,6 +106,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       host: '127.0.0.1',
       port: ingestPort,
       notice: log,
+      ...(options.ingestLog ? { logDestination: options.ingestLog } : {}),
       ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
     });
     stops.push(() => ingest.close());

@@ -11,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { chromium, type Browser } from 'playwright-core';
 import { DEMO_DIRECTORY, startDevStack, type DevStack } from '../../client/dev-stack';
 import type { IncidentStatus } from '../../common/incident-status';
-import { testAddress } from '../support/temporal';
+import { startFakeReputationApi, VALID_KEY, type FakeReputationApi } from '../enrichment/fake-reputation-api';
+import { testAddress, testClient } from '../support/temporal';
 import { waitFor } from '../support/playbook-harness';
 
 jest.setTimeout(180_000);
@@ -21,21 +22,35 @@ let browser: Browser;
 let dataDirectory: string;
 const lines: string[] = [];
 
+/** Configured secrets: none may ever appear in workflow history. */
+const SECRETS = {
+  ingestToken: 'e2e-ingest-token-5f2c9a',
+  linkSecret: 'e2e-link-secret-77ab1e',
+  virusTotalKey: VALID_KEY,
+};
+let reputationApi: FakeReputationApi;
+let taskQueue: string;
+
 beforeAll(async () => {
+  reputationApi = await startFakeReputationApi();
+  taskQueue = `e2e-central-${randomUUID()}`;
   dataDirectory = mkdtempSync(join(tmpdir(), 'spawnguard-e2e-'));
   stack = await startDevStack({
     dataDirectory,
     temporal: { address: testAddress(), uiUrl: process.env.SPAWNGUARD_TEST_TEMPORAL_UI_URL! },
     // Its own central queue: other test files share this dev server.
-    taskQueue: `e2e-central-${randomUUID()}`,
+    taskQueue,
     ports: { ingest: 0, smtp: 0, mailWeb: 0 },
     env: {
       ...process.env,
       MAIL_TO: 'soc@example.test',
-      SPAWNGUARD_INGEST_TOKEN: 'e2e-token',
-      SPAWNGUARD_LINK_SECRET: 'e2e-link-secret',
+      SPAWNGUARD_INGEST_TOKEN: SECRETS.ingestToken,
+      SPAWNGUARD_LINK_SECRET: SECRETS.linkSecret,
+      VT_API_KEY: SECRETS.virusTotalKey,
+      VT_API_URL: reputationApi.vtUrl,
     },
     log: (line) => lines.push(line),
+    ingestLog: { write: (line: string) => lines.push(line.trimEnd()) },
   });
   stack.failed.catch((err: unknown) => lines.push(`FAILED ${(err as Error).stack}`));
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
@@ -45,6 +60,7 @@ afterAll(async () => {
   if (process.env.SPAWNGUARD_E2E_LOG) console.log(lines.join('\n'));
   await browser?.close();
   await stack?.stop();
+  await reputationApi?.close();
   rmSync(dataDirectory, { recursive: true, force: true });
 });
 
@@ -181,4 +197,26 @@ describe('the local stack, end to end', () => {
       await page.close();
     }
   });
+
+  it('keeps every configured secret out of workflow history', async () => {
+    const client = await testClient();
+    const histories: string[] = [];
+    for await (const execution of client.workflow.list({ query: `TaskQueue = "${taskQueue}"` })) {
+      const history = await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
+      histories.push(asText(history));
+    }
+    // The three incidents and their enrichment child workflows.
+    expect(histories.length).toBeGreaterThanOrEqual(6);
+    expect(histories.join('\n')).toContain('invoice-0423.exe'); // the scan reads the payloads
+    for (const secret of Object.values(SECRETS)) expect(histories.filter((h) => h.includes(secret))).toEqual([]);
+    expect(reputationApi.requests.size).toBeGreaterThan(0); // VirusTotal (and its key) was really used
+  });
 });
+
+/** Everything a history holds, byte fields decoded, as one string to search. */
+function asText(value: unknown): string {
+  if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+  if (Array.isArray(value)) return value.map(asText).join(' ');
+  if (value && typeof value === 'object') return Object.values(value).map(asText).join(' ');
+  return String(value);
+}
