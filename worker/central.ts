@@ -8,6 +8,10 @@
  * `createCentralWorker(...)` builds the Worker on a connection you own, for the dev stack and tests.
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createCentralActivities, type CentralActivitiesOptions } from '../activities/central';
 import { createReputationService } from '../activities/enrichment';
 import { describeMailConfiguration, mailConfiguration } from '../activities/notification';
@@ -24,11 +28,30 @@ export interface CreateCentralWorkerOptions {
   connection: NativeConnection;
   /** Default `spawnguard-central`; tests use a queue of their own. */
   taskQueue?: string;
-  /** Default: the playbook and enrichment workflows (`../workflows`), bundled at start. */
+  /** Bundled in this process; default: the playbook and enrichment workflows, bundled in a child process. */
   workflowsPath?: string;
   /** A bundle made once with `bundleWorkflowCode`, instead of bundling `workflowsPath` again. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   activities?: CentralActivitiesOptions;
+}
+
+/**
+ * Bundles the workflows in a child process (worker/bundle-workflows.ts) and returns the bundle's
+ * path: webpack would otherwise stay in the worker's memory for its whole life.
+ */
+export async function bundleWorkflowsApart(workflowsPath: string): Promise<{ codePath: string }> {
+  const codePath = join(mkdtempSync(join(tmpdir(), 'spawnguard-workflows-')), 'workflows.js');
+  const script = require.resolve('./bundle-workflows');
+  await new Promise<void>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--require', require.resolve('tsx/cjs'), script, workflowsPath, codePath],
+      { maxBuffer: 16 * 1024 * 1024 },
+      (err, _stdout, stderr) =>
+        err ? reject(new Error(`bundling the workflows failed: ${stderr || err.message}`)) : resolve(),
+    );
+  });
+  return { codePath };
 }
 
 export async function createCentralWorker(options: CreateCentralWorkerOptions): Promise<Worker> {
@@ -39,7 +62,9 @@ export async function createCentralWorker(options: CreateCentralWorkerOptions): 
     taskQueue: options.taskQueue ?? CENTRAL_TASK_QUEUE,
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: options.workflowsPath ?? require.resolve('../workflows') }),
+      : options.workflowsPath
+        ? { workflowsPath: options.workflowsPath }
+        : { workflowBundle: await bundleWorkflowsApart(require.resolve('../workflows')) }),
     activities: createCentralActivities(config, options.activities),
     shutdownGraceTime: SHUTDOWN_GRACE,
   });

@@ -39,6 +39,7 @@ export function register(program: Command): void {
         temporalUi: parsePort('ui-port', options.uiPort),
         ingest: parsePort('port', options.port),
       };
+      (require('../../worker/connection') as typeof import('../../worker/connection')).installTemporalRuntimeLogger();
       const { startDevStack } = require('../dev-stack') as typeof import('../dev-stack');
       const stack = await startDevStack({
         dataDirectory: options.dataDir,

@@ -37,6 +37,10 @@ interface HostCommandOptions {
   scripts?: string;
 }
 
+function quietSdkLog(): void {
+  (require('../../worker/connection') as typeof import('../../worker/connection')).installTemporalRuntimeLogger();
+}
+
 export function register(program: Command): void {
   const worker = program.command('worker').description('run a spawnguard worker');
 
@@ -44,6 +48,7 @@ export function register(program: Command): void {
     .command('central')
     .description('the central worker: workflows, enrichment and notification, on spawnguard-central')
     .action(async () => {
+      quietSdkLog();
       await loadCentralWorker().runCentralWorker();
     });
 
@@ -59,6 +64,7 @@ export function register(program: Command): void {
     .option('--hostname <name>', "poll the task queue of this host name instead of this machine's")
     .option('--scripts <dir>', 'the PowerShell scripts folder (default: powershell/ in the checkout)')
     .action(async (options: HostCommandOptions) => {
+      quietSdkLog();
       const { runHostWorker } = require('../../worker/host') as typeof import('../../worker/host');
       try {
         await runHostWorker({
