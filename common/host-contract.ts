@@ -242,12 +242,4 @@ export interface HostActivities {
   restoreQuarantinedFile(request: RestoreRequest): Promise<z.infer<typeof RestoreResultSchema>>;
 }
 
-/** Non-retryable ApplicationFailure types raised by host activities. */
-export const HOST_FAILURE_TYPES = {
-  invalidRequest: 'InvalidRequest',
-  protectedTarget: 'ProtectedTarget',
-  accessDenied: 'AccessDenied',
-  scriptTampered: 'ScriptTampered',
-  badScriptOutput: 'BadScriptOutput',
-  notWindows: 'NotWindows',
-} as const;
+export { HOST_FAILURE_TYPES } from './host-failures';

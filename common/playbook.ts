@@ -3,11 +3,9 @@
  * ingest service, the CLI and tests.
  */
 import type { Duration } from '@temporalio/common';
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { CanonicalAlertSchema } from './alert';
 import { DecisionPolicySchema } from './decision';
-import type { IncidentStatus, ReviewState } from './incident-status';
 
 const duration = z
   .string()
@@ -49,15 +47,12 @@ export type ReviewSignal = z.infer<typeof ReviewSignalSchema>;
 export const ReviewUpdateSchema = ReviewSignalSchema.extend({ decision: z.enum(['approve', 'reject']) });
 export type ReviewUpdate = z.infer<typeof ReviewUpdateSchema>;
 
-export interface AlertReceived {
-  alertId: string;
-  source: string;
-  receivedAt: string;
-}
-
-export const approveSignal = defineSignal<[ReviewSignal]>('approve');
-export const rejectSignal = defineSignal<[ReviewSignal]>('reject');
-export const reviewUpdate = defineUpdate<ReviewState, [ReviewUpdate]>('review');
-export const statusQuery = defineQuery<IncidentStatus>('status');
-/** Sent with signal-with-start by ingest for every alert of the incident, so duplicates are recorded. */
-export const alertReceivedSignal = defineSignal<[AlertReceived]>('alertReceived');
+// The messages live in a zod-free module the workflow bundle can import (see ./messages).
+export {
+  alertReceivedSignal,
+  approveSignal,
+  rejectSignal,
+  reviewUpdate,
+  statusQuery,
+  type AlertReceived,
+} from './messages';

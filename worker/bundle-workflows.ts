@@ -5,12 +5,13 @@
  */
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 async function run(): Promise<void> {
   const [workflowsPath, outFile] = process.argv.slice(2);
   if (!workflowsPath || !outFile) throw new Error('usage: bundle-workflows.ts <workflowsPath> <outFile>');
   const quiet = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never;
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quiet });
+  const { code } = await bundleWorkflowCode({ workflowsPath: resolve(workflowsPath), logger: quiet });
   writeFileSync(outFile, code);
 }
 

@@ -18,12 +18,11 @@ import {
   alertReceivedSignal,
   approveSignal,
   rejectSignal,
-  ReviewUpdateSchema,
   reviewUpdate,
+  reviewUpdateProblem,
   statusQuery,
-  type PlaybookInput,
-  type ReviewSignal,
-} from '../common/playbook';
+} from '../common/messages';
+import type { PlaybookInput, ReviewSignal } from '../common/playbook';
 import { decide } from './decision';
 import { describeFailure } from './enrichment';
 import type { windowsFileEnrichment } from './enrichment';
@@ -105,9 +104,8 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
     },
     {
       validator: (update) => {
-        const parsed = ReviewUpdateSchema.safeParse(update);
-        if (!parsed.success)
-          throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+        const problem = reviewUpdateProblem(update);
+        if (problem) throw new Error(problem);
         if (status.review.status !== 'pending')
           throw new Error(`no review is pending (review status: ${status.review.status})`);
       },

@@ -7,12 +7,8 @@ import type { Duration } from '@temporalio/common';
 import { proxyActivities } from '@temporalio/workflow';
 import type { CanonicalAlert } from '../common/alert';
 import type { PlanStep } from '../common/decision';
-import {
-  HOST_FAILURE_TYPES,
-  type HostActivities,
-  type PersistenceEntry,
-  type ProcessActionResult,
-} from '../common/host-contract';
+import type { HostActivities, PersistenceEntry, ProcessActionResult } from '../common/host-contract';
+import { HOST_FAILURE_TYPES } from '../common/host-failures';
 import type { ActionRecord } from '../common/incident-status';
 import { hostTaskQueue } from '../common/names';
 import type { PlaybookPolicy } from '../common/playbook';

@@ -1,0 +1,12 @@
+/**
+ * Failure types of the host activities (ApplicationFailure `type`). Zod-free, so the workflow
+ * bundle can import it (the remediation's retry policy lists the non-retryable ones).
+ */
+export const HOST_FAILURE_TYPES = {
+  invalidRequest: 'InvalidRequest',
+  protectedTarget: 'ProtectedTarget',
+  accessDenied: 'AccessDenied',
+  scriptTampered: 'ScriptTampered',
+  badScriptOutput: 'BadScriptOutput',
+  notWindows: 'NotWindows',
+} as const;
