@@ -1,9 +1,9 @@
 /**
- * Puts one alert into Temporal: signal-with-start of `alertReceived` on the incident's workflow, with
- * conflict policy USE_EXISTING, so the first alert of an incident starts the playbook and every
- * later one (another rule, another format) is recorded on the running workflow instead of starting
- * it twice. When this resolves, Temporal has durably accepted the start or the signal — or holds the
- * incident already closed (see below).
+ * Puts one alert into Temporal: a start of the incident's workflow with conflict policy
+ * USE_EXISTING, so the first alert of an incident starts the playbook (one call, as fast as a plain
+ * start); when the workflow already runs, the alert (another rule, another format) is then recorded
+ * on it with the `alertReceived` signal instead of starting it twice. When this resolves, Temporal
+ * has durably accepted the start or the signal — or holds the incident already closed (see below).
  */
 import { isGrpcServiceError, type Client } from '@temporalio/client';
 import {
@@ -34,8 +34,10 @@ export interface Submission {
   closed?: true;
 }
 
-/** gRPC ALREADY_EXISTS: signal-with-start's answer when the reuse policy refuses a new run. */
+/** gRPC ALREADY_EXISTS: the start's answer when the reuse policy refuses a new run. */
 const GRPC_ALREADY_EXISTS = 6;
+/** gRPC NOT_FOUND: the signal's answer when the run completed in the meantime. */
+const GRPC_NOT_FOUND = 5;
 
 export interface SubmitOptions {
   policy: PlaybookPolicy;
@@ -52,10 +54,9 @@ async function encode(client: Client, values: unknown[]): Promise<Payload[]> {
 }
 
 /**
- * The SDK's `client.workflow.signalWithStart` returns only the run id; whether the call started a
- * new run (the response's `started`, which is what `deduplicated` reports) is only in the raw
- * response, so the request is made through the workflow service directly, encoded with the
- * client's own data converter.
+ * The SDK's `client.workflow.start` does not say whether a start with USE_EXISTING started a new
+ * run (the response's `started`, which is what `deduplicated` reports), so the requests are made
+ * through the workflow service directly, encoded with the client's own data converter.
  */
 export async function submitAlert(client: Client, alert: CanonicalAlert, options: SubmitOptions): Promise<Submission> {
   const workflowId = incidentWorkflowId(alert);
@@ -71,14 +72,12 @@ export async function submitAlert(client: Client, alert: CanonicalAlert, options
   const request = {
     namespace: client.options.namespace,
     identity: client.options.identity,
-    // One id for this alert's retries: the gRPC layer's own retries cannot start or signal twice.
+    // One id for this alert's retries: the gRPC layer's own retries cannot start twice.
     requestId: randomUUID(),
     workflowId,
     workflowType: { name: WORKFLOW_TYPES.playbook },
     taskQueue: { name: options.taskQueue ?? CENTRAL_TASK_QUEUE },
     input: { payloads: await encode(client, [input]) },
-    signalName: alertReceivedSignal.name,
-    signalInput: { payloads: await encode(client, [received]) },
     workflowIdConflictPolicy: encodeWorkflowIdConflictPolicy('USE_EXISTING'),
     // A report arriving after its incident completed (a benign one closes within seconds, a 4688
     // copy of a Sysmon event may come later) must not investigate and report it again; only an
@@ -87,17 +86,40 @@ export async function submitAlert(client: Client, alert: CanonicalAlert, options
     searchAttributes: { indexedFields: encodeUnifiedSearchAttributes(undefined, searchAttributes) },
   };
   const deadlineMs = options.deadlineMs ?? 10_000;
-  try {
-    const response = await withTemporalDeadline(client, deadlineMs, () =>
-      client.workflowService.signalWithStartWorkflowExecution(request),
-    );
-    return { workflowId, runId: response.runId, deduplicated: !response.started };
-  } catch (err) {
-    if (!isGrpcServiceError(err) || err.code !== GRPC_ALREADY_EXISTS) throw err;
+  const closedRun = async (): Promise<Submission> => {
     // The incident completed: this alert is a late duplicate of it, answered with the closed run.
     const closed = await withTemporalDeadline(client, deadlineMs, () =>
       client.workflow.getHandle(workflowId).describe(),
     );
     return { workflowId, runId: closed.runId, deduplicated: true, closed: true };
+  };
+  let response;
+  try {
+    response = await withTemporalDeadline(client, deadlineMs, () =>
+      client.workflowService.startWorkflowExecution(request),
+    );
+  } catch (err) {
+    if (!isGrpcServiceError(err) || err.code !== GRPC_ALREADY_EXISTS) throw err;
+    return closedRun();
   }
+  if (response.started) return { workflowId, runId: response.runId, deduplicated: false };
+  // The incident already runs: record this alert on it (only duplicates pay for this second call).
+  const signalInput = { payloads: await encode(client, [received]) };
+  try {
+    await withTemporalDeadline(client, deadlineMs, () =>
+      client.workflowService.signalWorkflowExecution({
+        namespace: client.options.namespace,
+        identity: client.options.identity,
+        requestId: randomUUID(),
+        workflowExecution: { workflowId, runId: response.runId },
+        signalName: alertReceivedSignal.name,
+        input: signalInput,
+      }),
+    );
+  } catch (err) {
+    // It completed between the two calls.
+    if (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND) return closedRun();
+    throw err;
+  }
+  return { workflowId, runId: response.runId, deduplicated: true };
 }

@@ -77,15 +77,18 @@ it(`${POSTS} posts over ${INCIDENTS} incidents → exactly ${INCIDENTS} workflow
   expect(COPIES_PER_ALERT).toBeGreaterThan(1);
   for (const { workflowId } of descriptions) {
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
-    const received = new Set(
-      (history.events ?? [])
+    // The alert that started the incident is in its input; every later one came as `alertReceived`.
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    const received = new Set([
+      (defaultPayloadConverter.fromPayload(started!) as { alert: { alertId: string } }).alert.alertId,
+      ...(history.events ?? [])
         .map((e) => e.workflowExecutionSignaledEventAttributes)
         .filter((signal) => signal?.signalName === 'alertReceived')
         .map(
           (signal) =>
             (defaultPayloadConverter.fromPayload(signal!.input!.payloads![0]!) as { alertId: string }).alertId,
         ),
-    );
+    ]);
     const computer = workflowId.split('-')[1];
     expect([...received].sort()).toEqual(
       [1, 2, 3, 4, 5].map((r) =>
