@@ -1,7 +1,7 @@
 /**
  * Sections 1 and 2: the start path. No worker polls the task queue these incidents go to, so what
  * is measured is only getting an alert durably into Temporal: through the ingest service (HTTP,
- * auth, normalization, validation, signal-with-start) against `client.workflow.start` of the same
+ * auth, normalization, validation, start with USE_EXISTING) against `client.workflow.start` of the same
  * workflows by a client in the same process.
  */
 import type { Client } from '@temporalio/client';

@@ -1,7 +1,7 @@
 /**
  * `spawnguard` (DESIGN.md §3): one entry point, one file per command group under `./commands`.
- * Command modules are loaded only when their command runs, so `explain` never loads the Temporal
- * worker and `--help` stays fast.
+ * Command modules only declare their commands; each loads what it needs (the Temporal worker, the
+ * ingest service) when it runs, so `explain` never loads the worker and `--help` stays fast.
  */
 import { Command, CommanderError } from 'commander';
 
@@ -41,34 +41,8 @@ export function buildProgram(): Command {
     )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const [name, load] of Object.entries(COMMAND_MODULES)) {
-    let module: CommandModule;
-    try {
-      module = load();
-    } catch (err) {
-      // A command still being built must not take the others down; say so in --help.
-      if (isMissingModule(err, name)) {
-        program
-          .command(name)
-          .description('(not available in this build)')
-          .action(() => {
-            throw new CliError(`spawnguard ${name} is not available in this build`, EXIT.usage);
-          });
-        continue;
-      }
-      throw err;
-    }
-    module.register(program);
-  }
+  for (const load of Object.values(COMMAND_MODULES)) load().register(program);
   return program;
-}
-
-function isMissingModule(err: unknown, name: string): boolean {
-  return (
-    err instanceof Error &&
-    (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' &&
-    err.message.includes(`commands/${name}`)
-  );
 }
 
 export async function main(argv: string[]): Promise<void> {

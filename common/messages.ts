@@ -19,7 +19,7 @@ export const approveSignal = defineSignal<[ReviewSignal]>('approve');
 export const rejectSignal = defineSignal<[ReviewSignal]>('reject');
 export const reviewUpdate = defineUpdate<ReviewState, [ReviewUpdate]>('review');
 export const statusQuery = defineQuery<IncidentStatus>('status');
-/** Sent with signal-with-start by ingest for every alert of the incident, so duplicates are recorded. */
+/** Sent by ingest for each later alert of a running incident (another rule or format), so duplicates are recorded. */
 export const alertReceivedSignal = defineSignal<[AlertReceived]>('alertReceived');
 
 /** What is wrong with a review update, or null when it is valid (ReviewUpdateSchema's rules). */

@@ -60,8 +60,22 @@ export function baseName(path: string): string {
   return parts[parts.length - 1] ?? '';
 }
 
+/**
+ * The path with the Windows directory spelled `c:\windows\` whichever form the sensor wrote:
+ * `\??\C:\…`, `\Device\HarddiskVolume3\Windows\…`, `\SystemRoot\…`, `%windir%\…`, or Windows
+ * installed on another drive. Used only to decide what is protected, where a false "genuine" is the
+ * safe mistake (the process is left alone) and a missed one could kill a system process.
+ */
+export function windowsRootedPath(path: string): string {
+  return normalizeWindowsPath(path)
+    .replace(/^\\\?\?\\/, '')
+    .replace(/^\\device\\harddiskvolume\d+\\windows\\/, 'c:\\windows\\')
+    .replace(/^(?:\\systemroot|%systemroot%|%windir%)\\/, 'c:\\windows\\')
+    .replace(/^[a-z]:\\windows\\/, 'c:\\windows\\');
+}
+
 export function isInSystemDirectory(path: string): boolean {
-  const p = normalizeWindowsPath(path);
+  const p = windowsRootedPath(path);
   return SYSTEM_ROOTS.some((root) => p.startsWith(root));
 }
 
@@ -88,8 +102,8 @@ export function isSharedHost(process: { name?: string | null; path?: string | nu
   const name = process.name ? withExe(process.name) : process.path ? baseName(process.path) : '';
   if (!(SHARED_HOST_NAMES as readonly string[]).includes(name)) return false;
   if (!process.path) return true;
-  const p = normalizeWindowsPath(process.path);
-  return isInSystemDirectory(p) || p === 'c:\\windows\\explorer.exe' || p === 'c:\\windows\\syswow64\\explorer.exe';
+  const p = windowsRootedPath(process.path);
+  return isInSystemDirectory(p) || p === 'c:\\windows\\explorer.exe';
 }
 
 export function isPowerShellHost(process: { name?: string | null; path?: string | null }): boolean {
@@ -98,8 +112,13 @@ export function isPowerShellHost(process: { name?: string | null; path?: string 
 }
 
 export function isServiceAccount(user: { name: string; domain?: string | null }): boolean {
-  const name = user.name.trim().toLowerCase();
-  const domain = (user.domain ?? '').trim().toLowerCase();
+  // `NT AUTHORITY\SYSTEM` or `SYSTEM@NT AUTHORITY` written into the name field.
+  const raw = user.name.trim().toLowerCase();
+  const slash = raw.lastIndexOf('\\');
+  const at = raw.indexOf('@');
+  const name = slash >= 0 ? raw.slice(slash + 1) : at > 0 ? raw.slice(0, at) : raw;
+  const embeddedDomain = slash >= 0 ? raw.slice(0, slash) : at > 0 ? raw.slice(at + 1) : '';
+  const domain = (user.domain ?? embeddedDomain).trim().toLowerCase();
   if (SERVICE_ACCOUNTS.includes(name)) return true;
   if (SERVICE_ACCOUNT_DOMAINS.includes(domain)) return true;
   // Machine accounts (HOST$) and well-known service SIDs.

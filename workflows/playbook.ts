@@ -69,7 +69,7 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
   let firstDelivery = true;
   setHandler(statusQuery, () => status);
   setHandler(alertReceivedSignal, (received) => {
-    // Signal-with-start delivers the first alert too; only later ones are duplicates.
+    // A resend of the alert that started the incident is not a second report of it.
     if (firstDelivery && received.alertId === alert.alertId) {
       firstDelivery = false;
       return;

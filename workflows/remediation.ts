@@ -141,8 +141,11 @@ async function runStep(
   persistence: PersistenceEntry[],
 ): Promise<void> {
   const target = step.target;
+  if (step.action !== 'logoff-user' && step.action !== 'fetch-persistence' && target.pid === undefined) {
+    throw new Error(`${step.action} step without a PID`);
+  }
   const processTarget = {
-    pid: target.pid ?? -1,
+    pid: target.pid ?? 0,
     ...(target.imagePath ? { imagePath: target.imagePath } : {}),
     ...(target.startTime ? { startTime: target.startTime } : {}),
   };
@@ -260,7 +263,7 @@ async function validate(ctx: Context, actions: ActionRecord[], terminated: Map<A
   }
 
   const logoffs = actions.filter((a) => a.action === 'logoff-user' && succeeded(a));
-  const user = ctx.alert.user;
+  const user = ctx.alert.user ?? ctx.alert.child.user;
   if (logoffs.length > 0 && user) {
     const sessions = await host.terminateSession({ incidentId: ctx.incidentId, users: [user], listOnly: true });
     const remaining = sessions.results.filter((s) => s.sessionId !== null && s.sessionId !== undefined);

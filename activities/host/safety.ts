@@ -17,6 +17,7 @@ import { HOST_FAILURE_TYPES, type ProcessTarget, type SessionActionResult } from
 import {
   PROTECTED_PIDS,
   isCriticalProcess,
+  isSharedHost,
   isPowerShellHost,
   isServiceAccount,
   normalizeWindowsPath,
@@ -138,10 +139,14 @@ function hostSystemRoot(): string {
 export function isProtectedByIdentity(target: ProcessTarget, systemRoot = hostSystemRoot()): boolean {
   const path = target.imagePath === undefined ? undefined : canonicalImagePath(target.imagePath, systemRoot);
   const name = target.name === undefined ? undefined : trimSegment(target.name.trim());
-  const byName = name !== undefined && isCriticalProcess({ name, path: path ?? null });
+  // Shared hosts (svchost, explorer, wmiprvse, …) in their genuine place are refused too: the plan
+  // never asks to stop one, so a request that does is wrong, and stopping one harms the whole host.
+  const isProtected = (identity: { name: string; path: string | null }) =>
+    isCriticalProcess(identity) || isSharedHost(identity);
+  const byName = name !== undefined && isProtected({ name, path: path ?? null });
   const byPath =
     target.imagePath !== undefined &&
-    isCriticalProcess({
+    isProtected({
       name: trimSegment(win32.basename(normalizeWindowsPath(target.imagePath))),
       path: path ?? null,
     });
@@ -168,7 +173,7 @@ export function assertProcessTargetsAllowed(
       });
     }
     if (isProtectedByIdentity(target)) {
-      throw refuse(`Refusing to act on ${describe(target)}: a critical Windows process`, {
+      throw refuse(`Refusing to act on ${describe(target)}: a critical Windows process or shared system host`, {
         target,
         reason: 'protected-process',
       });

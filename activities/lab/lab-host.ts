@@ -27,6 +27,7 @@ import {
 } from '../../common/host-contract';
 import {
   isCriticalProcess,
+  isSharedHost,
   isInSystemDirectory,
   isMicrosoftSigner,
   isPowerShellHost,
@@ -102,12 +103,21 @@ export function createLabHostActivities(scenario: LabScenario, options: LabHostO
         message: 'critical OS process: never terminated',
       };
     }
-    if (isPowerShellHost({ name: proc?.name, path: proc?.path ?? target.imagePath })) {
+    if (isSharedHost({ name: proc?.name ?? target.name, path: proc?.path ?? target.imagePath })) {
       return {
         ...base,
         status: 'skipped',
         reason: 'protected-process',
-        message: 'PowerShell is never stopped by path (it runs the host worker)',
+        message: 'shared system host: never terminated',
+      };
+    }
+    // As on a real host: a PowerShell process may be stopped by PID, but never quarantined (its image is the worker's engine).
+    if (forQuarantine && isPowerShellHost({ name: proc?.name, path: proc?.path ?? target.imagePath })) {
+      return {
+        ...base,
+        status: 'skipped',
+        reason: 'protected-process',
+        message: 'PowerShell is never quarantined (it runs the host worker): terminate only',
       };
     }
     if (!proc || !proc.running) {
@@ -146,7 +156,7 @@ export function createLabHostActivities(scenario: LabScenario, options: LabHostO
   const terminate = (pid: number, includeDescendants: boolean) => {
     const pids = [pid, ...(includeDescendants ? descendantsOf(pid) : [])].filter((p) => {
       const proc = state.processes.find((x) => x.pid === p);
-      return proc && !isCriticalProcess({ pid: p, name: proc.name, path: proc.path });
+      return proc && !isCriticalProcess({ pid: p, name: proc.name, path: proc.path }) && !isSharedHost(proc);
     });
     for (const proc of state.processes) if (pids.includes(proc.pid)) proc.running = false;
     return pids;

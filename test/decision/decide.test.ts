@@ -261,8 +261,47 @@ const cases: Case[] = [
     indicators: ['not-conclusively-benign'],
     plan: [
       ['terminate-parent', /critical Windows process/],
-      ['terminate-child'],
+      // A genuine svchost hosts services: stopping it (and its descendants) harms the host.
+      ['terminate-child', /shared host/],
       ['logoff-user', /NT AUTHORITY\\SYSTEM is a service account/],
+      ['fetch-persistence'],
+    ],
+  },
+
+  {
+    name: 'a system name in a device path is still the genuine one: explorer.exe is never terminated',
+    alert: alertOf(
+      proc(2100, '\\Device\\HarddiskVolume3\\Windows\\explorer.exe', MS_WINDOWS),
+      proc(2200, 'C:\\Users\\bob\\AppData\\Local\\Temp\\dropper.exe', 'unsigned'),
+    ),
+    verdict: 'suspicious',
+    plan: [
+      ['terminate-parent', /shared host/],
+      ['terminate-child'],
+      ['quarantine-child'],
+      ['logoff-user'],
+      ['fetch-persistence'],
+    ],
+  },
+  {
+    name: 'a child known only by its PID (no image path, no start time) is never terminated',
+    alert: {
+      ...alertOf(
+        proc(4312, WORD, MS_CORPORATION),
+        proc(6120, `${SYS32}\\WindowsPowerShell\\v1.0\\powershell.exe`, MS_WINDOWS),
+      ),
+      child: {
+        pid: 6120,
+        name: 'powershell.exe',
+        commandLine: 'powershell -nop -w hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQA',
+      },
+    },
+    verdict: 'malicious',
+    plan: [
+      ['quarantine-parent', /signed by Microsoft Corporation/],
+      ['terminate-parent'],
+      ['terminate-child', /cannot be identified beyond its PID/],
+      ['logoff-user'],
       ['fetch-persistence'],
     ],
   },

@@ -49,6 +49,12 @@ describe('process targets refused before any process is spawned', () => {
     ['a device path to lsass.exe', { pid: 712, imagePath: '\\Device\\HarddiskVolume3\\Windows\\System32\\lsass.exe' }],
     ['a trailing dot and .. segments', { pid: 712, imagePath: 'C:\\Users\\..\\Windows\\System32\\lsass.exe.' }],
     ['csrss.exe', { pid: 600, name: 'csrss.exe', imagePath: 'C:\\Windows\\System32\\csrss.exe' }],
+    ['a genuine svchost.exe (a shared host)', { pid: 900, imagePath: 'C:\\Windows\\System32\\svchost.exe' }],
+    [
+      'the genuine explorer.exe, by device path',
+      { pid: 2100, imagePath: '\\Device\\HarddiskVolume3\\Windows\\explorer.exe' },
+    ],
+    ['wmiprvse.exe by name', { pid: 3300, name: 'WmiPrvSE.exe' }],
     ['PID 4 (System)', { pid: 4 }],
     ['PID 0 (Idle)', { pid: 0 }],
     ['the worker itself', { pid: process.pid, name: 'node.exe' }],
@@ -80,6 +86,12 @@ describe('process targets refused before any process is spawned', () => {
     expect(host.records().map((r) => r.request)).toEqual([
       { incidentId: 'incident-1', targets: [powershell], includeDescendants: true },
     ]);
+  });
+
+  it('lets an impostor svchost.exe in a user folder through to the script', async () => {
+    const impostor = { pid: 6667, name: 'svchost.exe', imagePath: 'C:\\Users\\Public\\svchost.exe' };
+    await expect(stop(impostor)).resolves.toMatchObject({ ok: true });
+    expect(host.records()).toHaveLength(1);
   });
 
   it('lets an impostor with a critical name outside System32 through to the script', async () => {

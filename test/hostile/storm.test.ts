@@ -22,8 +22,6 @@ beforeAll(async () => {
 });
 afterAll(() => ingest.close());
 
-const COPIES_PER_ALERT = POSTS / (INCIDENTS * 5);
-
 /** Incident `i` is reported by 5 different rules (5 alert ids), each sent many times. */
 function incidentDocuments(hostname: string): Record<string, unknown>[] {
   return [1, 2, 3, 4, 5].map((rule) => {
@@ -74,7 +72,6 @@ it(`${POSTS} posts over ${INCIDENTS} incidents → exactly ${INCIDENTS} workflow
 
   // No alert lost: each incident's history holds each of its 5 alert ids (copies of one alert may
   // be absorbed by the recent-duplicate cache; distinct alerts never are).
-  expect(COPIES_PER_ALERT).toBeGreaterThan(1);
   for (const { workflowId } of descriptions) {
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
     // The alert that started the incident is in its input; every later one came as `alertReceived`.

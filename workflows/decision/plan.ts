@@ -36,6 +36,11 @@ export function isOffendingFile(findings: Finding[], role: Role): boolean {
 /** Why a process must not be terminated at all, or null. */
 function protectedReason(process: AlertProcess): string | null {
   const identity = { pid: process.pid, name: process.name, path: process.executable ?? null };
+  if (!process.executable && !process.startTime) {
+    // Without an image path or a start time the host cannot tell this process from a later one
+    // that reused its PID: acting on the PID alone could kill an unrelated process.
+    return `${processLabel(process)} cannot be identified beyond its PID (the alert has no image path or start time)`;
+  }
   if (isCriticalProcess(identity)) return `${processLabel(process)} is a critical Windows process: never terminated`;
   if (isSharedHost(identity)) {
     return `${processLabel(process)} is a shared host: terminating it harms the machine or its users without removing the threat`;
@@ -85,15 +90,9 @@ export function remediationPlan({ alert, files, findings, policy }: PlanInput): 
   }
 
   // ---- the child and its descendants; its file too when it is the offending binary ----
-  const childCritical = isCriticalProcess({ pid: child.pid, name: child.name, path: child.executable ?? null });
-  if (childCritical) {
-    plan.push(
-      step(
-        'terminate-child',
-        processTarget(child),
-        `${processLabel(child)} is a critical Windows process: never terminated`,
-      ),
-    );
+  const childProtected = protectedReason(child);
+  if (childProtected) {
+    plan.push(step('terminate-child', processTarget(child), `${childProtected}: not terminated`));
   } else {
     plan.push(step('terminate-child', processTarget(child)));
     if (isOffendingFile(findings, 'child')) {

@@ -2,7 +2,7 @@
  * The decision knowledge of DESIGN.md §6 as tables. Names are lower-case stems (no `.exe`); compare
  * them with `matchName` from ./names, never with `===` on raw alert text. Workflow-safe.
  */
-import { normalizeWindowsPath } from '../../common/protected';
+import { normalizeWindowsPath, windowsRootedPath } from '../../common/protected';
 
 /**
  * Expected parents of Windows system processes (Elastic rule "Unusual Parent-Child Relationship").
@@ -173,7 +173,7 @@ export function isSystemLocation(path: string): boolean {
 export function isExpectedLocation(stem: string, path: string): boolean | null {
   if (!(SYSTEM_BINARIES as readonly string[]).includes(stem)) return null;
   if (isSystemLocation(path)) return true;
-  return stem === 'explorer' && /^[a-z]:\\windows\\explorer\.exe$/.test(normalizeWindowsPath(path));
+  return stem === 'explorer' && windowsRootedPath(path) === 'c:\\windows\\explorer.exe';
 }
 
 /** Folders any user can write to: where droppers land. Matched as path segments. */
