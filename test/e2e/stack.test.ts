@@ -26,7 +26,7 @@ const lines: string[] = [];
 const SECRETS = {
   ingestToken: 'e2e-ingest-token-5f2c9a',
   linkSecret: 'e2e-link-secret-77ab1e',
-  virusTotalKey: VALID_KEY,
+  reputationKey: VALID_KEY,
 };
 let reputationApi: FakeReputationApi;
 let taskQueue: string;
@@ -46,8 +46,11 @@ beforeAll(async () => {
       MAIL_TO: 'soc@example.test',
       SPAWNGUARD_INGEST_TOKEN: SECRETS.ingestToken,
       SPAWNGUARD_LINK_SECRET: SECRETS.linkSecret,
-      VT_API_KEY: SECRETS.virusTotalKey,
+      VT_API_KEY: SECRETS.reputationKey,
       VT_API_URL: reputationApi.vtUrl,
+      // The local fake takes the same key for both APIs.
+      MALWAREBAZAAR_API_KEY: SECRETS.reputationKey,
+      MALWAREBAZAAR_API_URL: reputationApi.mbUrl,
     },
     log: (line) => lines.push(line),
     ingestLog: { write: (line: string) => lines.push(line.trimEnd()) },
@@ -209,7 +212,10 @@ describe('the local stack, end to end', () => {
     expect(histories.length).toBeGreaterThanOrEqual(6);
     expect(histories.join('\n')).toContain('invoice-0423.exe'); // the scan reads the payloads
     for (const secret of Object.values(SECRETS)) expect(histories.filter((h) => h.includes(secret))).toEqual([]);
-    expect(reputationApi.requests.size).toBeGreaterThan(0); // VirusTotal (and its key) was really used
+    // VirusTotal and MalwareBazaar (and their key) were really used.
+    const asked = [...reputationApi.requests.keys()];
+    expect(asked.some((k) => k.startsWith('mb:'))).toBe(true);
+    expect(asked.some((k) => !k.startsWith('mb:'))).toBe(true);
   });
 });
 

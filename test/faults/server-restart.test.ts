@@ -1,7 +1,8 @@
 /**
  * The Temporal server itself goes away mid-flight: a file-backed dev server (SQLite) is stopped
  * while incidents wait for review and one is in the middle of remediation, then started again on
- * the same port and file. Every incident resumes where it was and completes.
+ * the same port and file. Every incident resumes where it was and completes, and the ingest service
+ * answers 503 (never 202) while the server is down and accepts alerts again once it is back.
  */
 import { Client, Connection } from '@temporalio/client';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IncidentStatus } from '../../common/incident-status';
 import { freePort, startDevServer, type DevServer } from '../../scripts/lib/dev-server';
+import { alertDocument, freshHostname, startTestIngest } from '../ingest/support';
 import { createHarness, statusOf, waitFor } from '../support/playbook-harness';
 import { maliciousScenario, suspiciousScenario } from '../support/scenarios';
 
@@ -30,6 +32,7 @@ it('running incidents survive a server stop and restart, and complete', async ()
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
 
+  const ingest = await startTestIngest(client, { temporalDeadlineMs: 3_000 });
   const waiting = await createHarness(client, { address: server.address });
   const remediating = await createHarness(client, { address: server.address });
   let release!: () => void;
@@ -59,8 +62,19 @@ it('running incidents survive a server stop and restart, and complete', async ()
       );
 
       await server!.stop();
+      // While Temporal is down the ingest service acknowledges nothing: 503 with Retry-After.
+      const whileDown = await ingest.post('/v1/alerts', alertDocument('sysmon-1', freshHostname()));
+      expect(whileDown.status).toBe(503);
+      expect(whileDown.headers.get('retry-after')).toMatch(/^\d+$/);
       server = await start();
       release();
+      // Once it is back, the same service (same client connection) accepts alerts again.
+      const afterRestart = await waitFor(
+        () => ingest.post('/v1/alerts', alertDocument('sysmon-1', freshHostname())).then((r) => r.status),
+        (status) => status === 202,
+        60_000,
+      );
+      expect(afterRestart).toBe(202);
 
       for (const handle of reviews) {
         await waitFor(
@@ -81,5 +95,6 @@ it('running incidents survive a server stop and restart, and complete', async ()
   expect(results.slice(0, 3).map((r) => r.review.analyst)).toEqual(['alice', 'alice', 'alice']);
   expect(waiting.central.reports).toHaveLength(3);
   expect(remediating.central.reports).toHaveLength(1);
+  await ingest.close();
   await connection.close();
 });

@@ -43,6 +43,22 @@ async function updateRejection(handle: WorkflowHandle, update: unknown): Promise
   throw new Error('the update was accepted');
 }
 
+/** The status query and the search attributes of a closed incident agree with its result. */
+async function expectSameStory(handle: WorkflowHandle, result: IncidentStatus, remediation: string, review: string) {
+  const status = await statusOf(handle);
+  expect({ outcome: status.outcome, phase: status.phase, verdict: status.decision?.verdict }).toEqual({
+    outcome: result.outcome,
+    phase: 'closed',
+    verdict: result.decision?.verdict,
+  });
+  expect(await searchAttributes(handle)).toMatchObject({
+    verdict: result.decision?.verdict,
+    score: result.decision?.score,
+    review,
+    remediation,
+  });
+}
+
 describe('suspiciousParentProcessPlaybook', () => {
   it('malicious: remediates on the host, validates every action and emails the report', async () => {
     const h = await createHarness(client);
@@ -160,6 +176,7 @@ describe('suspiciousParentProcessPlaybook', () => {
       await handle.signal('reject', { analyst: 'alice', comment: 'known admin tool' });
       const done = await handle.result();
       await keepHistory(handle, 'suspicious-rejected');
+      await expectSameStory(handle, done, 'none', 'rejected');
       return done;
     });
     expect(result.outcome).toBe('closed-false-positive');
@@ -179,6 +196,7 @@ describe('suspiciousParentProcessPlaybook', () => {
       expect(result.review.status).toBe('timed-out');
       expect((await searchAttributes(handle)).review).toBe('timed-out');
       await keepHistory(handle, 'suspicious-timed-out');
+      await expectSameStory(handle, result, 'none', 'timed-out');
     });
     expect(h.central.reviewRequests.map((r) => r.reminder)).toEqual([false, true]);
     expect(hostActions(h)).toHaveLength(0);
@@ -206,6 +224,7 @@ describe('suspiciousParentProcessPlaybook', () => {
       expect(result.actions).toEqual([]);
       expect(await searchAttributes(handle)).toMatchObject({ verdict: 'benign', remediation: 'none' });
       await keepHistory(handle, 'benign');
+      await expectSameStory(handle, result, 'none', 'not-needed');
     });
     expect(hostActions(h)).toHaveLength(0);
     expect(h.central.reports).toHaveLength(0);
@@ -219,6 +238,7 @@ describe('suspiciousParentProcessPlaybook', () => {
         const handle = await h.start(alert, h.policy({ hostUnreachableTimeout: '2s' }));
         const done = await handle.result();
         await keepHistory(handle, 'host-unreachable');
+        await expectSameStory(handle, done, 'host-unreachable', 'not-needed');
         return done;
       },
       { hostWorker: false },
@@ -242,6 +262,7 @@ describe('suspiciousParentProcessPlaybook', () => {
       const handle = await h.start(alert, h.policy());
       const done = await handle.result();
       await keepHistory(handle, 'partially-remediated');
+      await expectSameStory(handle, done, 'partial', 'not-needed');
       return done;
     });
     expect(result.outcome).toBe('partially-remediated');
