@@ -10,6 +10,8 @@ interface DevOptions {
   port?: string;
   temporalPort?: string;
   uiPort?: string;
+  smtpPort?: string;
+  mailPort?: string;
 }
 
 export function register(program: Command): void {
@@ -22,9 +24,12 @@ export function register(program: Command): void {
     .option('--port <port>', 'ingest service and review page (default SPAWNGUARD_PORT or 3000)')
     .option('--temporal-port <port>', 'Temporal frontend', '7233')
     .option('--ui-port <port>', 'Temporal UI', '8233')
+    .option('--smtp-port <port>', 'mail catcher SMTP', '1025')
+    .option('--mail-port <port>', 'mail catcher web view', '8025')
     .addHelpText(
       'after',
-      '\nThen, in another terminal: npm run demo\nState survives a restart (Temporal SQLite, lab host, mail) in --data-dir; delete it to start over.',
+      '\nPort 0 picks a free port.' +
+        '\nThen, in another terminal: npm run demo\nState survives a restart (Temporal SQLite, lab host, mail) in --data-dir; delete it to start over.',
     )
     .action(async (options: DevOptions) => {
       const parsePort = (name: string, value: string | undefined) => {
@@ -38,6 +43,8 @@ export function register(program: Command): void {
         temporal: parsePort('temporal-port', options.temporalPort),
         temporalUi: parsePort('ui-port', options.uiPort),
         ingest: parsePort('port', options.port),
+        smtp: parsePort('smtp-port', options.smtpPort),
+        mailWeb: parsePort('mail-port', options.mailPort),
       };
       (require('../../worker/connection') as typeof import('../../worker/connection')).installTemporalRuntimeLogger();
       const { startDevStack } = require('../dev-stack') as typeof import('../dev-stack');
