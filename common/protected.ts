@@ -128,9 +128,11 @@ export function isServiceAccount(user: { name: string; domain?: string | null })
 /** Microsoft signer subject names (OS binaries and Office alike). */
 export function isMicrosoftSigner(signer: string | null | undefined): boolean {
   if (!signer) return false;
-  return /^(cn=)?microsoft (windows|corporation|windows publisher|windows production pca|code signing pca)/i.test(
-    signer.trim(),
-  );
+  // Every Microsoft signing identity: "Microsoft Windows", "Microsoft Corporation", "Microsoft 3rd
+  // Party Application Component", … (as a simple name or a subject with O=Microsoft Corporation). Only
+  // valid signatures reach this check, so the name is backed by a trusted chain.
+  const s = signer.trim();
+  return /^(cn=)?microsoft\b/i.test(s) || /(^|,\s*)o=microsoft corporation(,|$)/i.test(s);
 }
 
 export function isTrustedPublisher(signer: string | null | undefined, trustedPublishers: readonly string[]): boolean {

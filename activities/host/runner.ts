@@ -163,6 +163,9 @@ async function killTree(child: ChildProcess): Promise<void> {
   const pid = child.pid;
   if (pid === undefined) return;
   if (process.platform === 'win32') {
+    // Once PowerShell has exited its PID may belong to another process, and `taskkill /T` would kill
+    // that process's tree instead. (A POSIX process group cannot be reused while members remain.)
+    if (child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((done) => {
       const killer = spawn(taskkillPath(), ['/T', '/F', '/PID', String(pid)], {
         shell: false,
