@@ -10,6 +10,9 @@ import { freePort } from '../../scripts/lib/dev-server';
 import { alertDocument, freshHostname, runCli, workflowExists } from '../ingest/support';
 import { testClient } from '../support/temporal';
 
+// CLI subprocesses (each loads TypeScript through tsx) are slow when the whole suite shares 2 cores.
+jest.setTimeout(180_000);
+
 let client: Client;
 let folder: string;
 const started: string[] = [];

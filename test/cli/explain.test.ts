@@ -10,6 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+// CLI subprocesses (each loads TypeScript through tsx) are slow when the whole suite shares 2 cores.
+jest.setTimeout(180_000);
+
 const ROOT = resolve(__dirname, '../..');
 const FIXTURES = join(ROOT, 'test/fixtures');
 const VT_KEY = 'explain-test-key';

@@ -12,6 +12,9 @@ import {
 } from '../ingest/support';
 import { testClient, uniqueTaskQueue } from '../support/temporal';
 
+// CLI subprocesses (each loads TypeScript through tsx) are slow when the whole suite shares 2 cores.
+jest.setTimeout(180_000);
+
 let client: Client;
 beforeAll(async () => {
   client = await testClient();

@@ -4,6 +4,9 @@ import { IncidentStatusSchema } from '../../common/incident-status';
 import { runCli, startStandInIncident, withStandInPlaybook } from '../ingest/support';
 import { testClient, uniqueTaskQueue } from '../support/temporal';
 
+// CLI subprocesses (each loads TypeScript through tsx) are slow when the whole suite shares 2 cores.
+jest.setTimeout(180_000);
+
 let client: Client;
 beforeAll(async () => {
   client = await testClient();

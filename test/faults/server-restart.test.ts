@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { IncidentStatus } from '../../common/incident-status';
 import { freePort, startDevServer, type DevServer } from '../../scripts/lib/dev-server';
 import { alertDocument, freshHostname, startTestIngest } from '../ingest/support';
-import { createHarness, statusOf, waitFor } from '../support/playbook-harness';
+import { createHarness, statusOf, waitFor, type Harness } from '../support/playbook-harness';
 import { maliciousScenario, suspiciousScenario } from '../support/scenarios';
 
 jest.setTimeout(180_000);
@@ -33,7 +33,8 @@ it('running incidents survive a server stop and restart, and complete', async ()
   const client = new Client({ connection });
 
   const ingest = await startTestIngest(client, { temporalDeadlineMs: 3_000 });
-  const waiting = await createHarness(client, { address: server.address });
+  // Each waiting incident on a host of its own, so the three remediations never share a simulated host.
+  const waiting = await Promise.all([1, 2, 3].map(() => createHarness(client, { address: server!.address })));
   const remediating = await createHarness(client, { address: server.address });
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
@@ -45,55 +46,58 @@ it('running incidents survive a server stop and restart, and complete', async ()
     }
   };
 
-  const results = await waiting.run(() =>
-    remediating.run(async () => {
-      const reviews = await Promise.all(
-        [1, 2, 3].map(() => waiting.start(suspiciousScenario(waiting), waiting.policy())),
-      );
-      const malicious = await remediating.start(maliciousScenario(remediating), remediating.policy());
-      for (const handle of reviews)
-        await waitFor(
-          () => statusOf(handle),
-          (s) => s.phase === 'awaiting-review',
-        );
-      await waitFor(
-        async () => held,
-        (v) => v,
-      );
+  const [first, second, third] = waiting as [Harness, Harness, Harness];
+  const results = await first.run(() =>
+    second.run(() =>
+      third.run(() =>
+        remediating.run(async () => {
+          const reviews = await Promise.all(waiting.map((h) => h.start(suspiciousScenario(h), h.policy())));
+          const malicious = await remediating.start(maliciousScenario(remediating), remediating.policy());
+          for (const handle of reviews)
+            await waitFor(
+              () => statusOf(handle),
+              (s) => s.phase === 'awaiting-review',
+            );
+          await waitFor(
+            async () => held,
+            (v) => v,
+          );
 
-      await server!.stop();
-      // While Temporal is down the ingest service acknowledges nothing: 503 with Retry-After.
-      const whileDown = await ingest.post('/v1/alerts', alertDocument('sysmon-1', freshHostname()));
-      expect(whileDown.status).toBe(503);
-      expect(whileDown.headers.get('retry-after')).toMatch(/^\d+$/);
-      server = await start();
-      release();
-      // Once it is back, the same service (same client connection) accepts alerts again.
-      const afterRestart = await waitFor(
-        () => ingest.post('/v1/alerts', alertDocument('sysmon-1', freshHostname())).then((r) => r.status),
-        (status) => status === 202,
-        60_000,
-      );
-      expect(afterRestart).toBe(202);
+          await server!.stop();
+          // While Temporal is down the ingest service acknowledges nothing: 503 with Retry-After.
+          const whileDown = await ingest.post('/v1/alerts', alertDocument('sysmon-1', freshHostname()));
+          expect(whileDown.status).toBe(503);
+          expect(whileDown.headers.get('retry-after')).toMatch(/^\d+$/);
+          server = await start();
+          release();
+          // Once it is back, the same service (same client connection) accepts alerts again.
+          const afterRestart = await waitFor(
+            () => ingest.post('/v1/alerts', alertDocument('sysmon-1', freshHostname())).then((r) => r.status),
+            (status) => status === 202,
+            60_000,
+          );
+          expect(afterRestart).toBe(202);
 
-      for (const handle of reviews) {
-        await waitFor(
-          () =>
-            handle.signal('approve', { analyst: 'alice' }).then(
-              () => true,
-              () => false,
-            ),
-          (sent) => sent,
-          60_000,
-        );
-      }
-      return Promise.all([...reviews, malicious].map((handle) => handle.result() as Promise<IncidentStatus>));
-    }),
+          for (const handle of reviews) {
+            await waitFor(
+              () =>
+                handle.signal('approve', { analyst: 'alice' }).then(
+                  () => true,
+                  () => false,
+                ),
+              (sent) => sent,
+              60_000,
+            );
+          }
+          return Promise.all([...reviews, malicious].map((handle) => handle.result() as Promise<IncidentStatus>));
+        }),
+      ),
+    ),
   );
 
   expect(results.map((r) => r.outcome)).toEqual(['remediated', 'remediated', 'remediated', 'remediated']);
   expect(results.slice(0, 3).map((r) => r.review.analyst)).toEqual(['alice', 'alice', 'alice']);
-  expect(waiting.central.reports).toHaveLength(3);
+  expect(waiting.map((h) => h.central.reports.length)).toEqual([1, 1, 1]);
   expect(remediating.central.reports).toHaveLength(1);
   await ingest.close();
   await connection.close();

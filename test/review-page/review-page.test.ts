@@ -18,6 +18,9 @@ import {
 } from '../ingest/support';
 import { testClient } from '../support/temporal';
 
+// CLI subprocesses (each loads TypeScript through tsx) are slow when the whole suite shares 2 cores.
+jest.setTimeout(180_000);
+
 let client: Client;
 let ingest: TestIngest;
 let browser: Browser;
