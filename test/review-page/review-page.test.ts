@@ -18,7 +18,7 @@ import {
 } from '../ingest/support';
 import { testClient } from '../support/temporal';
 
-// CLI subprocesses (each loads TypeScript through tsx) are slow when the whole suite shares 2 cores.
+// A real browser against the dev server is slow when the whole suite shares 2 cores.
 jest.setTimeout(180_000);
 
 let client: Client;
