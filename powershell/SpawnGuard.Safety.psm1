@@ -787,6 +787,10 @@ function Get-SpawnGuardProtectionReason {
     if ($WorkerProcessIds -contains $Process.ProcessId) { return 'worker-process' }
     if (Test-SpawnGuardCriticalProcess -ProcessId $Process.ProcessId -Name $Process.Name -Path $Process.ExecutablePath) { return 'protected-process' }
     if (Test-SpawnGuardServiceHostedSvchost -Process $Process -Snapshot $Snapshot) { return 'shared-host' }
+    # Explorer, WMI and WinRM hosts in their genuine place serve the whole host. A genuine-path
+    # svchost is judged by its parent above: one not started by services.exe is a hollowed copy.
+    $imageName = Get-SpawnGuardProcessName -Name $Process.Name -Path $Process.ExecutablePath
+    if ($imageName -ne 'svchost.exe' -and (Test-SpawnGuardSharedHost -Name $Process.Name -Path $Process.ExecutablePath)) { return 'shared-host' }
     return $null
 }
 

@@ -136,13 +136,20 @@ function hostSystemRoot(): string {
  * file name are both checked, each against the image's location — so `notepad.exe` at
  * `C:\Windows\System32\lsass.exe` is refused, and `lsass.exe` in a user folder is an impostor.
  */
+function isSvchost(identity: { name: string; path: string | null }): boolean {
+  const name = identity.name.toLowerCase();
+  return name === 'svchost.exe' || name === 'svchost';
+}
+
 export function isProtectedByIdentity(target: ProcessTarget, systemRoot = hostSystemRoot()): boolean {
   const path = target.imagePath === undefined ? undefined : canonicalImagePath(target.imagePath, systemRoot);
   const name = target.name === undefined ? undefined : trimSegment(target.name.trim());
-  // Shared hosts (svchost, explorer, wmiprvse, …) in their genuine place are refused too: the plan
-  // never asks to stop one, so a request that does is wrong, and stopping one harms the whole host.
+  // Shared hosts (explorer, wmiprvse, wsmprovhost, services) in their genuine place are refused too:
+  // stopping one harms the whole host. svchost is left to the script, which sees its parent: one
+  // hosting services (started by services.exe) is refused there, while a genuine-path svchost
+  // started by Word or a dropper (a hollowed copy hosting nothing) may be stopped.
   const isProtected = (identity: { name: string; path: string | null }) =>
-    isCriticalProcess(identity) || isSharedHost(identity);
+    isCriticalProcess(identity) || (isSharedHost(identity) && !isSvchost(identity));
   const byName = name !== undefined && isProtected({ name, path: path ?? null });
   const byPath =
     target.imagePath !== undefined &&

@@ -91,6 +91,16 @@ export function createLabHostActivities(scenario: LabScenario, options: LabHostO
     return out;
   };
 
+  /**
+   * As the script decides on a real host: a genuine-path svchost hosts services only when
+   * services.exe (or svchost, or Defender) started it; any other parent makes it a hollowed copy.
+   */
+  const hollowedSvchost = (proc: (typeof state.processes)[number] | undefined): boolean => {
+    if (!proc || proc.name.toLowerCase() !== 'svchost.exe') return false;
+    const parent = state.processes.find((p) => p.pid === proc.parentPid);
+    return !parent || !['services.exe', 'svchost.exe', 'msmpeng.exe'].includes(parent.name.toLowerCase());
+  };
+
   /** Safety and identity checks shared by both stop actions; returns a refusal or the process. */
   const check = (target: ProcessTarget, forQuarantine: boolean): ProcessActionResult | { pid: number } => {
     const base = { target: String(target.pid), pid: target.pid, terminatedPids: [] as number[] };
@@ -103,7 +113,10 @@ export function createLabHostActivities(scenario: LabScenario, options: LabHostO
         message: 'critical OS process: never terminated',
       };
     }
-    if (isSharedHost({ name: proc?.name ?? target.name, path: proc?.path ?? target.imagePath })) {
+    if (
+      isSharedHost({ name: proc?.name ?? target.name, path: proc?.path ?? target.imagePath }) &&
+      !hollowedSvchost(proc)
+    ) {
       return {
         ...base,
         status: 'skipped',
@@ -156,7 +169,11 @@ export function createLabHostActivities(scenario: LabScenario, options: LabHostO
   const terminate = (pid: number, includeDescendants: boolean) => {
     const pids = [pid, ...(includeDescendants ? descendantsOf(pid) : [])].filter((p) => {
       const proc = state.processes.find((x) => x.pid === p);
-      return proc && !isCriticalProcess({ pid: p, name: proc.name, path: proc.path }) && !isSharedHost(proc);
+      return (
+        proc &&
+        !isCriticalProcess({ pid: p, name: proc.name, path: proc.path }) &&
+        !(isSharedHost(proc) && !hollowedSvchost(proc))
+      );
     });
     for (const proc of state.processes) if (pids.includes(proc.pid)) proc.running = false;
     return pids;

@@ -46,6 +46,14 @@ Describe 'The protected list' {
         Test-SpawnGuardServiceHostedSvchost -Process $snapshot[1] -Snapshot $snapshot | Should -BeTrue
         Test-SpawnGuardServiceHostedSvchost -Process $snapshot[3] -Snapshot $snapshot | Should -BeFalse
     }
+
+    It 'refuses the genuine explorer.exe but not an impostor of it' {
+        $explorer = ConvertTo-SpawnGuardProcessRecord -Process (New-TestProcess -ProcessId 2100 -ParentProcessId 2000 -Name 'explorer.exe' -Path 'C:\Windows\explorer.exe')
+        $impostor = ConvertTo-SpawnGuardProcessRecord -Process (New-TestProcess -ProcessId 2200 -ParentProcessId 2100 -Name 'explorer.exe' -Path 'C:\Users\Public\explorer.exe')
+        $snapshot = @($explorer, $impostor)
+        Get-SpawnGuardProtectionReason -Process $explorer -WorkerProcessIds @() -Snapshot $snapshot | Should -Be 'shared-host'
+        Get-SpawnGuardProtectionReason -Process $impostor -WorkerProcessIds @() -Snapshot $snapshot | Should -BeNullOrEmpty
+    }
 }
 
 Describe 'Analyst input' {

@@ -269,6 +269,18 @@ const cases: Case[] = [
   },
 
   {
+    name: 'a genuine-path svchost.exe started by Word is a hollowed copy: it is stopped, not protected',
+    alert: alertOf(proc(4312, WORD, MS_CORPORATION), proc(6120, `${SYS32}\\svchost.exe`, MS_WINDOWS)),
+    verdict: 'malicious',
+    plan: [
+      ['quarantine-parent', /signed by Microsoft Corporation/],
+      ['terminate-parent'],
+      ['terminate-child'],
+      ['logoff-user'],
+      ['fetch-persistence'],
+    ],
+  },
+  {
     name: 'a system name in a device path is still the genuine one: explorer.exe is never terminated',
     alert: alertOf(
       proc(2100, '\\Device\\HarddiskVolume3\\Windows\\explorer.exe', MS_WINDOWS),

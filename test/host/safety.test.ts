@@ -49,7 +49,7 @@ describe('process targets refused before any process is spawned', () => {
     ['a device path to lsass.exe', { pid: 712, imagePath: '\\Device\\HarddiskVolume3\\Windows\\System32\\lsass.exe' }],
     ['a trailing dot and .. segments', { pid: 712, imagePath: 'C:\\Users\\..\\Windows\\System32\\lsass.exe.' }],
     ['csrss.exe', { pid: 600, name: 'csrss.exe', imagePath: 'C:\\Windows\\System32\\csrss.exe' }],
-    ['a genuine svchost.exe (a shared host)', { pid: 900, imagePath: 'C:\\Windows\\System32\\svchost.exe' }],
+    ['the genuine explorer.exe', { pid: 2100, imagePath: 'C:\\Windows\\explorer.exe' }],
     [
       'the genuine explorer.exe, by device path',
       { pid: 2100, imagePath: '\\Device\\HarddiskVolume3\\Windows\\explorer.exe' },

@@ -8,8 +8,10 @@ import type { DecisionPolicy, PlanAction, PlanStep, PlanTarget } from '../../com
 import type { FileEnrichment } from '../../common/incident-status';
 import { isCriticalProcess, isPowerShellHost, isServiceAccount, isSharedHost } from '../../common/protected';
 import { processLabel, trustedSigner } from './file-facts';
+import { nameStem } from './names';
 import { OFFENDING_FILE, type Finding, type Role } from './reasons';
 import { alertUser, isOfficeApplication, userLabel } from './relationship';
+import { EXPECTED_PARENTS } from './rules';
 
 export interface PlanInput {
   alert: CanonicalAlert;
@@ -33,8 +35,23 @@ export function isOffendingFile(findings: Finding[], role: Role): boolean {
   return findings.some((f) => f.roles.includes(role) && f.weight > 0 && OFFENDING_FILE.includes(f.code));
 }
 
+/**
+ * Where a genuine shared host legitimately comes from. A genuine-path svchost or explorer started by
+ * anything else (Word, a dropper) is a hollowed or abused copy hosting no one's services or desktop:
+ * it is the offender and may be stopped. Started by its usual parent it hosts others, and is not.
+ */
+const SHARED_HOST_PARENTS: Readonly<Record<string, readonly string[]>> = {
+  ...EXPECTED_PARENTS,
+  explorer: ['userinit', 'winlogon', 'explorer'],
+};
+
+function startedByUsualParent(child: AlertProcess, parent: AlertProcess): boolean {
+  const usual = SHARED_HOST_PARENTS[nameStem(child.executable ?? child.name)];
+  return usual === undefined || usual.includes(nameStem(parent.executable ?? parent.name));
+}
+
 /** Why a process must not be terminated at all, or null. */
-function protectedReason(process: AlertProcess): string | null {
+function protectedReason(process: AlertProcess, parent?: AlertProcess): string | null {
   const identity = { pid: process.pid, name: process.name, path: process.executable ?? null };
   if (!process.executable && !process.startTime) {
     // Without an image path or a start time the host cannot tell this process from a later one
@@ -42,7 +59,7 @@ function protectedReason(process: AlertProcess): string | null {
     return `${processLabel(process)} cannot be identified beyond its PID (the alert has no image path or start time)`;
   }
   if (isCriticalProcess(identity)) return `${processLabel(process)} is a critical Windows process: never terminated`;
-  if (isSharedHost(identity)) {
+  if (isSharedHost(identity) && (!parent || startedByUsualParent(process, parent))) {
     return `${processLabel(process)} is a shared host: terminating it harms the machine or its users without removing the threat`;
   }
   return null;
@@ -90,7 +107,7 @@ export function remediationPlan({ alert, files, findings, policy }: PlanInput): 
   }
 
   // ---- the child and its descendants; its file too when it is the offending binary ----
-  const childProtected = protectedReason(child);
+  const childProtected = protectedReason(child, parent);
   if (childProtected) {
     plan.push(step('terminate-child', processTarget(child), `${childProtected}: not terminated`));
   } else {
