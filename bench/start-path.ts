@@ -9,7 +9,8 @@ import { TypedSearchAttributes } from '@temporalio/common';
 import type { CanonicalAlert } from '../common/alert';
 import { incidentWorkflowId } from '../common/incident';
 import { SA, WORKFLOW_TYPES } from '../common/names';
-import { alertReceivedSignal, type PlaybookInput, type PlaybookPolicy } from '../common/playbook';
+import { alertReceivedSignal } from '../common/messages';
+import type { PlaybookInput, PlaybookPolicy } from '../common/playbook';
 import type { BenchAlert } from './alerts';
 import { runBounded, type JsonPoster, type LoadRun } from './load';
 

@@ -46,13 +46,3 @@ export type ReviewSignal = z.infer<typeof ReviewSignalSchema>;
 
 export const ReviewUpdateSchema = ReviewSignalSchema.extend({ decision: z.enum(['approve', 'reject']) });
 export type ReviewUpdate = z.infer<typeof ReviewUpdateSchema>;
-
-// The messages live in a zod-free module the workflow bundle can import (see ./messages).
-export {
-  alertReceivedSignal,
-  approveSignal,
-  rejectSignal,
-  reviewUpdate,
-  statusQuery,
-  type AlertReceived,
-} from './messages';

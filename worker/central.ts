@@ -9,9 +9,9 @@
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createCentralActivities, type CentralActivitiesOptions } from '../activities/central';
 import { createReputationService } from '../activities/enrichment';
 import { describeMailConfiguration, mailConfiguration } from '../activities/notification';
@@ -56,18 +56,27 @@ export async function bundleWorkflowsApart(workflowsPath: string): Promise<{ cod
 
 export async function createCentralWorker(options: CreateCentralWorkerOptions): Promise<Worker> {
   const { config } = options;
-  return Worker.create({
-    connection: options.connection,
-    ...workerDefaults(config.temporal),
-    taskQueue: options.taskQueue ?? CENTRAL_TASK_QUEUE,
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : options.workflowsPath
-        ? { workflowsPath: options.workflowsPath }
-        : { workflowBundle: await bundleWorkflowsApart(require.resolve('../workflows')) }),
-    activities: createCentralActivities(config, options.activities),
-    shutdownGraceTime: SHUTDOWN_GRACE,
-  });
+  const bundledApart =
+    options.workflowBundle || options.workflowsPath
+      ? undefined
+      : await bundleWorkflowsApart(require.resolve('../workflows'));
+  try {
+    return await Worker.create({
+      connection: options.connection,
+      ...workerDefaults(config.temporal),
+      taskQueue: options.taskQueue ?? CENTRAL_TASK_QUEUE,
+      ...(options.workflowBundle
+        ? { workflowBundle: options.workflowBundle }
+        : bundledApart
+          ? { workflowBundle: bundledApart }
+          : { workflowsPath: options.workflowsPath! }),
+      activities: createCentralActivities(config, options.activities),
+      shutdownGraceTime: SHUTDOWN_GRACE,
+    });
+  } finally {
+    // Worker.create has read the bundle into memory: the temporary file is not needed any more.
+    if (bundledApart) rmSync(dirname(bundledApart.codePath), { recursive: true, force: true });
+  }
 }
 
 export interface CentralWorkerOptions {

@@ -3,12 +3,9 @@
  * `spawnguard-host-<hostname>`. Each one validates its request with the contract's zod schema,
  * applies the TypeScript safety rules (safety.ts), and only then runs the script (runner.ts).
  */
-import { ApplicationFailure } from '@temporalio/common';
-import type { z } from 'zod';
 import {
   FetchPersistenceRequestSchema,
   FileEnrichmentRequestSchema,
-  HOST_FAILURE_TYPES,
   ProcessTreeRequestSchema,
   RestoreRequestSchema,
   StopAndQuarantineRequestSchema,
@@ -26,6 +23,7 @@ import {
   type AccountName,
 } from './safety';
 import type { HostScriptName } from './scripts';
+import { parseHostRequest } from './request';
 
 export interface HostActivityOptions extends Omit<RunnerOptions, 'signal' | 'timeoutMs'> {
   /** Per-script timeouts in ms (see DEFAULT_TIMEOUTS_MS); the activity's start-to-close timeout still caps them. */
@@ -50,17 +48,6 @@ export const DEFAULT_TIMEOUTS_MS: Record<HostScriptName, number> = {
   RestoreQuarantinedFile: 300_000,
 };
 
-function parseRequest<S extends z.ZodType>(schema: S, request: unknown, activity: string): z.output<S> {
-  const parsed = schema.safeParse(request);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`).join('; ');
-  throw ApplicationFailure.create({
-    type: HOST_FAILURE_TYPES.invalidRequest,
-    message: `Invalid ${activity} request: ${issues}`,
-    nonRetryable: true,
-  });
-}
-
 export function createHostActivities(options: HostActivityOptions): HostActivities {
   const { timeoutsMs, quarantineDirectory, trustedPublishers = [], workerProcessIds, workerUser, ...runner } = options;
   const chain = workerProcessIds ?? (() => workerProcessChain());
@@ -71,21 +58,21 @@ export function createHostActivities(options: HostActivityOptions): HostActiviti
 
   return {
     async getProcessTree(request) {
-      return run('GetProcessTree', parseRequest(ProcessTreeRequestSchema, request, 'getProcessTree'));
+      return run('GetProcessTree', parseHostRequest(ProcessTreeRequestSchema, request, 'getProcessTree'));
     },
 
     async getFileEnrichment(request) {
-      return run('GetFileEnrichment', parseRequest(FileEnrichmentRequestSchema, request, 'getFileEnrichment'));
+      return run('GetFileEnrichment', parseHostRequest(FileEnrichmentRequestSchema, request, 'getFileEnrichment'));
     },
 
     async stopProcess(request) {
-      const parsed = parseRequest(StopProcessRequestSchema, request, 'stopProcess');
+      const parsed = parseHostRequest(StopProcessRequestSchema, request, 'stopProcess');
       assertProcessTargetsAllowed(parsed.targets, 'stop', selfPids());
       return run('StopProcess', parsed);
     },
 
     async stopAndQuarantineProcess(request) {
-      const parsed = parseRequest(StopAndQuarantineRequestSchema, request, 'stopAndQuarantineProcess');
+      const parsed = parseHostRequest(StopAndQuarantineRequestSchema, request, 'stopAndQuarantineProcess');
       assertProcessTargetsAllowed(parsed.targets, 'stop-and-quarantine', selfPids());
       const directory = parsed.quarantineDirectory ?? quarantineDirectory;
       return run('StopAndQuarantineProcess', {
@@ -96,7 +83,7 @@ export function createHostActivities(options: HostActivityOptions): HostActiviti
     },
 
     async terminateSession(request) {
-      const parsed = parseRequest(TerminateSessionRequestSchema, request, 'terminateSession');
+      const parsed = parseHostRequest(TerminateSessionRequestSchema, request, 'terminateSession');
       assertLogoffAllowed(parsed.users, parsed.listOnly, account);
       const result = await run('TerminateSession', parsed);
       assertSessionResultsSane(result.results, result.script);
@@ -104,12 +91,12 @@ export function createHostActivities(options: HostActivityOptions): HostActiviti
     },
 
     async fetchPersistenceEntries(request) {
-      const parsed = parseRequest(FetchPersistenceRequestSchema, request, 'fetchPersistenceEntries');
+      const parsed = parseHostRequest(FetchPersistenceRequestSchema, request, 'fetchPersistenceEntries');
       return run('FetchPersistenceEntries', parsed);
     },
 
     async restoreQuarantinedFile(request) {
-      const parsed = parseRequest(RestoreRequestSchema, request, 'restoreQuarantinedFile');
+      const parsed = parseHostRequest(RestoreRequestSchema, request, 'restoreQuarantinedFile');
       const directory = parsed.quarantineDirectory ?? quarantineDirectory;
       return run('RestoreQuarantinedFile', { ...parsed, ...(directory ? { quarantineDirectory: directory } : {}) });
     },

@@ -4,13 +4,10 @@
  * every result says it came from the lab. Never chosen silently: the host worker selects it only
  * when lab mode is explicitly on.
  */
-import { ApplicationFailure } from '@temporalio/common';
 import { renameSync, writeFileSync } from 'node:fs';
-import type { z } from 'zod';
 import {
   FetchPersistenceRequestSchema,
   FileEnrichmentRequestSchema,
-  HOST_FAILURE_TYPES,
   ProcessTreeRequestSchema,
   RestoreRequestSchema,
   StopAndQuarantineRequestSchema,
@@ -36,23 +33,15 @@ import {
   normalizeWindowsPath,
 } from '../../common/protected';
 import type { LabScenario } from './scenario';
+import { parseHostRequest } from '../host/request';
+import { nameStem } from '../../workflows/decision/names';
+import { EXPECTED_PARENTS } from '../../workflows/decision/rules';
 
 export interface LabHostOptions {
   /** Where to keep the host's state between restarts (JSON); without it state lives in memory. */
   stateFile?: string;
   /** Called for every action, for the lab's log. */
   log?: (message: string, fields: Record<string, unknown>) => void;
-}
-
-function parse<S extends z.ZodType>(schema: S, request: unknown): z.output<S> {
-  const parsed = schema.safeParse(request);
-  if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(
-      `invalid request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      HOST_FAILURE_TYPES.invalidRequest,
-    );
-  }
-  return parsed.data;
 }
 
 const samePath = (a: string | null | undefined, b: string | null | undefined) =>
@@ -98,7 +87,7 @@ export function createLabHostActivities(scenario: LabScenario, options: LabHostO
   const hollowedSvchost = (proc: (typeof state.processes)[number] | undefined): boolean => {
     if (!proc || proc.name.toLowerCase() !== 'svchost.exe') return false;
     const parent = state.processes.find((p) => p.pid === proc.parentPid);
-    return !parent || !['services.exe', 'svchost.exe', 'msmpeng.exe'].includes(parent.name.toLowerCase());
+    return !parent || !EXPECTED_PARENTS.svchost!.includes(nameStem(parent.name));
   };
 
   /** Safety and identity checks shared by both stop actions; returns a refusal or the process. */
@@ -182,7 +171,7 @@ export function createLabHostActivities(scenario: LabScenario, options: LabHostO
   return {
     async getProcessTree(request) {
       const startedAt = new Date().toISOString();
-      const { processIds } = parse(ProcessTreeRequestSchema, request);
+      const { processIds } = parseHostRequest(ProcessTreeRequestSchema, request, 'getProcessTree');
       const results: ProcessInfo[] = processIds.map((pid) => {
         const proc = state.processes.find((p) => p.pid === pid && p.running);
         if (!proc) return { pid, found: false, parentChain: [], descendants: [] };
@@ -216,7 +205,7 @@ export function createLabHostActivities(scenario: LabScenario, options: LabHostO
 
     async getFileEnrichment(request) {
       const startedAt = new Date().toISOString();
-      const { paths } = parse(FileEnrichmentRequestSchema, request);
+      const { paths } = parseHostRequest(FileEnrichmentRequestSchema, request, 'getFileEnrichment');
       const results: FileFacts[] = paths.map((path) => {
         const file = fileAt(path);
         if (!file) return { path, exists: false };
@@ -246,7 +235,7 @@ export function createLabHostActivities(scenario: LabScenario, options: LabHostO
 
     async stopProcess(request) {
       const startedAt = new Date().toISOString();
-      const req = parse(StopProcessRequestSchema, request);
+      const req = parseHostRequest(StopProcessRequestSchema, request, 'stopProcess');
       const results = req.targets.map((target): ProcessActionResult => {
         const checked = check(target, false);
         if ('status' in checked) return checked;
@@ -268,7 +257,7 @@ export function createLabHostActivities(scenario: LabScenario, options: LabHostO
 
     async stopAndQuarantineProcess(request) {
       const startedAt = new Date().toISOString();
-      const req = parse(StopAndQuarantineRequestSchema, request);
+      const req = parseHostRequest(StopAndQuarantineRequestSchema, request, 'stopAndQuarantineProcess');
       const results = req.targets.map((target): ProcessActionResult => {
         const checked = check(target, true);
         const proc = state.processes.find((p) => p.pid === target.pid);
@@ -343,7 +332,7 @@ export function createLabHostActivities(scenario: LabScenario, options: LabHostO
 
     async terminateSession(request) {
       const startedAt = new Date().toISOString();
-      const req = parse(TerminateSessionRequestSchema, request);
+      const req = parseHostRequest(TerminateSessionRequestSchema, request, 'terminateSession');
       const results: SessionActionResult[] = [];
       for (const user of req.users) {
         const label = user.domain ? `${user.domain}\\${user.name}` : user.name;
@@ -388,7 +377,7 @@ export function createLabHostActivities(scenario: LabScenario, options: LabHostO
 
     async fetchPersistenceEntries(request) {
       const startedAt = new Date().toISOString();
-      const req = parse(FetchPersistenceRequestSchema, request);
+      const req = parseHostRequest(FetchPersistenceRequestSchema, request, 'fetchPersistenceEntries');
       const refs = req.referencePaths.map(normalizeWindowsPath);
       const results: PersistenceEntry[] = state.persistence.map((e) => {
         const command = normalizeWindowsPath(e.command);
@@ -400,7 +389,7 @@ export function createLabHostActivities(scenario: LabScenario, options: LabHostO
 
     async restoreQuarantinedFile(request) {
       const startedAt = new Date().toISOString();
-      const req = parse(RestoreRequestSchema, request);
+      const req = parseHostRequest(RestoreRequestSchema, request, 'restoreQuarantinedFile');
       const sha256 = req.sha256.toLowerCase();
       const record = state.quarantined.find((q) => q.sha256 === sha256);
       if (!record)

@@ -10,7 +10,8 @@ import {
   type ReviewState,
 } from '../../common/incident-status';
 import { SA } from '../../common/names';
-import { reviewUpdate, statusQuery, type ReviewUpdate } from '../../common/playbook';
+import { reviewUpdate, statusQuery } from '../../common/messages';
+import type { ReviewUpdate } from '../../common/playbook';
 import { classifyTemporalError, withTemporalDeadline } from './temporal';
 
 const DEFAULT_DEADLINE_MS = 10_000;

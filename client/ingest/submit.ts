@@ -17,12 +17,8 @@ import { randomUUID } from 'node:crypto';
 import type { CanonicalAlert } from '../../common/alert';
 import { incidentWorkflowId } from '../../common/incident';
 import { CENTRAL_TASK_QUEUE, SA, WORKFLOW_TYPES } from '../../common/names';
-import {
-  alertReceivedSignal,
-  type AlertReceived,
-  type PlaybookInput,
-  type PlaybookPolicy,
-} from '../../common/playbook';
+import { alertReceivedSignal, type AlertReceived } from '../../common/messages';
+import type { PlaybookInput, PlaybookPolicy } from '../../common/playbook';
 import { withTemporalDeadline } from './temporal';
 
 export interface Submission {

@@ -14,6 +14,7 @@ import {
   parsePayloadKey,
   spawnguardDataConverter,
 } from '../../common/payload-codec';
+import { historyText } from '../support/histories';
 import { testClient, uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const newKey = () => parsePayloadKey(randomBytes(32).toString('base64'));
@@ -90,20 +91,12 @@ describe('encrypted workflows on the dev server', () => {
     expect(result).toBe(`hello ${marker}`);
 
     const history = await plainClient.workflow.getHandle(workflowId).fetchHistory();
-    // Every byte field decoded (Uint8Array from the gRPC client), every string kept: what the server stores, readable.
-    const asText = (value: unknown): string => {
-      if (ArrayBuffer.isView(value))
-        return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1');
-      if (Array.isArray(value)) return value.map(asText).join(' ');
-      if (value && typeof value === 'object') return Object.values(value).map(asText).join(' ');
-      return String(value);
-    };
     // Search attributes are indexed by the server, so codecs never apply to them (a Temporal rule
     // the README states): the smoke workflow's AlertId shows the value in the clear, everything else must not.
     const upsert = history.events?.find((e) => e.upsertWorkflowSearchAttributesEventAttributes);
-    expect(asText(upsert)).toContain(marker);
+    expect(historyText(upsert)).toContain(marker);
     const payloadEvents = history.events?.filter((e) => e !== upsert);
-    expect(asText(payloadEvents)).not.toContain(marker);
+    expect(historyText(payloadEvents)).not.toContain(marker);
     const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     expect(encodingOf(input as Payload)).toBe(ENCRYPTED_ENCODING);
 

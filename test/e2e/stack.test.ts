@@ -12,6 +12,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { DEMO_DIRECTORY, startDevStack, type DevStack } from '../../client/dev-stack';
 import type { IncidentStatus } from '../../common/incident-status';
 import { startFakeReputationApi, VALID_KEY, type FakeReputationApi } from '../enrichment/fake-reputation-api';
+import { historyText } from '../support/histories';
 import { testAddress, testClient } from '../support/temporal';
 import { waitFor } from '../support/playbook-harness';
 
@@ -206,7 +207,7 @@ describe('the local stack, end to end', () => {
     const histories: string[] = [];
     for await (const execution of client.workflow.list({ query: `TaskQueue = "${taskQueue}"` })) {
       const history = await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
-      histories.push(asText(history));
+      histories.push(historyText(history));
     }
     // The three incidents and their enrichment child workflows.
     expect(histories.length).toBeGreaterThanOrEqual(6);
@@ -218,11 +219,3 @@ describe('the local stack, end to end', () => {
     expect(asked.some((k) => !k.startsWith('mb:'))).toBe(true);
   });
 });
-
-/** Everything a history holds, byte fields decoded, as one string to search. */
-function asText(value: unknown): string {
-  if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
-  if (Array.isArray(value)) return value.map(asText).join(' ');
-  if (value && typeof value === 'object') return Object.values(value).map(asText).join(' ');
-  return String(value);
-}

@@ -19,6 +19,7 @@ import { SA, WORKFLOW_TYPES } from '../../common/names';
 import { normalizeAlert } from '../../common/normalize';
 import { PlaybookPolicySchema } from '../../common/playbook';
 import { withWorker } from '../support/temporal';
+import { waitFor as pollUntil } from '../support/playbook-harness';
 
 export const FORMATS = ['canonical', 'elastic-alert', 'ecs-process-event', 'sysmon-1', 'security-4688'] as const;
 export type FormatName = (typeof FORMATS)[number];
@@ -141,20 +142,9 @@ export async function workflowExists(client: Client, workflowId: string): Promis
   }
 }
 
-export async function waitFor<T>(
-  probe: () => Promise<T>,
-  accept: (value: T) => boolean,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await probe();
-  while (!accept(value)) {
-    if (Date.now() > deadline)
-      throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value).slice(0, 1500)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    value = await probe();
-  }
-  return value;
+/** The suite's one polling helper, with this folder's shorter default wait. */
+export function waitFor<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  return pollUntil(probe, accept, timeoutMs);
 }
 
 /** A response's JSON body, loosely typed for assertions. */

@@ -42,3 +42,15 @@ export async function keepHistory(handle: WorkflowHandle, name: string): Promise
   mkdirSync(HISTORY_DIR, { recursive: true });
   writeFileSync(join(HISTORY_DIR, `${name}.json`), json);
 }
+
+/**
+ * Everything a fetched history holds as one searchable string: byte fields (payload data and
+ * metadata, as the gRPC client returns them) decoded one byte per character, everything else as is.
+ */
+export function historyText(value: unknown): string {
+  if (ArrayBuffer.isView(value))
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1');
+  if (Array.isArray(value)) return value.map(historyText).join(' ');
+  if (value && typeof value === 'object') return Object.values(value).map(historyText).join(' ');
+  return String(value);
+}

@@ -2,7 +2,7 @@
  * The decision knowledge of DESIGN.md §6 as tables. Names are lower-case stems (no `.exe`); compare
  * them with `matchName` from ./names, never with `===` on raw alert text. Workflow-safe.
  */
-import { normalizeWindowsPath, windowsRootedPath } from '../../common/protected';
+import { isInSystemDirectory, normalizeWindowsPath, windowsRootedPath } from '../../common/protected';
 
 /**
  * Expected parents of Windows system processes (Elastic rule "Unusual Parent-Child Relationship").
@@ -161,13 +161,11 @@ export const IMITATED_NAMES: readonly string[] = [
 /** Shells and LOLBins: Microsoft-signed tools whose signature says nothing about how they are used. */
 export const LIVING_OFF_THE_LAND: readonly string[] = OFFICE_FORBIDDEN_CHILDREN;
 
-const SYSTEM_DIRECTORY =
-  /^(?:[a-z]:\\windows|\\device\\harddiskvolume\d+\\windows|\\systemroot|%systemroot%|%windir%)\\(?:system32|syswow64|winsxs)\\/;
-
-/** In `C:\Windows\System32\`, `SysWOW64\` or `WinSxS\` (any drive; `\SystemRoot\` and device paths as kernel events write them). */
-export function isSystemLocation(path: string): boolean {
-  return SYSTEM_DIRECTORY.test(normalizeWindowsPath(path));
-}
+/**
+ * In `C:\Windows\System32\`, `SysWOW64\` or `WinSxS\` (any drive; `\SystemRoot\`, `%windir%` and
+ * device paths as kernel events write them): the same reading of a path as the protected list's.
+ */
+export const isSystemLocation = isInSystemDirectory;
 
 /** Whether a system binary is where it belongs; null when the stem is not a system binary. */
 export function isExpectedLocation(stem: string, path: string): boolean | null {
