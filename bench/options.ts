@@ -18,8 +18,13 @@ export const BenchOptionsSchema = z.object({
    * interleaved rounds, so that load from elsewhere on a shared machine falls on every side alike.
    */
   rounds: count(6),
-  /** Unmeasured starts (and posts) before section 1: connections, JIT, server caches. */
-  warmup: count(100, 0),
+  /**
+   * Unmeasured posts, starts and signal-with-starts before section 1: connections, JIT, server
+   * caches. The first thousand or so posts cost the bench process up to twice the CPU of later ones
+   * while V8 compiles the HTTP, fastify, zod and gRPC paths, so a short warm-up charges the first
+   * measured round for compilation rather than for serving.
+   */
+  warmup: count(1000, 0),
   /** Section 2: posts in the duplicate storm (and raw signal-with-starts of the same). */
   stormPosts: count(2000),
   /** Section 2: distinct incidents the storm's posts are spread over. */

@@ -26,7 +26,7 @@
  *   --alerts N           BENCH_ALERTS            500  distinct alerts per side and round of section 1
  *   --concurrency C      BENCH_CONCURRENCY        32  requests/starts in flight (sections 1–2)
  *   --rounds R           BENCH_ROUNDS              6  rounds of section 1, each led by the next side
- *   --warmup W           BENCH_WARMUP            100  unmeasured posts and starts before section 1
+ *   --warmup W           BENCH_WARMUP           1000  unmeasured posts, starts and signal-with-starts before section 1
  *   --storm-posts P      BENCH_STORM_POSTS      2000  posts in the storm
  *   --storm-incidents K  BENCH_STORM_INCIDENTS    50  distinct incidents in the storm
  *   --incidents M        BENCH_INCIDENTS           7  incidents (and baseline runs) timed in section 3
@@ -78,10 +78,11 @@ import { startWorkerProcess } from './workers';
 const progress = (line: string) => console.error(`[bench] ${line}`);
 
 async function measureStartPath(ctx: StartPathContext, options: BenchOptions): Promise<StartPathResult> {
-  progress(`section 1: warm-up, ${options.warmup} posts and ${options.warmup} starts`);
+  progress(`section 1: warm-up, ${options.warmup} posts, starts and signal-with-starts`);
   if (options.warmup > 0) {
     await postAll(ctx, distinctAlerts(0, options.warmup));
     await startAll(ctx, distinctAlerts(1, options.warmup));
+    await signalWithStartAll(ctx, distinctAlerts(2, options.warmup));
   }
   type Sample = { latenciesMs: number[]; seconds: number; cpuMs: number };
   const runs: Record<'ingest' | 'raw' | 'rawSignalWithStart', Sample[]> = {
@@ -90,7 +91,7 @@ async function measureStartPath(ctx: StartPathContext, options: BenchOptions): P
     rawSignalWithStart: [],
   };
   for (let round = 0; round < options.rounds; round++) {
-    const set = 2 + 3 * round;
+    const set = 3 + 3 * round;
     const sides = [
       async () => {
         const run = await postAll(ctx, distinctAlerts(set, options.alerts));

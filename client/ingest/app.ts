@@ -14,7 +14,7 @@ import type { CanonicalAlert } from '../../common/alert';
 import { incidentWorkflowId } from '../../common/incident';
 import { ReviewUpdateSchema, type PlaybookPolicy } from '../../common/playbook';
 import { registerReviewPage, WorkflowIdSchema } from '../review/page';
-import { hasValidBearer } from './auth';
+import { bearerCheck } from './auth';
 import { InvalidAlertsError, parseAlertDocuments } from './documents';
 import { incidentStatus, pendingReviews, reviewIncident } from './incidents';
 import { RecentAlerts } from './recent-alerts';
@@ -66,13 +66,14 @@ export async function buildIngestApp(options: IngestAppOptions): Promise<Fastify
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     logController: new LogController({ disableRequestLogging: true }),
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const fields = { req: request, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime };
     // An accepted alert already has its line ("incident started", with its ids); everything else gets one here.
     const acceptedAlert =
       request.method === 'POST' && request.routeOptions.url === '/v1/alerts' && reply.statusCode < 400;
     if (acceptedAlert) request.log.debug(fields, 'request completed');
     else request.log.info(fields, 'request completed');
+    done();
   });
   // Some webhook senders label JSON as text/plain: read it as JSON (with the same prototype-poisoning
   // guards) rather than as a string no alert format matches.
@@ -114,8 +115,9 @@ export async function buildIngestApp(options: IngestAppOptions): Promise<Fastify
   });
 
   // Authentication runs before the body is read: an unauthenticated sender cannot make us parse anything.
+  const validBearer = bearerCheck(ingestToken);
   const requireBearer = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!hasValidBearer(request.headers.authorization, ingestToken)) {
+    if (!validBearer(request.headers.authorization)) {
       request.log.warn({ url: request.url }, 'unauthenticated request refused');
       return unauthorized(reply);
     }

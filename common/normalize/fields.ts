@@ -27,10 +27,19 @@ export function expandDottedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(expandDottedKeys);
   if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(value)) {
+  for (const key of Object.keys(value)) {
+    if (key === FORBIDDEN_KEY) continue;
+    const child = expandDottedKeys(value[key]);
+    if (!key.includes('.')) {
+      // The common case (canonical alerts have no dotted keys): no wrapper objects to build.
+      const existing = Object.hasOwn(out, key) ? out[key] : undefined;
+      if (isPlainObject(existing) && isPlainObject(child)) mergeInto(existing, child);
+      else out[key] = child;
+      continue;
+    }
     const parts = key.split('.');
     if (parts.includes(FORBIDDEN_KEY)) continue;
-    let nested: unknown = expandDottedKeys(child);
+    let nested: unknown = child;
     for (const part of parts.slice(1).reverse()) nested = { [part]: nested };
     mergeInto(out, { [parts[0] as string]: nested });
   }

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlertFormatError, detectFormat, normalizeAlert } from '../../common/normalize';
+import { expandDottedKeys } from '../../common/normalize/fields';
 import { incidentWorkflowId } from '../../common/incident';
 
 // Fixtures are edited freely to build broken documents, so their shape is deliberately untyped.
@@ -293,6 +294,31 @@ describe('normalizeAlert: rejected documents name the field at fault', () => {
   it('ignores __proto__ keys instead of polluting Object.prototype', () => {
     const doc = JSON.parse(JSON.stringify(fixture('ecs-process-event')).replace('{', '{"__proto__.polluted": "yes",'));
     normalizeAlert(doc);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('expandDottedKeys', () => {
+  it('merges dotted and nested spellings of one object, whichever comes first', () => {
+    const dottedFirst = { 'process.parent.pid': 1, process: { name: 'a.exe', parent: { name: 'b.exe' } } };
+    const nestedFirst = { process: { name: 'a.exe', parent: { name: 'b.exe' } }, 'process.parent.pid': 1 };
+    const expected = { process: { name: 'a.exe', parent: { name: 'b.exe', pid: 1 } } };
+    expect(expandDottedKeys(dottedFirst)).toEqual(expected);
+    expect(expandDottedKeys(nestedFirst)).toEqual(expected);
+  });
+
+  it('expands inside arrays and leaves the input unchanged', () => {
+    const input = { hits: [{ 'a.b': 1 }, { a: { c: 2 } }], plain: { x: [1, 2] } };
+    const copy = structuredClone(input);
+    expect(expandDottedKeys(input)).toEqual({ hits: [{ a: { b: 1 } }, { a: { c: 2 } }], plain: { x: [1, 2] } });
+    expect(input).toEqual(copy);
+  });
+
+  it('drops __proto__ keys, plain or as a dotted segment', () => {
+    const input = JSON.parse('{"__proto__": {"polluted": 1}, "a.__proto__.b": 2, "c": {"__proto__": {"x": 1}}}');
+    const out = expandDottedKeys(input) as Record<string, unknown>;
+    expect(Object.keys(out)).toEqual(['c']);
+    expect(Object.keys(out.c as object)).toEqual([]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
