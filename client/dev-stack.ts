@@ -3,18 +3,24 @@
  * server — server (UI included), central worker, a LAB host worker (simulated Windows host), the
  * ingest service with the review page, and a local mail catcher. For trying spawnguard and for the
  * end-to-end tests; production runs the same parts separately (docker-compose.yml, README).
+ *
+ * SMTP: with no configuration the catcher takes mail without authentication. When the caller's
+ * environment sets SMTP_PASSWORD (and optionally SMTP_USER, default `spawnguard`), the catcher
+ * requires exactly those credentials and the workers log in with them, so the stack — and the
+ * end-to-end test that scans workflow histories for secrets — really uses an SMTP password.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DestinationStream } from 'pino';
+import { z } from 'zod';
 import { loadLabScenario } from '../activities/lab/scenario';
-import { loadConfig } from '../common/config';
+import { EnvironmentSchema, loadConfig } from '../common/config';
 import { startDevServer, type DevServer } from '../scripts/lib/dev-server';
 import { runCentralWorker } from '../worker/central';
 import { runHostWorker } from '../worker/host';
 import { startIngestService, type IngestService } from './ingest';
-import { startMailCatcher, type MailCatcher } from './mail-catcher';
+import { authenticatedSmtpUrl, startMailCatcher, type MailCatcher, type MailCatcherAuth } from './mail-catcher';
 import { reviewLink } from './review/links';
 
 export const DEMO_DIRECTORY = resolve(__dirname, '..', 'demo');
@@ -51,6 +57,22 @@ export interface DevStack {
 const REVIEW_LINK_TTL_MS = 24 * 60 * 60 * 1000;
 const port = (value: number | undefined, fallback: number) => (value === undefined ? fallback : value);
 
+/** The SMTP user the catcher expects when only SMTP_PASSWORD is set. */
+const DEV_STACK_SMTP_USER = 'spawnguard';
+
+/** The caller's SMTP credentials, read with the config loader's own rules (trimmed, blank = unset). */
+const SmtpCredentialsSchema = z.object({
+  SMTP_USER: EnvironmentSchema.shape.SMTP_USER,
+  SMTP_PASSWORD: EnvironmentSchema.shape.SMTP_PASSWORD,
+});
+
+function catcherCredentials(base: Record<string, string | undefined>): MailCatcherAuth | undefined {
+  const parsed = SmtpCredentialsSchema.parse(base);
+  return parsed.SMTP_PASSWORD
+    ? { user: parsed.SMTP_USER ?? DEV_STACK_SMTP_USER, password: parsed.SMTP_PASSWORD }
+    : undefined;
+}
+
 export async function startDevStack(options: DevStackOptions = {}): Promise<DevStack> {
   const log = options.log ?? ((line: string) => console.log(line));
   const base = options.env ?? process.env;
@@ -77,21 +99,39 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
       temporal = { address: server.address, ...(server.uiUrl ? { uiUrl: server.uiUrl } : {}) };
     }
 
+    const smtpAuth = catcherCredentials(base);
     const mail = await startMailCatcher({
       smtpPort: port(ports.smtp, 1025),
       webPort: port(ports.mailWeb, 8025),
       folder: join(dataDirectory, 'mail'),
+      ...(smtpAuth ? { auth: smtpAuth } : {}),
     });
     stops.push(() => mail.close());
+    // With credentials, SMTP_URL carries them: the SMTP_HOST form insists on STARTTLS before it
+    // sends a password, which the loopback catcher does not offer. Without, today's plain SMTP_HOST;
+    // a stray SMTP_USER from the caller would otherwise make the mailer demand STARTTLS too.
+    const smtpEnv: Record<string, string | undefined> = smtpAuth
+      ? {
+          SMTP_URL: authenticatedSmtpUrl(mail, smtpAuth),
+          SMTP_HOST: undefined,
+          SMTP_PORT: undefined,
+          SMTP_USER: smtpAuth.user,
+          SMTP_PASSWORD: smtpAuth.password,
+        }
+      : {
+          SMTP_URL: undefined,
+          SMTP_HOST: '127.0.0.1',
+          SMTP_PORT: String(mail.smtpPort),
+          SMTP_USER: undefined,
+          SMTP_PASSWORD: undefined,
+        };
 
     const ingestPort = port(ports.ingest, Number(base.SPAWNGUARD_PORT ?? 3000));
     const env: Record<string, string | undefined> = {
       ...base,
       TEMPORAL_ADDRESS: temporal.address,
       TEMPORAL_NAMESPACE: base.TEMPORAL_NAMESPACE ?? 'default',
-      SMTP_URL: undefined,
-      SMTP_HOST: '127.0.0.1',
-      SMTP_PORT: String(mail.smtpPort),
+      ...smtpEnv,
       MAIL_TO: base.MAIL_TO ?? 'soc@localhost',
       SPAWNGUARD_LAB: '1',
       SPAWNGUARD_INGEST_TOKEN: base.SPAWNGUARD_INGEST_TOKEN ?? randomBytes(18).toString('base64url'),

@@ -2,7 +2,9 @@
  * The local stack's mail catcher: an SMTP server (default port 1025) that keeps every message it
  * receives — in memory, and as `.eml` files when given a folder — and a small web view of them
  * (default port 8025). For `spawnguard dev` and tests; not for production: it accepts mail from
- * anyone on the interface it listens on, without TLS or authentication.
+ * anyone on the interface it listens on, without TLS — and without authentication unless started
+ * with `auth`, when it takes mail only from a session that logged in (AUTH PLAIN/LOGIN) with exactly
+ * that user and password. That lets the local stack exercise a real SMTP password end to end.
  *
  * Web view: `/` lists the messages (newest first), `/messages/<n>` shows one as HTML (sandboxed:
  * no script, no remote content), `/messages/<n>.txt` its text part, `/messages/<n>.eml` the raw
@@ -10,12 +12,14 @@
  *
  * Run on its own with `npx tsx client/mail-catcher.ts [folder]`.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import { SMTPServer, type SMTPServerAuthentication } from 'smtp-server';
+import { z } from 'zod';
 
 export const MAIL_CATCHER_SMTP_PORT = 1025;
 export const MAIL_CATCHER_WEB_PORT = 8025;
@@ -25,6 +29,8 @@ export interface CaughtMail {
   receivedAt: string;
   envelopeFrom: string | null;
   envelopeTo: string[];
+  /** The SMTP user the session logged in as; null when the catcher takes mail without `auth`. */
+  authenticatedUser: string | null;
   raw: Buffer;
   parsed: ParsedMail;
 }
@@ -32,7 +38,10 @@ export interface CaughtMail {
 export interface MailCatcher {
   smtpPort: number;
   webPort: number;
-  /** `smtp://127.0.0.1:<port>`: what SMTP_URL should be for mail to land here. */
+  /**
+   * `smtp://127.0.0.1:<port>`: what SMTP_URL should be for mail to land here (without credentials;
+   * for a catcher started with `auth` see `authenticatedSmtpUrl`).
+   */
   smtpUrl: string;
   webUrl: string;
   /** Messages kept, oldest first (at most `keep`). */
@@ -56,6 +65,37 @@ export interface MailCatcherOptions {
   /** Largest message accepted, in bytes; default 10 MB. */
   maxMessageBytes?: number;
   onMessage?: (mail: CaughtMail) => void;
+  /** Require SMTP AUTH with exactly these credentials; without it, mail from anyone is taken. */
+  auth?: MailCatcherAuth;
+}
+
+/** Credentials a catcher requires: checked once at start, so a blank password fails loudly, not open. */
+export const MailCatcherAuthSchema = z.object({
+  user: z.string().min(1, 'the mail catcher needs a non-empty SMTP user'),
+  password: z.string().min(1, 'the mail catcher needs a non-empty SMTP password'),
+});
+export type MailCatcherAuth = z.infer<typeof MailCatcherAuthSchema>;
+
+/**
+ * SMTP_URL for mail to land in a catcher started with `auth`: the credentials in the URL, and
+ * `requireTLS=false` because the catcher has no TLS and the mailer (rightly) refuses to send
+ * credentials over plain SMTP otherwise. Only for a catcher on loopback.
+ */
+export function authenticatedSmtpUrl(catcher: Pick<MailCatcher, 'smtpUrl'>, auth: MailCatcherAuth): string {
+  const url = new URL(catcher.smtpUrl);
+  url.username = encodeURIComponent(auth.user);
+  url.password = encodeURIComponent(auth.password);
+  url.searchParams.set('requireTLS', 'false');
+  return url.toString();
+}
+
+const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+/** Constant-time check (on digests, so lengths do not leak either) of one login attempt. */
+function credentialsMatch(attempt: SMTPServerAuthentication, expected: MailCatcherAuth): boolean {
+  const userOk = timingSafeEqual(digest(attempt.username ?? ''), digest(expected.user));
+  const passwordOk = timingSafeEqual(digest(attempt.password ?? ''), digest(expected.password));
+  return userOk && passwordOk;
 }
 
 const escapeHtml = (value: string) =>
@@ -81,12 +121,32 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
   let received = 0;
   let stored = 0;
   const waiters = new Set<() => void>();
+  const auth = options.auth ? MailCatcherAuthSchema.parse(options.auth) : undefined;
   if (options.folder) mkdirSync(options.folder, { recursive: true });
 
   const smtp = new SMTPServer({
-    authOptional: true,
     // Plain SMTP only: a local catcher has no certificate a client would trust.
-    disabledCommands: ['STARTTLS', 'AUTH'],
+    disabledCommands: auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    ...(auth
+      ? {
+          authOptional: false,
+          authMethods: ['PLAIN', 'LOGIN'],
+          // No TLS to upgrade to; the catcher listens on loopback, where plain AUTH is acceptable.
+          allowInsecureAuth: true,
+          authRequiredMessage: 'Error: authentication required (this mail catcher takes mail only from its SMTP user)',
+          onAuth(attempt, _session, callback) {
+            if (credentialsMatch(attempt, auth)) {
+              callback(null, { user: auth.user });
+              return;
+            }
+            callback(
+              Object.assign(new Error('Error: wrong SMTP user or password for this mail catcher'), {
+                responseCode: 535,
+              }),
+            );
+          },
+        }
+      : { authOptional: true }),
     size: options.maxMessageBytes ?? 10 * 1024 * 1024,
     banner: 'spawnguard mail catcher',
     logger: false,
@@ -108,6 +168,7 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
               receivedAt: new Date().toISOString(),
               envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : null,
               envelopeTo: session.envelope.rcptTo.map((r) => r.address),
+              authenticatedUser: typeof session.user === 'string' ? session.user : null,
               raw,
               parsed,
             };

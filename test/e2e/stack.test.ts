@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import nodemailer from 'nodemailer';
 import { chromium, type Browser } from 'playwright-core';
 import { DEMO_DIRECTORY, startDevStack, type DevStack } from '../../client/dev-stack';
 import type { IncidentStatus } from '../../common/incident-status';
@@ -28,7 +29,10 @@ const SECRETS = {
   ingestToken: 'e2e-ingest-token-5f2c9a',
   linkSecret: 'e2e-link-secret-77ab1e',
   reputationKey: VALID_KEY,
+  smtpPassword: 'e2e-smtp-password-3d81f4',
 };
+/** Not a secret (the mailer names it in its logs and errors), but the catcher only takes mail from it. */
+const SMTP_USER = 'e2e-smtp-user';
 let reputationApi: FakeReputationApi;
 let taskQueue: string;
 
@@ -45,6 +49,9 @@ beforeAll(async () => {
     env: {
       ...process.env,
       MAIL_TO: 'soc@example.test',
+      // The stack's mail catcher then requires SMTP AUTH with these, and the workers log in with them.
+      SMTP_USER,
+      SMTP_PASSWORD: SECRETS.smtpPassword,
       SPAWNGUARD_INGEST_TOKEN: SECRETS.ingestToken,
       SPAWNGUARD_LINK_SECRET: SECRETS.linkSecret,
       VT_API_KEY: SECRETS.reputationKey,
@@ -217,5 +224,15 @@ describe('the local stack, end to end', () => {
     const asked = [...reputationApi.requests.keys()];
     expect(asked.some((k) => k.startsWith('mb:'))).toBe(true);
     expect(asked.some((k) => !k.startsWith('mb:'))).toBe(true);
+    // The SMTP password was really used: every report came over a session that logged in with it,
+    expect(stack.mail.messages.length).toBeGreaterThanOrEqual(3);
+    expect(stack.mail.messages.map((m) => m.authenticatedUser)).toEqual(stack.mail.messages.map(() => SMTP_USER));
+    // and the catcher takes nothing without it.
+    const anonymous = nodemailer.createTransport({ host: '127.0.0.1', port: stack.mail.smtpPort, secure: false });
+    const before = stack.mail.messages.length;
+    await expect(
+      anonymous.sendMail({ from: 'intruder@example.test', to: 'soc@example.test', subject: 'no auth', text: 'x' }),
+    ).rejects.toMatchObject({ responseCode: 530 });
+    expect(stack.mail.messages).toHaveLength(before);
   });
 });

@@ -1,12 +1,13 @@
 /**
  * The local stack's mail catcher: the report sent to it through the real mailer shows up in its
- * web view (escaped, sandboxed), as JSON, as text, as the raw message and as a file.
+ * web view (escaped, sandboxed), as JSON, as text, as the raw message and as a file; started with
+ * credentials, it takes mail only from a session that logged in with exactly those.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
-import { startMailCatcher, type MailCatcher } from '../../client/mail-catcher';
+import { authenticatedSmtpUrl, startMailCatcher, type MailCatcher } from '../../client/mail-catcher';
 import { loadConfig } from '../../common/config';
 import { createNotificationActivities } from '../../activities/notification';
 import { HOSTILE, remediatedIncident } from './incident';
@@ -79,4 +80,59 @@ it('refuses a message over its size limit and keeps nothing of it', async () => 
   await transport.sendMail({ from: 'a@example.test', to: 'b@example.test', subject: 'small', text: 'ok' });
   const messages = await catcher.waitForMessages(1);
   expect(messages.map((m) => m.parsed.subject)).toEqual(['small']);
+});
+
+it('takes mail without credentials when started without them (the stack with no configuration)', async () => {
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: catcher.smtpPort, secure: false });
+  await transport.sendMail({ from: 'a@example.test', to: 'b@example.test', subject: 'open', text: 'ok' });
+  const [mail] = await catcher.waitForMessages(1);
+  expect(mail!.authenticatedUser).toBeNull();
+});
+
+describe('with SMTP credentials', () => {
+  const auth = { user: 'catcher-user', password: 'catcher-p@ss:word/9' };
+  let locked: MailCatcher;
+  beforeEach(async () => {
+    locked = await startMailCatcher({ smtpPort: 0, webPort: 0, auth });
+  });
+  afterEach(async () => {
+    await locked.close();
+  });
+
+  const send = (transportAuth?: { user: string; pass: string }) =>
+    nodemailer
+      .createTransport({
+        host: '127.0.0.1',
+        port: locked.smtpPort,
+        secure: false,
+        ...(transportAuth ? { auth: transportAuth } : {}),
+      })
+      .sendMail({ from: 'a@example.test', to: 'b@example.test', subject: 'hello', text: 'ok' });
+
+  it('takes a report from the real mailer logging in through authenticatedSmtpUrl, and records the user', async () => {
+    const config = loadConfig({ SMTP_URL: authenticatedSmtpUrl(locked, auth), MAIL_TO: 'soc@example.test' });
+    await createNotificationActivities(config).sendIncidentReport({ status: remediatedIncident() });
+    const [mail] = await locked.waitForMessages(1);
+    expect(mail!.authenticatedUser).toBe(auth.user);
+    expect(mail!.raw.toString('utf8')).not.toContain(auth.password);
+  });
+
+  it('refuses mail from a session that did not log in (530) and keeps nothing', async () => {
+    await expect(send()).rejects.toMatchObject({ responseCode: 530 });
+    expect(locked.messages).toEqual([]);
+  });
+
+  it.each([
+    ['a wrong password', { user: auth.user, pass: 'not-the-password' }],
+    ['a wrong user', { user: 'someone-else', pass: auth.password }],
+  ])('refuses %s (535) and keeps nothing', async (_, wrong) => {
+    await expect(send(wrong)).rejects.toMatchObject({ code: 'EAUTH', responseCode: 535 });
+    expect(locked.messages).toEqual([]);
+  });
+
+  it('refuses to start with a blank password rather than take mail from anyone', async () => {
+    await expect(startMailCatcher({ smtpPort: 0, webPort: 0, auth: { user: 'u', password: '' } })).rejects.toThrow(
+      /non-empty SMTP password/,
+    );
+  });
 });
