@@ -10,14 +10,14 @@ const count = (fallback: number, min = 1) => z.coerce.number().int().min(min).de
 
 export const BenchOptionsSchema = z.object({
   /** Distinct alerts per side and round of section 1. */
-  alerts: count(500),
+  alerts: count(300),
   /** Requests (or raw starts) in flight at once, in sections 1 and 2. */
   concurrency: count(32),
   /**
    * Section 1 runs each of its three sides this many times, each round led by the next side: short
    * interleaved rounds, so that load from elsewhere on a shared machine falls on every side alike.
    */
-  rounds: count(6),
+  rounds: count(10),
   /**
    * Unmeasured posts, starts and signal-with-starts before section 1: connections, JIT, server
    * caches. The first thousand or so posts cost the bench process up to twice the CPU of later ones

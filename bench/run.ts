@@ -23,9 +23,9 @@
  *     diagnostic, the central worker again with a workflow bundle built beforehand.
  *
  * Sizes (flag, else environment variable, else default):
- *   --alerts N           BENCH_ALERTS            500  distinct alerts per side and round of section 1
+ *   --alerts N           BENCH_ALERTS            300  distinct alerts per side and round of section 1
  *   --concurrency C      BENCH_CONCURRENCY        32  requests/starts in flight (sections 1–2)
- *   --rounds R           BENCH_ROUNDS              6  rounds of section 1, each led by the next side
+ *   --rounds R           BENCH_ROUNDS             10  rounds of section 1, each led by the next side
  *   --warmup W           BENCH_WARMUP           1000  unmeasured posts, starts and signal-with-starts before section 1
  *   --storm-posts P      BENCH_STORM_POSTS      2000  posts in the storm
  *   --storm-incidents K  BENCH_STORM_INCIDENTS    50  distinct incidents in the storm

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DestinationStream } from 'pino';
+import { msToNumber, type Duration } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import { loadLabScenario } from '../activities/lab/scenario';
 import { EnvironmentSchema, loadConfig } from '../common/config';
@@ -54,7 +55,6 @@ export interface DevStack {
   failed: Promise<never>;
 }
 
-const REVIEW_LINK_TTL_MS = 24 * 60 * 60 * 1000;
 const port = (value: number | undefined, fallback: number) => (value === undefined ? fallback : value);
 
 /** The SMTP user the catcher expects when only SMTP_PASSWORD is set. */
@@ -152,6 +152,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     stops.push(() => ingest.close());
     env.SPAWNGUARD_PUBLIC_URL = base.SPAWNGUARD_PUBLIC_URL ?? ingest.url;
     const linkSecret = env.SPAWNGUARD_LINK_SECRET!;
+    const reviewTimeoutMs = msToNumber(config.env.SPAWNGUARD_REVIEW_TIMEOUT as Duration);
     const publicUrl = env.SPAWNGUARD_PUBLIC_URL;
 
     const workers = new AbortController();
@@ -171,7 +172,7 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
           notification: {
             // A link outlives the review's own timeout, so it still opens the (closed) incident.
             reviewLink: (workflowId: string) =>
-              reviewLink(workflowId, { publicUrl, secret: linkSecret, ttlMs: 2 * REVIEW_LINK_TTL_MS }),
+              reviewLink(workflowId, { publicUrl, secret: linkSecret, ttlMs: 2 * reviewTimeoutMs }),
           },
         },
       }),

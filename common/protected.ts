@@ -57,7 +57,29 @@ export function normalizeWindowsPath(path: string): string {
 
 export function baseName(path: string): string {
   const parts = normalizeWindowsPath(path).split('\\');
-  return parts[parts.length - 1] ?? '';
+  return trimSegment(parts[parts.length - 1] ?? '');
+}
+
+/** Windows ignores trailing dots and spaces in a path segment (`lsass.exe.` opens `lsass.exe`). */
+export function trimSegment(segment: string): string {
+  return segment.replace(/[. ]+$/, '') || segment;
+}
+
+/**
+ * A normalized drive path (`c:\…`) with its segments as Windows resolves them: `.` dropped, `..`
+ * taken back (never above the drive), trailing dots and spaces trimmed, empty segments skipped.
+ * Anything not rooted at a drive letter is returned unchanged.
+ */
+export function resolveDrivePath(normalized: string): string {
+  if (!/^[a-z]:\\/.test(normalized)) return normalized;
+  const segments: string[] = [];
+  for (const raw of normalized.slice(3).split('\\')) {
+    const segment = trimSegment(raw);
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') segments.pop();
+    else segments.push(segment);
+  }
+  return `${normalized.slice(0, 3)}${segments.join('\\')}`;
 }
 
 /**
@@ -67,11 +89,12 @@ export function baseName(path: string): string {
  * safe mistake (the process is left alone) and a missed one could kill a system process.
  */
 export function windowsRootedPath(path: string): string {
-  return normalizeWindowsPath(path)
+  const rooted = normalizeWindowsPath(path)
     .replace(/^\\\?\?\\/, '')
     .replace(/^\\device\\harddiskvolume\d+\\windows\\/, 'c:\\windows\\')
-    .replace(/^(?:\\systemroot|%systemroot%|%windir%)\\/, 'c:\\windows\\')
-    .replace(/^[a-z]:\\windows\\/, 'c:\\windows\\');
+    .replace(/^(?:\\systemroot|%systemroot%|%windir%)\\/, 'c:\\windows\\');
+  // Resolved before the drive is mapped: `d:\users\x\..\..\windows\…` is the Windows directory too.
+  return resolveDrivePath(rooted).replace(/^[a-z]:\\windows(?=\\|$)/, 'c:\\windows');
 }
 
 export function isInSystemDirectory(path: string): boolean {

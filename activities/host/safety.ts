@@ -21,6 +21,8 @@ import {
   isPowerShellHost,
   isServiceAccount,
   normalizeWindowsPath,
+  resolveDrivePath,
+  trimSegment,
 } from '../../common/protected';
 
 export type ProcessAction = 'stop' | 'stop-and-quarantine';
@@ -94,11 +96,6 @@ function describe(target: ProcessTarget): string {
   return what ? `PID ${target.pid} (${what})` : `PID ${target.pid}`;
 }
 
-/** Windows ignores trailing dots and spaces in a path segment (`lsass.exe.` opens `lsass.exe`). */
-function trimSegment(segment: string): string {
-  return segment.replace(/[. ]+$/, '') || segment;
-}
-
 /**
  * The image path as a plain lower-case `c:\…` path with `.`/`..` resolved, the host's own
  * %SystemRoot% mapped to `c:\windows` (the form common/protected.ts knows), or undefined when the
@@ -113,14 +110,7 @@ export function canonicalImagePath(path: string, systemRoot = hostSystemRoot()):
   p = p.replace(/^\\systemroot(?=\\|$)/, root).replace(/%(systemroot|windir)%/g, root);
   if (!/^[a-z]:\\/.test(p)) return undefined;
   if (p.includes('~')) return undefined;
-  const segments: string[] = [];
-  for (const raw of p.slice(3).split('\\')) {
-    const segment = trimSegment(raw);
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') segments.pop();
-    else segments.push(segment);
-  }
-  const resolved = `${p.slice(0, 3)}${segments.join('\\')}`;
+  const resolved = resolveDrivePath(p);
   if (root && root !== 'c:\\windows' && (resolved === root || resolved.startsWith(`${root}\\`))) {
     return `c:\\windows${resolved.slice(root.length)}`;
   }

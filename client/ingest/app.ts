@@ -156,6 +156,7 @@ export async function buildIngestApp(options: IngestAppOptions): Promise<Fastify
       const workflowId = incidentWorkflowId(alert);
       const submission = await recent.submit(workflowId, alert.alertId, () =>
         submitAlert(client, alert, {
+          workflowId,
           policy,
           deadlineMs,
           ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),

@@ -40,6 +40,8 @@ export interface SubmitOptions {
   /** `spawnguard-central` in production; tests use their own queue. */
   taskQueue?: string;
   deadlineMs?: number;
+  /** The alert's incident workflow id, when the caller has computed it already. */
+  workflowId?: string;
 }
 
 async function encode(client: Client, values: unknown[]): Promise<Payload[]> {
@@ -55,7 +57,7 @@ async function encode(client: Client, values: unknown[]): Promise<Payload[]> {
  * through the workflow service directly, encoded with the client's own data converter.
  */
 export async function submitAlert(client: Client, alert: CanonicalAlert, options: SubmitOptions): Promise<Submission> {
-  const workflowId = incidentWorkflowId(alert);
+  const workflowId = options.workflowId ?? incidentWorkflowId(alert);
   const receivedAt = new Date().toISOString();
   const input: PlaybookInput = { alert, policy: options.policy, receivedAt };
   const received: AlertReceived = { alertId: alert.alertId, source: alert.source, receivedAt };

@@ -33,6 +33,7 @@ const SECRETS = {
 };
 /** Not a secret (the mailer names it in its logs and errors), but the catcher only takes mail from it. */
 const SMTP_USER = 'e2e-smtp-user';
+const HOUR_MS = 3_600_000;
 let reputationApi: FakeReputationApi;
 let taskQueue: string;
 
@@ -49,6 +50,8 @@ beforeAll(async () => {
     env: {
       ...process.env,
       MAIL_TO: 'soc@example.test',
+      // Shorter than the default 24 h, so the review link's lifetime shows it follows the setting.
+      SPAWNGUARD_REVIEW_TIMEOUT: '3h',
       // The stack's mail catcher then requires SMTP AUTH with these, and the workers log in with them.
       SMTP_USER,
       SMTP_PASSWORD: SECRETS.smtpPassword,
@@ -162,6 +165,10 @@ describe('the local stack, end to end', () => {
     );
     const link = /https?:\/\/\S+\/review\/\S+\?token=[^\s"<>)]+/.exec(request!.parsed.text ?? '')?.[0];
     expect(link).toBeDefined();
+    // The link outlives the review (SPAWNGUARD_REVIEW_TIMEOUT=3h) by as long again: 6 h from signing.
+    const expiresAt = Number(new URL(link!).searchParams.get('token')?.split('.')[1]);
+    expect(expiresAt).toBeGreaterThan(Date.now() + 6 * HOUR_MS - 5 * 60_000);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + 6 * HOUR_MS);
 
     const page = await browser.newPage();
     try {
