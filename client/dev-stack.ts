@@ -13,7 +13,6 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DestinationStream } from 'pino';
-import { msToNumber, type Duration } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import { loadLabScenario } from '../activities/lab/scenario';
 import { EnvironmentSchema, loadConfig } from '../common/config';
@@ -22,7 +21,6 @@ import { runCentralWorker } from '../worker/central';
 import { runHostWorker } from '../worker/host';
 import { startIngestService, type IngestService } from './ingest';
 import { authenticatedSmtpUrl, startMailCatcher, type MailCatcher, type MailCatcherAuth } from './mail-catcher';
-import { reviewLink } from './review/links';
 
 export const DEMO_DIRECTORY = resolve(__dirname, '..', 'demo');
 
@@ -151,9 +149,6 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
     });
     stops.push(() => ingest.close());
     env.SPAWNGUARD_PUBLIC_URL = base.SPAWNGUARD_PUBLIC_URL ?? ingest.url;
-    const linkSecret = env.SPAWNGUARD_LINK_SECRET!;
-    const reviewTimeoutMs = msToNumber(config.env.SPAWNGUARD_REVIEW_TIMEOUT as Duration);
-    const publicUrl = env.SPAWNGUARD_PUBLIC_URL;
 
     const workers = new AbortController();
     const running: Promise<void>[] = [];
@@ -168,13 +163,6 @@ export async function startDevStack(options: DevStackOptions = {}): Promise<DevS
         signal: workers.signal,
         ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
         log: (line) => log(`[central] ${line}`),
-        activities: {
-          notification: {
-            // A link outlives the review's own timeout, so it still opens the (closed) incident.
-            reviewLink: (workflowId: string) =>
-              reviewLink(workflowId, { publicUrl, secret: linkSecret, ttlMs: 2 * reviewTimeoutMs }),
-          },
-        },
       }),
     );
 

@@ -17,6 +17,7 @@ import { createReputationService } from '../activities/enrichment';
 import { describeMailConfiguration, mailConfiguration } from '../activities/notification';
 import { loadConfig, type Config } from '../common/config';
 import { CENTRAL_TASK_QUEUE } from '../common/names';
+import { configuredReviewLink } from '../client/review/links';
 import { connectWorker, workerDefaults } from './connection';
 
 /** Time a shutdown leaves running activities (an SMTP send, a reputation lookup) to finish. */
@@ -70,13 +71,23 @@ export async function createCentralWorker(options: CreateCentralWorkerOptions): 
         : bundledApart
           ? { workflowBundle: bundledApart }
           : { workflowsPath: options.workflowsPath! }),
-      activities: createCentralActivities(config, options.activities),
+      activities: createCentralActivities(config, withConfiguredReviewLink(config, options.activities)),
       shutdownGraceTime: SHUTDOWN_GRACE,
     });
   } finally {
     // Worker.create has read the bundle into memory: the temporary file is not needed any more.
     if (bundledApart) rmSync(dirname(bundledApart.codePath), { recursive: true, force: true });
   }
+}
+
+/**
+ * Review-request emails carry a signed review-page link whenever SPAWNGUARD_LINK_SECRET is set (the
+ * ingest service verifies it with the same secret); a signer given by the caller takes precedence.
+ */
+function withConfiguredReviewLink(config: Config, options: CentralActivitiesOptions = {}): CentralActivitiesOptions {
+  if (options.notification?.reviewLink) return options;
+  const reviewLink = configuredReviewLink(config);
+  return reviewLink ? { ...options, notification: { ...options.notification, reviewLink } } : options;
 }
 
 export interface CentralWorkerOptions {
@@ -86,7 +97,7 @@ export interface CentralWorkerOptions {
   signal?: AbortSignal;
   /** Default `spawnguard-central`. */
   taskQueue?: string;
-  /** E.g. `notification.reviewLink`, the ingest side's signer of review-page links. */
+  /** E.g. another mailer; review links are signed from the configuration unless given here. */
   activities?: CentralActivitiesOptions;
   log?: (line: string) => void;
 }

@@ -7,7 +7,9 @@
  * The same secret signs the review page's session cookie, under another purpose so that neither
  * kind of token is accepted as the other.
  */
+import { msToNumber, type Duration } from '@temporalio/common/lib/time';
 import { createHmac } from 'node:crypto';
+import type { Config } from '../../common/config';
 import { secretsEqual } from '../ingest/auth';
 
 const VERSION = 'v1';
@@ -59,6 +61,25 @@ export function reviewLink(workflowId: string, options: ReviewLinkOptions): stri
   const base = options.publicUrl.replace(/\/+$/, '');
   const token = signReviewToken(workflowId, options.secret, expiresAt);
   return `${base}/review/${encodeURIComponent(workflowId)}?token=${encodeURIComponent(token)}`;
+}
+
+/**
+ * The signer of review links the configuration asks for: with SPAWNGUARD_LINK_SECRET set, links to
+ * SPAWNGUARD_PUBLIC_URL (default `http://localhost:<SPAWNGUARD_PORT>`, as the email's other links)
+ * that work for twice SPAWNGUARD_REVIEW_TIMEOUT, so a link still opens the incident after its review
+ * timed out. Without a secret, none: the email then gives the CLI and HTTP instructions only.
+ */
+export function configuredReviewLink(config: Config): ((workflowId: string) => string) | undefined {
+  const {
+    SPAWNGUARD_LINK_SECRET: secret,
+    SPAWNGUARD_PUBLIC_URL,
+    SPAWNGUARD_PORT,
+    SPAWNGUARD_REVIEW_TIMEOUT,
+  } = config.env;
+  if (!secret) return undefined;
+  const publicUrl = SPAWNGUARD_PUBLIC_URL ?? `http://localhost:${SPAWNGUARD_PORT}`;
+  const ttlMs = 2 * msToNumber(SPAWNGUARD_REVIEW_TIMEOUT as Duration);
+  return (workflowId) => reviewLink(workflowId, { publicUrl, secret, ttlMs });
 }
 
 /** The review page's session (after the analyst signed in with the ingest token). */

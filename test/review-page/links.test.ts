@@ -1,5 +1,13 @@
 /** Review-link tokens: bound to one incident, expiring, unforgeable, and not interchangeable with a session. */
-import { reviewLink, signReviewToken, signSession, verifyReviewToken, verifySession } from '../../client/review/links';
+import {
+  configuredReviewLink,
+  reviewLink,
+  signReviewToken,
+  signSession,
+  verifyReviewToken,
+  verifySession,
+} from '../../client/review/links';
+import { loadConfig } from '../../common/config';
 
 const SECRET = 'link-secret';
 const NOW = Date.parse('2026-11-23T12:00:00Z');
@@ -34,5 +42,38 @@ describe('review links', () => {
     expect(verifySession(session, SECRET, NOW).valid).toBe(true);
     expect(verifyReviewToken(session, 'analyst', SECRET, NOW).valid).toBe(false);
     expect(verifySession(signReviewToken('analyst', SECRET, NOW + 60_000), SECRET, NOW).valid).toBe(false);
+  });
+});
+
+describe('review links from the configuration (what the central worker signs with)', () => {
+  const env = { TEMPORAL_ADDRESS: 'localhost:7233' };
+
+  it('signs none without SPAWNGUARD_LINK_SECRET', () => {
+    expect(configuredReviewLink(loadConfig(env))).toBeUndefined();
+  });
+
+  it('links to SPAWNGUARD_PUBLIC_URL for twice SPAWNGUARD_REVIEW_TIMEOUT, verifiable with the same secret', () => {
+    const sign = configuredReviewLink(
+      loadConfig({
+        ...env,
+        SPAWNGUARD_LINK_SECRET: SECRET,
+        SPAWNGUARD_PUBLIC_URL: 'https://sg.example.com',
+        SPAWNGUARD_REVIEW_TIMEOUT: '2h',
+      }),
+    )!;
+    const before = Date.now();
+    const url = new URL(sign(ID));
+    const after = Date.now();
+    expect(`${url.origin}${url.pathname}`).toBe(`https://sg.example.com/review/${ID}`);
+    const check = verifyReviewToken(url.searchParams.get('token')!, ID, SECRET, after);
+    expect(check.valid).toBe(true);
+    const expiresAt = (check as { expiresAt: number }).expiresAt;
+    expect(expiresAt).toBeGreaterThanOrEqual(before + 4 * 3_600_000);
+    expect(expiresAt).toBeLessThanOrEqual(after + 4 * 3_600_000);
+  });
+
+  it('defaults the public URL to the ingest port on localhost', () => {
+    const sign = configuredReviewLink(loadConfig({ ...env, SPAWNGUARD_LINK_SECRET: SECRET, SPAWNGUARD_PORT: '3100' }))!;
+    expect(sign(ID).startsWith(`http://localhost:3100/review/${encodeURIComponent(ID)}?token=`)).toBe(true);
   });
 });
