@@ -12,7 +12,6 @@
  *
  * Run on its own with `npx tsx client/mail-catcher.ts [folder]`.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +19,7 @@ import { join } from 'node:path';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerAuthentication } from 'smtp-server';
 import { z } from 'zod';
+import { secretsEqual } from './ingest/auth';
 
 export const MAIL_CATCHER_SMTP_PORT = 1025;
 export const MAIL_CATCHER_WEB_PORT = 8025;
@@ -89,12 +89,10 @@ export function authenticatedSmtpUrl(catcher: Pick<MailCatcher, 'smtpUrl'>, auth
   return url.toString();
 }
 
-const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-
-/** Constant-time check (on digests, so lengths do not leak either) of one login attempt. */
+/** One login attempt, both parts compared in constant time (and both always compared). */
 function credentialsMatch(attempt: SMTPServerAuthentication, expected: MailCatcherAuth): boolean {
-  const userOk = timingSafeEqual(digest(attempt.username ?? ''), digest(expected.user));
-  const passwordOk = timingSafeEqual(digest(attempt.password ?? ''), digest(expected.password));
+  const userOk = secretsEqual(attempt.username ?? '', expected.user);
+  const passwordOk = secretsEqual(attempt.password ?? '', expected.password);
   return userOk && passwordOk;
 }
 

@@ -127,6 +127,11 @@ function readFile(path: string, variable: string, problems: string[]): Buffer | 
   }
 }
 
+/** Where analysts reach the ingest service and its review page: SPAWNGUARD_PUBLIC_URL, else this host's port. */
+export function publicUrl(env: Pick<Environment, 'SPAWNGUARD_PUBLIC_URL' | 'SPAWNGUARD_PORT'>): string {
+  return env.SPAWNGUARD_PUBLIC_URL ?? `http://localhost:${env.SPAWNGUARD_PORT}`;
+}
+
 /** Parses and checks the environment; throws ConfigError listing every bad variable. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const parsed = EnvironmentSchema.safeParse(source);

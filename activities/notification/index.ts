@@ -6,7 +6,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import type { Config } from '../../common/config';
+import { publicUrl, type Config } from '../../common/config';
 import { IncidentStatusSchema, type CentralActivities } from '../../common/incident-status';
 import { createMailer, type Mailer } from './mailer';
 import { buildIncidentReport } from './report';
@@ -58,7 +58,7 @@ export function createNotificationActivities(
     temporalUiUrl: config.env.SPAWNGUARD_TEMPORAL_UI_URL ?? 'http://localhost:8233',
     namespace: config.temporal.namespace,
   };
-  const publicUrl = config.env.SPAWNGUARD_PUBLIC_URL ?? `http://localhost:${config.env.SPAWNGUARD_PORT}`;
+  const reviewPageBase = publicUrl(config.env);
 
   /** The run being reported when called as an activity of it: its page opens on the right run. */
   function incidentLink(workflowId: string): string {
@@ -77,7 +77,7 @@ export function createNotificationActivities(
       const signedLink = reviewUrl ?? options.reviewLink?.(status.workflowId);
       const content = buildReviewRequest(status, {
         incidentLink: incidentLink(status.workflowId),
-        publicUrl,
+        publicUrl: reviewPageBase,
         ...(signedLink ? { reviewUrl: signedLink } : {}),
         ...(reminder ? { reminder } : {}),
       });

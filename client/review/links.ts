@@ -9,7 +9,7 @@
  */
 import { msToNumber, type Duration } from '@temporalio/common/lib/time';
 import { createHmac } from 'node:crypto';
-import type { Config } from '../../common/config';
+import { publicUrl, type Config } from '../../common/config';
 import { secretsEqual } from '../ingest/auth';
 
 const VERSION = 'v1';
@@ -70,16 +70,11 @@ export function reviewLink(workflowId: string, options: ReviewLinkOptions): stri
  * timed out. Without a secret, none: the email then gives the CLI and HTTP instructions only.
  */
 export function configuredReviewLink(config: Config): ((workflowId: string) => string) | undefined {
-  const {
-    SPAWNGUARD_LINK_SECRET: secret,
-    SPAWNGUARD_PUBLIC_URL,
-    SPAWNGUARD_PORT,
-    SPAWNGUARD_REVIEW_TIMEOUT,
-  } = config.env;
+  const secret = config.env.SPAWNGUARD_LINK_SECRET;
   if (!secret) return undefined;
-  const publicUrl = SPAWNGUARD_PUBLIC_URL ?? `http://localhost:${SPAWNGUARD_PORT}`;
-  const ttlMs = 2 * msToNumber(SPAWNGUARD_REVIEW_TIMEOUT as Duration);
-  return (workflowId) => reviewLink(workflowId, { publicUrl, secret, ttlMs });
+  const base = publicUrl(config.env);
+  const ttlMs = 2 * msToNumber(config.env.SPAWNGUARD_REVIEW_TIMEOUT as Duration);
+  return (workflowId) => reviewLink(workflowId, { publicUrl: base, secret, ttlMs });
 }
 
 /** The review page's session (after the analyst signed in with the ingest token). */
