@@ -63,8 +63,7 @@ $ProgressPreference = 'SilentlyContinue'
 $WarningPreference = 'SilentlyContinue'
 Set-StrictMode -Version 2.0
 # Not -Force: each run is a fresh process, and an already loaded copy (Pester's, with its mocks) must be kept.
-Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'SpawnGuard.Safety.psm1')
-Initialize-SpawnGuardOutput
+Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'SpawnGuard.Safety')
 
 $script:WindowsNt = 'SOFTWARE\Microsoft\Windows NT\CurrentVersion'
 $script:MachineSoftwareRoots = @('HKEY_LOCAL_MACHINE\SOFTWARE', 'HKEY_LOCAL_MACHINE\SOFTWARE\Wow6432Node')
@@ -110,7 +109,7 @@ function Expand-CommandText {
     $text = [System.Environment]::ExpandEnvironmentVariables($CommandLine.Trim())
     if ($text.StartsWith('\??\')) { $text = $text.Substring(4) }
     if ($text -match '^\\SystemRoot\\') { $text = $env:SystemRoot + $text.Substring(11) }
-    if ($text -match '^(?i)system32\\') { $text = (Join-Path -Path $env:SystemRoot -ChildPath $text) }
+    if ($text -match '^(?i)system32\\') { $text = (Join-SpawnGuardPath -Path $env:SystemRoot -ChildPath $text) }
     return $text
 }
 
@@ -123,11 +122,11 @@ function Find-ImageOnSearchPath {
     [OutputType([string])]
     param([Parameter(Mandatory = $true)][string]$Name)
     $names = @($Name)
-    if ([System.IO.Path]::GetExtension($Name).Length -eq 0) { $names = @(($Name + '.exe'), $Name) }
-    foreach ($folder in @((Join-Path -Path $env:SystemRoot -ChildPath 'System32'), $env:SystemRoot)) {
+    if (-not $Name.Contains('.')) { $names = @(($Name + '.exe'), $Name) }
+    foreach ($folder in @((Join-SpawnGuardPath -Path $env:SystemRoot -ChildPath 'System32'), $env:SystemRoot)) {
         foreach ($candidate in $names) {
-            $path = Join-Path -Path $folder -ChildPath $candidate
-            if (Test-Path -LiteralPath $path -PathType Leaf) { return $path }
+            $path = Join-SpawnGuardPath -Path $folder -ChildPath $candidate
+            if (Test-SpawnGuardFile -LiteralPath $path) { return $path }
         }
     }
     return $null
@@ -153,9 +152,10 @@ function Resolve-CommandImage {
         $prefix = ''
         for ($i = 0; $i -lt $tokens.Length -and $i -lt 16 -and $null -eq $candidate; $i++) {
             if ($i -eq 0) { $prefix = $tokens[0] } else { $prefix = $prefix + ' ' + $tokens[$i] }
-            if ($prefix.IndexOfAny([System.IO.Path]::GetInvalidPathChars()) -ge 0) { break }
+            # Characters Windows never allows in a path (the same set on every platform this runs on).
+            if ($prefix -match '[\x00-\x1f"<>|]') { break }
             foreach ($try in @($prefix, ($prefix + '.exe'))) {
-                if ($null -eq $candidate -and (Test-SpawnGuardAbsolutePath -Path $try) -and (Test-Path -LiteralPath $try -PathType Leaf)) { $candidate = $try }
+                if ($null -eq $candidate -and (Test-SpawnGuardAbsolutePath -Path $try) -and (Test-SpawnGuardFile -LiteralPath $try)) { $candidate = $try }
             }
         }
         if ($null -eq $candidate) { $candidate = $tokens[0].TrimEnd(',') }
@@ -230,47 +230,20 @@ function Add-PersistenceEntry {
 
 # ---------- the registry ----------
 
-function Get-RegistryKey {
-    <#
-    .SYNOPSIS
-        A registry key by its full name (HKEY_LOCAL_MACHINE\...), or $null when it does not exist.
-    #>
-    [CmdletBinding()]
-    [OutputType([Microsoft.Win32.RegistryKey])]
-    param([Parameter(Mandatory = $true)][string]$Path)
-    return (Get-Item -LiteralPath ('Registry::' + $Path) -ErrorAction SilentlyContinue)
-}
-
-function Get-RegistrySubKeyName {
-    <#
-    .SYNOPSIS
-        The names of a key's subkeys (none when it does not exist).
-    #>
-    [CmdletBinding()]
-    [OutputType([string[]])]
-    param([Parameter(Mandatory = $true)][string]$Path)
-    $names = New-Object -TypeName System.Collections.ArrayList
-    foreach ($child in @(Get-ChildItem -LiteralPath ('Registry::' + $Path) -ErrorAction SilentlyContinue)) {
-        [void]$names.Add([string]$child.PSChildName)
-    }
-    return , [string[]]$names.ToArray()
-}
-
 function Get-RegistryValueText {
     <#
     .SYNOPSIS
         The values of a key as name/text pairs, environment variables left unexpanded (as stored);
-        a multi-string value gives one pair per string.
+        a multi-string value gives one pair per string. None when the key does not exist.
     #>
     [CmdletBinding()]
     [OutputType([psobject])]
-    param([AllowNull()][object]$Key, [AllowEmptyCollection()][string[]]$Names = @())
+    param([Parameter(Mandatory = $true)][string]$Path, [AllowEmptyCollection()][string[]]$Names = @())
     $pairs = New-Object -TypeName System.Collections.ArrayList
-    if ($null -eq $Key) { return , $pairs.ToArray() }
     $wanted = $Names
-    if ($wanted.Length -eq 0) { $wanted = [string[]]$Key.GetValueNames() }
+    if ($wanted.Length -eq 0) { $wanted = Get-SpawnGuardRegistryValueName -Path $Path }
     foreach ($name in $wanted) {
-        $value = $Key.GetValue($name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
+        $value = Get-SpawnGuardRegistryValue -Path $Path -Name $name
         if ($null -eq $value) { continue }
         if ($value -is [System.Array] -and -not ($value -is [byte[]])) {
             foreach ($element in $value) {
@@ -303,15 +276,9 @@ function Get-UserHive {
     [OutputType([psobject])]
     param()
     $hives = New-Object -TypeName System.Collections.ArrayList
-    foreach ($sid in (Get-RegistrySubKeyName -Path 'HKEY_USERS')) {
+    foreach ($sid in (Get-SpawnGuardRegistrySubKeyName -Path 'HKEY_USERS')) {
         if ($sid -like '*_Classes') { continue }
-        $account = $sid
-        try {
-            $identifier = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $sid
-            $account = $identifier.Translate([System.Security.Principal.NTAccount]).Value
-        } catch {
-            $account = $sid
-        }
+        $account = ConvertTo-SpawnGuardAccountName -Sid $sid
         [void]$hives.Add([pscustomobject]@{ Root = ('HKEY_USERS\' + $sid); User = $account })
     }
     return , $hives.ToArray()
@@ -332,8 +299,7 @@ function Add-RegistryValueEntry {
         [AllowNull()][AllowEmptyString()][string]$User,
         [AllowNull()][AllowEmptyString()][string]$EntryName
     )
-    $key = Get-RegistryKey -Path $Path
-    foreach ($pair in (Get-RegistryValueText -Key $key -Names $Names)) {
+    foreach ($pair in (Get-RegistryValueText -Path $Path -Names $Names)) {
         $name = $pair.Name
         if (-not [string]::IsNullOrEmpty($EntryName)) { $name = $EntryName }
         Add-PersistenceEntry -Result $Result -References $References -Kind $Kind -Location (ConvertTo-ShortHiveName -Path $Path) -Name $name -CommandLine $pair.Text -User $User
@@ -357,7 +323,7 @@ function Add-RunKeyEntry {
         foreach ($leaf in @('Run', 'RunOnce', 'Policies\Explorer\Run', 'RunOnceEx')) {
             Add-RegistryValueEntry -Result $Result -References $References -Kind 'run-key' -Path ($base + '\' + $leaf) -User $root.User
         }
-        foreach ($sub in (Get-RegistrySubKeyName -Path ($base + '\RunOnceEx'))) {
+        foreach ($sub in (Get-SpawnGuardRegistrySubKeyName -Path ($base + '\RunOnceEx'))) {
             Add-RegistryValueEntry -Result $Result -References $References -Kind 'run-key' -Path ($base + '\RunOnceEx\' + $sub) -User $root.User
         }
     }
@@ -366,23 +332,16 @@ function Add-RunKeyEntry {
 function Get-ShortcutCommand {
     <#
     .SYNOPSIS
-        Target and arguments of a .lnk file (read through WScript.Shell, never saved), or $null.
+        Target and arguments of a .lnk file as a command line, or $null.
     #>
     [CmdletBinding()]
     [OutputType([psobject])]
     param([Parameter(Mandatory = $true)][string]$LiteralPath)
-    try {
-        $shell = New-Object -ComObject 'WScript.Shell'
-        $shortcut = $shell.CreateShortcut($LiteralPath)
-        $target = [string]$shortcut.TargetPath
-        $arguments = [string]$shortcut.Arguments
-    } catch {
-        return $null
-    }
-    if ($target.Length -eq 0) { return $null }
-    $command = '"' + $target + '"'
-    if ($arguments.Length -gt 0) { $command = $command + ' ' + $arguments }
-    return [pscustomobject]@{ Command = $command; Image = $target }
+    $shortcut = Get-SpawnGuardShortcut -LiteralPath $LiteralPath
+    if ($null -eq $shortcut -or [string]::IsNullOrEmpty($shortcut.TargetPath)) { return $null }
+    $command = '"' + $shortcut.TargetPath + '"'
+    if (-not [string]::IsNullOrEmpty($shortcut.Arguments)) { $command = $command + ' ' + $shortcut.Arguments }
+    return [pscustomobject]@{ Command = $command; Image = $shortcut.TargetPath }
 }
 
 function Add-StartupFolderEntry {
@@ -395,28 +354,21 @@ function Add-StartupFolderEntry {
     $folders = New-Object -TypeName System.Collections.ArrayList
     $programData = $env:ProgramData
     if ([string]::IsNullOrEmpty($programData)) { $programData = 'C:\ProgramData' }
-    [void]$folders.Add([pscustomobject]@{ Path = (Join-Path -Path $programData -ChildPath 'Microsoft\Windows\Start Menu\Programs\StartUp'); User = $null })
+    [void]$folders.Add([pscustomobject]@{ Path = (Join-SpawnGuardPath -Path $programData -ChildPath 'Microsoft\Windows\Start Menu\Programs\StartUp'); User = $null })
     $profileList = 'HKEY_LOCAL_MACHINE\' + $script:WindowsNt + '\ProfileList'
-    foreach ($sid in (Get-RegistrySubKeyName -Path $profileList)) {
-        $key = Get-RegistryKey -Path ($profileList + '\' + $sid)
-        if ($null -eq $key) { continue }
-        $profilePath = [string]$key.GetValue('ProfileImagePath')
+    foreach ($sid in (Get-SpawnGuardRegistrySubKeyName -Path $profileList)) {
+        # ProfileImagePath is stored with variables (%SystemDrive%\Users\bob).
+        $profilePath = [System.Environment]::ExpandEnvironmentVariables([string](Get-SpawnGuardRegistryValue -Path ($profileList + '\' + $sid) -Name 'ProfileImagePath'))
         if ($profilePath.Length -eq 0) { continue }
-        $user = $sid
-        try {
-            $user = (New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $sid).Translate([System.Security.Principal.NTAccount]).Value
-        } catch {
-            $user = $sid
-        }
-        [void]$folders.Add([pscustomobject]@{ Path = (Join-Path -Path $profilePath -ChildPath 'AppData\Roaming\Microsoft\Windows\Start Menu\Programs\Startup'); User = $user })
+        $user = ConvertTo-SpawnGuardAccountName -Sid $sid
+        [void]$folders.Add([pscustomobject]@{ Path = (Join-SpawnGuardPath -Path $profilePath -ChildPath 'AppData\Roaming\Microsoft\Windows\Start Menu\Programs\Startup'); User = $user })
     }
     foreach ($folder in $folders) {
-        if (-not (Test-Path -LiteralPath $folder.Path -PathType Container)) { continue }
-        foreach ($file in @(Get-ChildItem -LiteralPath $folder.Path -Force -ErrorAction SilentlyContinue)) {
-            if ($file.PSIsContainer -or $file.Name -eq 'desktop.ini') { continue }
+        foreach ($file in (Get-SpawnGuardChildFile -LiteralPath $folder.Path)) {
+            if ($file.Name -eq 'desktop.ini') { continue }
             $command = '"' + $file.FullName + '"'
             $image = $file.FullName
-            if ($file.Extension -eq '.lnk') {
+            if ($file.Name -like '*.lnk') {
                 $shortcut = Get-ShortcutCommand -LiteralPath $file.FullName
                 if ($null -ne $shortcut) {
                     $command = $shortcut.Command
@@ -436,18 +388,14 @@ function Add-ServiceEntry {
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)][psobject]$Result, [Parameter(Mandatory = $true)][AllowEmptyCollection()][string[]]$References)
     $services = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services'
-    foreach ($name in (Get-RegistrySubKeyName -Path $services)) {
+    foreach ($name in (Get-SpawnGuardRegistrySubKeyName -Path $services)) {
         $path = $services + '\' + $name
-        $key = Get-RegistryKey -Path $path
-        if ($null -eq $key) { continue }
-        $imagePath = $key.GetValue('ImagePath', $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
+        $imagePath = Get-SpawnGuardRegistryValue -Path $path -Name 'ImagePath'
         if ($null -eq $imagePath -or [string]$imagePath -eq '') { continue }
-        $account = [string]$key.GetValue('ObjectName')
+        $account = [string](Get-SpawnGuardRegistryValue -Path $path -Name 'ObjectName')
         Add-PersistenceEntry -Result $Result -References $References -Kind 'service' -Location (ConvertTo-ShortHiveName -Path $path) -Name $name -CommandLine ([string]$imagePath) -User $account
         foreach ($dllKey in @($path + '\Parameters', $path)) {
-            $holder = Get-RegistryKey -Path $dllKey
-            if ($null -eq $holder) { continue }
-            $dll = $holder.GetValue('ServiceDll', $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
+            $dll = Get-SpawnGuardRegistryValue -Path $dllKey -Name 'ServiceDll'
             if ($null -ne $dll -and [string]$dll -ne '') {
                 Add-PersistenceEntry -Result $Result -References $References -Kind 'service' -Location (ConvertTo-ShortHiveName -Path $dllKey) -Name ($name + ' (ServiceDll)') -CommandLine ([string]$dll) -ImagePath (Expand-CommandText -CommandLine ([string]$dll)) -User $account
                 break
@@ -463,15 +411,7 @@ function Add-ScheduledTaskEntry {
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)][psobject]$Result, [Parameter(Mandatory = $true)][AllowEmptyCollection()][string[]]$References)
-    $tasks = $null
-    if ($null -ne (Get-Command -Name 'Get-ScheduledTask' -ErrorAction SilentlyContinue)) {
-        try {
-            $tasks = @(Get-ScheduledTask -ErrorAction Stop)
-        } catch {
-            # One unreadable task definition makes the cmdlet fail: the COM object lists the rest.
-            $tasks = $null
-        }
-    }
+    $tasks = Get-SpawnGuardScheduledTask
     if ($null -eq $tasks) {
         Add-ScheduledTaskComEntry -Result $Result -References $References
         return
@@ -511,8 +451,7 @@ function Add-ComHandlerEntry {
     )
     $server = $null
     if ($ClassId -match '^\{?[0-9A-Fa-f-]{36}\}?$') {
-        $key = Get-RegistryKey -Path ('HKEY_LOCAL_MACHINE\SOFTWARE\Classes\CLSID\' + $ClassId + '\InprocServer32')
-        if ($null -ne $key) { $server = [string]$key.GetValue('') }
+        $server = [string](Get-SpawnGuardRegistryValue -Path ('HKEY_LOCAL_MACHINE\SOFTWARE\Classes\CLSID\' + $ClassId + '\InprocServer32') -Name '')
     }
     $image = $null
     if (-not [string]::IsNullOrEmpty($server)) { $image = Expand-CommandText -CommandLine $server }
@@ -526,27 +465,16 @@ function Add-ScheduledTaskComEntry {
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)][psobject]$Result, [Parameter(Mandatory = $true)][AllowEmptyCollection()][string[]]$References)
-    $service = New-Object -ComObject 'Schedule.Service'
-    $service.Connect()
-    $folders = New-Object -TypeName System.Collections.Queue
-    $folders.Enqueue($service.GetFolder('\'))
-    while ($folders.Count -gt 0) {
-        $folder = $folders.Dequeue()
-        foreach ($child in @($folder.GetFolders(0))) { $folders.Enqueue($child) }
-        # 1 = TASK_ENUM_HIDDEN: hidden tasks are where persistence hides.
-        foreach ($task in @($folder.GetTasks(1))) {
-            $definition = $task.Definition
-            $user = [string]$definition.Principal.UserId
-            foreach ($action in @($definition.Actions)) {
-                # Action types: 0 = TASK_ACTION_EXEC, 5 = TASK_ACTION_COM_HANDLER.
-                if ($action.Type -eq 0) {
-                    $command = [string]$action.Path
-                    if (([string]$action.Arguments).Length -gt 0) { $command = $command + ' ' + [string]$action.Arguments }
-                    $image = Resolve-CommandImage -CommandLine ([string]$action.Path)
-                    Add-PersistenceEntry -Result $Result -References $References -Kind 'scheduled-task' -Location ([string]$task.Path) -Name ([string]$task.Name) -CommandLine $command -ImagePath $image -User $user
-                } elseif ($action.Type -eq 5) {
-                    Add-ComHandlerEntry -Result $Result -References $References -Location ([string]$task.Path) -Name ([string]$task.Name) -ClassId ([string]$action.ClassId) -User $user
-                }
+    foreach ($task in (Get-SpawnGuardScheduledTaskFromService)) {
+        foreach ($action in @($task.Actions)) {
+            # Action types: 0 = TASK_ACTION_EXEC, 5 = TASK_ACTION_COM_HANDLER.
+            if ($action.Type -eq 0) {
+                $command = [string]$action.Path
+                if (([string]$action.Arguments).Length -gt 0) { $command = $command + ' ' + [string]$action.Arguments }
+                $image = Resolve-CommandImage -CommandLine ([string]$action.Path)
+                Add-PersistenceEntry -Result $Result -References $References -Kind 'scheduled-task' -Location ([string]$task.Path) -Name ([string]$task.Name) -CommandLine $command -ImagePath $image -User ([string]$task.UserId)
+            } elseif ($action.Type -eq 5) {
+                Add-ComHandlerEntry -Result $Result -References $References -Location ([string]$task.Path) -Name ([string]$task.Name) -ClassId ([string]$action.ClassId) -User ([string]$task.UserId)
             }
         }
     }
@@ -568,8 +496,7 @@ function Add-WinlogonEntry {
         [void]$keys.Add([pscustomobject]@{ Path = ($hive.Root + '\' + $script:WindowsNt + '\Winlogon'); User = $hive.User })
     }
     foreach ($entry in $keys) {
-        $key = Get-RegistryKey -Path $entry.Path
-        foreach ($pair in (Get-RegistryValueText -Key $key -Names @('Userinit', 'Shell', 'Taskman', 'AppSetup'))) {
+        foreach ($pair in (Get-RegistryValueText -Path $entry.Path -Names @('Userinit', 'Shell', 'Taskman', 'AppSetup'))) {
             foreach ($program in ($pair.Text -split ',')) {
                 if ($program.Trim().Length -eq 0) { continue }
                 Add-PersistenceEntry -Result $Result -References $References -Kind 'winlogon' -Location (ConvertTo-ShortHiveName -Path $entry.Path) -Name $pair.Name -CommandLine $program.Trim() -User $entry.User
@@ -587,11 +514,11 @@ function Add-ImageFileExecutionEntry {
     param([Parameter(Mandatory = $true)][psobject]$Result, [Parameter(Mandatory = $true)][AllowEmptyCollection()][string[]]$References)
     foreach ($root in $script:MachineSoftwareRoots) {
         $ifeo = $root + '\Microsoft\Windows NT\CurrentVersion\Image File Execution Options'
-        foreach ($program in (Get-RegistrySubKeyName -Path $ifeo)) {
+        foreach ($program in (Get-SpawnGuardRegistrySubKeyName -Path $ifeo)) {
             Add-RegistryValueEntry -Result $Result -References $References -Kind 'ifeo-debugger' -Path ($ifeo + '\' + $program) -Names @('Debugger') -EntryName ($program + ' Debugger')
         }
         $silentExit = $root + '\Microsoft\Windows NT\CurrentVersion\SilentProcessExit'
-        foreach ($program in (Get-RegistrySubKeyName -Path $silentExit)) {
+        foreach ($program in (Get-SpawnGuardRegistrySubKeyName -Path $silentExit)) {
             Add-RegistryValueEntry -Result $Result -References $References -Kind 'ifeo-debugger' -Path ($silentExit + '\' + $program) -Names @('MonitorProcess') -EntryName ($program + ' MonitorProcess')
         }
     }
@@ -608,17 +535,15 @@ function Add-SimpleRegistryEntry {
         Add-RegistryValueEntry -Result $Result -References $References -Kind 'appinit-dlls' -Path ($root + '\Microsoft\Windows NT\CurrentVersion\Windows') -Names @('AppInit_DLLs')
         Add-RegistryValueEntry -Result $Result -References $References -Kind 'command-processor-autorun' -Path ($root + '\Microsoft\Command Processor') -Names @('AutoRun')
         $components = $root + '\Microsoft\Active Setup\Installed Components'
-        foreach ($component in (Get-RegistrySubKeyName -Path $components)) {
-            $key = Get-RegistryKey -Path ($components + '\' + $component)
-            if ($null -eq $key) { continue }
-            $label = [string]$key.GetValue('')
+        foreach ($component in (Get-SpawnGuardRegistrySubKeyName -Path $components)) {
+            if (-not (Test-SpawnGuardRegistryKey -Path ($components + '\' + $component))) { continue }
+            $label = [string](Get-SpawnGuardRegistryValue -Path ($components + '\' + $component) -Name '')
             if ($label.Length -eq 0) { $label = $component }
             Add-RegistryValueEntry -Result $Result -References $References -Kind 'active-setup' -Path ($components + '\' + $component) -Names @('StubPath') -EntryName $label
         }
     }
     $sessionManager = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Session Manager'
-    $key = Get-RegistryKey -Path $sessionManager
-    foreach ($pair in (Get-RegistryValueText -Key $key -Names @('BootExecute', 'SetupExecute', 'Execute'))) {
+    foreach ($pair in (Get-RegistryValueText -Path $sessionManager -Names @('BootExecute', 'SetupExecute', 'Execute'))) {
         # "autocheck autochk *": autocheck marks the native program that follows it.
         $command = $pair.Text
         $image = $null
@@ -631,20 +556,6 @@ function Add-SimpleRegistryEntry {
     }
 }
 
-function Get-SubscriptionInstance {
-    <#
-    .SYNOPSIS
-        Instances of a class in root\subscription through CIM, or WMI where CIM is missing.
-    #>
-    [CmdletBinding()]
-    [OutputType([object])]
-    param([Parameter(Mandatory = $true)][string]$ClassName)
-    if ($null -ne (Get-Command -Name 'Get-CimInstance' -ErrorAction SilentlyContinue)) {
-        return @(Get-CimInstance -Namespace 'root\subscription' -ClassName $ClassName -ErrorAction Stop)
-    }
-    return @(Get-WmiObject -Namespace 'root\subscription' -Class $ClassName -ErrorAction Stop)
-}
-
 function Add-WmiSubscriptionEntry {
     <#
     .SYNOPSIS
@@ -652,13 +563,13 @@ function Add-WmiSubscriptionEntry {
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)][psobject]$Result, [Parameter(Mandatory = $true)][AllowEmptyCollection()][string[]]$References)
-    foreach ($consumer in (Get-SubscriptionInstance -ClassName 'CommandLineEventConsumer')) {
+    foreach ($consumer in (Get-SpawnGuardSubscriptionInstance -ClassName 'CommandLineEventConsumer')) {
         $command = [string]$consumer.CommandLineTemplate
         $image = [string]$consumer.ExecutablePath
         if ($command.Length -eq 0) { $command = $image }
         Add-PersistenceEntry -Result $Result -References $References -Kind 'wmi-subscription' -Location 'root\subscription:CommandLineEventConsumer' -Name ([string]$consumer.Name) -CommandLine $command -ImagePath $image
     }
-    foreach ($consumer in (Get-SubscriptionInstance -ClassName 'ActiveScriptEventConsumer')) {
+    foreach ($consumer in (Get-SpawnGuardSubscriptionInstance -ClassName 'ActiveScriptEventConsumer')) {
         $command = [string]$consumer.ScriptFileName
         if ($command.Length -eq 0) { $command = [string]$consumer.ScriptText }
         # ActiveScript consumers run inside scrcons.exe; the script file, when there is one, is the payload.
@@ -668,32 +579,44 @@ function Add-WmiSubscriptionEntry {
     }
 }
 
-$scriptName = $MyInvocation.MyCommand.Name
-$result = New-SpawnGuardResult -Script $scriptName
-try {
-    $parsed = Get-PersistenceRequest -Bound (ConvertTo-SpawnGuardHashtable -Dictionary $PSBoundParameters)
-    $references = [string[]]@($parsed.ReferencePaths)
-    # One collector per source: a source that cannot be read is noted, the others still run.
-    foreach ($source in @('scheduled-task', 'run-key', 'startup-folder', 'service', 'winlogon', 'ifeo-debugger', 'registry', 'wmi-subscription')) {
-        try {
-            switch ($source) {
-                'scheduled-task' { Add-ScheduledTaskEntry -Result $result -References $references }
-                'run-key' { Add-RunKeyEntry -Result $result -References $references }
-                'startup-folder' { Add-StartupFolderEntry -Result $result -References $references }
-                'service' { Add-ServiceEntry -Result $result -References $references }
-                'winlogon' { Add-WinlogonEntry -Result $result -References $references }
-                'ifeo-debugger' { Add-ImageFileExecutionEntry -Result $result -References $references }
-                'registry' { Add-SimpleRegistryEntry -Result $result -References $references }
-                'wmi-subscription' { Add-WmiSubscriptionEntry -Result $result -References $references }
+function Invoke-FetchPersistenceEntries {
+    <#
+    .SYNOPSIS
+        Runs the whole request and fills the result document (errors included): the script's main part.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][AllowEmptyCollection()][hashtable]$Bound, [Parameter(Mandatory = $true)][psobject]$Result)
+    try {
+        $parsed = Get-PersistenceRequest -Bound $Bound
+        $references = [string[]]@($parsed.ReferencePaths)
+        # One collector per source: a source that cannot be read is noted, the others still run.
+        foreach ($source in @('scheduled-task', 'run-key', 'startup-folder', 'service', 'winlogon', 'ifeo-debugger', 'registry', 'wmi-subscription')) {
+            try {
+                switch ($source) {
+                    'scheduled-task' { Add-ScheduledTaskEntry -Result $Result -References $references }
+                    'run-key' { Add-RunKeyEntry -Result $Result -References $references }
+                    'startup-folder' { Add-StartupFolderEntry -Result $Result -References $references }
+                    'service' { Add-ServiceEntry -Result $Result -References $references }
+                    'winlogon' { Add-WinlogonEntry -Result $Result -References $references }
+                    'ifeo-debugger' { Add-ImageFileExecutionEntry -Result $Result -References $references }
+                    'registry' { Add-SimpleRegistryEntry -Result $Result -References $references }
+                    'wmi-subscription' { Add-WmiSubscriptionEntry -Result $Result -References $references }
+                }
+            } catch {
+                Add-SpawnGuardError -Result $Result -Code ($source + '-unavailable') -Message $_.Exception.Message
             }
-        } catch {
-            Add-SpawnGuardError -Result $result -Code ($source + '-unavailable') -Message $_.Exception.Message
         }
+    } catch {
+        Add-SpawnGuardError -Result $Result -Code (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
     }
-} catch {
-    Add-SpawnGuardError -Result $result -Code (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
 }
 
-$exitCode = Get-SpawnGuardExitCode -Result $result
-Write-SpawnGuardResult -Result $result -ExitCode $exitCode
-exit $exitCode
+# Main guard: dot-sourcing the script (as the Pester tests do) loads its functions and runs nothing.
+if ($MyInvocation.InvocationName -ne '.') {
+    Initialize-SpawnGuardOutput
+    $result = New-SpawnGuardResult -Script $MyInvocation.MyCommand.Name
+    Invoke-FetchPersistenceEntries -Bound (ConvertTo-SpawnGuardHashtable -Dictionary $PSBoundParameters) -Result $result
+    $exitCode = Get-SpawnGuardExitCode -Result $result
+    Write-SpawnGuardResult -Result $result -ExitCode $exitCode
+    exit $exitCode
+}

@@ -43,8 +43,7 @@ $ProgressPreference = 'SilentlyContinue'
 $WarningPreference = 'SilentlyContinue'
 Set-StrictMode -Version 2.0
 # Not -Force: each run is a fresh process, and an already loaded copy (Pester's, with its mocks) must be kept.
-Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'SpawnGuard.Safety.psm1')
-Initialize-SpawnGuardOutput
+Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'SpawnGuard.Safety')
 
 function Get-FileEnrichmentRequest {
     <#
@@ -96,10 +95,10 @@ function Get-FileFacts {
     $facts.expectedLocation = Test-SpawnGuardExpectedLocation -Path $Path
     $literal = $Path
     if ($literal.StartsWith('\\?\')) { $literal = $literal.Substring(4) }
-    if (-not (Test-Path -LiteralPath $literal -PathType Leaf)) { return $facts }
+    if (-not (Test-SpawnGuardFile -LiteralPath $literal)) { return $facts }
     $facts.exists = $true
     try {
-        $facts.size = [int64](Get-Item -LiteralPath $literal -Force -ErrorAction Stop).Length
+        $facts.size = Get-SpawnGuardFileLength -LiteralPath $literal
         $facts.sha256 = Get-SpawnGuardFileHash -LiteralPath $literal -Algorithm 'SHA256'
         $facts.sha1 = Get-SpawnGuardFileHash -LiteralPath $literal -Algorithm 'SHA1'
     } catch {
@@ -120,17 +119,29 @@ function Get-FileFacts {
     return $facts
 }
 
-$scriptName = $MyInvocation.MyCommand.Name
-$result = New-SpawnGuardResult -Script $scriptName
-try {
-    $pathList = Get-FileEnrichmentRequest -Bound (ConvertTo-SpawnGuardHashtable -Dictionary $PSBoundParameters)
-    foreach ($path in $pathList) {
-        Add-SpawnGuardResultItem -Result $result -Item (Get-FileFacts -Path $path -Result $result)
+function Invoke-GetFileEnrichment {
+    <#
+    .SYNOPSIS
+        Runs the whole request and fills the result document (errors included): the script's main part.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][AllowEmptyCollection()][hashtable]$Bound, [Parameter(Mandatory = $true)][psobject]$Result)
+    try {
+        $pathList = Get-FileEnrichmentRequest -Bound $Bound
+        foreach ($path in $pathList) {
+            Add-SpawnGuardResultItem -Result $Result -Item (Get-FileFacts -Path $path -Result $Result)
+        }
+    } catch {
+        Add-SpawnGuardError -Result $Result -Code (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
     }
-} catch {
-    Add-SpawnGuardError -Result $result -Code (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
 }
 
-$exitCode = Get-SpawnGuardExitCode -Result $result
-Write-SpawnGuardResult -Result $result -ExitCode $exitCode
-exit $exitCode
+# Main guard: dot-sourcing the script (as the Pester tests do) loads its functions and runs nothing.
+if ($MyInvocation.InvocationName -ne '.') {
+    Initialize-SpawnGuardOutput
+    $result = New-SpawnGuardResult -Script $MyInvocation.MyCommand.Name
+    Invoke-GetFileEnrichment -Bound (ConvertTo-SpawnGuardHashtable -Dictionary $PSBoundParameters) -Result $result
+    $exitCode = Get-SpawnGuardExitCode -Result $result
+    Write-SpawnGuardResult -Result $result -ExitCode $exitCode
+    exit $exitCode
+}

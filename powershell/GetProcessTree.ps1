@@ -39,8 +39,7 @@ $ProgressPreference = 'SilentlyContinue'
 $WarningPreference = 'SilentlyContinue'
 Set-StrictMode -Version 2.0
 # Not -Force: each run is a fresh process, and an already loaded copy (Pester's, with its mocks) must be kept.
-Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'SpawnGuard.Safety.psm1')
-Initialize-SpawnGuardOutput
+Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'SpawnGuard.Safety')
 
 function Get-ProcessTreeRequest {
     <#
@@ -86,19 +85,10 @@ function Get-ProcessOwner {
     [CmdletBinding()]
     [OutputType([string])]
     param([Parameter(Mandatory = $true)][psobject]$Record)
-    # The owner of a protected or exiting process may be unreadable: that is not a failure.
-    try {
-        if ([string]$Record.Source.PSObject.TypeNames[0] -like 'Microsoft.Management.Infrastructure.CimInstance*') {
-            $owner = Invoke-CimMethod -InputObject $Record.Source -MethodName 'GetOwner' -ErrorAction Stop
-        } else {
-            $owner = $Record.Source.GetOwner()
-        }
-        if ($null -eq $owner -or $owner.ReturnValue -ne 0 -or [string]::IsNullOrEmpty($owner.User)) { return $null }
-        if ([string]::IsNullOrEmpty($owner.Domain)) { return [string]$owner.User }
-        return ([string]$owner.Domain + '\' + [string]$owner.User)
-    } catch {
-        return $null
-    }
+    $owner = Get-SpawnGuardProcessOwner -Instance $Record.Source
+    if ($null -eq $owner) { return $null }
+    if ([string]::IsNullOrEmpty($owner.Domain)) { return [string]$owner.User }
+    return ([string]$owner.Domain + '\' + [string]$owner.User)
 }
 
 function ConvertTo-NullableText {
@@ -169,18 +159,30 @@ function New-ProcessInfo {
     }
 }
 
-$scriptName = $MyInvocation.MyCommand.Name
-$result = New-SpawnGuardResult -Script $scriptName
-try {
-    $processIdList = Get-ProcessTreeRequest -Bound (ConvertTo-SpawnGuardHashtable -Dictionary $PSBoundParameters)
-    $snapshot = Get-SpawnGuardProcessSnapshot
-    foreach ($processId in $processIdList) {
-        Add-SpawnGuardResultItem -Result $result -Item (New-ProcessInfo -ProcessId $processId -Snapshot $snapshot)
+function Invoke-GetProcessTree {
+    <#
+    .SYNOPSIS
+        Runs the whole request and fills the result document (errors included): the script's main part.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][AllowEmptyCollection()][hashtable]$Bound, [Parameter(Mandatory = $true)][psobject]$Result)
+    try {
+        $processIdList = Get-ProcessTreeRequest -Bound $Bound
+        $snapshot = Get-SpawnGuardProcessSnapshot
+        foreach ($processId in $processIdList) {
+            Add-SpawnGuardResultItem -Result $Result -Item (New-ProcessInfo -ProcessId $processId -Snapshot $snapshot)
+        }
+    } catch {
+        Add-SpawnGuardError -Result $Result -Code (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
     }
-} catch {
-    Add-SpawnGuardError -Result $result -Code (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
 }
 
-$exitCode = Get-SpawnGuardExitCode -Result $result
-Write-SpawnGuardResult -Result $result -ExitCode $exitCode
-exit $exitCode
+# Main guard: dot-sourcing the script (as the Pester tests do) loads its functions and runs nothing.
+if ($MyInvocation.InvocationName -ne '.') {
+    Initialize-SpawnGuardOutput
+    $result = New-SpawnGuardResult -Script $MyInvocation.MyCommand.Name
+    Invoke-GetProcessTree -Bound (ConvertTo-SpawnGuardHashtable -Dictionary $PSBoundParameters) -Result $result
+    $exitCode = Get-SpawnGuardExitCode -Result $result
+    Write-SpawnGuardResult -Result $result -ExitCode $exitCode
+    exit $exitCode
+}

@@ -56,8 +56,7 @@ $ProgressPreference = 'SilentlyContinue'
 $WarningPreference = 'SilentlyContinue'
 Set-StrictMode -Version 2.0
 # Not -Force: each run is a fresh process, and an already loaded copy (Pester's, with its mocks) must be kept.
-Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'SpawnGuard.Safety.psm1')
-Initialize-SpawnGuardOutput
+Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'SpawnGuard.Safety')
 
 function Get-RestoreRequest {
     <#
@@ -131,23 +130,6 @@ function New-RestoreItem {
     }
 }
 
-function Restore-OriginalAcl {
-    <#
-    .SYNOPSIS
-        Puts back the DACL recorded at quarantine time, or (none recorded) lets the file inherit
-        from its folder again.
-    #>
-    [CmdletBinding()]
-    param([Parameter(Mandatory = $true)][string]$LiteralPath, [AllowNull()][AllowEmptyString()][string]$Sddl)
-    $security = New-Object -TypeName System.Security.AccessControl.FileSecurity
-    if (-not [string]::IsNullOrEmpty($Sddl)) {
-        $security.SetSecurityDescriptorSddlForm($Sddl, [System.Security.AccessControl.AccessControlSections]::Access)
-    } else {
-        $security.SetAccessRuleProtection($false, $true)
-    }
-    [System.IO.File]::SetAccessControl($LiteralPath, $security)
-}
-
 function Restore-QuarantineEntry {
     <#
     .SYNOPSIS
@@ -162,7 +144,7 @@ function Restore-QuarantineEntry {
         [Parameter(Mandatory = $true)][bool]$Overwrite
     )
     $target = [string]$Entry.originalPath
-    if (Test-Path -LiteralPath $target -PathType Leaf) {
+    if (Test-SpawnGuardFile -LiteralPath $target) {
         if ((Get-SpawnGuardFileHash -LiteralPath $target) -eq $Hash) {
             return (New-RestoreItem -Hash $Hash -RestoredPath $target -Status 'already-done' -Message 'The original path already holds this file.')
         }
@@ -170,12 +152,11 @@ function Restore-QuarantineEntry {
             return (New-RestoreItem -Hash $Hash -RestoredPath $target -Status 'skipped' -Reason 'target-exists' -Message 'Another file is at the original path; give overwrite to replace it.')
         }
     }
-    # .NET rather than New-Item / Copy-Item: the original path is taken literally ("invoice[1].exe").
-    $null = [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($target))
-    [System.IO.File]::Copy($QuarantinePath, $target, $true)
+    New-SpawnGuardDirectory -LiteralPath (Get-SpawnGuardParentPath -Path $target)
+    Copy-SpawnGuardFile -Source $QuarantinePath -Destination $target
     $sddl = $null
     if ($null -ne $Entry.PSObject.Properties['originalSddl']) { $sddl = [string]$Entry.originalSddl }
-    Restore-OriginalAcl -LiteralPath $target -Sddl $sddl
+    Restore-SpawnGuardAccessSddl -LiteralPath $target -Sddl $sddl
     $after = Get-SpawnGuardFileHash -LiteralPath $target
     if ($after -ne $Hash) {
         return (New-RestoreItem -Hash $Hash -RestoredPath $target -Status 'failed' -Reason 'hash-mismatch' -Message ('The restored copy hashes to ' + $after + '.'))
@@ -216,7 +197,7 @@ function Invoke-Restore {
                 if (-not (Test-EntryInScope -Entry $entry -IncidentId $Parsed.IncidentId)) { continue }
                 $found = $true
                 $path = [string]$entry.originalPath
-                if ((Test-Path -LiteralPath $path -PathType Leaf) -and (Get-SpawnGuardFileHash -LiteralPath $path) -eq $Parsed.Sha256) {
+                if ((Test-SpawnGuardFile -LiteralPath $path) -and (Get-SpawnGuardFileHash -LiteralPath $path) -eq $Parsed.Sha256) {
                     Add-SpawnGuardResultItem -Result $Result -Item (New-RestoreItem -Hash $Parsed.Sha256 -RestoredPath $path -Status 'already-done' -Message 'Restored earlier.')
                 } else {
                     Add-SpawnGuardResultItem -Result $Result -Item (New-RestoreItem -Hash $Parsed.Sha256 -RestoredPath $path -Status 'skipped' -Reason 'not-quarantined' -Message 'Restored earlier, but the file is no longer at its original path.')
@@ -230,7 +211,7 @@ function Invoke-Restore {
     }
 
     $quarantinePath = $manifest.quarantinePath
-    if (-not (Test-Path -LiteralPath $quarantinePath -PathType Leaf) -or (Get-SpawnGuardFileHash -LiteralPath $quarantinePath) -ne $Parsed.Sha256) {
+    if (-not (Test-SpawnGuardFile -LiteralPath $quarantinePath) -or (Get-SpawnGuardFileHash -LiteralPath $quarantinePath) -ne $Parsed.Sha256) {
         throw (New-SpawnGuardException -Code 'quarantine-corrupt' -Message ('The quarantined copy ' + $quarantinePath + ' is missing or no longer has hash ' + $Parsed.Sha256 + '.'))
     }
     $remaining = New-Object -TypeName System.Collections.ArrayList
@@ -266,23 +247,35 @@ function Invoke-Restore {
         Save-SpawnGuardQuarantineManifest -LiteralPath $restoredPath -Manifest $history
     }
     if ($remaining.Count -eq 0) {
-        Remove-Item -LiteralPath $quarantinePath -Force -ErrorAction Stop
-        Remove-Item -LiteralPath $manifestPath -Force -ErrorAction Stop
+        Remove-SpawnGuardFile -LiteralPath $quarantinePath
+        Remove-SpawnGuardFile -LiteralPath $manifestPath
     } elseif ($restored.Count -gt 0) {
         $manifest.entries = $remaining
         Save-SpawnGuardQuarantineManifest -LiteralPath $manifestPath -Manifest $manifest
     }
 }
 
-$scriptName = $MyInvocation.MyCommand.Name
-$result = New-SpawnGuardResult -Script $scriptName
-try {
-    $parsed = Get-RestoreRequest -Bound (ConvertTo-SpawnGuardHashtable -Dictionary $PSBoundParameters)
-    Invoke-Restore -Parsed $parsed -Result $result
-} catch {
-    Add-SpawnGuardError -Result $result -Code (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
+function Invoke-RestoreQuarantinedFile {
+    <#
+    .SYNOPSIS
+        Runs the whole request and fills the result document (errors included): the script's main part.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][AllowEmptyCollection()][hashtable]$Bound, [Parameter(Mandatory = $true)][psobject]$Result)
+    try {
+        $parsed = Get-RestoreRequest -Bound $Bound
+        Invoke-Restore -Parsed $parsed -Result $Result
+    } catch {
+        Add-SpawnGuardError -Result $Result -Code (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
+    }
 }
 
-$exitCode = Get-SpawnGuardExitCode -Result $result
-Write-SpawnGuardResult -Result $result -ExitCode $exitCode
-exit $exitCode
+# Main guard: dot-sourcing the script (as the Pester tests do) loads its functions and runs nothing.
+if ($MyInvocation.InvocationName -ne '.') {
+    Initialize-SpawnGuardOutput
+    $result = New-SpawnGuardResult -Script $MyInvocation.MyCommand.Name
+    Invoke-RestoreQuarantinedFile -Bound (ConvertTo-SpawnGuardHashtable -Dictionary $PSBoundParameters) -Result $result
+    $exitCode = Get-SpawnGuardExitCode -Result $result
+    Write-SpawnGuardResult -Result $result -ExitCode $exitCode
+    exit $exitCode
+}

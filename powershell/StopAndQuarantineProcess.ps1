@@ -68,8 +68,7 @@ $ProgressPreference = 'SilentlyContinue'
 $WarningPreference = 'SilentlyContinue'
 Set-StrictMode -Version 2.0
 # Not -Force: each run is a fresh process, and an already loaded copy (Pester's, with its mocks) must be kept.
-Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'SpawnGuard.Safety.psm1')
-Initialize-SpawnGuardOutput
+Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'SpawnGuard.Safety')
 
 function Get-StopAndQuarantineRequest {
     <#
@@ -180,7 +179,7 @@ function Invoke-StopAndQuarantinePlan {
     $existing = $null
     if ([string]::IsNullOrEmpty($imagePath)) {
         $block = 'no-image-path'
-    } elseif (-not (Test-Path -LiteralPath $imagePath -PathType Leaf)) {
+    } elseif (-not (Test-SpawnGuardFile -LiteralPath $imagePath)) {
         $existing = Find-SpawnGuardQuarantineRecord -Directory $Parsed.QuarantineDirectory -OriginalPath $imagePath
         if ($null -eq $existing) { $block = 'file-not-found' }
     } else {
@@ -226,33 +225,45 @@ function Invoke-StopAndQuarantinePlan {
     return (New-SpawnGuardProcessActionResult -Plan $Plan -Status 'done' -Reason $null -Message ($notes -join ' ') -TerminatedPids $terminated -Quarantine $record)
 }
 
-$scriptName = $MyInvocation.MyCommand.Name
-$result = New-SpawnGuardResult -Script $scriptName
-try {
-    $parsed = Get-StopAndQuarantineRequest -Bound (ConvertTo-SpawnGuardHashtable -Dictionary $PSBoundParameters)
-    $snapshot = Get-SpawnGuardProcessSnapshot
-    $workerIds = Get-SpawnGuardWorkerProcessId -Snapshot $snapshot
-    $workerProcesses = Get-SpawnGuardWorkerProcess -Snapshot $snapshot
-    $plans = New-Object -TypeName System.Collections.ArrayList
-    foreach ($target in $parsed.Targets) {
-        [void]$plans.Add((Resolve-SpawnGuardProcessTarget -Target $target -Snapshot $snapshot -WorkerProcessIds $workerIds -ForQuarantine))
-    }
-    if (Test-SpawnGuardRefusedPlan -Plans $plans.ToArray()) {
-        Add-SpawnGuardRefusedPlan -Result $result -Plans $plans.ToArray()
-    } else {
-        foreach ($plan in $plans) {
-            try {
-                $item = Invoke-StopAndQuarantinePlan -Plan $plan -Parsed $parsed -Snapshot $snapshot -WorkerProcessIds $workerIds -WorkerProcesses $workerProcesses
-            } catch {
-                $item = New-SpawnGuardProcessActionResult -Plan $plan -Status 'failed' -Reason (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
-            }
-            Add-SpawnGuardResultItem -Result $result -Item $item
+function Invoke-StopAndQuarantineProcess {
+    <#
+    .SYNOPSIS
+        Runs the whole request and fills the result document (errors included): the script's main part.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][AllowEmptyCollection()][hashtable]$Bound, [Parameter(Mandatory = $true)][psobject]$Result)
+    try {
+        $parsed = Get-StopAndQuarantineRequest -Bound $Bound
+        $snapshot = Get-SpawnGuardProcessSnapshot
+        $workerIds = Get-SpawnGuardWorkerProcessId -Snapshot $snapshot
+        $workerProcesses = Get-SpawnGuardWorkerProcess -Snapshot $snapshot
+        $plans = New-Object -TypeName System.Collections.ArrayList
+        foreach ($target in $parsed.Targets) {
+            [void]$plans.Add((Resolve-SpawnGuardProcessTarget -Target $target -Snapshot $snapshot -WorkerProcessIds $workerIds -ForQuarantine))
         }
+        if (Test-SpawnGuardRefusedPlan -Plans $plans.ToArray()) {
+            Add-SpawnGuardRefusedPlan -Result $Result -Plans $plans.ToArray()
+        } else {
+            foreach ($plan in $plans) {
+                try {
+                    $item = Invoke-StopAndQuarantinePlan -Plan $plan -Parsed $parsed -Snapshot $snapshot -WorkerProcessIds $workerIds -WorkerProcesses $workerProcesses
+                } catch {
+                    $item = New-SpawnGuardProcessActionResult -Plan $plan -Status 'failed' -Reason (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
+                }
+                Add-SpawnGuardResultItem -Result $Result -Item $item
+            }
+        }
+    } catch {
+        Add-SpawnGuardError -Result $Result -Code (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
     }
-} catch {
-    Add-SpawnGuardError -Result $result -Code (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
 }
 
-$exitCode = Get-SpawnGuardExitCode -Result $result
-Write-SpawnGuardResult -Result $result -ExitCode $exitCode
-exit $exitCode
+# Main guard: dot-sourcing the script (as the Pester tests do) loads its functions and runs nothing.
+if ($MyInvocation.InvocationName -ne '.') {
+    Initialize-SpawnGuardOutput
+    $result = New-SpawnGuardResult -Script $MyInvocation.MyCommand.Name
+    Invoke-StopAndQuarantineProcess -Bound (ConvertTo-SpawnGuardHashtable -Dictionary $PSBoundParameters) -Result $result
+    $exitCode = Get-SpawnGuardExitCode -Result $result
+    Write-SpawnGuardResult -Result $result -ExitCode $exitCode
+    exit $exitCode
+}

@@ -58,8 +58,7 @@ $ProgressPreference = 'SilentlyContinue'
 $WarningPreference = 'SilentlyContinue'
 Set-StrictMode -Version 2.0
 # Not -Force: each run is a fresh process, and an already loaded copy (Pester's, with its mocks) must be kept.
-Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'SpawnGuard.Safety.psm1')
-Initialize-SpawnGuardOutput
+Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'SpawnGuard.Safety')
 
 function Get-StopProcessRequest {
     <#
@@ -112,32 +111,44 @@ function Invoke-StopProcessPlan {
     return (New-SpawnGuardProcessActionResult -Plan $Plan -Status $summary.Status -Reason $summary.Reason -Message $summary.Message -TerminatedPids ([int64[]]$outcome.TerminatedPids.ToArray()))
 }
 
-$scriptName = $MyInvocation.MyCommand.Name
-$result = New-SpawnGuardResult -Script $scriptName
-try {
-    $parsed = Get-StopProcessRequest -Bound (ConvertTo-SpawnGuardHashtable -Dictionary $PSBoundParameters)
-    $snapshot = Get-SpawnGuardProcessSnapshot
-    $workerIds = Get-SpawnGuardWorkerProcessId -Snapshot $snapshot
-    $plans = New-Object -TypeName System.Collections.ArrayList
-    foreach ($target in $parsed.Targets) {
-        [void]$plans.Add((Resolve-SpawnGuardProcessTarget -Target $target -Snapshot $snapshot -WorkerProcessIds $workerIds))
-    }
-    if (Test-SpawnGuardRefusedPlan -Plans $plans.ToArray()) {
-        Add-SpawnGuardRefusedPlan -Result $result -Plans $plans.ToArray()
-    } else {
-        foreach ($plan in $plans) {
-            try {
-                $item = Invoke-StopProcessPlan -Plan $plan -Snapshot $snapshot -WorkerProcessIds $workerIds -IncludeDescendants $parsed.IncludeDescendants
-            } catch {
-                $item = New-SpawnGuardProcessActionResult -Plan $plan -Status 'failed' -Reason (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
-            }
-            Add-SpawnGuardResultItem -Result $result -Item $item
+function Invoke-StopProcess {
+    <#
+    .SYNOPSIS
+        Runs the whole request and fills the result document (errors included): the script's main part.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][AllowEmptyCollection()][hashtable]$Bound, [Parameter(Mandatory = $true)][psobject]$Result)
+    try {
+        $parsed = Get-StopProcessRequest -Bound $Bound
+        $snapshot = Get-SpawnGuardProcessSnapshot
+        $workerIds = Get-SpawnGuardWorkerProcessId -Snapshot $snapshot
+        $plans = New-Object -TypeName System.Collections.ArrayList
+        foreach ($target in $parsed.Targets) {
+            [void]$plans.Add((Resolve-SpawnGuardProcessTarget -Target $target -Snapshot $snapshot -WorkerProcessIds $workerIds))
         }
+        if (Test-SpawnGuardRefusedPlan -Plans $plans.ToArray()) {
+            Add-SpawnGuardRefusedPlan -Result $Result -Plans $plans.ToArray()
+        } else {
+            foreach ($plan in $plans) {
+                try {
+                    $item = Invoke-StopProcessPlan -Plan $plan -Snapshot $snapshot -WorkerProcessIds $workerIds -IncludeDescendants $parsed.IncludeDescendants
+                } catch {
+                    $item = New-SpawnGuardProcessActionResult -Plan $plan -Status 'failed' -Reason (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
+                }
+                Add-SpawnGuardResultItem -Result $Result -Item $item
+            }
+        }
+    } catch {
+        Add-SpawnGuardError -Result $Result -Code (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
     }
-} catch {
-    Add-SpawnGuardError -Result $result -Code (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
 }
 
-$exitCode = Get-SpawnGuardExitCode -Result $result
-Write-SpawnGuardResult -Result $result -ExitCode $exitCode
-exit $exitCode
+# Main guard: dot-sourcing the script (as the Pester tests do) loads its functions and runs nothing.
+if ($MyInvocation.InvocationName -ne '.') {
+    Initialize-SpawnGuardOutput
+    $result = New-SpawnGuardResult -Script $MyInvocation.MyCommand.Name
+    Invoke-StopProcess -Bound (ConvertTo-SpawnGuardHashtable -Dictionary $PSBoundParameters) -Result $result
+    $exitCode = Get-SpawnGuardExitCode -Result $result
+    Write-SpawnGuardResult -Result $result -ExitCode $exitCode
+    exit $exitCode
+}

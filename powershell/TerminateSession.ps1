@@ -68,8 +68,7 @@ $ProgressPreference = 'SilentlyContinue'
 $WarningPreference = 'SilentlyContinue'
 Set-StrictMode -Version 2.0
 # Not -Force: each run is a fresh process, and an already loaded copy (Pester's, with its mocks) must be kept.
-Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'SpawnGuard.Safety.psm1')
-Initialize-SpawnGuardOutput
+Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'SpawnGuard.Safety')
 
 # Win32 errors WTSLogoffSession returns for a session that no longer exists.
 $script:SessionGoneErrors = @(7022, 7007)
@@ -299,65 +298,77 @@ function Invoke-SessionLogoff {
     return (New-SessionItem -User $user -Session $Session -Status 'failed' -Reason $reason -Message ('WTSLogoffSession failed: ' + $text + ' (' + $errorCode + ')'))
 }
 
-$scriptName = $MyInvocation.MyCommand.Name
-$result = New-SpawnGuardResult -Script $scriptName
-try {
-    $parsed = Get-TerminateSessionRequest -Bound (ConvertTo-SpawnGuardHashtable -Dictionary $PSBoundParameters)
-    $refused = $false
-    if (-not $parsed.ListOnly) {
-        foreach ($user in $parsed.Users) {
-            if (Test-SpawnGuardServiceAccount -Name $user.name -Domain $user.domain) {
-                Add-SpawnGuardResultItem -Result $result -Item (New-SessionItem -User (Get-UserLabel -User $user) -Session $null -Status 'skipped' -Reason 'service-account' -Message 'Service accounts are never logged off.')
-                Add-SpawnGuardError -Result $result -Code 'service-account' -Message ((Get-UserLabel -User $user) + ': service accounts are never logged off.')
-                $refused = $true
-            }
-        }
-    }
-    if (-not $refused) {
-        $matched = Find-MatchingSession -Parsed $parsed -Sessions (Get-SpawnGuardSession)
-        $ownSessionId = [System.Diagnostics.Process]::GetCurrentProcess().SessionId
+function Invoke-TerminateSession {
+    <#
+    .SYNOPSIS
+        Runs the whole request and fills the result document (errors included): the script's main part.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][AllowEmptyCollection()][hashtable]$Bound, [Parameter(Mandatory = $true)][psobject]$Result)
+    try {
+        $parsed = Get-TerminateSessionRequest -Bound $Bound
+        $refused = $false
         if (-not $parsed.ListOnly) {
-            $verdicts = New-Object -TypeName System.Collections.ArrayList
-            foreach ($session in $matched) {
-                $user = Get-SessionUser -Session $session
-                if (Test-SpawnGuardServiceAccount -Name $session.UserName -Domain $session.DomainName) {
-                    [void]$verdicts.Add((New-SessionItem -User $user -Session $session -Status 'skipped' -Reason 'service-account' -Message 'Service accounts are never logged off.'))
+            foreach ($user in $parsed.Users) {
+                if (Test-SpawnGuardServiceAccount -Name $user.name -Domain $user.domain) {
+                    Add-SpawnGuardResultItem -Result $Result -Item (New-SessionItem -User (Get-UserLabel -User $user) -Session $null -Status 'skipped' -Reason 'service-account' -Message 'Service accounts are never logged off.')
+                    Add-SpawnGuardError -Result $Result -Code 'service-account' -Message ((Get-UserLabel -User $user) + ': service accounts are never logged off.')
                     $refused = $true
-                } elseif ([int]$session.SessionId -eq 0 -or [int]$session.SessionId -eq $ownSessionId) {
-                    [void]$verdicts.Add((New-SessionItem -User $user -Session $session -Status 'skipped' -Reason 'worker-session' -Message 'The host worker runs in this session (or it is the services session): never logged off.'))
-                    $refused = $true
-                } else {
-                    [void]$verdicts.Add((New-SessionItem -User $user -Session $session -Status 'skipped' -Reason 'request-refused' -Message 'Not attempted: another session in this request is protected, so the whole request was refused.'))
-                }
-            }
-            if ($refused) {
-                foreach ($verdict in $verdicts) {
-                    Add-SpawnGuardResultItem -Result $result -Item $verdict
-                    if ($verdict.reason -ne 'request-refused') {
-                        Add-SpawnGuardError -Result $result -Code $verdict.reason -Message ($verdict.user + ' (session ' + $verdict.sessionId + '): ' + $verdict.message)
-                    }
                 }
             }
         }
         if (-not $refused) {
-            foreach ($session in $matched) {
-                if ($parsed.ListOnly) {
-                    $item = New-SessionItem -User (Get-SessionUser -Session $session) -Session $session -Status 'skipped' -Reason 'list-only' -Message 'Listed only.'
-                } else {
-                    try {
-                        $item = Invoke-SessionLogoff -Session $session
-                    } catch {
-                        $item = New-SessionItem -User (Get-SessionUser -Session $session) -Session $session -Status 'failed' -Reason (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
+            $matched = Find-MatchingSession -Parsed $parsed -Sessions (Get-SpawnGuardSession)
+            $ownSessionId = Get-SpawnGuardCurrentSessionId
+            if (-not $parsed.ListOnly) {
+                $verdicts = New-Object -TypeName System.Collections.ArrayList
+                foreach ($session in $matched) {
+                    $user = Get-SessionUser -Session $session
+                    if (Test-SpawnGuardServiceAccount -Name $session.UserName -Domain $session.DomainName) {
+                        [void]$verdicts.Add((New-SessionItem -User $user -Session $session -Status 'skipped' -Reason 'service-account' -Message 'Service accounts are never logged off.'))
+                        $refused = $true
+                    } elseif ([int]$session.SessionId -eq 0 -or [int]$session.SessionId -eq $ownSessionId) {
+                        [void]$verdicts.Add((New-SessionItem -User $user -Session $session -Status 'skipped' -Reason 'worker-session' -Message 'The host worker runs in this session (or it is the services session): never logged off.'))
+                        $refused = $true
+                    } else {
+                        [void]$verdicts.Add((New-SessionItem -User $user -Session $session -Status 'skipped' -Reason 'request-refused' -Message 'Not attempted: another session in this request is protected, so the whole request was refused.'))
                     }
                 }
-                Add-SpawnGuardResultItem -Result $result -Item $item
+                if ($refused) {
+                    foreach ($verdict in $verdicts) {
+                        Add-SpawnGuardResultItem -Result $Result -Item $verdict
+                        if ($verdict.reason -ne 'request-refused') {
+                            Add-SpawnGuardError -Result $Result -Code $verdict.reason -Message ($verdict.user + ' (session ' + $verdict.sessionId + '): ' + $verdict.message)
+                        }
+                    }
+                }
+            }
+            if (-not $refused) {
+                foreach ($session in $matched) {
+                    if ($parsed.ListOnly) {
+                        $item = New-SessionItem -User (Get-SessionUser -Session $session) -Session $session -Status 'skipped' -Reason 'list-only' -Message 'Listed only.'
+                    } else {
+                        try {
+                            $item = Invoke-SessionLogoff -Session $session
+                        } catch {
+                            $item = New-SessionItem -User (Get-SessionUser -Session $session) -Session $session -Status 'failed' -Reason (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
+                        }
+                    }
+                    Add-SpawnGuardResultItem -Result $Result -Item $item
+                }
             }
         }
+    } catch {
+        Add-SpawnGuardError -Result $Result -Code (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
     }
-} catch {
-    Add-SpawnGuardError -Result $result -Code (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message $_.Exception.Message
 }
 
-$exitCode = Get-SpawnGuardExitCode -Result $result
-Write-SpawnGuardResult -Result $result -ExitCode $exitCode
-exit $exitCode
+# Main guard: dot-sourcing the script (as the Pester tests do) loads its functions and runs nothing.
+if ($MyInvocation.InvocationName -ne '.') {
+    Initialize-SpawnGuardOutput
+    $result = New-SpawnGuardResult -Script $MyInvocation.MyCommand.Name
+    Invoke-TerminateSession -Bound (ConvertTo-SpawnGuardHashtable -Dictionary $PSBoundParameters) -Result $result
+    $exitCode = Get-SpawnGuardExitCode -Result $result
+    Write-SpawnGuardResult -Result $result -ExitCode $exitCode
+    exit $exitCode
+}

@@ -2,21 +2,32 @@
  * Finds or provisions the Temporal CLI (which embeds the dev server and its UI).
  *
  * Order (DESIGN.md §4): SPAWNGUARD_TEMPORAL_BIN → `temporal` on PATH → per-user cached build →
- * official download → `go install` of the pinned version. Every candidate is checked with
+ * official download → `go install` of the pinned version → an archive named by
+ * SPAWNGUARD_TEMPORAL_ARCHIVE (a gzipped prebuilt binary, for machines with neither internet nor Go;
+ * unpacked into the cache only when its SHA-256 is the pinned one). Every candidate is checked with
  * `temporal --version` before it is used.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 
 export const TEMPORAL_CLI_VERSION = '1.5.1';
 const GO_PACKAGE = `github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}`;
 const DOWNLOAD_TIMEOUT_MS = 15_000;
 
-export type BinarySource = 'environment' | 'path' | 'cache' | 'download' | 'go-build';
+/**
+ * SHA-256 of the Temporal CLI 1.5.1 linux-amd64 binary built with the `go install` line above
+ * (shared/tools/temporal-cli/README.md). An archive must unpack to exactly this binary, unless
+ * SPAWNGUARD_TEMPORAL_ARCHIVE_SHA256 names the hash of another build the operator trusts.
+ */
+export const PINNED_BINARY_SHA256 = '1b1d3bb02d17d1921987f910f107e17fc72a62c4d615970b2cc8d3d41e839c59';
+
+export type BinarySource = 'environment' | 'path' | 'cache' | 'download' | 'go-build' | 'archive';
 export interface TemporalBinary {
   path: string;
   version: string;
@@ -84,7 +95,7 @@ export async function ensureTemporalBinary(progress: Progress = () => {}): Promi
     failures.push('download: the downloaded binary did not run');
   } catch (err) {
     failures.push(`download: ${(err as Error).message}`);
-    progress('  official download unavailable; building from source with Go instead.');
+    progress('  official download unavailable; trying a build from source with Go.');
   }
 
   try {
@@ -94,6 +105,21 @@ export async function ensureTemporalBinary(progress: Progress = () => {}): Promi
     failures.push('go build: the built binary did not run');
   } catch (err) {
     failures.push(`go build: ${(err as Error).message}`);
+    progress(`  no Go build (${(err as Error).message}).`);
+  }
+
+  const archive = process.env.SPAWNGUARD_TEMPORAL_ARCHIVE?.trim();
+  if (archive) {
+    try {
+      await unpackArchive(archive, cached, progress);
+      const version = probeVersion(cached);
+      if (version) return { path: cached, version, source: 'archive' };
+      failures.push(`archive: ${archive} unpacked to a binary that does not run`);
+    } catch (err) {
+      failures.push(`archive: ${(err as Error).message}`);
+    }
+  } else {
+    failures.push('archive: SPAWNGUARD_TEMPORAL_ARCHIVE is not set');
   }
 
   throw new Error(
@@ -103,7 +129,10 @@ export async function ensureTemporalBinary(progress: Progress = () => {}): Promi
       'Fix one of these and run `npm run temporal:ensure` again:',
       '  - install the Temporal CLI and put `temporal` on PATH, or set SPAWNGUARD_TEMPORAL_BIN to it;',
       '  - allow downloads from temporal.download;',
-      '  - install Go 1.23 or newer (https://go.dev/doc/install) with access to the Go module proxy.',
+      '  - install Go 1.23 or newer (https://go.dev/doc/install) with access to the Go module proxy;',
+      '  - without internet or Go: set SPAWNGUARD_TEMPORAL_ARCHIVE to a gzipped prebuilt Temporal CLI',
+      `    ${TEMPORAL_CLI_VERSION} (its unpacked SHA-256 must be ${PINNED_BINARY_SHA256},`,
+      '    or the one given in SPAWNGUARD_TEMPORAL_ARCHIVE_SHA256).',
     ].join('\n'),
   );
 }
@@ -188,5 +217,41 @@ async function goBuild(target: string, progress: Progress): Promise<void> {
     progress(`  built in ${Math.round((Date.now() - started) / 1000)}s → ${target}`);
   } finally {
     rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+/**
+ * Unpacks a gzipped Temporal CLI into a staging file beside the cache entry, checks its SHA-256,
+ * then renames it into place: a wrong or truncated archive never becomes the cached binary.
+ */
+async function unpackArchive(archive: string, target: string, progress: Progress): Promise<void> {
+  if (!existsSync(archive) || !statSync(archive).isFile()) throw new Error(`${archive} is not a file`);
+  const expected = (process.env.SPAWNGUARD_TEMPORAL_ARCHIVE_SHA256?.trim() || PINNED_BINARY_SHA256).toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(expected)) {
+    throw new Error('SPAWNGUARD_TEMPORAL_ARCHIVE_SHA256 must be 64 hex digits (the SHA-256 of the unpacked binary)');
+  }
+  progress(`Unpacking the Temporal CLI from ${archive}…`);
+  const staging = `${target}.unpack-${process.pid}`;
+  try {
+    try {
+      await pipeline(createReadStream(archive), createGunzip(), createWriteStream(staging, { mode: 0o755 }));
+    } catch (err) {
+      throw new Error(`${archive} is not a gzipped binary: ${(err as Error).message}`);
+    }
+    const actual = await sha256Of(staging);
+    if (actual !== expected) {
+      throw new Error(`${archive} unpacks to SHA-256 ${actual}, not the expected ${expected}; refusing to use it`);
+    }
+    chmodSync(staging, 0o755);
+    renameSync(staging, target);
+    progress(`  SHA-256 verified (${actual}); cached at ${target}`);
+  } finally {
+    rmSync(staging, { force: true });
   }
 }

@@ -1,0 +1,149 @@
+<#
+.SYNOPSIS
+    Windows paths as text: absolute or not, normalized, base names, system locations.
+
+.DESCRIPTION
+    Pure string functions (no file is opened here), so they behave the same on any platform.
+#>
+
+function Test-SpawnGuardAbsolutePath {
+    <#
+    .SYNOPSIS
+        True for a full local path (C:\...), a \\?\C:\ path or a UNC path; false for relative
+        paths, device paths and anything with a NUL or a wildcard character.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([AllowNull()][AllowEmptyString()][string]$Path)
+    if ([string]::IsNullOrEmpty($Path) -or $Path.Length -gt 32767) { return $false }
+    $rest = $Path
+    if ($Path -match '^\\\\\?\\[A-Za-z]:\\') {
+        $rest = $Path.Substring(4)
+    } elseif ($Path -match '^\\\\[.?]\\') {
+        return $false
+    }
+    if ($rest.IndexOfAny([char[]]@([char]0, '*', '?', '<', '>', '|', '"')) -ge 0) { return $false }
+    return ($rest -match '^[A-Za-z]:\\' -or $rest -match '^\\\\[^\\]+\\[^\\]+')
+}
+
+function ConvertTo-SpawnGuardNormalizedPath {
+    <#
+    .SYNOPSIS
+        Lower-cased Windows path with backslashes and without the \\?\ or \??\ prefix (as normalizeWindowsPath).
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([AllowNull()][AllowEmptyString()][string]$Path)
+    if ([string]::IsNullOrEmpty($Path)) { return '' }
+    $normalized = $Path.Trim().Replace('/', '\')
+    if ($normalized.StartsWith('\\?\')) { $normalized = $normalized.Substring(4) }
+    if ($normalized.StartsWith('\??\')) { $normalized = $normalized.Substring(4) }
+    return $normalized.ToLowerInvariant()
+}
+
+function Get-SpawnGuardBaseName {
+    <#
+    .SYNOPSIS
+        The lower-cased file name of a path.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([AllowNull()][AllowEmptyString()][string]$Path)
+    $normalized = ConvertTo-SpawnGuardNormalizedPath -Path $Path
+    $parts = $normalized.Split('\')
+    return $parts[$parts.Length - 1]
+}
+
+function ConvertTo-SpawnGuardImageName {
+    <#
+    .SYNOPSIS
+        A process name as compared with the protected list: lower case, ".exe" added where missing.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([AllowNull()][AllowEmptyString()][string]$Name)
+    if ([string]::IsNullOrEmpty($Name)) { return '' }
+    $lower = $Name.Trim().ToLowerInvariant()
+    if ($lower.Contains('.') -or $lower -eq 'system' -or $lower -eq 'registry' -or $lower.StartsWith('mem')) {
+        return $lower
+    }
+    return $lower + '.exe'
+}
+
+function Test-SpawnGuardSystemPath {
+    <#
+    .SYNOPSIS
+        True when a path lies under System32, SysWOW64 or WinSxS of the Windows directory.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([AllowNull()][AllowEmptyString()][string]$Path)
+    $normalized = ConvertTo-SpawnGuardNormalizedPath -Path $Path
+    if ($normalized.Length -eq 0) { return $false }
+    $roots = New-Object -TypeName System.Collections.ArrayList
+    foreach ($root in $script:SystemRoots) { [void]$roots.Add($root) }
+    if (-not [string]::IsNullOrEmpty($env:SystemRoot)) {
+        $windows = (ConvertTo-SpawnGuardNormalizedPath -Path $env:SystemRoot).TrimEnd('\')
+        foreach ($leaf in @('system32', 'syswow64', 'winsxs')) { [void]$roots.Add($windows + '\' + $leaf + '\') }
+    }
+    foreach ($root in $roots) {
+        if ($normalized.StartsWith($root)) { return $true }
+    }
+    return $false
+}
+
+function Test-SpawnGuardExpectedLocation {
+    <#
+    .SYNOPSIS
+        $null when the file name is not a system binary; else whether the path is where it belongs
+        (System32, SysWOW64 or WinSxS; explorer.exe also in the Windows folder).
+    #>
+    [CmdletBinding()]
+    [OutputType([object])]
+    param([Parameter(Mandatory = $true)][string]$Path)
+    $name = Get-SpawnGuardBaseName -Path $Path
+    $stem = $name
+    if ($name.EndsWith('.exe')) { $stem = $name.Substring(0, $name.Length - 4) }
+    if ($script:SystemBinaryStems -notcontains $stem) { return $null }
+    if (Test-SpawnGuardSystemPath -Path $Path) { return $true }
+    return ($stem -eq 'explorer' -and (ConvertTo-SpawnGuardNormalizedPath -Path $Path) -match '^[a-z]:\\windows\\explorer\.exe$')
+}
+
+function Get-SpawnGuardProcessName {
+    <#
+    .SYNOPSIS
+        The image name used for list checks: from the process name, else from the path.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([AllowNull()][AllowEmptyString()][string]$Name, [AllowNull()][AllowEmptyString()][string]$Path)
+    if (-not [string]::IsNullOrEmpty($Name)) { return (ConvertTo-SpawnGuardImageName -Name $Name) }
+    if (-not [string]::IsNullOrEmpty($Path)) { return (Get-SpawnGuardBaseName -Path $Path) }
+    return ''
+}
+
+function Join-SpawnGuardPath {
+    <#
+    .SYNOPSIS
+        Path\ChildPath for Windows paths as text (Join-Path would look the drive up, and fails for a drive this machine lacks).
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory = $true)][string]$Path, [Parameter(Mandatory = $true)][string]$ChildPath)
+    return ($Path.TrimEnd('\') + '\' + $ChildPath.TrimStart('\'))
+}
+
+function Get-SpawnGuardParentPath {
+    <#
+    .SYNOPSIS
+        The folder part of a Windows path ("C:\a\b.exe" gives "C:\a"), or '' when it has none.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([AllowNull()][AllowEmptyString()][string]$Path)
+    if ([string]::IsNullOrEmpty($Path)) { return '' }
+    $index = $Path.TrimEnd('\').LastIndexOf('\')
+    if ($index -lt 0) { return '' }
+    if ($index -eq 2 -and $Path[1] -eq ':') { return $Path.Substring(0, 3) }
+    return $Path.Substring(0, $index)
+}

@@ -1,0 +1,726 @@
+<#
+.SYNOPSIS
+    The Windows seam: every call that only Windows can answer, as small named functions.
+
+.DESCRIPTION
+    CIM/WMI, Authenticode, ACLs and owners, the registry, scheduled tasks and COM objects, the WTS
+    API and file-system statics live here and nowhere else, so a reviewer sees the whole Windows
+    surface in one file and a Pester test mocks a named command (never a .NET static). The logic
+    that decides what to do (validation, target resolution, identity checks, protection, plans,
+    results) lives in the other files and is what the tests execute under pwsh.
+
+    File functions take Windows paths as the logic knows them and pass them through
+    ConvertTo-SpawnGuardNativePath first. On a host that is the identity; Pester tests mock that
+    one function to map C:\... into a temporary folder, so the real .NET file calls below run on
+    real files. Nothing in a request or the environment changes it.
+
+    Windows PowerShell 3.0 compatible.
+#>
+
+# ---------- paths ----------
+
+function ConvertTo-SpawnGuardNativePath {
+    <#
+    .SYNOPSIS
+        The path the operating system is given for a Windows path the logic holds (on Windows: the same path).
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath)
+    return $LiteralPath
+}
+
+# ---------- processes (Win32_Process, Stop-Process) ----------
+
+function Get-SpawnGuardWin32Process {
+    <#
+    .SYNOPSIS
+        Win32_Process instances through CIM, or WMI where CIM is missing; optionally one PID only.
+    #>
+    [CmdletBinding()]
+    [OutputType([object])]
+    param([AllowNull()][object]$ProcessId)
+    $filter = $null
+    # The filter is built from an integer, never from request text.
+    if ($null -ne $ProcessId) { $filter = 'ProcessId = ' + ([int64]$ProcessId).ToString([System.Globalization.CultureInfo]::InvariantCulture) }
+    if ($null -ne (Get-Command -Name 'Get-CimInstance' -ErrorAction SilentlyContinue)) {
+        if ($null -ne $filter) { return @(Get-CimInstance -ClassName 'Win32_Process' -Filter $filter -ErrorAction Stop) }
+        return @(Get-CimInstance -ClassName 'Win32_Process' -ErrorAction Stop)
+    }
+    if ($null -ne $filter) { return @(Get-WmiObject -Class 'Win32_Process' -Filter $filter -ErrorAction Stop) }
+    return @(Get-WmiObject -Class 'Win32_Process' -ErrorAction Stop)
+}
+
+function Stop-SpawnGuardProcessById {
+    <#
+    .SYNOPSIS
+        Stop-Process -Force on one PID (the caller has checked its identity just before).
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][int64]$ProcessId)
+    Stop-Process -Id $ProcessId -Force -ErrorAction Stop
+}
+
+function Test-SpawnGuardProcessRunning {
+    <#
+    .SYNOPSIS
+        True while a PID is still in the process table.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([Parameter(Mandatory = $true)][int64]$ProcessId)
+    return ($null -ne (Get-Process -Id $ProcessId -ErrorAction SilentlyContinue))
+}
+
+function Get-SpawnGuardProcessOwner {
+    <#
+    .SYNOPSIS
+        Win32_Process.GetOwner of a CIM or WMI instance: { User, Domain }, or $null when unreadable.
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param([Parameter(Mandatory = $true)][object]$Instance)
+    # The owner of a protected or exiting process may be unreadable: that is not a failure.
+    try {
+        if ([string]$Instance.PSObject.TypeNames[0] -like 'Microsoft.Management.Infrastructure.CimInstance*') {
+            $owner = Invoke-CimMethod -InputObject $Instance -MethodName 'GetOwner' -ErrorAction Stop
+        } else {
+            $owner = $Instance.GetOwner()
+        }
+    } catch {
+        return $null
+    }
+    if ($null -eq $owner -or $owner.ReturnValue -ne 0 -or [string]::IsNullOrEmpty($owner.User)) { return $null }
+    return [pscustomobject]@{ User = [string]$owner.User; Domain = [string]$owner.Domain }
+}
+
+function Get-SpawnGuardCurrentSessionId {
+    <#
+    .SYNOPSIS
+        The logon session this PowerShell process runs in (the host worker's session).
+    #>
+    [CmdletBinding()]
+    [OutputType([int])]
+    param()
+    return [int][System.Diagnostics.Process]::GetCurrentProcess().SessionId
+}
+
+# ---------- files ----------
+
+function Test-SpawnGuardFile {
+    <#
+    .SYNOPSIS
+        True when a file (not a folder) exists at the path, taken literally.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath)
+    return [System.IO.File]::Exists((ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath))
+}
+
+function Test-SpawnGuardDirectory {
+    <#
+    .SYNOPSIS
+        True when a folder exists at the path, taken literally.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath)
+    return [System.IO.Directory]::Exists((ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath))
+}
+
+function Get-SpawnGuardFileLength {
+    <#
+    .SYNOPSIS
+        The size of a file in bytes; throws when it does not exist.
+    #>
+    [CmdletBinding()]
+    [OutputType([int64])]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath)
+    $info = New-Object -TypeName System.IO.FileInfo -ArgumentList (ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath)
+    return [int64]$info.Length
+}
+
+function Open-SpawnGuardFileForRead {
+    <#
+    .SYNOPSIS
+        A read stream that shares read, write and delete, so the locked image of a running process still opens.
+    #>
+    [CmdletBinding()]
+    [OutputType([System.IO.Stream])]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath)
+    $share = [System.IO.FileShare]::ReadWrite -bor [System.IO.FileShare]::Delete
+    return (New-Object -TypeName System.IO.FileStream -ArgumentList (ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath), ([System.IO.FileMode]::Open), ([System.IO.FileAccess]::Read), $share)
+}
+
+function Get-SpawnGuardChildFile {
+    <#
+    .SYNOPSIS
+        The files directly in a folder (not subfolders), as { Name, FullName } with Windows paths; none when it does not exist.
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath, [string]$Filter = '*')
+    $files = New-Object -TypeName System.Collections.ArrayList
+    $native = ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath
+    if (-not [System.IO.Directory]::Exists($native)) { return , $files.ToArray() }
+    foreach ($file in [System.IO.Directory]::GetFiles($native, $Filter)) {
+        $name = [System.IO.Path]::GetFileName($file)
+        [void]$files.Add([pscustomobject]@{ Name = $name; FullName = ($LiteralPath.TrimEnd('\') + '\' + $name) })
+    }
+    return , $files.ToArray()
+}
+
+function New-SpawnGuardDirectory {
+    <#
+    .SYNOPSIS
+        Creates a folder (and its parents) when missing.
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath)
+    if ($PSCmdlet.ShouldProcess($LiteralPath, 'Create directory')) {
+        $null = [System.IO.Directory]::CreateDirectory((ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath))
+    }
+}
+
+function Move-SpawnGuardFile {
+    <#
+    .SYNOPSIS
+        Moves a file (both paths literal: "invoice[1].exe" is a name, not a pattern); fails when the destination exists.
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param([Parameter(Mandatory = $true)][string]$Source, [Parameter(Mandatory = $true)][string]$Destination)
+    if ($PSCmdlet.ShouldProcess($Source, ('Move to ' + $Destination))) {
+        [System.IO.File]::Move((ConvertTo-SpawnGuardNativePath -LiteralPath $Source), (ConvertTo-SpawnGuardNativePath -LiteralPath $Destination))
+    }
+}
+
+function Copy-SpawnGuardFile {
+    <#
+    .SYNOPSIS
+        Copies a file over its destination (both paths literal).
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param([Parameter(Mandatory = $true)][string]$Source, [Parameter(Mandatory = $true)][string]$Destination)
+    if ($PSCmdlet.ShouldProcess($Source, ('Copy to ' + $Destination))) {
+        [System.IO.File]::Copy((ConvertTo-SpawnGuardNativePath -LiteralPath $Source), (ConvertTo-SpawnGuardNativePath -LiteralPath $Destination), $true)
+    }
+}
+
+function Remove-SpawnGuardFile {
+    <#
+    .SYNOPSIS
+        Deletes a file (literal path); nothing happens when it is already gone.
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath)
+    if ($PSCmdlet.ShouldProcess($LiteralPath, 'Delete')) {
+        [System.IO.File]::Delete((ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath))
+    }
+}
+
+function Read-SpawnGuardTextFile {
+    <#
+    .SYNOPSIS
+        The whole text of a UTF-8 file.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath)
+    return [System.IO.File]::ReadAllText((ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath), [System.Text.Encoding]::UTF8)
+}
+
+function Write-SpawnGuardTextFile {
+    <#
+    .SYNOPSIS
+        Writes text as UTF-8 without a byte-order mark, replacing the file.
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath, [Parameter(Mandatory = $true)][AllowEmptyString()][string]$Text)
+    if ($PSCmdlet.ShouldProcess($LiteralPath, 'Write')) {
+        [System.IO.File]::WriteAllText((ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath), $Text, (New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false))
+    }
+}
+
+function Update-SpawnGuardFileFrom {
+    <#
+    .SYNOPSIS
+        Atomically replaces Destination with Source (File.Replace), keeping no backup.
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param([Parameter(Mandatory = $true)][string]$Source, [Parameter(Mandatory = $true)][string]$Destination)
+    if ($PSCmdlet.ShouldProcess($Destination, ('Replace with ' + $Source))) {
+        # No backup: [NullString]::Value, because PowerShell passes $null to a .NET string
+        # parameter as "" and File.Replace throws on an empty backup name (every version).
+        [System.IO.File]::Replace((ConvertTo-SpawnGuardNativePath -LiteralPath $Source), (ConvertTo-SpawnGuardNativePath -LiteralPath $Destination), [System.Management.Automation.Language.NullString]::Value)
+    }
+}
+
+function Get-SpawnGuardVersionInfo {
+    <#
+    .SYNOPSIS
+        OriginalFilename, CompanyName, ProductName and FileVersion from a file's version resource.
+    #>
+    [CmdletBinding()]
+    [OutputType([System.Collections.Specialized.OrderedDictionary])]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath)
+    $info = [System.Diagnostics.FileVersionInfo]::GetVersionInfo((ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath))
+    $fields = [ordered]@{ originalFilename = $null; companyName = $null; productName = $null; fileVersion = $null }
+    if (-not [string]::IsNullOrEmpty($info.OriginalFilename)) { $fields.originalFilename = $info.OriginalFilename.Trim() }
+    if (-not [string]::IsNullOrEmpty($info.CompanyName)) { $fields.companyName = $info.CompanyName.Trim() }
+    if (-not [string]::IsNullOrEmpty($info.ProductName)) { $fields.productName = $info.ProductName.Trim() }
+    if (-not [string]::IsNullOrEmpty($info.FileVersion)) { $fields.fileVersion = $info.FileVersion.Trim() }
+    return $fields
+}
+
+# ---------- Authenticode and ACLs (Windows only) ----------
+
+function Get-SpawnGuardAuthenticodeSignature {
+    <#
+    .SYNOPSIS
+        Get-AuthenticodeSignature by literal path (wildcard characters in a file name are data).
+    #>
+    [CmdletBinding()]
+    [OutputType([System.Management.Automation.Signature])]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath)
+    $command = Get-Command -Name 'Get-AuthenticodeSignature' -ErrorAction Stop
+    if ($command.Parameters.ContainsKey('LiteralPath')) {
+        return (Get-AuthenticodeSignature -LiteralPath (ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath) -ErrorAction Stop)
+    }
+    $escaped = [System.Management.Automation.WildcardPattern]::Escape((ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath))
+    return (Get-AuthenticodeSignature -FilePath $escaped -ErrorAction Stop)
+}
+
+function Set-SpawnGuardFileSecurity {
+    <#
+    .SYNOPSIS
+        Applies a FileSecurity or DirectorySecurity to a path (the .NET call: Set-Acl -LiteralPath is not in every 3.0 build).
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath, [Parameter(Mandatory = $true)][object]$Security)
+    $native = ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath
+    if ($PSVersionTable.PSVersion.Major -ge 6) {
+        # .NET Core has no File.SetAccessControl: the same call is an extension method there.
+        if ($Security -is [System.Security.AccessControl.DirectorySecurity]) {
+            [System.IO.FileSystemAclExtensions]::SetAccessControl((New-Object -TypeName System.IO.DirectoryInfo -ArgumentList $native), $Security)
+        } else {
+            [System.IO.FileSystemAclExtensions]::SetAccessControl((New-Object -TypeName System.IO.FileInfo -ArgumentList $native), $Security)
+        }
+    } elseif ($Security -is [System.Security.AccessControl.DirectorySecurity]) {
+        [System.IO.Directory]::SetAccessControl($native, $Security)
+    } else {
+        [System.IO.File]::SetAccessControl($native, $Security)
+    }
+}
+
+function Set-SpawnGuardRestrictedAcl {
+    <#
+    .SYNOPSIS
+        Reduces a file or folder's ACL to Administrators and SYSTEM (full control), inheritance off.
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath)
+    $native = ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath
+    $isDirectory = [System.IO.Directory]::Exists($native)
+    if ($isDirectory) {
+        $acl = New-Object -TypeName System.Security.AccessControl.DirectorySecurity
+        $inheritance = [System.Security.AccessControl.InheritanceFlags]'ContainerInherit, ObjectInherit'
+    } else {
+        $acl = New-Object -TypeName System.Security.AccessControl.FileSecurity
+        $inheritance = [System.Security.AccessControl.InheritanceFlags]::None
+    }
+    # Protected (no inherited entries) and nothing copied from the parent.
+    $acl.SetAccessRuleProtection($true, $false)
+    foreach ($sid in @('S-1-5-32-544', 'S-1-5-18')) {
+        $identity = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $sid
+        $rule = New-Object -TypeName System.Security.AccessControl.FileSystemAccessRule -ArgumentList $identity, ([System.Security.AccessControl.FileSystemRights]::FullControl), $inheritance, ([System.Security.AccessControl.PropagationFlags]::None), ([System.Security.AccessControl.AccessControlType]::Allow)
+        $acl.AddAccessRule($rule)
+    }
+    if ($PSCmdlet.ShouldProcess($LiteralPath, 'Set ACL to Administrators and SYSTEM')) {
+        # The .NET call rather than Set-Acl: Set-Acl -LiteralPath is not in every 3.0 build.
+        Set-SpawnGuardFileSecurity -LiteralPath $LiteralPath -Security $acl
+    }
+}
+
+function Get-SpawnGuardAccessSddl {
+    <#
+    .SYNOPSIS
+        The DACL of a file in SDDL (kept in the quarantine manifest so a restore can put it back), or $null.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath)
+    try {
+        $native = ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath
+        if ($PSVersionTable.PSVersion.Major -ge 6) {
+            $security = [System.IO.FileSystemAclExtensions]::GetAccessControl((New-Object -TypeName System.IO.FileInfo -ArgumentList $native), [System.Security.AccessControl.AccessControlSections]::Access)
+        } else {
+            $security = [System.IO.File]::GetAccessControl($native, [System.Security.AccessControl.AccessControlSections]::Access)
+        }
+        return $security.GetSecurityDescriptorSddlForm([System.Security.AccessControl.AccessControlSections]::Access)
+    } catch {
+        return $null
+    }
+}
+
+function Restore-SpawnGuardAccessSddl {
+    <#
+    .SYNOPSIS
+        Puts back a DACL recorded in SDDL, or (none recorded) lets the file inherit from its folder again.
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath, [AllowNull()][AllowEmptyString()][string]$Sddl)
+    $security = New-Object -TypeName System.Security.AccessControl.FileSecurity
+    if (-not [string]::IsNullOrEmpty($Sddl)) {
+        $security.SetSecurityDescriptorSddlForm($Sddl, [System.Security.AccessControl.AccessControlSections]::Access)
+    } else {
+        $security.SetAccessRuleProtection($false, $true)
+    }
+    if ($PSCmdlet.ShouldProcess($LiteralPath, 'Restore the original ACL')) {
+        Set-SpawnGuardFileSecurity -LiteralPath $LiteralPath -Security $security
+    }
+}
+
+# ---------- the registry (read-only) ----------
+
+function Get-SpawnGuardRegistrySubKeyName {
+    <#
+    .SYNOPSIS
+        The names of a key's subkeys, by its full name (HKEY_LOCAL_MACHINE\...); none when it does not exist.
+    #>
+    [CmdletBinding()]
+    [OutputType([string[]])]
+    param([Parameter(Mandatory = $true)][string]$Path)
+    $names = New-Object -TypeName System.Collections.ArrayList
+    foreach ($child in @(Get-ChildItem -LiteralPath ('Registry::' + $Path) -ErrorAction SilentlyContinue)) {
+        [void]$names.Add([string]$child.PSChildName)
+    }
+    return , [string[]]$names.ToArray()
+}
+
+function Get-SpawnGuardRegistryValueName {
+    <#
+    .SYNOPSIS
+        The names of a key's values ('' is the default value); none when the key does not exist.
+    #>
+    [CmdletBinding()]
+    [OutputType([string[]])]
+    param([Parameter(Mandatory = $true)][string]$Path)
+    $key = Get-Item -LiteralPath ('Registry::' + $Path) -ErrorAction SilentlyContinue
+    if ($null -eq $key) { return , [string[]]@() }
+    return , [string[]]$key.GetValueNames()
+}
+
+function Get-SpawnGuardRegistryValue {
+    <#
+    .SYNOPSIS
+        One value of a key as stored (environment variables not expanded), or $null when the key or value is missing.
+    #>
+    [CmdletBinding()]
+    [OutputType([object])]
+    param([Parameter(Mandatory = $true)][string]$Path, [Parameter(Mandatory = $true)][AllowEmptyString()][string]$Name)
+    $key = Get-Item -LiteralPath ('Registry::' + $Path) -ErrorAction SilentlyContinue
+    if ($null -eq $key) { return $null }
+    return $key.GetValue($Name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
+}
+
+function Test-SpawnGuardRegistryKey {
+    <#
+    .SYNOPSIS
+        True when a registry key exists.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([Parameter(Mandatory = $true)][string]$Path)
+    return ($null -ne (Get-Item -LiteralPath ('Registry::' + $Path) -ErrorAction SilentlyContinue))
+}
+
+function ConvertTo-SpawnGuardAccountName {
+    <#
+    .SYNOPSIS
+        DOMAIN\name of a SID string, or the SID itself when it does not resolve.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory = $true)][string]$Sid)
+    try {
+        $identifier = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $Sid
+        return [string]$identifier.Translate([System.Security.Principal.NTAccount]).Value
+    } catch {
+        return $Sid
+    }
+}
+
+# ---------- scheduled tasks, shortcuts, WMI subscriptions ----------
+
+function Get-SpawnGuardScheduledTask {
+    <#
+    .SYNOPSIS
+        Get-ScheduledTask's tasks, or $null where the cmdlet is missing (2008 R2) or fails (one
+        unreadable task definition makes it fail; the COM object below still lists the rest).
+    #>
+    [CmdletBinding()]
+    [OutputType([object])]
+    param()
+    if ($null -eq (Get-Command -Name 'Get-ScheduledTask' -ErrorAction SilentlyContinue)) { return $null }
+    try {
+        return , @(Get-ScheduledTask -ErrorAction Stop)
+    } catch {
+        return $null
+    }
+}
+
+function Get-SpawnGuardScheduledTaskFromService {
+    <#
+    .SYNOPSIS
+        Every task (hidden ones included) through the Schedule.Service COM object, as
+        { Path, Name, UserId, Actions = @({ Type, Path, Arguments, ClassId }) }.
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param()
+    $found = New-Object -TypeName System.Collections.ArrayList
+    $service = New-Object -ComObject 'Schedule.Service'
+    $service.Connect()
+    $folders = New-Object -TypeName System.Collections.Queue
+    $folders.Enqueue($service.GetFolder('\'))
+    while ($folders.Count -gt 0) {
+        $folder = $folders.Dequeue()
+        foreach ($child in @($folder.GetFolders(0))) { $folders.Enqueue($child) }
+        # 1 = TASK_ENUM_HIDDEN: hidden tasks are where persistence hides.
+        foreach ($task in @($folder.GetTasks(1))) {
+            $definition = $task.Definition
+            $actions = New-Object -TypeName System.Collections.ArrayList
+            foreach ($action in @($definition.Actions)) {
+                $classId = $null
+                $path = $null
+                $arguments = $null
+                # Action types: 0 = TASK_ACTION_EXEC, 5 = TASK_ACTION_COM_HANDLER.
+                if ($action.Type -eq 0) {
+                    $path = [string]$action.Path
+                    $arguments = [string]$action.Arguments
+                } elseif ($action.Type -eq 5) {
+                    $classId = [string]$action.ClassId
+                }
+                [void]$actions.Add([pscustomobject]@{ Type = [int]$action.Type; Path = $path; Arguments = $arguments; ClassId = $classId })
+            }
+            [void]$found.Add([pscustomobject]@{ Path = [string]$task.Path; Name = [string]$task.Name; UserId = [string]$definition.Principal.UserId; Actions = $actions.ToArray() })
+        }
+    }
+    return , $found.ToArray()
+}
+
+function Get-SpawnGuardShortcut {
+    <#
+    .SYNOPSIS
+        Target and arguments of a .lnk file, read through WScript.Shell (never saved), or $null.
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath)
+    try {
+        $shell = New-Object -ComObject 'WScript.Shell'
+        $shortcut = $shell.CreateShortcut((ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath))
+        return [pscustomobject]@{ TargetPath = [string]$shortcut.TargetPath; Arguments = [string]$shortcut.Arguments }
+    } catch {
+        return $null
+    }
+}
+
+function Get-SpawnGuardSubscriptionInstance {
+    <#
+    .SYNOPSIS
+        Instances of a class in root\subscription through CIM, or WMI where CIM is missing.
+    #>
+    [CmdletBinding()]
+    [OutputType([object])]
+    param([Parameter(Mandatory = $true)][string]$ClassName)
+    if ($null -ne (Get-Command -Name 'Get-CimInstance' -ErrorAction SilentlyContinue)) {
+        return @(Get-CimInstance -Namespace 'root\subscription' -ClassName $ClassName -ErrorAction Stop)
+    }
+    return @(Get-WmiObject -Namespace 'root\subscription' -Class $ClassName -ErrorAction Stop)
+}
+
+# ---------- sessions: the WTS API (never quser, whose output is localized) ----------
+
+$script:WtsSource = @'
+using System;
+using System.Collections.Generic;
+using System.Net;
+using System.Runtime.InteropServices;
+
+namespace SpawnGuard
+{
+    public class WtsSessionInfo
+    {
+        public int SessionId;
+        public string WinStationName;
+        public int State;
+        public string UserName;
+        public string DomainName;
+        public int ProtocolType;
+        public string ClientAddress;
+    }
+
+    public static class Wts
+    {
+        [StructLayout(LayoutKind.Sequential)]
+        private struct WTS_SESSION_INFO
+        {
+            public int SessionId;
+            public IntPtr pWinStationName;
+            public int State;
+        }
+
+        [DllImport("wtsapi32.dll", SetLastError = true)]
+        private static extern bool WTSEnumerateSessionsW(IntPtr server, int reserved, int version, out IntPtr sessions, out int count);
+
+        [DllImport("wtsapi32.dll", SetLastError = true)]
+        private static extern bool WTSQuerySessionInformationW(IntPtr server, int sessionId, int infoClass, out IntPtr buffer, out int bytes);
+
+        [DllImport("wtsapi32.dll")]
+        private static extern void WTSFreeMemory(IntPtr memory);
+
+        [DllImport("wtsapi32.dll", SetLastError = true)]
+        private static extern bool WTSLogoffSession(IntPtr server, int sessionId, bool wait);
+
+        [DllImport("kernel32.dll")]
+        private static extern uint WTSGetActiveConsoleSessionId();
+
+        private const int WTSWinStationName = 6;
+        private const int WTSUserName = 5;
+        private const int WTSDomainName = 7;
+        private const int WTSClientAddress = 14;
+        private const int WTSClientProtocolType = 16;
+        private const int AF_INET = 2;
+        private const int AF_INET6 = 23;
+
+        private static string QueryString(int sessionId, int infoClass)
+        {
+            IntPtr buffer;
+            int bytes;
+            if (!WTSQuerySessionInformationW(IntPtr.Zero, sessionId, infoClass, out buffer, out bytes)) return null;
+            try { return Marshal.PtrToStringUni(buffer); } finally { WTSFreeMemory(buffer); }
+        }
+
+        private static int QueryProtocol(int sessionId)
+        {
+            IntPtr buffer;
+            int bytes;
+            if (!WTSQuerySessionInformationW(IntPtr.Zero, sessionId, WTSClientProtocolType, out buffer, out bytes)) return -1;
+            try { return (int)(ushort)Marshal.ReadInt16(buffer); } finally { WTSFreeMemory(buffer); }
+        }
+
+        // WTS_CLIENT_ADDRESS: DWORD AddressFamily, BYTE Address[20]. For AF_INET the IPv4 address
+        // starts two bytes into Address; for AF_INET6 Address holds the 16 bytes.
+        private static string QueryAddress(int sessionId)
+        {
+            IntPtr buffer;
+            int bytes;
+            if (!WTSQuerySessionInformationW(IntPtr.Zero, sessionId, WTSClientAddress, out buffer, out bytes)) return null;
+            try
+            {
+                if (bytes < 24) return null;
+                int family = Marshal.ReadInt32(buffer);
+                byte[] address = new byte[20];
+                Marshal.Copy(new IntPtr(buffer.ToInt64() + 4), address, 0, 20);
+                if (family == AF_INET)
+                {
+                    byte[] v4 = new byte[4];
+                    Array.Copy(address, 2, v4, 0, 4);
+                    return new IPAddress(v4).ToString();
+                }
+                if (family == AF_INET6)
+                {
+                    byte[] v6 = new byte[16];
+                    Array.Copy(address, 0, v6, 0, 16);
+                    return new IPAddress(v6).ToString();
+                }
+                return null;
+            }
+            finally { WTSFreeMemory(buffer); }
+        }
+
+        public static long ActiveConsoleSessionId()
+        {
+            uint id = WTSGetActiveConsoleSessionId();
+            if (id == 0xFFFFFFFF) return -1;
+            return id;
+        }
+
+        public static WtsSessionInfo[] Enumerate()
+        {
+            IntPtr sessions;
+            int count;
+            if (!WTSEnumerateSessionsW(IntPtr.Zero, 0, 1, out sessions, out count))
+            {
+                throw new System.ComponentModel.Win32Exception(Marshal.GetLastWin32Error());
+            }
+            List<WtsSessionInfo> found = new List<WtsSessionInfo>();
+            try
+            {
+                int size = Marshal.SizeOf(typeof(WTS_SESSION_INFO));
+                for (int i = 0; i < count; i++)
+                {
+                    WTS_SESSION_INFO raw = (WTS_SESSION_INFO)Marshal.PtrToStructure(new IntPtr(sessions.ToInt64() + (long)i * size), typeof(WTS_SESSION_INFO));
+                    WtsSessionInfo info = new WtsSessionInfo();
+                    info.SessionId = raw.SessionId;
+                    info.WinStationName = Marshal.PtrToStringUni(raw.pWinStationName);
+                    info.State = raw.State;
+                    info.UserName = QueryString(raw.SessionId, WTSUserName);
+                    info.DomainName = QueryString(raw.SessionId, WTSDomainName);
+                    info.ProtocolType = QueryProtocol(raw.SessionId);
+                    info.ClientAddress = QueryAddress(raw.SessionId);
+                    found.Add(info);
+                }
+            }
+            finally { WTSFreeMemory(sessions); }
+            return found.ToArray();
+        }
+
+        // Returns 0 on success, else the Win32 error code.
+        public static int Logoff(int sessionId)
+        {
+            if (WTSLogoffSession(IntPtr.Zero, sessionId, true)) return 0;
+            return Marshal.GetLastWin32Error();
+        }
+    }
+}
+'@
+
+function Initialize-SpawnGuardWtsApi {
+    <#
+    .SYNOPSIS
+        Compiles the WTS API wrapper (P/Invoke into wtsapi32.dll) once per session.
+    #>
+    [CmdletBinding()]
+    param()
+    if ($null -eq ('SpawnGuard.Wts' -as [type])) {
+        Add-Type -TypeDefinition $script:WtsSource -Language CSharp -ErrorAction Stop
+    }
+}
+
+function Get-SpawnGuardWtsSession {
+    <#
+    .SYNOPSIS
+        WTSEnumerateSessions with each session's user, domain, protocol and client address, and the
+        active console session id: { ConsoleSessionId, Sessions = SpawnGuard.WtsSessionInfo[] }.
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param()
+    Initialize-SpawnGuardWtsApi
+    return [pscustomobject]@{ ConsoleSessionId = [SpawnGuard.Wts]::ActiveConsoleSessionId(); Sessions = [SpawnGuard.Wts]::Enumerate() }
+}
+
+function Invoke-SpawnGuardWtsLogoff {
+    <#
+    .SYNOPSIS
+        WTSLogoffSession on one numeric session id (waiting for it to end); 0 or the Win32 error code.
+    #>
+    [CmdletBinding()]
+    [OutputType([int])]
+    param([Parameter(Mandatory = $true)][ValidateRange(1, 65535)][int]$SessionId)
+    Initialize-SpawnGuardWtsApi
+    return [int][SpawnGuard.Wts]::Logoff($SessionId)
+}

@@ -1,0 +1,50 @@
+@{
+    # The host scripts' shared module. Loaded by path (Import-Module <scripts>\SpawnGuard.Safety),
+    # pinned with every other file of powershell/ by manifest.json, never installed globally.
+    RootModule        = 'SpawnGuard.Safety.psm1'
+    ModuleVersion     = '1.0.0'
+    GUID              = '5f2b7f0e-3c1a-4d55-9a51-2f6a1c9e7b40'
+    Author            = 'spawnguard'
+    Description       = 'Safety checks, the Windows seam, quarantine and result output for the spawnguard host scripts.'
+    PowerShellVersion = '3.0'
+    FunctionsToExport = @(
+        'New-SpawnGuardException', 'Test-SpawnGuardAccessDenied', 'Get-SpawnGuardErrorCode',
+        'ConvertTo-SpawnGuardNativePath', 'Get-SpawnGuardWin32Process', 'Stop-SpawnGuardProcessById',
+        'Test-SpawnGuardProcessRunning', 'Get-SpawnGuardProcessOwner', 'Get-SpawnGuardCurrentSessionId',
+        'Test-SpawnGuardFile', 'Test-SpawnGuardDirectory', 'Get-SpawnGuardFileLength',
+        'Open-SpawnGuardFileForRead', 'Get-SpawnGuardChildFile', 'New-SpawnGuardDirectory',
+        'Move-SpawnGuardFile', 'Copy-SpawnGuardFile', 'Remove-SpawnGuardFile',
+        'Read-SpawnGuardTextFile', 'Write-SpawnGuardTextFile', 'Update-SpawnGuardFileFrom',
+        'Get-SpawnGuardAuthenticodeSignature', 'Set-SpawnGuardFileSecurity',
+        'Set-SpawnGuardRestrictedAcl', 'Get-SpawnGuardAccessSddl', 'Restore-SpawnGuardAccessSddl',
+        'Get-SpawnGuardRegistrySubKeyName', 'Get-SpawnGuardRegistryValueName', 'Get-SpawnGuardRegistryValue',
+        'Test-SpawnGuardRegistryKey', 'ConvertTo-SpawnGuardAccountName', 'Get-SpawnGuardScheduledTask',
+        'Get-SpawnGuardScheduledTaskFromService', 'Get-SpawnGuardShortcut', 'Get-SpawnGuardSubscriptionInstance',
+        'Initialize-SpawnGuardWtsApi', 'Get-SpawnGuardWtsSession', 'Invoke-SpawnGuardWtsLogoff',
+        'Test-SpawnGuardAbsolutePath', 'ConvertTo-SpawnGuardNormalizedPath', 'Get-SpawnGuardBaseName',
+        'ConvertTo-SpawnGuardImageName', 'Test-SpawnGuardSystemPath', 'Test-SpawnGuardExpectedLocation',
+        'Get-SpawnGuardProcessName', 'Join-SpawnGuardPath', 'Get-SpawnGuardParentPath',
+        'Test-SpawnGuardCriticalProcess', 'Test-SpawnGuardSharedHost', 'Test-SpawnGuardPowerShellHost',
+        'Test-SpawnGuardServiceAccount', 'ConvertTo-SpawnGuardIsoDate', 'ConvertFrom-SpawnGuardIsoDate',
+        'ConvertFrom-SpawnGuardDmtfDate', 'ConvertFrom-SpawnGuardJson', 'ConvertFrom-SpawnGuardRequest',
+        'Get-SpawnGuardRequestValue', 'ConvertTo-SpawnGuardHashtable', 'Split-SpawnGuardPathList',
+        'ConvertTo-SpawnGuardProcessTarget', 'ConvertFrom-SpawnGuardTargetRequest', 'Split-SpawnGuardUserName',
+        'ConvertTo-SpawnGuardProcessRecord', 'Get-SpawnGuardProcessSnapshot', 'Get-SpawnGuardLiveProcess',
+        'Find-SpawnGuardProcess', 'Find-SpawnGuardProcessByPath', 'Get-SpawnGuardParentChain',
+        'Get-SpawnGuardDescendant', 'Get-SpawnGuardWorkerProcess', 'Get-SpawnGuardWorkerProcessId',
+        'Test-SpawnGuardServiceHostedSvchost', 'Get-SpawnGuardProtectionReason', 'Test-SpawnGuardProcessIdentity',
+        'Test-SpawnGuardSameProcess', 'Stop-SpawnGuardProcessInstance', 'Resolve-SpawnGuardProcessTarget',
+        'Stop-SpawnGuardProcessTree', 'New-SpawnGuardProcessActionResult', 'Test-SpawnGuardRefusedPlan',
+        'Add-SpawnGuardRefusedPlan', 'Get-SpawnGuardTreeOutcomeSummary', 'Get-SpawnGuardFileHash',
+        'Test-SpawnGuardMicrosoftSigner', 'Get-SpawnGuardSignature', 'Test-SpawnGuardTrustedSigner',
+        'Get-SpawnGuardVersionInfo', 'Get-SpawnGuardQuarantineDirectory', 'Initialize-SpawnGuardQuarantineDirectory',
+        'Get-SpawnGuardQuarantinePath', 'Get-SpawnGuardManifestPath', 'Read-SpawnGuardQuarantineManifest',
+        'Save-SpawnGuardQuarantineManifest', 'Find-SpawnGuardQuarantineRecord', 'Move-SpawnGuardFileToQuarantine',
+        'Get-SpawnGuardSession', 'Stop-SpawnGuardSession', 'Initialize-SpawnGuardOutput',
+        'New-SpawnGuardResult', 'Add-SpawnGuardError', 'Add-SpawnGuardResultItem',
+        'Get-SpawnGuardExitCode', 'Write-SpawnGuardResult'
+    )
+    CmdletsToExport   = @()
+    VariablesToExport = @()
+    AliasesToExport   = @()
+}
