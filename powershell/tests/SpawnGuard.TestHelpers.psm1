@@ -1,15 +1,36 @@
 <#
 .SYNOPSIS
     Builders shared by the Pester tests: requests as the host worker sends them, fake
-    Win32_Process records, and the parse of what a script printed.
+    Win32_Process records, a fake Windows underneath the seam (files mapped into a test folder,
+    a registry, sessions), and the parse of what a script printed.
 
 .DESCRIPTION
-    Pester 5, Windows only (Invoke-Pester -Path powershell\tests). The scripts themselves are
-    invoked from the test files, not from here: a script run from inside this module would not
-    see the tests' mocks.
+    Pester 5. The tests run under pwsh on any platform: they mock only the Windows seam
+    (SpawnGuard.Safety/Platform.ps1) and execute everything else. The scripts themselves are
+    invoked or dot-sourced from the test files, not from here: a script run from inside this
+    module would not see the tests' mocks.
+
+    A mock body runs in the module's scope, so it reaches this module's state through the
+    exported functions below (Get-TestRegistryValue, ConvertTo-TestNativePath, ...), never
+    through variables of the test file.
 #>
 
 Set-StrictMode -Version 2.0
+
+$script:FileSystemRoot = $null
+$script:Registry = @{}
+$script:Processes = @()
+
+function Test-TestWindowsHost {
+    <#
+    .SYNOPSIS
+        True on Windows (where the tests tagged Windows run); false under pwsh elsewhere.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param()
+    return ([System.Environment]::OSVersion.Platform -eq [System.PlatformID]::Win32NT)
+}
 
 function ConvertTo-TestRequest {
     <#
@@ -50,6 +71,28 @@ function New-TestProcess {
     }
 }
 
+function Set-TestProcessTable {
+    <#
+    .SYNOPSIS
+        The processes the Get-SpawnGuardWin32Process mock returns (New-TestProcess records).
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][AllowEmptyCollection()][object[]]$Processes)
+    $script:Processes = $Processes
+}
+
+function Get-TestWin32Process {
+    <#
+    .SYNOPSIS
+        The body of the Get-SpawnGuardWin32Process mock: every process, or the one with this PID.
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param([AllowNull()][object]$ProcessId)
+    if ($null -eq $ProcessId) { return $script:Processes }
+    return @($script:Processes | Where-Object -FilterScript { $_.ProcessId -eq [int64]$ProcessId })
+}
+
 function ConvertFrom-TestOutput {
     <#
     .SYNOPSIS
@@ -64,4 +107,147 @@ function ConvertFrom-TestOutput {
     return (ConvertFrom-Json -InputObject $Output[0])
 }
 
-Export-ModuleMember -Function @('ConvertTo-TestRequest', 'New-TestProcess', 'ConvertFrom-TestOutput')
+# ---------- files: Windows paths mapped into a test folder ----------
+
+function Set-TestFileSystemRoot {
+    <#
+    .SYNOPSIS
+        Where Windows paths live during a test: C:\a\b maps to <Root>/C/a/b, \\server\share\x to <Root>/UNC/server/share/x.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][string]$Root)
+    $script:FileSystemRoot = $Root
+}
+
+function ConvertTo-TestNativePath {
+    <#
+    .SYNOPSIS
+        The real path of a Windows path under the test root (the body of the ConvertTo-SpawnGuardNativePath mock).
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath)
+    if ($null -eq $script:FileSystemRoot) { throw 'Set-TestFileSystemRoot first.' }
+    $path = $LiteralPath
+    if ($path.StartsWith('\\?\UNC\')) { $path = '\\' + $path.Substring(8) }
+    elseif ($path.StartsWith('\\?\') -or $path.StartsWith('\??\')) { $path = $path.Substring(4) }
+    if ($path -match '^([A-Za-z]):\\?(.*)$') {
+        $relative = $Matches[1].ToUpperInvariant() + '/' + $Matches[2]
+    } elseif ($path.StartsWith('\\')) {
+        $relative = 'UNC/' + $path.Substring(2)
+    } else {
+        throw ('Not a Windows path a test can map: ' + $LiteralPath)
+    }
+    return (Join-Path -Path $script:FileSystemRoot -ChildPath ($relative.Replace('\', '/')))
+}
+
+function New-TestFile {
+    <#
+    .SYNOPSIS
+        Creates a file at a Windows path (under the test root) with the given text; returns its real path.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory = $true)][string]$WindowsPath, [string]$Content = 'MZ test image')
+    $native = ConvertTo-TestNativePath -LiteralPath $WindowsPath
+    $null = New-Item -ItemType Directory -Force -Path (Split-Path -Path $native -Parent)
+    [System.IO.File]::WriteAllText($native, $Content)
+    return $native
+}
+
+function Get-TestSha256 {
+    <#
+    .SYNOPSIS
+        The lower-case SHA-256 of a text as New-TestFile writes it (UTF-8, no BOM).
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory = $true)][string]$Content)
+    $sha = [System.Security.Cryptography.SHA256]::Create()
+    try {
+        $bytes = $sha.ComputeHash((New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false).GetBytes($Content))
+    } finally {
+        $sha.Dispose()
+    }
+    return ([System.BitConverter]::ToString($bytes)).Replace('-', '').ToLowerInvariant()
+}
+
+# ---------- the registry ----------
+
+function Set-TestRegistry {
+    <#
+    .SYNOPSIS
+        The registry the seam mocks read: @{ 'HKEY_LOCAL_MACHINE\...\Run' = @{ 'Name' = 'value'; '' = 'default' } }.
+        Parent keys exist implicitly; a key with no values is @{}.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][hashtable]$Keys)
+    $script:Registry = @{}
+    foreach ($name in $Keys.Keys) { $script:Registry[$name.ToLowerInvariant()] = [pscustomobject]@{ Name = $name; Values = $Keys[$name] } }
+}
+
+function Test-TestRegistryKey {
+    <#
+    .SYNOPSIS
+        True when the fake registry has the key or a key below it.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([Parameter(Mandatory = $true)][string]$Path)
+    $wanted = $Path.ToLowerInvariant().TrimEnd('\')
+    foreach ($key in $script:Registry.Keys) {
+        if ($key -eq $wanted -or $key.StartsWith($wanted + '\')) { return $true }
+    }
+    return $false
+}
+
+function Get-TestRegistrySubKeyName {
+    <#
+    .SYNOPSIS
+        The direct subkey names of a fake key (with their original casing).
+    #>
+    [CmdletBinding()]
+    [OutputType([string[]])]
+    param([Parameter(Mandatory = $true)][string]$Path)
+    $prefix = $Path.ToLowerInvariant().TrimEnd('\') + '\'
+    $names = New-Object -TypeName System.Collections.ArrayList
+    foreach ($entry in $script:Registry.Values) {
+        $lower = $entry.Name.ToLowerInvariant()
+        if (-not $lower.StartsWith($prefix)) { continue }
+        $child = $entry.Name.Substring($prefix.Length).Split('\')[0]
+        if (-not ($names -contains $child)) { [void]$names.Add($child) }
+    }
+    return , [string[]]$names.ToArray()
+}
+
+function Get-TestRegistryValueName {
+    <#
+    .SYNOPSIS
+        The value names of a fake key.
+    #>
+    [CmdletBinding()]
+    [OutputType([string[]])]
+    param([Parameter(Mandatory = $true)][string]$Path)
+    $entry = $script:Registry[$Path.ToLowerInvariant().TrimEnd('\')]
+    if ($null -eq $entry) { return , [string[]]@() }
+    return , [string[]]@($entry.Values.Keys)
+}
+
+function Get-TestRegistryValue {
+    <#
+    .SYNOPSIS
+        One value of a fake key, or $null.
+    #>
+    [CmdletBinding()]
+    [OutputType([object])]
+    param([Parameter(Mandatory = $true)][string]$Path, [Parameter(Mandatory = $true)][AllowEmptyString()][string]$Name)
+    $entry = $script:Registry[$Path.ToLowerInvariant().TrimEnd('\')]
+    if ($null -eq $entry -or -not $entry.Values.ContainsKey($Name)) { return $null }
+    return $entry.Values[$Name]
+}
+
+Export-ModuleMember -Function @(
+    'Test-TestWindowsHost', 'ConvertTo-TestRequest', 'New-TestProcess', 'Set-TestProcessTable', 'Get-TestWin32Process', 'ConvertFrom-TestOutput',
+    'Set-TestFileSystemRoot', 'ConvertTo-TestNativePath', 'New-TestFile', 'Get-TestSha256',
+    'Set-TestRegistry', 'Test-TestRegistryKey', 'Get-TestRegistrySubKeyName', 'Get-TestRegistryValueName', 'Get-TestRegistryValue'
+)

@@ -1,11 +1,12 @@
 <#
 .SYNOPSIS
-    Pester 5 tests of StopProcess.ps1 with Win32_Process and Stop-Process mocked (Windows only).
+    Pester 5 tests of StopProcess.ps1, run under pwsh: the Windows seam (Win32_Process, Stop-Process)
+    is mocked, the script's logic runs.
 #>
 
 BeforeAll {
     $script:Root = Split-Path -Path $PSScriptRoot -Parent
-    Import-Module -Name (Join-Path -Path $script:Root -ChildPath 'SpawnGuard.Safety.psm1') -Force
+    Import-Module -Name (Join-Path -Path $script:Root -ChildPath 'SpawnGuard.Safety') -Force
     Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'SpawnGuard.TestHelpers.psm1') -Force
     $script:Script = Join-Path -Path $script:Root -ChildPath 'StopProcess.ps1'
     $script:EvilStart = Get-Date -Date '2024-05-01T10:00:00Z'
@@ -21,21 +22,15 @@ BeforeAll {
     )
 }
 
-BeforeEach {
-    Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-CimInstance -MockWith {
-        $filter = [string]$PesterBoundParameters['Filter']
-        if ($filter -match '^ProcessId = (\d+)$') {
-            $wanted = [int64]$Matches[1]
-            $script:Processes | Where-Object -FilterScript { $_.ProcessId -eq $wanted }
-        } else {
-            $script:Processes
-        }
-    }
-    Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-Process -MockWith { return }
-    Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-Process -MockWith { return }
-}
-
 Describe 'StopProcess.ps1' {
+    BeforeEach {
+        Set-TestProcessTable -Processes $script:Processes
+        # Mock bodies run in the module's scope: they reach the test's processes through the helpers.
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardWin32Process -MockWith { Get-TestWin32Process -ProcessId $PesterBoundParameters['ProcessId'] }
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -MockWith { return }
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Test-SpawnGuardProcessRunning -MockWith { return $false }
+    }
+
     It 'stops an identity-checked target and its child, and reports both PIDs' {
         $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321; imagePath = 'C:\Users\Public\evil.exe'; startTime = '2024-05-01T10:00:00Z' }); includeDescendants = $true }
         $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
@@ -44,7 +39,7 @@ Describe 'StopProcess.ps1' {
         @($document.results).Length | Should -Be 1
         $document.results[0].status | Should -Be 'done'
         @($document.results[0].terminatedPids) | Should -Be @(4321, 4400)
-        Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-Process -Times 2 -Exactly
+        Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -Times 2 -Exactly
     }
 
     It 'refuses the whole request when one target is lsass.exe, and stops nothing' {
@@ -55,7 +50,7 @@ Describe 'StopProcess.ps1' {
         ($document.results | Where-Object -FilterScript { $_.pid -eq 640 }).reason | Should -Be 'protected-process'
         $document.errors[0].code | Should -Be 'protected-process'
         ($document.results | Where-Object -FilterScript { $_.pid -eq 4321 }).reason | Should -Be 'request-refused'
-        Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-Process -Times 0 -Exactly
+        Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -Times 0 -Exactly
     }
 
     It 'refuses PID 4 and the worker itself' {
@@ -64,7 +59,7 @@ Describe 'StopProcess.ps1' {
             $null = & $script:Script -Request $request
             $LASTEXITCODE | Should -Be 3
         }
-        Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-Process -Times 0 -Exactly
+        Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -Times 0 -Exactly
     }
 
     It 'skips a PID that now belongs to another process' {
@@ -73,7 +68,7 @@ Describe 'StopProcess.ps1' {
         $LASTEXITCODE | Should -Be 0
         $document.results[0].status | Should -Be 'skipped'
         $document.results[0].reason | Should -Be 'pid-reused'
-        Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-Process -Times 0 -Exactly
+        Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -Times 0 -Exactly
     }
 
     It 'reports a target that has already exited as already done' {
