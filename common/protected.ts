@@ -1,6 +1,6 @@
 /**
  * The TypeScript side's one list of what must never be terminated, quarantined or logged off
- * (DESIGN.md §5). The PowerShell scripts keep their own copy (powershell/SpawnGuard.Safety.psm1
+ * (DESIGN.md §5). The PowerShell scripts keep their own copy (powershell/SpawnGuard.Safety/ProtectedLists.ps1
  * mirrors this); a test checks the two agree. Workflow-safe.
  */
 

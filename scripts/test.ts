@@ -60,7 +60,12 @@ function run(command: string, args: string[]): Promise<number> {
 async function runJest(args: string[]): Promise<Counts & { ok: boolean }> {
   const file = join(OUTPUT, 'jest.json');
   rmSync(file, { force: true });
-  const code = await run(process.execPath, [require.resolve('jest/bin/jest'), '--json', `--outputFile=${file}`, ...args]);
+  const code = await run(process.execPath, [
+    require.resolve('jest/bin/jest'),
+    '--json',
+    `--outputFile=${file}`,
+    ...args,
+  ]);
   if (!existsSync(file)) return { passed: 0, failed: 1, skipped: 0, ok: false };
   const summary = JestSummarySchema.parse(JSON.parse(readFileSync(file, 'utf8')));
   const failed = summary.numFailedTests + summary.numRuntimeErrorTestSuites;
@@ -133,11 +138,14 @@ async function main(): Promise<number> {
   if (pester) console.log(`  pester: ${describe(pester)}\n          ${pester.line}`);
   if (pesterMissing) console.log('  pester: not run (PowerShell or Pester missing)');
   const parts = [jest, pester].filter((p): p is NonNullable<typeof p> => p !== undefined);
-  const total = parts.reduce((sum, p) => ({ passed: sum.passed + p.passed, failed: sum.failed + p.failed, skipped: sum.skipped + p.skipped }), {
-    passed: 0,
-    failed: pesterMissing ? 1 : 0,
-    skipped: 0,
-  });
+  const total = parts.reduce(
+    (sum, p) => ({ passed: sum.passed + p.passed, failed: sum.failed + p.failed, skipped: sum.skipped + p.skipped }),
+    {
+      passed: 0,
+      failed: pesterMissing ? 1 : 0,
+      skipped: 0,
+    },
+  );
   console.log(`total: ${describe(total)}`);
   return parts.every((p) => p.ok) && !pesterMissing ? 0 : 1;
 }

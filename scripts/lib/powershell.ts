@@ -15,7 +15,10 @@ const executable = process.platform === 'win32' ? 'pwsh.exe' : 'pwsh';
 export function findPwsh(): string | undefined {
   const candidates = [
     join(homedir(), '.dotnet', 'tools', executable),
-    ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, executable)),
+    ...(process.env.PATH ?? '')
+      .split(delimiter)
+      .filter(Boolean)
+      .map((dir) => join(dir, executable)),
   ];
   return candidates.find((file) => existsSync(file) && statSync(file).isFile());
 }
