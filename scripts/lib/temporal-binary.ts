@@ -239,7 +239,7 @@ async function sha256Of(file: string): Promise<string> {
  * Unpacks a gzipped Temporal CLI into a staging file beside the cache entry, checks its SHA-256,
  * then renames it into place: a wrong or truncated archive never becomes the cached binary.
  */
-async function unpackArchive(archive: string, target: string, progress: Progress): Promise<void> {
+export async function unpackArchive(archive: string, target: string, progress: Progress): Promise<void> {
   if (!existsSync(archive) || !statSync(archive).isFile()) throw new Error(`${archive} is not a file`);
   const expected = (process.env.SPAWNGUARD_TEMPORAL_ARCHIVE_SHA256?.trim() || PINNED_BINARY_SHA256).toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(expected)) {
