@@ -65,9 +65,16 @@ Set-StrictMode -Version 2.0
 # Not -Force: each run is a fresh process, and an already loaded copy (Pester's, with its mocks) must be kept.
 Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'SpawnGuard.Safety')
 
-$script:WindowsNt = 'SOFTWARE\Microsoft\Windows NT\CurrentVersion'
-$script:MachineSoftwareRoots = @('HKEY_LOCAL_MACHINE\SOFTWARE', 'HKEY_LOCAL_MACHINE\SOFTWARE\Wow6432Node')
-$script:MaxCommandLength = 8192
+function Get-MachineSoftwareRoot {
+    <#
+    .SYNOPSIS
+        The machine's SOFTWARE keys: the native one and the 32-bit view (Wow6432Node).
+    #>
+    [CmdletBinding()]
+    [OutputType([string[]])]
+    param()
+    return , [string[]]@('HKEY_LOCAL_MACHINE\SOFTWARE', 'HKEY_LOCAL_MACHINE\SOFTWARE\Wow6432Node')
+}
 
 function Get-PersistenceRequest {
     <#
@@ -176,9 +183,10 @@ function Limit-CommandText {
     [CmdletBinding()]
     [OutputType([string])]
     param([AllowNull()][AllowEmptyString()][string]$Text)
+    $maxLength = 8192
     if ([string]::IsNullOrEmpty($Text)) { return $null }
-    if ($Text.Length -le $script:MaxCommandLength) { return $Text }
-    return ($Text.Substring(0, $script:MaxCommandLength) + '...')
+    if ($Text.Length -le $maxLength) { return $Text }
+    return ($Text.Substring(0, $maxLength) + '...')
 }
 
 # ---------- the entry list ----------
@@ -198,10 +206,12 @@ function Add-PersistenceEntry {
         [Parameter(Mandatory = $true)][AllowEmptyString()][string]$Name,
         [AllowNull()][AllowEmptyString()][string]$CommandLine,
         [AllowNull()][AllowEmptyString()][string]$ImagePath,
-        [AllowNull()][AllowEmptyString()][string]$User
+        [AllowNull()][AllowEmptyString()][string]$User,
+        # The command is a description, not a command line: report -ImagePath as given, even when empty.
+        [switch]$ImageKnown
     )
     $image = $ImagePath
-    if ([string]::IsNullOrEmpty($image)) { $image = Resolve-CommandImage -CommandLine $CommandLine }
+    if ([string]::IsNullOrEmpty($image) -and -not $ImageKnown) { $image = Resolve-CommandImage -CommandLine $CommandLine }
     $normalizedImage = ConvertTo-SpawnGuardNormalizedPath -Path $image
     $normalizedCommand = ConvertTo-SpawnGuardNormalizedPath -Path (Expand-CommandText -CommandLine $CommandLine)
     $matchedPath = $null
@@ -247,7 +257,8 @@ function Get-RegistryValueText {
         if ($null -eq $value) { continue }
         if ($value -is [System.Array] -and -not ($value -is [byte[]])) {
             foreach ($element in $value) {
-                if (-not [string]::IsNullOrEmpty([string]$element)) { [void]$pairs.Add([pscustomobject]@{ Name = [string]$name; Text = [string]$element }) }
+                # Only strings: a REG_BINARY value reaches us unrolled (object[] of bytes), not as byte[].
+                if ($element -is [string] -and $element.Length -gt 0) { [void]$pairs.Add([pscustomobject]@{ Name = [string]$name; Text = $element }) }
             }
         } elseif ($value -is [string] -and $value.Trim().Length -gt 0) {
             [void]$pairs.Add([pscustomobject]@{ Name = [string]$name; Text = $value })
@@ -316,7 +327,7 @@ function Add-RunKeyEntry {
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)][psobject]$Result, [Parameter(Mandatory = $true)][AllowEmptyCollection()][string[]]$References)
     $roots = New-Object -TypeName System.Collections.ArrayList
-    foreach ($root in $script:MachineSoftwareRoots) { [void]$roots.Add([pscustomobject]@{ Root = $root; User = $null }) }
+    foreach ($root in (Get-MachineSoftwareRoot)) { [void]$roots.Add([pscustomobject]@{ Root = $root; User = $null }) }
     foreach ($hive in (Get-UserHive)) { [void]$roots.Add([pscustomobject]@{ Root = ($hive.Root + '\Software'); User = $hive.User }) }
     foreach ($root in $roots) {
         $base = $root.Root + '\Microsoft\Windows\CurrentVersion'
@@ -325,6 +336,8 @@ function Add-RunKeyEntry {
         }
         foreach ($sub in (Get-SpawnGuardRegistrySubKeyName -Path ($base + '\RunOnceEx'))) {
             Add-RegistryValueEntry -Result $Result -References $References -Kind 'run-key' -Path ($base + '\RunOnceEx\' + $sub) -User $root.User
+            # RunOnceEx\<n>\Depend lists DLLs that are loaded too (a known persistence trick).
+            Add-RegistryValueEntry -Result $Result -References $References -Kind 'run-key' -Path ($base + '\RunOnceEx\' + $sub + '\Depend') -User $root.User
         }
     }
 }
@@ -355,7 +368,7 @@ function Add-StartupFolderEntry {
     $programData = $env:ProgramData
     if ([string]::IsNullOrEmpty($programData)) { $programData = 'C:\ProgramData' }
     [void]$folders.Add([pscustomobject]@{ Path = (Join-SpawnGuardPath -Path $programData -ChildPath 'Microsoft\Windows\Start Menu\Programs\StartUp'); User = $null })
-    $profileList = 'HKEY_LOCAL_MACHINE\' + $script:WindowsNt + '\ProfileList'
+    $profileList = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList'
     foreach ($sid in (Get-SpawnGuardRegistrySubKeyName -Path $profileList)) {
         # ProfileImagePath is stored with variables (%SystemDrive%\Users\bob).
         $profilePath = [System.Environment]::ExpandEnvironmentVariables([string](Get-SpawnGuardRegistryValue -Path ($profileList + '\' + $sid) -Name 'ProfileImagePath'))
@@ -394,7 +407,8 @@ function Add-ServiceEntry {
         if ($null -eq $imagePath -or [string]$imagePath -eq '') { continue }
         $account = [string](Get-SpawnGuardRegistryValue -Path $path -Name 'ObjectName')
         Add-PersistenceEntry -Result $Result -References $References -Kind 'service' -Location (ConvertTo-ShortHiveName -Path $path) -Name $name -CommandLine ([string]$imagePath) -User $account
-        foreach ($dllKey in @($path + '\Parameters', $path)) {
+        # Parenthesized: the comma binds tighter than +, and @($path + '\Parameters', $path) is one bogus key name.
+        foreach ($dllKey in @(($path + '\Parameters'), $path)) {
             $dll = Get-SpawnGuardRegistryValue -Path $dllKey -Name 'ServiceDll'
             if ($null -ne $dll -and [string]$dll -ne '') {
                 Add-PersistenceEntry -Result $Result -References $References -Kind 'service' -Location (ConvertTo-ShortHiveName -Path $dllKey) -Name ($name + ' (ServiceDll)') -CommandLine ([string]$dll) -ImagePath (Expand-CommandText -CommandLine ([string]$dll)) -User $account
@@ -455,7 +469,7 @@ function Add-ComHandlerEntry {
     }
     $image = $null
     if (-not [string]::IsNullOrEmpty($server)) { $image = Expand-CommandText -CommandLine $server }
-    Add-PersistenceEntry -Result $Result -References $References -Kind 'scheduled-task' -Location $Location -Name $Name -CommandLine ('COM handler ' + $ClassId) -ImagePath $image -User $User
+    Add-PersistenceEntry -Result $Result -References $References -Kind 'scheduled-task' -Location $Location -Name $Name -CommandLine ('COM handler ' + $ClassId) -ImagePath $image -User $User -ImageKnown
 }
 
 function Add-ScheduledTaskComEntry {
@@ -489,11 +503,11 @@ function Add-WinlogonEntry {
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)][psobject]$Result, [Parameter(Mandatory = $true)][AllowEmptyCollection()][string[]]$References)
     $keys = New-Object -TypeName System.Collections.ArrayList
-    foreach ($root in $script:MachineSoftwareRoots) {
+    foreach ($root in (Get-MachineSoftwareRoot)) {
         [void]$keys.Add([pscustomobject]@{ Path = ($root + '\Microsoft\Windows NT\CurrentVersion\Winlogon'); User = $null })
     }
     foreach ($hive in (Get-UserHive)) {
-        [void]$keys.Add([pscustomobject]@{ Path = ($hive.Root + '\' + $script:WindowsNt + '\Winlogon'); User = $hive.User })
+        [void]$keys.Add([pscustomobject]@{ Path = ($hive.Root + '\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon'); User = $hive.User })
     }
     foreach ($entry in $keys) {
         foreach ($pair in (Get-RegistryValueText -Path $entry.Path -Names @('Userinit', 'Shell', 'Taskman', 'AppSetup'))) {
@@ -512,7 +526,7 @@ function Add-ImageFileExecutionEntry {
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)][psobject]$Result, [Parameter(Mandatory = $true)][AllowEmptyCollection()][string[]]$References)
-    foreach ($root in $script:MachineSoftwareRoots) {
+    foreach ($root in (Get-MachineSoftwareRoot)) {
         $ifeo = $root + '\Microsoft\Windows NT\CurrentVersion\Image File Execution Options'
         foreach ($program in (Get-SpawnGuardRegistrySubKeyName -Path $ifeo)) {
             Add-RegistryValueEntry -Result $Result -References $References -Kind 'ifeo-debugger' -Path ($ifeo + '\' + $program) -Names @('Debugger') -EntryName ($program + ' Debugger')
@@ -531,7 +545,7 @@ function Add-SimpleRegistryEntry {
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)][psobject]$Result, [Parameter(Mandatory = $true)][AllowEmptyCollection()][string[]]$References)
-    foreach ($root in $script:MachineSoftwareRoots) {
+    foreach ($root in (Get-MachineSoftwareRoot)) {
         Add-RegistryValueEntry -Result $Result -References $References -Kind 'appinit-dlls' -Path ($root + '\Microsoft\Windows NT\CurrentVersion\Windows') -Names @('AppInit_DLLs')
         Add-RegistryValueEntry -Result $Result -References $References -Kind 'command-processor-autorun' -Path ($root + '\Microsoft\Command Processor') -Names @('AutoRun')
         $components = $root + '\Microsoft\Active Setup\Installed Components'

@@ -152,12 +152,9 @@ function Restore-QuarantineEntry {
             return (New-RestoreItem -Hash $Hash -RestoredPath $target -Status 'skipped' -Reason 'target-exists' -Message 'Another file is at the original path; give overwrite to replace it.')
         }
     }
-    New-SpawnGuardDirectory -LiteralPath (Get-SpawnGuardParentPath -Path $target)
-    Copy-SpawnGuardFile -Source $QuarantinePath -Destination $target
     $sddl = $null
     if ($null -ne $Entry.PSObject.Properties['originalSddl']) { $sddl = [string]$Entry.originalSddl }
-    Restore-SpawnGuardAccessSddl -LiteralPath $target -Sddl $sddl
-    $after = Get-SpawnGuardFileHash -LiteralPath $target
+    $after = Copy-SpawnGuardQuarantinedFile -QuarantinePath $QuarantinePath -Destination $target -Sddl $sddl
     if ($after -ne $Hash) {
         return (New-RestoreItem -Hash $Hash -RestoredPath $target -Status 'failed' -Reason 'hash-mismatch' -Message ('The restored copy hashes to ' + $after + '.'))
     }

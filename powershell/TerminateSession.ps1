@@ -147,12 +147,16 @@ function Test-DomainMatch {
     <#
     .SYNOPSIS
         True when a session's domain is the requested one: no domain requested, the same name, or
-        the NetBIOS name matching the first label of a DNS name (CONTOSO vs contoso.local).
+        the NetBIOS name matching the first label of a DNS name (CONTOSO vs contoso.local); "."
+        is this machine.
     #>
     [CmdletBinding()]
     [OutputType([bool])]
     param([AllowNull()][AllowEmptyString()][string]$Wanted, [AllowNull()][AllowEmptyString()][string]$Actual)
-    if ([string]::IsNullOrEmpty($Wanted) -or $Wanted -eq '.') { return $true }
+    if ([string]::IsNullOrEmpty($Wanted)) { return $true }
+    # ".\user" is the local account of this machine (WTS reports its domain as the computer
+    # name), not any account of that name: it must not log off CONTOSO\user too.
+    if ($Wanted.Trim() -eq '.') { $Wanted = [System.Environment]::MachineName }
     if ([string]::IsNullOrEmpty($Actual)) { return $false }
     $wantedLower = $Wanted.Trim().ToLowerInvariant()
     $actualLower = $Actual.Trim().ToLowerInvariant()

@@ -138,6 +138,9 @@ function Get-SpawnGuardFileLength {
     [OutputType([int64])]
     param([Parameter(Mandatory = $true)][string]$LiteralPath)
     $info = New-Object -TypeName System.IO.FileInfo -ArgumentList (ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath)
+    # PowerShell swallows the FileNotFoundException of the Length getter (a missing file would
+    # read as 0 bytes), so the missing file is reported here.
+    if (-not $info.Exists) { throw (New-Object -TypeName System.IO.FileNotFoundException -ArgumentList ('File not found: ' + $LiteralPath), $LiteralPath) }
     return [int64]$info.Length
 }
 

@@ -175,12 +175,15 @@ function Move-SpawnGuardFileToQuarantine {
     if (-not $PSCmdlet.ShouldProcess($LiteralPath, ('Move to ' + $quarantinePath))) { return $null }
     Initialize-SpawnGuardQuarantineDirectory -LiteralPath $Directory
 
+    $removeOriginal = $false
     if (Test-SpawnGuardFile -LiteralPath $quarantinePath) {
         # The same content is already quarantined (from another path or incident): one copy is kept.
         if ((Get-SpawnGuardFileHash -LiteralPath $quarantinePath) -ne $sha256Before) {
             throw (New-SpawnGuardException -Code 'quarantine-corrupt' -Message ('Quarantined copy ' + $quarantinePath + ' no longer matches its name.'))
         }
-        Remove-SpawnGuardFile -LiteralPath $LiteralPath
+        # Deleted only once the manifest records this path: deleting first and then failing to
+        # write the manifest would leave a file that no restore can put back.
+        $removeOriginal = $true
     } else {
         $moved = $false
         for ($attempt = 1; -not $moved; $attempt++) {
@@ -221,6 +224,7 @@ function Move-SpawnGuardFileToQuarantine {
             originalSddl  = $originalSddl
         })
     Save-SpawnGuardQuarantineManifest -LiteralPath $manifestPath -Manifest $manifest
+    if ($removeOriginal) { Remove-SpawnGuardFile -LiteralPath $LiteralPath }
 
     if ($sha256After -ne $sha256Before) {
         throw (New-SpawnGuardException -Code 'hash-mismatch' -Message ('The file changed while it was quarantined: ' + $sha256Before + ' before, ' + $sha256After + ' after.'))
@@ -233,4 +237,29 @@ function Move-SpawnGuardFileToQuarantine {
         sha256After    = $sha256After
         signer         = $signerValue
     }
+}
+
+function Copy-SpawnGuardQuarantinedFile {
+    <#
+    .SYNOPSIS
+        Copies a quarantined file back to its original path (creating its folder), puts back the
+        ACL recorded at quarantine time ($null: inherit from the folder again), and returns the
+        SHA-256 of the restored copy.
+
+    .DESCRIPTION
+        Lives in the module (not in RestoreQuarantinedFile.ps1) so that every Windows-only call it
+        makes goes through the seam from inside the module, where tests can replace it.
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)][string]$QuarantinePath,
+        [Parameter(Mandatory = $true)][string]$Destination,
+        [AllowNull()][AllowEmptyString()][string]$Sddl
+    )
+    if (-not $PSCmdlet.ShouldProcess($Destination, ('Restore from ' + $QuarantinePath))) { return $null }
+    New-SpawnGuardDirectory -LiteralPath (Get-SpawnGuardParentPath -Path $Destination)
+    Copy-SpawnGuardFile -Source $QuarantinePath -Destination $Destination
+    Restore-SpawnGuardAccessSddl -LiteralPath $Destination -Sddl $Sddl
+    return (Get-SpawnGuardFileHash -LiteralPath $Destination)
 }

@@ -24,7 +24,11 @@ function ConvertFrom-SpawnGuardJson {
     if ($null -eq $script:JsonDateKindSupported) {
         $script:JsonDateKindSupported = (Get-Command -Name 'ConvertFrom-Json').Parameters.ContainsKey('DateKind')
     }
-    if ($script:JsonDateKindSupported) { return (ConvertFrom-Json -InputObject $Text -DateKind 'String') }
+    if ($script:JsonDateKindSupported) {
+        # Splatted: -DateKind exists only where the check above found it (it is newer than 3.0).
+        $arguments = @{ InputObject = $Text; DateKind = 'String' }
+        return (ConvertFrom-Json @arguments)
+    }
     return (ConvertFrom-Json -InputObject $Text)
 }
 
@@ -47,7 +51,9 @@ function ConvertFrom-SpawnGuardRequest {
     } catch {
         throw (New-SpawnGuardException -Code 'invalid-request' -Message ('Request is not base64 of UTF-8 JSON: ' + $_.Exception.Message))
     }
-    if ($null -eq $decoded -or $decoded -is [System.Array] -or $decoded -is [string] -or $decoded -is [System.ValueType]) {
+    # A JSON array of one object reaches this point unwrapped into that object (ConvertFrom-Json and
+    # 'return' both enumerate arrays), so the text itself must be an object: '[{...}]' is refused.
+    if ($text -notmatch '^\s*\{' -or $null -eq $decoded -or $decoded -is [System.Array] -or $decoded -is [string] -or $decoded -is [System.ValueType]) {
         throw (New-SpawnGuardException -Code 'invalid-request' -Message 'Request JSON must be an object.')
     }
     return $decoded

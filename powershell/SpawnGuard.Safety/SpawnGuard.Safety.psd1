@@ -39,7 +39,7 @@
         'Test-SpawnGuardMicrosoftSigner', 'Get-SpawnGuardSignature', 'Test-SpawnGuardTrustedSigner',
         'Get-SpawnGuardVersionInfo', 'Get-SpawnGuardQuarantineDirectory', 'Initialize-SpawnGuardQuarantineDirectory',
         'Get-SpawnGuardQuarantinePath', 'Get-SpawnGuardManifestPath', 'Read-SpawnGuardQuarantineManifest',
-        'Save-SpawnGuardQuarantineManifest', 'Find-SpawnGuardQuarantineRecord', 'Move-SpawnGuardFileToQuarantine',
+        'Save-SpawnGuardQuarantineManifest', 'Find-SpawnGuardQuarantineRecord', 'Move-SpawnGuardFileToQuarantine', 'Copy-SpawnGuardQuarantinedFile',
         'Get-SpawnGuardSession', 'Stop-SpawnGuardSession', 'Initialize-SpawnGuardOutput',
         'New-SpawnGuardResult', 'Add-SpawnGuardError', 'Add-SpawnGuardResultItem',
         'Get-SpawnGuardExitCode', 'Write-SpawnGuardResult'

@@ -1,60 +1,233 @@
 <#
 .SYNOPSIS
-    Pester 5 tests of RestoreQuarantinedFile.ps1: quarantine a file in TestDrive with the module,
-    then restore it with the script (Windows only; the ACL change to Administrators and SYSTEM is mocked).
+    Pester 5 tests of RestoreQuarantinedFile.ps1, run end to end under pwsh on real files: a file
+    is quarantined with the module (Windows paths mapped into TestDrive at the seam), then restored
+    with the script. The ACL calls (Windows only) are mocked.
 #>
 
 BeforeAll {
     $script:Root = Split-Path -Path $PSScriptRoot -Parent
-    Import-Module -Name (Join-Path -Path $script:Root -ChildPath 'SpawnGuard.Safety.psm1') -Force
+    Import-Module -Name (Join-Path -Path $script:Root -ChildPath 'SpawnGuard.Safety') -Force
     Import-Module -Name (Join-Path -Path $PSScriptRoot -ChildPath 'SpawnGuard.TestHelpers.psm1') -Force
     $script:Script = Join-Path -Path $script:Root -ChildPath 'RestoreQuarantinedFile.ps1'
+    $script:SavedSystemRoot = $env:SystemRoot
+    $script:SavedProgramData = $env:ProgramData
+    $env:SystemRoot = 'C:\Windows'
+    $env:ProgramData = 'C:\ProgramData'
+    $script:Quarantine = 'D:\Quarantine'
+    $script:Original = 'C:\Tools\tool.exe'
+    $script:Content = 'a false positive'
+    $script:Hash = Get-TestSha256 -Content $script:Content
+    $script:Sddl = 'D:(A;;FA;;;BA)(A;;0x1200a9;;;BU)'
 }
 
-BeforeEach {
-    Mock -ModuleName 'SpawnGuard.Safety' -CommandName Set-SpawnGuardRestrictedAcl -MockWith { return }
-    $script:Folder = Join-Path -Path $TestDrive -ChildPath ([System.Guid]::NewGuid().ToString('n'))
-    $null = New-Item -ItemType Directory -Path $script:Folder -Force
-    $script:Original = Join-Path -Path $script:Folder -ChildPath 'tool.exe'
-    [System.IO.File]::WriteAllText($script:Original, 'a false positive')
-    $script:Quarantine = Join-Path -Path $script:Folder -ChildPath 'quarantine'
-    $script:Record = Move-SpawnGuardFileToQuarantine -LiteralPath $script:Original -Directory $script:Quarantine -IncidentId 'INC-3' -Signer ''
+AfterAll {
+    $env:SystemRoot = $script:SavedSystemRoot
+    $env:ProgramData = $script:SavedProgramData
 }
 
 Describe 'RestoreQuarantinedFile.ps1' {
-    It 'puts the file back, checks its hash, and keeps the manifest as restored' {
-        Test-Path -LiteralPath $script:Original | Should -BeFalse
-        $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-3'; sha256 = $script:Record.sha256Before; quarantineDirectory = $script:Quarantine }
-        $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
-        $LASTEXITCODE | Should -Be 0
-        $document.results[0].status | Should -Be 'done'
-        $document.results[0].restoredPath | Should -Be $script:Original
-        Get-SpawnGuardFileHash -LiteralPath $script:Original | Should -Be $script:Record.sha256Before
-        Test-Path -LiteralPath $script:Record.quarantinePath | Should -BeFalse
-        Test-Path -LiteralPath (Get-SpawnGuardManifestPath -Directory $script:Quarantine -Hash $script:Record.sha256Before -Restored) | Should -BeTrue
+    BeforeEach {
+        Set-TestFileSystemRoot -Root (Join-Path -Path $TestDrive -ChildPath ([System.Guid]::NewGuid().ToString('n')))
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName ConvertTo-SpawnGuardNativePath -MockWith { ConvertTo-TestNativePath -LiteralPath $PesterBoundParameters['LiteralPath'] }
+        # The ACL calls are Windows-only; the SDDL recorded at quarantine time must come back on restore.
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Set-SpawnGuardRestrictedAcl -MockWith { return }
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAccessSddl -MockWith { return 'D:(A;;FA;;;BA)(A;;0x1200a9;;;BU)' }
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Restore-SpawnGuardAccessSddl -MockWith { return }
+        $script:OriginalNative = New-TestFile -WindowsPath $script:Original -Content $script:Content
+        $script:Record = Move-SpawnGuardFileToQuarantine -LiteralPath $script:Original -Directory $script:Quarantine -IncidentId 'INC-3' -Signer ''
+        $script:CopyNative = ConvertTo-TestNativePath -LiteralPath $script:Record.quarantinePath
+        $script:ManifestNative = ConvertTo-TestNativePath -LiteralPath $script:Record.manifestPath
+        $script:RestoredNative = ConvertTo-TestNativePath -LiteralPath ('D:\Quarantine\' + $script:Hash + '.restored.json')
     }
 
-    It 'is idempotent: restoring again reports already done' {
-        $request = ConvertTo-TestRequest -Body @{ sha256 = $script:Record.sha256Before; quarantineDirectory = $script:Quarantine }
-        $null = & $script:Script -Request $request
-        $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
-        $LASTEXITCODE | Should -Be 0
-        $document.results[0].status | Should -Be 'already-done'
+    Context 'restoring' {
+        It 'puts the file back with its original hash and ACL, removes the quarantined copy and keeps the manifest as .restored.json' {
+            Test-Path -LiteralPath $script:OriginalNative | Should -BeFalse
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-3'; sha256 = $script:Hash; quarantineDirectory = $script:Quarantine }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $LASTEXITCODE | Should -Be 0
+            $document.ok | Should -BeTrue
+            @($document.results).Length | Should -Be 1
+            $document.results[0].status | Should -Be 'done'
+            $document.results[0].restoredPath | Should -Be $script:Original
+            $document.results[0].sha256 | Should -Be $script:Hash
+            [System.IO.File]::ReadAllText($script:OriginalNative) | Should -Be $script:Content
+            Test-Path -LiteralPath $script:CopyNative | Should -BeFalse
+            Test-Path -LiteralPath $script:ManifestNative | Should -BeFalse
+            $history = Get-Content -LiteralPath $script:RestoredNative -Raw | ConvertFrom-Json
+            $history.entries[0].originalPath | Should -Be $script:Original
+            $history.entries[0].incidentId | Should -Be 'INC-3'
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Restore-SpawnGuardAccessSddl -Times 1 -Exactly -ParameterFilter {
+                $PesterBoundParameters['LiteralPath'] -eq 'C:\Tools\tool.exe' -and $PesterBoundParameters['Sddl'] -eq 'D:(A;;FA;;;BA)(A;;0x1200a9;;;BU)'
+            }
+        }
+
+        It 'lets a file whose ACL could not be read at quarantine time inherit from its folder again' {
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAccessSddl -MockWith { return $null }
+            $null = New-TestFile -WindowsPath 'C:\Tools\second.exe' -Content $script:Content
+            $null = Move-SpawnGuardFileToQuarantine -LiteralPath 'C:\Tools\second.exe' -Directory $script:Quarantine -IncidentId 'INC-4'
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Sha256 $script:Hash -QuarantineDirectory $script:Quarantine -IncidentId 'INC-4')
+            $LASTEXITCODE | Should -Be 0
+            $document.results[0].status | Should -Be 'done'
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Restore-SpawnGuardAccessSddl -Times 1 -Exactly -ParameterFilter {
+                $PesterBoundParameters['LiteralPath'] -eq 'C:\Tools\second.exe' -and [string]::IsNullOrEmpty($PesterBoundParameters['Sddl'])
+            }
+        }
+
+        It 'is idempotent: restoring again reports already done' {
+            $request = ConvertTo-TestRequest -Body @{ sha256 = $script:Hash; quarantineDirectory = $script:Quarantine }
+            $null = & $script:Script -Request $request
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $LASTEXITCODE | Should -Be 0
+            $document.results[0].status | Should -Be 'already-done'
+            $document.results[0].restoredPath | Should -Be $script:Original
+            [System.IO.File]::ReadAllText($script:OriginalNative) | Should -Be $script:Content
+        }
+
+        It 'reports a file restored earlier but gone again from its path as no longer quarantined' {
+            $request = ConvertTo-TestRequest -Body @{ sha256 = $script:Hash; quarantineDirectory = $script:Quarantine }
+            $null = & $script:Script -Request $request
+            Remove-Item -LiteralPath $script:OriginalNative
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $LASTEXITCODE | Should -Be 0
+            $document.results[0].status | Should -Be 'skipped'
+            $document.results[0].reason | Should -Be 'not-quarantined'
+            $document.results[0].restoredPath | Should -Be $script:Original
+        }
+
+        It 'counts an original path that already holds the same content as restored' {
+            $null = New-TestFile -WindowsPath $script:Original -Content $script:Content
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Sha256 $script:Hash -QuarantineDirectory $script:Quarantine)
+            $LASTEXITCODE | Should -Be 0
+            $document.results[0].status | Should -Be 'already-done'
+            Test-Path -LiteralPath $script:CopyNative | Should -BeFalse
+            Test-Path -LiteralPath $script:RestoredNative | Should -BeTrue
+        }
+
+        It 'leaves a different file at the original path alone unless told to overwrite' {
+            $null = New-TestFile -WindowsPath $script:Original -Content 'something else'
+            $request = ConvertTo-TestRequest -Body @{ sha256 = $script:Hash; quarantineDirectory = $script:Quarantine }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $LASTEXITCODE | Should -Be 0
+            $document.results[0].status | Should -Be 'skipped'
+            $document.results[0].reason | Should -Be 'target-exists'
+            [System.IO.File]::ReadAllText($script:OriginalNative) | Should -Be 'something else'
+            Test-Path -LiteralPath $script:CopyNative | Should -BeTrue
+            Test-Path -LiteralPath $script:ManifestNative | Should -BeTrue
+            Test-Path -LiteralPath $script:RestoredNative | Should -BeFalse
+
+            $overwrite = ConvertTo-TestRequest -Body @{ sha256 = $script:Hash; quarantineDirectory = $script:Quarantine; overwrite = $true }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $overwrite)
+            $LASTEXITCODE | Should -Be 0
+            $document.results[0].status | Should -Be 'done'
+            [System.IO.File]::ReadAllText($script:OriginalNative) | Should -Be $script:Content
+            Test-Path -LiteralPath $script:CopyNative | Should -BeFalse
+        }
+
+        It 'restores only the paths of the given incident, and removes the copy when the last one is restored' {
+            $null = New-TestFile -WindowsPath 'C:\Users\bob\Downloads\tool.exe' -Content $script:Content
+            $null = Move-SpawnGuardFileToQuarantine -LiteralPath 'C:\Users\bob\Downloads\tool.exe' -Directory $script:Quarantine -IncidentId 'INC-4'
+            $first = ConvertFrom-TestOutput -Output @(& $script:Script -Request (ConvertTo-TestRequest -Body @{ incidentId = 'INC-4'; sha256 = $script:Hash; quarantineDirectory = $script:Quarantine }))
+            $LASTEXITCODE | Should -Be 0
+            @($first.results).Length | Should -Be 1
+            $first.results[0].restoredPath | Should -Be 'C:\Users\bob\Downloads\tool.exe'
+            $first.results[0].status | Should -Be 'done'
+            Test-Path -LiteralPath $script:OriginalNative | Should -BeFalse
+            Test-Path -LiteralPath $script:CopyNative | Should -BeTrue
+            $manifest = Get-Content -LiteralPath $script:ManifestNative -Raw | ConvertFrom-Json
+            @(@($manifest.entries).incidentId) | Should -Be @('INC-3')
+
+            $second = ConvertFrom-TestOutput -Output @(& $script:Script -Request (ConvertTo-TestRequest -Body @{ incidentId = 'INC-3'; sha256 = $script:Hash; quarantineDirectory = $script:Quarantine }))
+            $LASTEXITCODE | Should -Be 0
+            $second.results[0].restoredPath | Should -Be $script:Original
+            $second.results[0].status | Should -Be 'done'
+            Test-Path -LiteralPath $script:CopyNative | Should -BeFalse
+            Test-Path -LiteralPath $script:ManifestNative | Should -BeFalse
+            # The history is rewritten in place (File.Replace) with both restores.
+            $history = Get-Content -LiteralPath $script:RestoredNative -Raw | ConvertFrom-Json
+            @(@($history.entries).incidentId) | Should -Be @('INC-4', 'INC-3')
+        }
+
+        It 'restores nothing for an incident that quarantined nothing with this hash' {
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request (ConvertTo-TestRequest -Body @{ incidentId = 'INC-99'; sha256 = $script:Hash; quarantineDirectory = $script:Quarantine }))
+            $LASTEXITCODE | Should -Be 0
+            $document.results[0].status | Should -Be 'skipped'
+            $document.results[0].reason | Should -Be 'not-quarantined'
+            Test-Path -LiteralPath $script:OriginalNative | Should -BeFalse
+            Test-Path -LiteralPath $script:CopyNative | Should -BeTrue
+        }
+
+        It 'reports a hash that is not in quarantine as nothing to restore' {
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request (ConvertTo-TestRequest -Body @{ sha256 = ('0' * 64); quarantineDirectory = $script:Quarantine }))
+            $LASTEXITCODE | Should -Be 0
+            $document.results[0].status | Should -Be 'skipped'
+            $document.results[0].reason | Should -Be 'not-quarantined'
+            $document.results[0].restoredPath | Should -BeNullOrEmpty
+        }
     }
 
-    It 'leaves a different file at the original path alone unless told to overwrite' {
-        [System.IO.File]::WriteAllText($script:Original, 'something else')
-        $request = ConvertTo-TestRequest -Body @{ sha256 = $script:Record.sha256Before; quarantineDirectory = $script:Quarantine }
-        $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
-        $document.results[0].status | Should -Be 'skipped'
-        $document.results[0].reason | Should -Be 'target-exists'
-        Test-Path -LiteralPath $script:Record.quarantinePath | Should -BeTrue
+    Context 'failures' {
+        It 'refuses a quarantined copy that <Case> (exit code 1), restoring nothing' -ForEach @(
+            @{ Case = 'no longer has its hash'; Tamper = 'change' },
+            @{ Case = 'is missing'; Tamper = 'delete' }
+        ) {
+            param($Tamper)
+            if ($Tamper -eq 'change') { [System.IO.File]::WriteAllText($script:CopyNative, 'tampered') } else { Remove-Item -LiteralPath $script:CopyNative }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Sha256 $script:Hash -QuarantineDirectory $script:Quarantine)
+            $LASTEXITCODE | Should -Be 1
+            $document.errors[0].code | Should -Be 'quarantine-corrupt'
+            @($document.results).Length | Should -Be 0
+            Test-Path -LiteralPath $script:OriginalNative | Should -BeFalse
+            Test-Path -LiteralPath $script:ManifestNative | Should -BeTrue
+        }
+
+        It 'reports access-denied (exit code 4) when the copy back is refused, and keeps the quarantine as it was' {
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Copy-SpawnGuardFile -MockWith { throw (New-Object -TypeName System.UnauthorizedAccessException -ArgumentList 'Access to the path is denied.') }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Sha256 $script:Hash -QuarantineDirectory $script:Quarantine)
+            $LASTEXITCODE | Should -Be 4
+            $document.results[0].status | Should -Be 'failed'
+            $document.results[0].reason | Should -Be 'access-denied'
+            Test-Path -LiteralPath $script:CopyNative | Should -BeTrue
+            Test-Path -LiteralPath $script:ManifestNative | Should -BeTrue
+            Test-Path -LiteralPath $script:RestoredNative | Should -BeFalse
+        }
+
+        It 'reports a restored copy whose hash differs as hash-mismatch and keeps the quarantined copy' {
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Copy-SpawnGuardFile -MockWith {
+                [System.IO.File]::WriteAllText((ConvertTo-TestNativePath -LiteralPath $PesterBoundParameters['Destination']), 'truncated')
+            }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Sha256 $script:Hash -QuarantineDirectory $script:Quarantine)
+            $LASTEXITCODE | Should -Be 1
+            $document.results[0].status | Should -Be 'failed'
+            $document.results[0].reason | Should -Be 'hash-mismatch'
+            Test-Path -LiteralPath $script:CopyNative | Should -BeTrue
+            Test-Path -LiteralPath $script:ManifestNative | Should -BeTrue
+        }
     }
 
-    It 'reports a hash that is not in quarantine as nothing to restore' {
-        $request = ConvertTo-TestRequest -Body @{ sha256 = ('0' * 64); quarantineDirectory = $script:Quarantine }
-        $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
-        $LASTEXITCODE | Should -Be 0
-        $document.results[0].reason | Should -Be 'not-quarantined'
+    Context 'requests' {
+        It 'accepts an upper-case hash from the analyst parameters and uses the default quarantine folder' {
+            $null = New-TestFile -WindowsPath 'C:\Tools\default.exe' -Content 'in the default folder'
+            $record = Move-SpawnGuardFileToQuarantine -LiteralPath 'C:\Tools\default.exe' -Directory 'C:\ProgramData\spawnguard\quarantine'
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Sha256 $record.sha256Before.ToUpperInvariant())
+            $LASTEXITCODE | Should -Be 0
+            $document.results[0].status | Should -Be 'done'
+            $document.results[0].sha256 | Should -Be $record.sha256Before
+            [System.IO.File]::ReadAllText((ConvertTo-TestNativePath -LiteralPath 'C:\Tools\default.exe')) | Should -Be 'in the default folder'
+        }
+
+        It 'refuses <Case> with exit code 2' -ForEach @(
+            @{ Case = 'a hash that is not 64 hex digits'; Arguments = @{ Sha256 = 'abc123' } },
+            @{ Case = 'both -Request and -Sha256'; Arguments = @{ Sha256 = ('a' * 64); Request = 'eyJzaGEyNTYiOiIwIn0=' } },
+            @{ Case = 'neither -Request nor -Sha256'; Arguments = @{ IncidentId = 'INC-3' } },
+            @{ Case = 'a quarantine folder inside System32'; Arguments = @{ Sha256 = ('a' * 64); QuarantineDirectory = 'C:\Windows\System32\q' } }
+        ) {
+            param($Arguments)
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script @Arguments)
+            $LASTEXITCODE | Should -Be 2
+            $document.errors[0].code | Should -Be 'invalid-request'
+            Test-Path -LiteralPath $script:CopyNative | Should -BeTrue
+        }
     }
 }

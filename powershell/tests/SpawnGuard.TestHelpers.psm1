@@ -246,8 +246,191 @@ function Get-TestRegistryValue {
     return $entry.Values[$Name]
 }
 
+# ---------- Authenticode signatures and call counts ----------
+
+$script:Signatures = @{}
+$script:DefaultSignature = $null
+$script:CallCounts = @{}
+
+function New-TestSignature {
+    <#
+    .SYNOPSIS
+        An object shaped like System.Management.Automation.Signature: Status, SignerCertificate.Subject
+        and (unless -NoIsOSBinary, as before Windows PowerShell 5.1) IsOSBinary.
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param([Parameter(Mandatory = $true)][string]$Status, [string]$Subject = '', [switch]$IsOSBinary, [switch]$NoIsOSBinary)
+    $certificate = $null
+    if ($Subject.Length -gt 0) { $certificate = [pscustomobject]@{ Subject = $Subject } }
+    $signature = [pscustomobject]@{ Status = $Status; SignerCertificate = $certificate }
+    if (-not $NoIsOSBinary) { $signature | Add-Member -MemberType NoteProperty -Name 'IsOSBinary' -Value ([bool]$IsOSBinary) }
+    return $signature
+}
+
+function Set-TestAuthenticodeSignature {
+    <#
+    .SYNOPSIS
+        The signatures the Get-SpawnGuardAuthenticodeSignature mock returns, by Windows path
+        (case-insensitive); every other file gets -Default (NotSigned when not given).
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][AllowEmptyCollection()][hashtable]$Signatures, [psobject]$Default)
+    $script:Signatures = @{}
+    foreach ($path in $Signatures.Keys) { $script:Signatures[$path.ToLowerInvariant()] = $Signatures[$path] }
+    $script:DefaultSignature = $Default
+    if ($null -eq $Default) { $script:DefaultSignature = New-TestSignature -Status 'NotSigned' }
+}
+
+function Get-TestAuthenticodeSignature {
+    <#
+    .SYNOPSIS
+        The body of the Get-SpawnGuardAuthenticodeSignature mock; a signature given as the text 'throw' throws (unreadable).
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath)
+    $signature = $script:DefaultSignature
+    if ($script:Signatures.ContainsKey($LiteralPath.ToLowerInvariant())) { $signature = $script:Signatures[$LiteralPath.ToLowerInvariant()] }
+    if ($signature -is [string] -and $signature -eq 'throw') { throw (New-Object -TypeName System.IO.IOException -ArgumentList 'The signature could not be read.') }
+    return $signature
+}
+
+function Reset-TestCallCount {
+    <#
+    .SYNOPSIS
+        Forgets every call count (mock bodies that behave differently on later calls use them).
+    #>
+    [CmdletBinding()]
+    param()
+    $script:CallCounts = @{}
+}
+
+function Add-TestCallCount {
+    <#
+    .SYNOPSIS
+        Counts one more call under a name and returns the new count (1 for the first call).
+    #>
+    [CmdletBinding()]
+    [OutputType([int])]
+    param([Parameter(Mandatory = $true)][string]$Name)
+    if (-not $script:CallCounts.ContainsKey($Name)) { $script:CallCounts[$Name] = 0 }
+    $script:CallCounts[$Name] = $script:CallCounts[$Name] + 1
+    return [int]$script:CallCounts[$Name]
+}
+
 Export-ModuleMember -Function @(
     'Test-TestWindowsHost', 'ConvertTo-TestRequest', 'New-TestProcess', 'Set-TestProcessTable', 'Get-TestWin32Process', 'ConvertFrom-TestOutput',
     'Set-TestFileSystemRoot', 'ConvertTo-TestNativePath', 'New-TestFile', 'Get-TestSha256',
-    'Set-TestRegistry', 'Test-TestRegistryKey', 'Get-TestRegistrySubKeyName', 'Get-TestRegistryValueName', 'Get-TestRegistryValue'
+    'Set-TestRegistry', 'Test-TestRegistryKey', 'Get-TestRegistrySubKeyName', 'Get-TestRegistryValueName', 'Get-TestRegistryValue',
+    'New-TestSignature', 'Set-TestAuthenticodeSignature', 'Get-TestAuthenticodeSignature', 'Reset-TestCallCount', 'Add-TestCallCount'
 )
+
+# ---------- a process table that changes while a test runs ----------
+
+function Add-TestProcess {
+    <#
+    .SYNOPSIS
+        Adds one New-TestProcess record to the fake process table (a process started during the test).
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][psobject]$Process)
+    $script:Processes = @($script:Processes) + @($Process)
+}
+
+function Stop-TestProcess {
+    <#
+    .SYNOPSIS
+        Removes a PID from the fake process table (the body of a Stop-SpawnGuardProcessById mock that really "stops").
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][int64]$ProcessId)
+    $script:Processes = @($script:Processes | Where-Object -FilterScript { $_.ProcessId -ne $ProcessId })
+}
+
+function Test-TestProcessRunning {
+    <#
+    .SYNOPSIS
+        True while a PID is in the fake process table (the body of a Test-SpawnGuardProcessRunning mock).
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([Parameter(Mandatory = $true)][int64]$ProcessId)
+    return (@($script:Processes | Where-Object -FilterScript { $_.ProcessId -eq $ProcessId }).Length -gt 0)
+}
+
+Export-ModuleMember -Function @('Add-TestProcess', 'Stop-TestProcess', 'Test-TestProcessRunning')
+
+# ---------- logon sessions (the WTS API underneath Get-SpawnGuardWtsSession) ----------
+
+$script:WtsSnapshots = New-Object -TypeName System.Collections.ArrayList
+
+function New-TestWtsSession {
+    <#
+    .SYNOPSIS
+        One raw session as Get-SpawnGuardWtsSession reports it (State is the WTS_CONNECTSTATE_CLASS number:
+        0 active, 4 disconnected; ProtocolType 2 is RDP, 0 the console).
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param(
+        [Parameter(Mandatory = $true)][int]$SessionId,
+        [string]$UserName = '',
+        [string]$DomainName = '',
+        [int]$State = 0,
+        [string]$WinStationName = '',
+        [int]$ProtocolType = 2,
+        [AllowNull()][string]$ClientAddress = $null
+    )
+    $station = $WinStationName
+    if ($station.Length -eq 0) { $station = 'RDP-Tcp#' + $SessionId }
+    $address = $null
+    if (-not [string]::IsNullOrEmpty($ClientAddress)) { $address = $ClientAddress }
+    return [pscustomobject]@{
+        SessionId      = $SessionId
+        WinStationName = $station
+        State          = $State
+        UserName       = $UserName
+        DomainName     = $DomainName
+        ProtocolType   = $ProtocolType
+        ClientAddress  = $address
+    }
+}
+
+function Set-TestWtsSession {
+    <#
+    .SYNOPSIS
+        The sessions the Get-SpawnGuardWtsSession mock returns from now on (forgets later snapshots).
+    #>
+    [CmdletBinding()]
+    param([int]$ConsoleSessionId = 1, [Parameter(Mandatory = $true)][AllowEmptyCollection()][object[]]$Sessions)
+    $script:WtsSnapshots = New-Object -TypeName System.Collections.ArrayList
+    [void]$script:WtsSnapshots.Add([pscustomobject]@{ ConsoleSessionId = $ConsoleSessionId; Sessions = $Sessions })
+}
+
+function Add-TestWtsSnapshot {
+    <#
+    .SYNOPSIS
+        What the next enumeration sees (a session ended, or its id was reused, since the previous one).
+        Each enumeration consumes one snapshot; the last one stays.
+    #>
+    [CmdletBinding()]
+    param([int]$ConsoleSessionId = 1, [Parameter(Mandatory = $true)][AllowEmptyCollection()][object[]]$Sessions)
+    [void]$script:WtsSnapshots.Add([pscustomobject]@{ ConsoleSessionId = $ConsoleSessionId; Sessions = $Sessions })
+}
+
+function Get-TestWtsSession {
+    <#
+    .SYNOPSIS
+        The body of the Get-SpawnGuardWtsSession mock: { ConsoleSessionId, Sessions } of the current snapshot.
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param()
+    if ($script:WtsSnapshots.Count -eq 0) { throw 'Set-TestWtsSession first.' }
+    $snapshot = $script:WtsSnapshots[0]
+    if ($script:WtsSnapshots.Count -gt 1) { $script:WtsSnapshots.RemoveAt(0) }
+    return $snapshot
+}
+
+Export-ModuleMember -Function @('New-TestWtsSession', 'Set-TestWtsSession', 'Add-TestWtsSnapshot', 'Get-TestWtsSession')

@@ -101,4 +101,10 @@ export const PESTER_COMMANDS = [
   'Where-Object',
   'Split-Path',
   'Add-Member',
+  'ForEach-Object',
+  'Sort-Object',
+  'Set-ItResult',
+  'Get-Module',
+  'Start-Process',
+  'Test-ModuleManifest',
 ] as const;

@@ -7,7 +7,7 @@
  * - the result objects the scripts build have exactly the result schemas' keys and values;
  * - the PowerShell protected lists agree with common/protected.ts.
  */
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node } from 'web-tree-sitter';
@@ -48,8 +48,16 @@ import {
 } from '../../common/protected';
 import { SYSTEM_BINARIES } from '../../workflows/decision/rules';
 import { POWERSHELL_DIR } from './parse';
-import { assignments, castHashLiterals, commandCalls, functionInfos, scriptParameters, stringLiterals } from './rules';
-import { loadSources, SAFETY_MODULE, type ParsedSource } from './sources';
+import {
+  assignments,
+  castHashLiterals,
+  commandCalls,
+  functionInfos,
+  scriptParameters,
+  scriptScopeVariables,
+  stringLiterals,
+} from './rules';
+import { loadSources, PROTECTED_LISTS, SAFETY_MODULE, safetyModuleFiles, type ParsedSource } from './sources';
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;
 
@@ -160,20 +168,24 @@ const source = (name: string): ParsedSource => {
   if (!found) throw new Error(`${name} not found under powershell/`);
   return found;
 };
-const moduleSource = () => source(SAFETY_MODULE);
 
 beforeAll(async () => {
   sources = await loadSources();
 });
 
-function functionNode(owner: ParsedSource, name: string): Node {
-  const fn = functionInfos(owner.tree.rootNode).find((f) => f.name === name);
-  if (!fn) throw new Error(`${owner.name} defines no ${name}`);
-  return fn.node;
+/**
+ * The function `name` of `owner`: a script's file name, or SAFETY_MODULE for the safety module
+ * (defined in exactly one of its files).
+ */
+function functionNode(owner: string, name: string): Node {
+  const files = owner === SAFETY_MODULE ? safetyModuleFiles(sources) : [source(owner)];
+  const found = files.flatMap((file) => functionInfos(file.tree.rootNode).filter((f) => f.name === name));
+  if (found.length !== 1) throw new Error(`${owner} defines ${found.length} functions named ${name}, not one`);
+  return found[0]!.node;
 }
 
 /** Keys of every `[ordered]@{...}` literal that is returned by `return` in a function. */
-function returnedKeys(owner: ParsedSource, functionName: string): string[][] {
+function returnedKeys(owner: string, functionName: string): string[][] {
   return castHashLiterals(functionNode(owner, functionName), 'ordered')
     .filter(({ node }) => {
       for (let n = node.parent; n; n = n.parent) {
@@ -186,7 +198,7 @@ function returnedKeys(owner: ParsedSource, functionName: string): string[][] {
 }
 
 /** Every `[ordered]@{...}` key list in a function (top-level literals only, nested ones apart). */
-function orderedKeys(owner: ParsedSource, functionName: string): string[][] {
+function orderedKeys(owner: string, functionName: string): string[][] {
   return castHashLiterals(functionNode(owner, functionName), 'ordered').map(({ keys }) => keys);
 }
 
@@ -228,7 +240,7 @@ describe('script parameters', () => {
     const read = new Set(requestFieldsRead(script.tree.rootNode));
     // Process targets are read by the safety module's ConvertFrom-SpawnGuardTargetRequest.
     if (commandCalls(script.tree.rootNode).some((call) => call.name === 'ConvertFrom-SpawnGuardTargetRequest')) {
-      for (const field of requestFieldsRead(functionNode(moduleSource(), 'ConvertFrom-SpawnGuardTargetRequest')))
+      for (const field of requestFieldsRead(functionNode(SAFETY_MODULE, 'ConvertFrom-SpawnGuardTargetRequest')))
         read.add(field);
     }
     const expected = new Set(keysOf(contract.request));
@@ -250,10 +262,12 @@ describe('what the runner sends', () => {
     scriptsDirectory = join(root, 'powershell');
     mkdirSync(scriptsDirectory);
     mkdirSync(join(root, 'bin'));
-    // The real scripts and module (the stand-in writes argv.jsonl next to them, so a copy).
+    // The real scripts and module folder (the stand-in writes argv.jsonl next to them, so a copy):
+    // the runner checks the module's files against the manifest built here.
     for (const file of readdirSync(POWERSHELL_DIR)) {
       if (/\.(ps1|psm1)$/.test(file)) copyFileSync(join(POWERSHELL_DIR, file), join(scriptsDirectory, file));
     }
+    cpSync(join(POWERSHELL_DIR, SAFETY_MODULE), join(scriptsDirectory, SAFETY_MODULE), { recursive: true });
     powershellPath = join(root, 'bin', 'powershell');
     copyFileSync(join(__dirname, '..', 'host', 'fixtures', 'powershell-standin.js'), powershellPath);
     chmodSync(powershellPath, 0o755);
@@ -294,10 +308,10 @@ describe('what the runner sends', () => {
 describe('result objects built by the scripts', () => {
   it('the result document and its errors have the contract keys', () => {
     const documentSchema = scriptResultSchema(z.unknown());
-    expect(orderedKeys(moduleSource(), 'Write-SpawnGuardResult').map((k) => [...k].sort())).toEqual([
+    expect(orderedKeys(SAFETY_MODULE, 'Write-SpawnGuardResult').map((k) => [...k].sort())).toEqual([
       keysOf(documentSchema),
     ]);
-    expect(orderedKeys(moduleSource(), 'Add-SpawnGuardError').map((k) => [...k].sort())).toEqual([
+    expect(orderedKeys(SAFETY_MODULE, 'Add-SpawnGuardError').map((k) => [...k].sort())).toEqual([
       keysOf(ScriptErrorSchema),
     ]);
   });
@@ -315,13 +329,13 @@ describe('result objects built by the scripts', () => {
     ],
     ['process information', 'GetProcessTree.ps1', 'New-ProcessInfo', ProcessInfoSchema],
   ])('%s: every returned object has exactly the schema keys', (_what, file, fn, schema) => {
-    const returned = returnedKeys(source(file), fn);
+    const returned = returnedKeys(file, fn);
     expect(returned.length).toBeGreaterThan(0);
     for (const keys of returned) expect([...keys].sort()).toEqual(keysOf(schema));
   });
 
   it('process information: parent chain and descendant entries have the schema keys', () => {
-    const all = orderedKeys(source('GetProcessTree.ps1'), 'New-ProcessInfo').map((k) => [...k].sort().join(','));
+    const all = orderedKeys('GetProcessTree.ps1', 'New-ProcessInfo').map((k) => [...k].sort().join(','));
     const chainItem = (ProcessInfoSchema.shape.parentChain.unwrap() as z.ZodArray<AnyObject>).element;
     const descendantItem = (ProcessInfoSchema.shape.descendants.unwrap() as z.ZodArray<AnyObject>).element;
     expect(all).toContain(keysOf(chainItem).join(','));
@@ -329,19 +343,19 @@ describe('result objects built by the scripts', () => {
   });
 
   it('file facts, their signature and version info have the schema keys', () => {
-    const facts = orderedKeys(source('GetFileEnrichment.ps1'), 'Get-FileFacts').map((k) => [...k].sort().join(','));
+    const facts = orderedKeys('GetFileEnrichment.ps1', 'Get-FileFacts').map((k) => [...k].sort().join(','));
     expect(facts).toContain(keysOf(FileFactsSchema).join(','));
     const signature = FileFactsSchema.shape.signature.unwrap().unwrap() as AnyObject;
     expect(facts).toContain(keysOf(signature).join(','));
     const versionInfo = FileFactsSchema.shape.versionInfo.unwrap().unwrap() as AnyObject;
-    expect(orderedKeys(moduleSource(), 'Get-SpawnGuardVersionInfo').map((k) => [...k].sort().join(','))).toEqual([
+    expect(orderedKeys(SAFETY_MODULE, 'Get-SpawnGuardVersionInfo').map((k) => [...k].sort().join(','))).toEqual([
       keysOf(versionInfo).join(','),
     ]);
   });
 
   it('persistence entries have the schema keys, and every kind in the contract is collected', () => {
     const script = source('FetchPersistenceEntries.ps1');
-    expect(orderedKeys(script, 'Add-PersistenceEntry').map((k) => [...k].sort())).toEqual([
+    expect(orderedKeys(script.name, 'Add-PersistenceEntry').map((k) => [...k].sort())).toEqual([
       keysOf(PersistenceEntrySchema),
     ]);
     const kinds = new Set(
@@ -361,7 +375,7 @@ describe('result objects built by the scripts', () => {
       ['TerminateSession.ps1', 'New-SessionItem'],
       ['RestoreQuarantinedFile.ps1', 'New-RestoreItem'],
     ] as const) {
-      const validateSet = functionNode(source(file), fn)
+      const validateSet = functionNode(file, fn)
         .descendantsOfType('attribute')
         .find((attribute) => attribute.text.startsWith('[ValidateSet('));
       expect(validateSet).toBeDefined();
@@ -371,14 +385,14 @@ describe('result objects built by the scripts', () => {
 
   it('signature statuses and session types are the contract values', () => {
     const signatureStatus = (FileFactsSchema.shape.signature.unwrap().unwrap() as AnyObject).shape.status as z.ZodEnum;
-    const mapped = functionNode(moduleSource(), 'Get-SpawnGuardSignature')
+    const mapped = functionNode(SAFETY_MODULE, 'Get-SpawnGuardSignature')
       .descendantsOfType('assignment_expression')
       .filter((node) => node.text.startsWith('$status ='))
       .flatMap((node) => stringLiterals(node));
     expect([...new Set(mapped)].sort()).toEqual([...signatureStatus.options].sort());
 
     const sessionType = SessionActionResultSchema.shape.sessionType.unwrap().unwrap() as z.ZodEnum;
-    const types = functionNode(moduleSource(), 'Get-SpawnGuardSession')
+    const types = functionNode(SAFETY_MODULE, 'Get-SpawnGuardSession')
       .descendantsOfType('assignment_expression')
       .filter((node) => node.text.startsWith('$type ='))
       .flatMap((node) => stringLiterals(node));
@@ -388,10 +402,27 @@ describe('result objects built by the scripts', () => {
 
 describe('the protected lists agree with common/protected.ts', () => {
   const list = (name: string) => {
-    const value = assignments(moduleSource().tree).get(name);
-    if (!value) throw new Error(`SpawnGuard.Safety.psm1 assigns no $script:${name}`);
+    const value = assignments(source(PROTECTED_LISTS).tree).get(name);
+    if (!value) throw new Error(`${PROTECTED_LISTS} assigns no $script:${name}`);
     return value;
   };
+
+  it('are set in ProtectedLists.ps1 only, once each (no other module file replaces one)', () => {
+    const lists = source(PROTECTED_LISTS);
+    const names = [...scriptScopeVariables(lists.tree)];
+    expect(names).toEqual(expect.arrayContaining(['criticalprocessnames', 'protectedprocessids', 'systembinarystems']));
+    const setTwice = lists.tree.rootNode
+      .descendantsOfType('assignment_expression')
+      .map((node) => node.children.find((c) => c.type === 'left_assignment_expression')?.text.toLowerCase() ?? '')
+      .filter((left, i, all) => all.indexOf(left) !== i);
+    expect(setTwice).toEqual([]);
+    const elsewhere = safetyModuleFiles(sources)
+      .filter((file) => file.name !== PROTECTED_LISTS)
+      .flatMap((file) =>
+        [...scriptScopeVariables(file.tree)].filter((name) => names.includes(name)).map((n) => `${file.name}: $${n}`),
+      );
+    expect(elsewhere).toEqual([]);
+  });
 
   it('critical processes, shared hosts, PowerShell hosts and service accounts', () => {
     expect(stringLiterals(list('criticalprocessnames'))).toEqual([...CRITICAL_PROCESS_NAMES]);

@@ -1,10 +1,12 @@
 /**
- * Every .ps1/.psm1 under powershell/ (scripts, safety module, Pester tests) parses with the real
- * PowerShell grammar: no ERROR and no MISSING node. No PowerShell runs here (DESIGN.md §5).
+ * Every .ps1/.psm1/.psd1 under powershell/ (scripts, the safety module's folder, Pester tests)
+ * parses with the real PowerShell grammar: no ERROR and no MISSING node. No PowerShell runs here
+ * (DESIGN.md §5).
  */
 import { HOST_SCRIPTS } from '../../activities/host/scripts';
 import { listPowerShellFiles, parsePowerShell } from './parse';
 import { syntaxErrors } from './rules';
+import { PLATFORM_FILE, PROTECTED_LISTS, SAFETY_MANIFEST, SAFETY_MODULE, SAFETY_ROOT_MODULE } from './sources';
 
 const files = listPowerShellFiles();
 
@@ -12,7 +14,14 @@ describe('the PowerShell sources', () => {
   it('include every host script, the safety module and Pester tests for each script', () => {
     const names = files.map((file) => file.name);
     for (const script of Object.keys(HOST_SCRIPTS)) expect(names).toContain(`${script}.ps1`);
-    expect(names).toContain('SpawnGuard.Safety.psm1');
+    // The module is a folder: manifest, root module, the Windows seam, the protected lists and other concern files.
+    for (const file of [SAFETY_MANIFEST, SAFETY_ROOT_MODULE, PLATFORM_FILE, PROTECTED_LISTS])
+      expect(names).toContain(file);
+    expect(
+      names.filter((name) => name.startsWith(`${SAFETY_MODULE}/`) && name.endsWith('.ps1')).length,
+    ).toBeGreaterThan(10);
+    // The old single-file module is gone: nothing may still load it.
+    expect(names).not.toContain('SpawnGuard.Safety.psm1');
     expect(names.filter((name) => /^tests\/.+\.Tests\.ps1$/.test(name)).length).toBeGreaterThanOrEqual(5);
   });
 

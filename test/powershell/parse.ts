@@ -39,14 +39,17 @@ export interface PowerShellFile {
   source: string;
 }
 
-/** Every .ps1/.psm1 under powershell/ (scripts, the safety module and the Pester tests). */
+/**
+ * Every .ps1/.psm1/.psd1 under powershell/: the scripts, the safety module's folder (manifest, root
+ * module and concern files) and the Pester tests.
+ */
 export function listPowerShellFiles(dir = POWERSHELL_DIR, prefix = ''): PowerShellFile[] {
   const files: PowerShellFile[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     const name = prefix + entry.name;
     if (entry.isDirectory()) files.push(...listPowerShellFiles(path, `${name}/`));
-    else if (/\.(ps1|psm1)$/i.test(entry.name)) files.push({ name, path, source: readFileSync(path, 'utf8') });
+    else if (/\.(ps1|psm1|psd1)$/i.test(entry.name)) files.push({ name, path, source: readFileSync(path, 'utf8') });
   }
   return files.sort((a, b) => a.name.localeCompare(b.name));
 }

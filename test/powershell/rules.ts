@@ -4,7 +4,10 @@
  * PowerShell 3.0 lacks, aliases, strings run as code, calls to commands or parameters that do not
  * exist (typos, newer cmdlets), missing mandatory arguments, variables read but never set (with
  * Set-StrictMode they would throw at run time), and the script contract (help, [CmdletBinding()],
- * typed parameters, -Request, one ConvertTo-Json document, explicit exit code).
+ * typed parameters, -Request, one ConvertTo-Json document, explicit exit code inside the main
+ * guard), the safety module's layout (its manifest exports exactly the functions its files define,
+ * its root module loads every concern file) and the Windows seam (Windows-only calls only in
+ * SpawnGuard.Safety/Platform.ps1).
  * Each rule returns readable violations; an empty list means the file passes.
  */
 import type { Node, Tree } from 'web-tree-sitter';
@@ -56,6 +59,8 @@ export function commandCalls(root: Node): CommandCall[] {
   return root.descendantsOfType('command').flatMap((command) => {
     const name = command.childForFieldName('command_name');
     if (!name || name.type !== 'command_name') return [];
+    // `@(1..65)`: the grammar reads a leading numeric range as a command name; PowerShell reads an expression.
+    if (/^-?\d+\.\.-?\d+$/.test(name.text)) return [];
     return [{ node: command, name: name.text, elements: commandElements(command) }];
   });
 }
@@ -288,7 +293,10 @@ export function aliasUses(tree: Tree): Violation[] {
  * [ScriptBlock]::Create, no $ExecutionContext.InvokeCommand, and (in the scripts) no `&` or `.`
  * invocation of a computed command.
  */
-export function dynamicExecution(tree: Tree, options: { allowCallOperator?: boolean } = {}): Violation[] {
+export function dynamicExecution(
+  tree: Tree,
+  options: { allowCallOperator?: boolean; allowModuleLoader?: boolean } = {},
+): Violation[] {
   const found: Violation[] = [];
   for (const call of commandCalls(tree.rootNode)) {
     const name = lower(call.name);
@@ -305,12 +313,77 @@ export function dynamicExecution(tree: Tree, options: { allowCallOperator?: bool
   }
   if (!options.allowCallOperator) {
     for (const command of tree.rootNode.descendantsOfType('command')) {
-      if (command.children.some((child) => child.type === 'command_invokation_operator')) {
-        found.push(violation('call-operator', command));
-      }
+      if (!command.children.some((child) => child.type === 'command_invokation_operator')) continue;
+      // A module root loading its own concern files: fixed names next to it, never a computed string.
+      if (options.allowModuleLoader && dotSourcedModuleFiles(command) !== undefined) continue;
+      found.push(violation('call-operator', command));
     }
   }
   return found;
+}
+
+const PLAIN_FILE_NAME = /^(?!\.{1,2}$)[\w.-]+$/;
+
+function singleCommand(node: Node | undefined): Node | undefined {
+  const commands = node?.descendantsOfType('command') ?? [];
+  return commands.length === 1 ? commands[0] : undefined;
+}
+
+/** The single-quoted names of an `@('A', 'B')` (or `'A', 'B'`) literal list, or undefined if anything else is in it. */
+export function literalNameList(node: Node): string[] | undefined {
+  const names = stringLiterals(node);
+  const rest = node.text
+    .replace(/'(?:[^']|'')*'/g, '')
+    .replace(/#[^\n]*/g, '')
+    .replace(/[\s,]/g, '')
+    .replace(/^@\((.*)\)$/s, '$1');
+  return rest === '' ? names : undefined;
+}
+
+/**
+ * The files a `. (Join-Path -Path $PSScriptRoot -ChildPath <name>)` command loads, where <name> is
+ * a single-quoted file name, or `($name + '.ps1')` with $name the variable of an enclosing
+ * `foreach ($name in @('A', 'B'))` over single-quoted names: fixed files next to the module,
+ * nothing computed from input. Undefined for any other command.
+ */
+export function dotSourcedModuleFiles(command: Node): string[] | undefined {
+  const operator = command.children.find((child) => child.type === 'command_invokation_operator');
+  if (operator?.text !== '.') return undefined;
+  const target = command.children.find((child) => child.type === 'command_name_expr');
+  const paren = target?.children.find((child) => child.type === 'parenthesized_expression');
+  if (!target || !paren || target.text !== paren.text) return undefined;
+  const joinNode = singleCommand(paren);
+  if (!joinNode) return undefined;
+  const join = commandCalls(joinNode.parent ?? joinNode).find((call) => call.node.id === joinNode.id);
+  if (!join || lower(join.name) !== 'join-path') return undefined;
+  const elements = join.elements;
+  if (
+    elements.length !== 4 ||
+    elements.some((e) => e.colonValue) ||
+    lower(elements[0]?.name ?? '') !== 'path' ||
+    !/^\$PSScriptRoot$/i.test(elements[1]?.node.text ?? '') ||
+    lower(elements[2]?.name ?? '') !== 'childpath' ||
+    elements[3]?.kind !== 'argument'
+  ) {
+    return undefined;
+  }
+  const child = elements[3].node.text;
+  const literal = /^'([^']+)'$/.exec(child)?.[1];
+  if (literal !== undefined) return PLAIN_FILE_NAME.test(literal) ? [literal] : undefined;
+  const concatenated = /^\(\s*\$(\w+)\s*\+\s*'([^']+)'\s*\)$/.exec(child);
+  if (!concatenated) return undefined;
+  const [, variable, suffix] = concatenated;
+  for (let node = command.parent; node; node = node.parent) {
+    if (node.type !== 'foreach_statement') continue;
+    const loopVariable = node.children.find((c) => c.type === 'variable');
+    if (lower(loopVariable?.text ?? '') !== `$${lower(variable ?? '')}`) continue;
+    const collection = node.children.find((c) => c.type === 'pipeline');
+    const names = collection ? literalNameList(collection) : undefined;
+    if (!names) return undefined;
+    const files = names.map((name) => name + (suffix ?? ''));
+    return files.every((file) => PLAIN_FILE_NAME.test(file)) ? files : undefined;
+  }
+  return undefined;
 }
 
 // ---------- functions ----------
@@ -566,17 +639,30 @@ function definitionsIn(scope: Node, includeRoot: boolean): { defined: Set<string
 }
 
 /**
+ * The script-scope variables a file sets (lower case, no `$`): what it assigns at its top level
+ * and what its functions assign as `$script:`/`$global:`. The files dot-sourced into one module
+ * share that scope.
+ */
+export function scriptScopeVariables(tree: Tree): Set<string> {
+  const top = definitionsIn(tree.rootNode, false);
+  const names = new Set([...top.defined, ...top.scriptScoped]);
+  for (const fn of tree.rootNode.descendantsOfType('function_statement')) {
+    for (const name of definitionsIn(fn, false).scriptScoped) names.add(name);
+  }
+  return names;
+}
+
+/**
  * Variables read but never set: with Set-StrictMode on they throw, without it they are silently
  * $null (a misspelled variable in a safety check would quietly pass). Functions see only their
- * own variables plus $script: ones set at the top of the file; the top level sees its own.
+ * own variables plus $script: ones set at the top of the file (or, for a file dot-sourced into a
+ * module, set by any file of the module: `options.sharedScriptScope`); the top level sees its own.
  */
-export function undefinedVariables(tree: Tree): Violation[] {
+export function undefinedVariables(tree: Tree, options: { sharedScriptScope?: Iterable<string> } = {}): Violation[] {
   const found: Violation[] = [];
   const top = definitionsIn(tree.rootNode, false);
-  const scriptLevel = new Set([...top.defined, ...top.scriptScoped]);
-  for (const fn of tree.rootNode.descendantsOfType('function_statement')) {
-    for (const name of definitionsIn(fn, false).scriptScoped) scriptLevel.add(name);
-  }
+  const scriptLevel = scriptScopeVariables(tree);
+  for (const name of options.sharedScriptScope ?? []) scriptLevel.add(lower(name));
   const check = (scope: Node, defined: Set<string>) => {
     for (const node of scopeNodes(scope)) {
       if (node.type !== 'variable') continue;
@@ -584,7 +670,8 @@ export function undefinedVariables(tree: Tree): Violation[] {
       if (!parsed || parsed.scope === 'env' || parsed.scope === 'using' || AUTOMATIC_VARIABLES.has(parsed.name))
         continue;
       const visible = parsed.scope === 'script' || parsed.scope === 'global' ? scriptLevel : defined;
-      if (!visible.has(parsed.name)) found.push(violation(`undefined-variable:$${parsed.name}`, node));
+      if (!visible.has(parsed.name) && !(parsed.scope === undefined && pesterDataVariables(node).has(parsed.name)))
+        found.push(violation(`undefined-variable:$${parsed.name}`, node));
     }
   };
   check(tree.rootNode, top.defined);
@@ -592,6 +679,44 @@ export function undefinedVariables(tree: Tree): Violation[] {
     check(fn, definitionsIn(fn, false).defined);
   }
   return found;
+}
+
+const PESTER_DATA_BLOCKS = new Set(['describe', 'context', 'it']);
+
+/**
+ * Pester 5 data-driven blocks: `It '...' -ForEach @(@{ Path = ...; Expected = ... }) { $Path }`
+ * (or -TestCases; Describe and Context too) define each key of the data hashtables as a variable
+ * inside the block. The names (lower case) visible at `variable` that way.
+ */
+function pesterDataVariables(variable: Node): Set<string> {
+  const names = new Set<string>();
+  for (let node = variable.parent; node; node = node.parent) {
+    if (node.type !== 'script_block_expression') continue;
+    let command: Node | null = node.parent;
+    while (command && command.type !== 'command') command = command.parent;
+    if (!command) continue;
+    const call = commandCalls(command.parent ?? command).find((c) => c.node.id === command.id);
+    if (!call || !PESTER_DATA_BLOCKS.has(lower(call.name))) continue;
+    if (
+      !call.elements.some(
+        (e) => e.kind === 'argument' && e.node.startIndex <= node.startIndex && e.node.endIndex >= node.endIndex,
+      )
+    )
+      continue;
+    call.elements.forEach((element, i) => {
+      if (element.kind !== 'parameter' || !/^(foreach|testcases)$/i.test(element.name ?? '')) return;
+      const data = call.elements[i + 1];
+      if (data?.kind !== 'argument') return;
+      for (const hash of data.node.descendantsOfType('hash_literal_expression')) {
+        let nested = false;
+        for (let up = hash.parent; up && up.id !== data.node.id; up = up.parent) {
+          if (up.type === 'hash_literal_expression') nested = true;
+        }
+        if (!nested) for (const key of hashKeys(hash)) names.add(lower(key));
+      }
+    });
+  }
+  return names;
 }
 
 // ---------- output ----------
@@ -663,8 +788,8 @@ function topLevelStatements(tree: Tree): Node[] {
 /**
  * What every host script must have (DESIGN.md §5): complete comment-based help (every parameter
  * documented), [CmdletBinding()], typed parameters including `[string]$Request`,
- * $ProgressPreference silenced, Set-StrictMode, the safety module loaded from the script's own
- * folder, and an explicit `exit` as the last statement.
+ * $ProgressPreference silenced, Set-StrictMode, and the safety module (its folder) loaded from
+ * the script's own folder. The explicit `exit` is checked by mainGuard: it ends the main guard.
  */
 export function scriptContract(tree: Tree): Violation[] {
   const found: Violation[] = [];
@@ -691,19 +816,99 @@ export function scriptContract(tree: Tree): Violation[] {
   }
   if (!topText.some((text) => /^Set-StrictMode -Version \d/.test(text)))
     found.push(violation('missing-strict-mode', root));
-  if (
-    !topText.some((text) =>
-      /^Import-Module -Name \(Join-Path -Path \$PSScriptRoot -ChildPath '[\w.]+\.psm1'\)/.test(text),
-    )
-  ) {
-    found.push(violation('missing-module-import', root));
-  }
-  const last = statements[statements.length - 1];
-  if (!last || !/^exit \$\w+$|^exit \d+$/.test(last.text)) found.push(violation('missing-final-exit', last ?? root));
+  if (!topText.some((text) => SAFETY_MODULE_IMPORT.test(text))) found.push(violation('missing-module-import', root));
   return found;
 }
 
-/** Export-ModuleMember lists exactly the functions the module defines. */
+/** How a script loads the safety module: by its folder (the manifest), next to the script. */
+export const SAFETY_MODULE_IMPORT =
+  /^Import-Module -Name \(Join-Path -Path \$PSScriptRoot -ChildPath 'SpawnGuard\.Safety'\)$/;
+
+const MAIN_GUARD_CONDITION = /^\$MyInvocation\.InvocationName\s+-ne\s+'\.'$/i;
+const FINAL_EXIT = /^exit\s+(\$\w+|\d+)$/i;
+const PREFERENCE_ASSIGNMENT =
+  /^\$(ErrorAction|Progress|Warning|Verbose|Debug|Confirm|Information)Preference\s*=\s*'\w+'$/i;
+
+function isExit(node: Node): boolean {
+  return node.type === 'flow_control_statement' && node.children[0]?.type === 'exit';
+}
+
+/** `if ($MyInvocation.InvocationName -ne '.') { ... }` with no elseif/else: the script's main guard. */
+function isMainGuard(node: Node): boolean {
+  if (node.type !== 'if_statement') return false;
+  if (node.children.some((child) => child.type === 'elseif_clauses' || child.type === 'else_clause')) return false;
+  const condition = node.children.find((child) => child.type === 'pipeline');
+  return MAIN_GUARD_CONDITION.test(condition?.text.trim() ?? '');
+}
+
+function blockStatements(block: Node | undefined): Node[] {
+  const list = block?.children.find((child) => child.type === 'statement_list');
+  return list ? list.children.filter((child) => child.type !== 'comment' && child.type !== ';') : [];
+}
+
+/**
+ * The main guard (the scripts' Pester tests dot-source them to call their functions, and a
+ * dot-sourced script must run nothing and never exit the test run): the last top-level statement
+ * is `if ($MyInvocation.InvocationName -ne '.') { ... }` ending with `exit $code` (or a number);
+ * no `exit` anywhere outside it (a function's `exit` would end the caller's session); and outside
+ * it only setup runs at the top level (preferences, Set-StrictMode, Import-Module, function
+ * definitions), so the logic lives in functions.
+ */
+export function mainGuard(tree: Tree): Violation[] {
+  const found: Violation[] = [];
+  const statements = topLevelStatements(tree);
+  const guards = statements.filter(isMainGuard);
+  const guard = guards[guards.length - 1];
+  if (!guard) found.push(violation('missing-main-guard', tree.rootNode));
+  else {
+    if (guards.length > 1) found.push(violation('several-main-guards', guards[0]!));
+    if (statements[statements.length - 1]?.id !== guard.id) found.push(violation('main-guard-not-last', guard));
+    const body = blockStatements(guard.children.find((child) => child.type === 'statement_block'));
+    const last = body[body.length - 1];
+    if (!last || !isExit(last) || !FINAL_EXIT.test(last.text.trim()))
+      found.push(violation('missing-final-exit', last ?? guard));
+  }
+  for (const node of walk(tree.rootNode)) {
+    if (!isExit(node)) continue;
+    const inGuard =
+      guard !== undefined &&
+      node.startIndex >= guard.startIndex &&
+      node.endIndex <= guard.endIndex &&
+      !hasAncestorOfType(node, ['function_statement', 'script_block_expression']);
+    if (!inGuard) found.push(violation('exit-outside-main-guard', node));
+  }
+  for (const statement of statements) {
+    if (statement.id === guard?.id || statement.type === 'function_statement' || isExit(statement)) continue;
+    const text = statement.text.trim();
+    if (PREFERENCE_ASSIGNMENT.test(text) || /^Set-StrictMode -Version \d/.test(text) || SAFETY_MODULE_IMPORT.test(text))
+      continue;
+    if (isConstantAssignment(statement)) continue;
+    found.push(violation('statement-outside-main-guard', statement));
+  }
+  return found;
+}
+
+/** `$script:Table = @(7022, 7007)`: a variable set to literals only (no command, variable or member call). */
+function isConstantAssignment(statement: Node): boolean {
+  const assignment = statement.descendantsOfType('assignment_expression')[0];
+  if (!assignment || assignment.text !== statement.text.trim()) return false;
+  const value = assignment.childForFieldName('value');
+  if (!value) return false;
+  const dynamic = value.descendantsOfType([
+    'command',
+    'variable',
+    'invokation_expression',
+    'member_access',
+    'element_access',
+    'sub_expression',
+    'script_block_expression',
+    'expandable_string_literal',
+    'expandable_here_string_literal',
+  ]);
+  return dynamic.every((node) => node.type === 'variable' && /^\$(true|false|null)$/i.test(node.text));
+}
+
+/** Export-ModuleMember (one call or several: each adds to the list) exports exactly the functions the module defines. */
 export function moduleExports(tree: Tree): Violation[] {
   const found: Violation[] = [];
   const defined = new Set(functionInfos(tree.rootNode).map((fn) => fn.name));
@@ -716,11 +921,230 @@ export function moduleExports(tree: Tree): Violation[] {
   return found;
 }
 
-/** The names listed in `Export-ModuleMember -Function @(...)`. */
+/** The names listed in every `Export-ModuleMember -Function @(...)` of the file. */
 export function exportedFunctionNames(tree: Tree): string[] {
-  const exportCall = commandCalls(tree.rootNode).find((call) => lower(call.name) === 'export-modulemember');
-  if (!exportCall) return [];
-  return stringLiterals(exportCall.node);
+  return commandCalls(tree.rootNode)
+    .filter((call) => lower(call.name) === 'export-modulemember')
+    .flatMap((call) => stringLiterals(call.node));
+}
+
+// ---------- the safety module: manifest, root module, concern files ----------
+
+/** The top-level entries of a module manifest (.psd1: one hashtable literal), by lower-case key. */
+export function dataFileEntries(tree: Tree): Map<string, { key: string; value: Node }> | undefined {
+  const statements = topLevelStatements(tree);
+  const hash = statements.length === 1 ? statements[0]?.descendantsOfType('hash_literal_expression')[0] : undefined;
+  if (!hash || hash.text !== statements[0]?.text.trim()) return undefined;
+  const entries = new Map<string, { key: string; value: Node }>();
+  const body = hash.children.find((child) => child.type === 'hash_literal_body');
+  for (const entry of body?.children ?? []) {
+    if (entry.type !== 'hash_entry') continue;
+    const key = entry.children[0]?.text.replace(/^'|'$/g, '') ?? '';
+    const value = entry.children.slice(entry.children.findIndex((child) => child.type === '=') + 1).find(Boolean);
+    if (value) entries.set(lower(key), { key, value });
+  }
+  return entries;
+}
+
+const FUNCTION_NAME = /^[A-Za-z]+-[A-Za-z][A-Za-z0-9]*$/;
+
+/** FunctionsToExport of a module manifest: single-quoted function names only (no wildcard, no expression). */
+export function manifestFunctionNames(manifest: Tree): string[] | undefined {
+  const value = dataFileEntries(manifest)?.get('functionstoexport')?.value;
+  const names = value ? literalNameList(value) : undefined;
+  return names?.every((name) => FUNCTION_NAME.test(name)) ? names : undefined;
+}
+
+export interface ModuleFile {
+  name: string;
+  tree: Tree;
+}
+
+/**
+ * A manifest module split into concern files: FunctionsToExport names each function once, every
+ * exported function is defined in exactly one module file, every function defined there is
+ * exported (or listed in `privateFunctions`, and then not exported), no function is defined in two
+ * files (the later dot-source would silently replace the earlier), and no file calls
+ * Export-ModuleMember (the manifest is the one export list).
+ */
+export function moduleManifestExports(
+  manifest: ModuleFile,
+  files: ModuleFile[],
+  privateFunctions: readonly string[] = [],
+): Violation[] {
+  const found: Violation[] = [];
+  const at = (file: string, node: Node) => ({ file, at: `${file} ${where(node)}` });
+  const exported = manifestFunctionNames(manifest.tree);
+  if (!exported) return [{ rule: 'functions-to-export-not-a-literal-name-list', at: manifest.name }];
+  const definedIn = new Map<string, { name: string; places: { file: string; at: string }[] }>();
+  for (const file of files) {
+    for (const fn of functionInfos(file.tree.rootNode)) {
+      const entry = definedIn.get(lower(fn.name)) ?? { name: fn.name, places: [] };
+      entry.places.push(at(file.name, fn.node));
+      definedIn.set(lower(fn.name), entry);
+    }
+    for (const call of commandCalls(file.tree.rootNode)) {
+      if (lower(call.name) === 'export-modulemember')
+        found.push({ rule: 'export-modulemember-in-manifest-module', at: at(file.name, call.node).at });
+    }
+  }
+  const exportedSet = new Set<string>();
+  for (const name of exported) {
+    if (exportedSet.has(lower(name))) found.push({ rule: `exported-twice:${name}`, at: manifest.name });
+    exportedSet.add(lower(name));
+    const places = definedIn.get(lower(name))?.places ?? [];
+    if (places.length === 0) found.push({ rule: `exported-but-undefined:${name}`, at: manifest.name });
+  }
+  const privateSet = new Set(privateFunctions.map(lower));
+  for (const [key, { name, places }] of definedIn) {
+    if (places.length > 1)
+      found.push({ rule: `defined-in-several-files:${name}`, at: places.map((p) => p.at).join('; ') });
+    if (privateSet.has(key) && exportedSet.has(key))
+      found.push({ rule: `private-but-exported:${name}`, at: places[0]!.at });
+    if (!privateSet.has(key) && !exportedSet.has(key)) found.push({ rule: `not-exported:${name}`, at: places[0]!.at });
+  }
+  for (const name of privateFunctions) {
+    if (!definedIn.has(lower(name))) found.push({ rule: `private-but-undefined:${name}`, at: manifest.name });
+  }
+  return found;
+}
+
+/**
+ * The module root loads exactly the concern files of its folder (`concernFiles`: the .ps1 files
+ * there), each once, by the fixed-name dot-sourcing dotSourcedModuleFiles accepts, and does not
+ * call Export-ModuleMember (the manifest lists the exports).
+ */
+export function moduleLoader(root: Tree, concernFiles: readonly string[]): Violation[] {
+  const found: Violation[] = [];
+  const loaded: string[] = [];
+  for (const command of root.rootNode.descendantsOfType('command')) {
+    if (!command.children.some((child) => child.type === 'command_invokation_operator')) continue;
+    const files = dotSourcedModuleFiles(command);
+    if (!files) found.push(violation('not-a-concern-file-load', command));
+    else loaded.push(...files);
+  }
+  const counts = new Map<string, number>();
+  for (const file of loaded) counts.set(lower(file), (counts.get(lower(file)) ?? 0) + 1);
+  const expected = new Set(concernFiles.map(lower));
+  for (const file of concernFiles) {
+    if (!counts.has(lower(file))) found.push({ rule: `concern-file-not-loaded:${file}`, at: 'root module' });
+  }
+  for (const [file, count] of counts) {
+    if (!expected.has(file)) found.push({ rule: `loads-missing-file:${file}`, at: 'root module' });
+    if (count > 1) found.push({ rule: `loaded-twice:${file}`, at: 'root module' });
+  }
+  return found;
+}
+
+// ---------- the Windows seam ----------
+
+/**
+ * Commands that only Windows answers (CIM/WMI, processes, Authenticode, ACLs, scheduled tasks,
+ * compiled types) and the file-system/registry provider cmdlets (a Windows path names a drive
+ * the test machine lacks, so under pwsh they fail where the seam can be mocked). Join-Path is
+ * checked apart: only `Join-Path -Path $PSScriptRoot` (a path of this machine) is allowed.
+ */
+export const WINDOWS_ONLY_COMMANDS = [
+  'Get-CimInstance',
+  'Get-WmiObject',
+  'Invoke-CimMethod',
+  'Invoke-WmiMethod',
+  'Get-CimAssociatedInstance',
+  'Remove-CimInstance',
+  'Remove-WmiObject',
+  'Register-CimIndicationEvent',
+  'Register-WmiEvent',
+  'Stop-Process',
+  'Get-Process',
+  'Get-AuthenticodeSignature',
+  'Get-Acl',
+  'Set-Acl',
+  'Get-ScheduledTask',
+  'Add-Type',
+  'Test-Path',
+  'Get-ChildItem',
+  'Get-Item',
+  'Remove-Item',
+  'Copy-Item',
+  'Move-Item',
+  'New-Item',
+  'Rename-Item',
+  'Get-ItemProperty',
+  'Set-ItemProperty',
+  'New-ItemProperty',
+  'Remove-ItemProperty',
+] as const;
+
+/** Members that reach Windows-only state: the current process, file-system ACLs. */
+const WINDOWS_ONLY_MEMBERS = new Set(['getcurrentprocess', 'setaccesscontrol', 'getaccesscontrol']);
+
+/** Types whose use is a Windows-only call: file-system statics, ACL types, the registry, the process table. */
+function windowsOnlyType(typeName: string, isStaticCall: boolean): string | undefined {
+  const full = lower(typeName.replace(/\s+/g, ''));
+  const name = full.replace(/^system\./, '');
+  if (name === 'io.file') return '[System.IO.File]';
+  if (name === 'io.directory') return '[System.IO.Directory]';
+  if (name.startsWith('security.accesscontrol.')) return `[System.${typeName.replace(/^System\./i, '')}]`;
+  if (full.startsWith('microsoft.win32.registry')) return `[${typeName}]`;
+  if (name === 'diagnostics.process' && isStaticCall) return '[System.Diagnostics.Process]::';
+  return undefined;
+}
+
+/** Provider paths that only Windows has: the registry provider and its drives. */
+const WINDOWS_ONLY_PATH = /registry::|\bhk(lm|cu|cr|u|cc):/i;
+
+/**
+ * Windows-only calls, for every file but the Windows seam (SpawnGuard.Safety/Platform.ps1): the
+ * commands above, `-ComObject`, `Registry::` (and the HKLM:/HKCU: drives), [System.IO.File] and
+ * [System.IO.Directory], ACL and registry types, [System.Diagnostics.Process]:: statics,
+ * .GetCurrentProcess(), .GetAccessControl(), .SetAccessControl(), and Join-Path on anything but
+ * $PSScriptRoot (Join-Path resolves the drive of a Windows path, which this machine lacks; the
+ * module has the pure Join-SpawnGuardPath).
+ */
+export function windowsOnlyCalls(tree: Tree): Violation[] {
+  const found: Violation[] = [];
+  const commands = new Set<string>(WINDOWS_ONLY_COMMANDS.map(lower));
+  for (const call of commandCalls(tree.rootNode)) {
+    const name = lower(call.name.replace(/^.*\\/, ''));
+    if (commands.has(name)) found.push(violation(`windows-only-command:${call.name}`, call.node));
+    const parameters = commandParameters(call);
+    if (parameters.includes('comobject')) found.push(violation('windows-only:-ComObject', call.node));
+    if (name === 'new-object') {
+      const typeIndex = call.elements.findIndex((e) => e.kind === 'parameter' && lower(e.name ?? '') === 'typename');
+      const typeArgument =
+        typeIndex >= 0 ? call.elements[typeIndex + 1] : call.elements.find((e) => e.kind === 'argument');
+      const typeName = typeArgument?.node.text.replace(/^['"]|['"]$/g, '');
+      const windowsType = typeName ? windowsOnlyType(typeName, false) : undefined;
+      if (windowsType) found.push(violation(`windows-only-type:${windowsType}`, call.node));
+    }
+    if (name === 'join-path') {
+      const pathIndex = call.elements.findIndex((e) => e.kind === 'parameter' && lower(e.name ?? '') === 'path');
+      const path =
+        pathIndex >= 0
+          ? call.elements[pathIndex + 1]
+          : call.elements.find((e) => e.kind === 'argument' || e.kind === 'splat');
+      if (path?.kind !== 'argument' || !/^\$PSScriptRoot$/i.test(path.node.text))
+        found.push(violation('join-path-not-on-psscriptroot', call.node));
+    }
+  }
+  for (const node of walk(tree.rootNode)) {
+    if (node.type === 'comment') continue;
+    if (node.type === 'type_literal') {
+      const parent = node.parent;
+      const isStaticCall = parent?.children.some((child) => child.type === '::') ?? false;
+      const windowsType = windowsOnlyType(node.text.replace(/^\[|\]$/g, ''), isStaticCall);
+      if (windowsType) found.push(violation(`windows-only-type:${windowsType}`, node));
+    } else if (node.type === 'member_name' && WINDOWS_ONLY_MEMBERS.has(lower(node.text))) {
+      found.push(violation(`windows-only-member:${node.text}`, node.parent ?? node));
+    } else if (
+      (node.type === 'string_literal' || node.type === 'generic_token') &&
+      !hasAncestorOfType(node, ['string_literal']) &&
+      WINDOWS_ONLY_PATH.test(node.text)
+    ) {
+      found.push(violation('windows-only-provider-path', node));
+    }
+  }
+  return found;
 }
 
 // ---------- literals ----------
