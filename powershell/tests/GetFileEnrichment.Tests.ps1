@@ -14,16 +14,25 @@ BeforeAll {
     $env:SystemRoot = 'C:\Windows'
     $script:MicrosoftWindows = 'CN=Microsoft Windows, O=Microsoft Corporation, L=Redmond, S=Washington, C=US'
 
-    function Read-Document {
-        # The one JSON document a run printed, with dates left as text (as the host worker reads them).
-        param([AllowNull()][object[]]$Output)
-        if ($null -eq $Output -or $Output.Length -ne 1 -or -not ($Output[0] -is [string])) { throw 'A script must print exactly one string.' }
-        if ((Get-Command -Name 'ConvertFrom-Json').Parameters.ContainsKey('DateKind')) { return (ConvertFrom-Json -InputObject $Output[0] -DateKind 'String') }
-        return (ConvertFrom-Json -InputObject $Output[0])
-    }
 
     function New-BinaryFile {
-        # Writes bytes at a Windows path (under the test root) and returns the real path.
+
+
+        <#
+
+
+        .SYNOPSIS
+
+
+            Writes bytes at a Windows path (under the test root) and returns the real path.
+
+
+        #>
+
+
+        [CmdletBinding()]
+
+
         param([Parameter(Mandatory = $true)][string]$WindowsPath, [Parameter(Mandatory = $true)][AllowEmptyCollection()][byte[]]$Bytes)
         $native = ConvertTo-TestNativePath -LiteralPath $WindowsPath
         $null = New-Item -ItemType Directory -Force -Path (Split-Path -Path $native -Parent)
@@ -32,7 +41,17 @@ BeforeAll {
     }
 
     function Assert-FileEnrichmentResult {
-        # Checks a document against FileEnrichmentResultSchema (common/host-contract.ts).
+
+        <#
+
+        .SYNOPSIS
+
+            Checks a document against FileEnrichmentResultSchema (common/host-contract.ts).
+
+        #>
+
+        [CmdletBinding()]
+
         param([Parameter(Mandatory = $true)][psobject]$Document)
         @($Document.PSObject.Properties.Name) | Should -Be @('script', 'ok', 'hostname', 'startedAt', 'finishedAt', 'results', 'errors')
         $Document.script | Should -Be 'GetFileEnrichment.ps1'
@@ -77,12 +96,12 @@ Describe 'GetFileEnrichment.ps1' {
     }
 
     Context 'facts about a real file' {
-        It 'hashes the file (SHA-256 and SHA-1 as Get-FileHash computes them) and reports its size' {
+        It 'hashes the file (SHA-256 and SHA-1 as .NET computes them independently) and reports its size' {
             # Binary content: NUL, high bytes and no text encoding to hide behind.
             $bytes = [byte[]](@(0x4D, 0x5A, 0x00, 0xFF, 0x90) + (1..250))
             $native = New-BinaryFile -WindowsPath 'C:\Users\Public\evil.exe' -Bytes $bytes
             $output = @(& $script:Script -Paths 'C:\Users\Public\evil.exe')
-            $document = Read-Document -Output $output
+            $document = ConvertFrom-TestOutput -Output $output
             $LASTEXITCODE | Should -Be 0
             Assert-FileEnrichmentResult -Document $document
             $document.ok | Should -BeTrue
@@ -90,8 +109,8 @@ Describe 'GetFileEnrichment.ps1' {
             $facts.path | Should -Be 'C:\Users\Public\evil.exe'
             $facts.exists | Should -BeTrue
             $facts.size | Should -Be 255
-            $facts.sha256 | Should -BeExactly (Get-FileHash -LiteralPath $native -Algorithm 'SHA256').Hash.ToLowerInvariant()
-            $facts.sha1 | Should -BeExactly (Get-FileHash -LiteralPath $native -Algorithm 'SHA1').Hash.ToLowerInvariant()
+            $facts.sha256 | Should -BeExactly (Get-TestFileHash -LiteralPath $native -Algorithm 'SHA256')
+            $facts.sha1 | Should -BeExactly (Get-TestFileHash -LiteralPath $native -Algorithm 'SHA1')
             $facts.expectedLocation | Should -BeNullOrEmpty
             $output[0] | Should -Match '"expectedLocation":null'
             @($document.errors).Length | Should -Be 0
@@ -99,7 +118,7 @@ Describe 'GetFileEnrichment.ps1' {
 
         It 'reports the known digests of "abc" for a file holding those three bytes' {
             $null = New-TestFile -WindowsPath 'C:\Users\Public\abc.bin' -Content 'abc'
-            $facts = (Read-Document -Output @(& $script:Script -Paths 'C:\Users\Public\abc.bin')).results[0]
+            $facts = (ConvertFrom-TestOutput -Output @(& $script:Script -Paths 'C:\Users\Public\abc.bin')).results[0]
             $facts.size | Should -Be 3
             $facts.sha256 | Should -BeExactly 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
             $facts.sha1 | Should -BeExactly 'a9993e364706816aba3e25717850c26c9cd0d89d'
@@ -108,7 +127,7 @@ Describe 'GetFileEnrichment.ps1' {
 
         It 'hashes an empty file' {
             $null = New-BinaryFile -WindowsPath 'C:\Temp\empty.dll' -Bytes ([byte[]]@())
-            $facts = (Read-Document -Output @(& $script:Script -Paths 'C:\Temp\empty.dll')).results[0]
+            $facts = (ConvertFrom-TestOutput -Output @(& $script:Script -Paths 'C:\Temp\empty.dll')).results[0]
             $facts.exists | Should -BeTrue
             $facts.size | Should -Be 0
             $facts.sha256 | Should -BeExactly 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
@@ -117,7 +136,7 @@ Describe 'GetFileEnrichment.ps1' {
         It 'reports every version field of a file without a version resource as null' {
             $null = New-TestFile -WindowsPath 'C:\Users\Public\notes.txt' -Content 'not a PE image'
             $output = @(& $script:Script -Paths 'C:\Users\Public\notes.txt')
-            $facts = (Read-Document -Output $output).results[0]
+            $facts = (ConvertFrom-TestOutput -Output $output).results[0]
             $facts.versionInfo | Should -Not -BeNullOrEmpty
             $output[0] | Should -Match '"versionInfo":\{"originalFilename":null,"companyName":null,"productName":null,"fileVersion":null\}'
         }
@@ -125,7 +144,7 @@ Describe 'GetFileEnrichment.ps1' {
         It 'reads the version resource of a real Microsoft assembly' {
             $source = [System.Management.Automation.PSObject].Assembly.Location
             $null = New-BinaryFile -WindowsPath 'C:\Program Files\PowerShell\7\System.Management.Automation.dll' -Bytes ([System.IO.File]::ReadAllBytes($source))
-            $facts = (Read-Document -Output @(& $script:Script -Paths 'C:\Program Files\PowerShell\7\System.Management.Automation.dll')).results[0]
+            $facts = (ConvertFrom-TestOutput -Output @(& $script:Script -Paths 'C:\Program Files\PowerShell\7\System.Management.Automation.dll')).results[0]
             $facts.versionInfo.originalFilename | Should -Be 'System.Management.Automation.dll'
             $facts.versionInfo.companyName | Should -Be 'Microsoft Corporation'
             $facts.versionInfo.fileVersion | Should -Match '^\d+\.\d+\.\d+'
@@ -134,7 +153,7 @@ Describe 'GetFileEnrichment.ps1' {
 
         It 'handles the \\?\C:\ prefix and reports the path as it was given' {
             $null = New-TestFile -WindowsPath 'C:\Users\Public\evil.exe' -Content 'abc'
-            $document = Read-Document -Output @(& $script:Script -Request (ConvertTo-TestRequest -Body @{ paths = @('\\?\C:\Users\Public\evil.exe') }))
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request (ConvertTo-TestRequest -Body @{ paths = @('\\?\C:\Users\Public\evil.exe') }))
             $LASTEXITCODE | Should -Be 0
             $document.results[0].path | Should -Be '\\?\C:\Users\Public\evil.exe'
             $document.results[0].exists | Should -BeTrue
@@ -143,7 +162,7 @@ Describe 'GetFileEnrichment.ps1' {
 
         It 'reads a file on a UNC share' {
             $null = New-TestFile -WindowsPath '\\fileserver\tools\psexec.exe' -Content 'remote tool'
-            $facts = (Read-Document -Output @(& $script:Script -Paths '\\fileserver\tools\psexec.exe')).results[0]
+            $facts = (ConvertFrom-TestOutput -Output @(& $script:Script -Paths '\\fileserver\tools\psexec.exe')).results[0]
             $facts.exists | Should -BeTrue
             $facts.sha256 | Should -BeExactly (Get-TestSha256 -Content 'remote tool')
         }
@@ -151,7 +170,7 @@ Describe 'GetFileEnrichment.ps1' {
         It 'splits analyst input at commas followed by a drive letter only, so a comma in a file name stays' {
             $null = New-TestFile -WindowsPath 'C:\Users\Public\invoice,final.exe' -Content 'one'
             $null = New-TestFile -WindowsPath 'D:\drop\two.exe' -Content 'two'
-            $document = Read-Document -Output @(& $script:Script -Paths 'C:\Users\Public\invoice,final.exe, D:\drop\two.exe')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Paths 'C:\Users\Public\invoice,final.exe, D:\drop\two.exe')
             @($document.results | ForEach-Object -Process { $_.path }) | Should -Be @('C:\Users\Public\invoice,final.exe', 'D:\drop\two.exe')
             $document.results[0].sha256 | Should -BeExactly (Get-TestSha256 -Content 'one')
             $document.results[1].sha256 | Should -BeExactly (Get-TestSha256 -Content 'two')
@@ -159,7 +178,7 @@ Describe 'GetFileEnrichment.ps1' {
 
         It 'reports a missing file as not existing, every fact null, and still succeeds' {
             $output = @(& $script:Script -Paths 'C:\Users\Public\gone.exe')
-            $document = Read-Document -Output $output
+            $document = ConvertFrom-TestOutput -Output $output
             $LASTEXITCODE | Should -Be 0
             Assert-FileEnrichmentResult -Document $document
             $document.ok | Should -BeTrue
@@ -170,7 +189,7 @@ Describe 'GetFileEnrichment.ps1' {
 
         It 'does not take a folder for a file' {
             $null = New-Item -ItemType Directory -Force -Path (ConvertTo-TestNativePath -LiteralPath 'C:\Users\Public\folder.exe')
-            $facts = (Read-Document -Output @(& $script:Script -Paths 'C:\Users\Public\folder.exe')).results[0]
+            $facts = (ConvertFrom-TestOutput -Output @(& $script:Script -Paths 'C:\Users\Public\folder.exe')).results[0]
             $facts.exists | Should -BeFalse
         }
     }
@@ -185,14 +204,14 @@ Describe 'GetFileEnrichment.ps1' {
             @{ Path = 'C:\ProgramData\explorer.exe'; Expected = $false }
         ) {
             $null = New-TestFile -WindowsPath $Path -Content 'MZ'
-            $document = Read-Document -Output @(& $script:Script -Paths $Path)
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Paths $Path)
             $LASTEXITCODE | Should -Be 0
             $document.results[0].expectedLocation | Should -Be $Expected
             $document.results[0].expectedLocation | Should -BeOfType [bool]
         }
 
         It 'judges the location of a system name even when the file is gone' {
-            $document = Read-Document -Output @(& $script:Script -Paths 'C:\Users\Public\lsass.exe')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Paths 'C:\Users\Public\lsass.exe')
             $document.results[0].exists | Should -BeFalse
             $document.results[0].expectedLocation | Should -BeFalse
         }
@@ -216,7 +235,7 @@ Describe 'GetFileEnrichment.ps1' {
             if ($null -ne $Signer) { $certificate = [pscustomobject]@{ Subject = $Signer } }
             $signature = [pscustomobject]@{ Status = $Status; SignerCertificate = $certificate; IsOSBinary = $IsOsBinary }
             Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAuthenticodeSignature -MockWith ({ $signature }.GetNewClosure())
-            $document = Read-Document -Output @(& $script:Script -Paths 'C:\Windows\System32\notepad.exe')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Paths 'C:\Windows\System32\notepad.exe')
             $LASTEXITCODE | Should -Be 0
             Assert-FileEnrichmentResult -Document $document
             $result = $document.results[0].signature
@@ -224,13 +243,13 @@ Describe 'GetFileEnrichment.ps1' {
             $result.signer | Should -Be $Signer
             $result.isMicrosoft | Should -Be $IsMicrosoft
             $result.isOsBinary | Should -Be $IsOsBinary
-            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAuthenticodeSignature -Times 1 -Exactly -ParameterFilter { $LiteralPath -eq 'C:\Windows\System32\notepad.exe' }
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAuthenticodeSignature -Times 1 -Exactly -ParameterFilter { $PesterBoundParameters['LiteralPath'] -eq 'C:\Windows\System32\notepad.exe' }
         }
 
         It 'reports the signature as unknown, not as a failure, when Authenticode cannot be read' {
             $null = New-TestFile -WindowsPath 'C:\Users\Public\evil.exe' -Content 'MZ'
             Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAuthenticodeSignature -MockWith { throw 'The catalog database is busy.' }
-            $document = Read-Document -Output @(& $script:Script -Paths 'C:\Users\Public\evil.exe')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Paths 'C:\Users\Public\evil.exe')
             $LASTEXITCODE | Should -Be 0
             $document.results[0].signature.status | Should -Be 'unknown'
             $document.results[0].signature.signer | Should -BeNullOrEmpty
@@ -244,7 +263,7 @@ Describe 'GetFileEnrichment.ps1' {
             $null = New-TestFile -WindowsPath $Path -Content 'MZ'
             $subject = $script:MicrosoftWindows
             Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAuthenticodeSignature -MockWith ({ [pscustomobject]@{ Status = 'Valid'; SignerCertificate = [pscustomobject]@{ Subject = $subject } } }.GetNewClosure())
-            $document = Read-Document -Output @(& $script:Script -Paths $Path)
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Paths $Path)
             $document.results[0].signature.isMicrosoft | Should -BeTrue
             $document.results[0].signature.isOsBinary | Should -Be $Expected
         }
@@ -254,7 +273,7 @@ Describe 'GetFileEnrichment.ps1' {
         It 'notes an unreadable file as hash-unavailable, keeps the other facts and still succeeds' {
             $null = New-TestFile -WindowsPath 'C:\Users\Public\locked.exe' -Content 'locked'
             Mock -ModuleName 'SpawnGuard.Safety' -CommandName Open-SpawnGuardFileForRead -MockWith { throw (New-Object -TypeName System.IO.IOException -ArgumentList 'The process cannot access the file because it is being used by another process.') }
-            $document = Read-Document -Output @(& $script:Script -Paths 'C:\Users\Public\locked.exe')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Paths 'C:\Users\Public\locked.exe')
             $LASTEXITCODE | Should -Be 0
             $document.ok | Should -BeTrue
             $facts = $document.results[0]
@@ -271,7 +290,7 @@ Describe 'GetFileEnrichment.ps1' {
             $null = New-TestFile -WindowsPath 'C:\Users\Public\evil.exe' -Content 'MZ'
             # The script itself reads the version resource (not the module), so this mock lives in the test's scope.
             Mock -CommandName Get-SpawnGuardVersionInfo -MockWith { throw (New-Object -TypeName System.UnauthorizedAccessException -ArgumentList 'Access to the path is denied.') }
-            $document = Read-Document -Output @(& $script:Script -Paths 'C:\Users\Public\evil.exe')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Paths 'C:\Users\Public\evil.exe')
             $LASTEXITCODE | Should -Be 0
             $document.ok | Should -BeTrue
             $document.results[0].versionInfo | Should -BeNullOrEmpty
@@ -287,7 +306,7 @@ Describe 'GetFileEnrichment.ps1' {
             @{ Case = 'a wildcard'; Path = 'C:\Users\Public\*.exe' }
         ) {
             $output = @(& $script:Script -Request (ConvertTo-TestRequest -Body @{ paths = @($Path, 'C:\Users\Public\other.exe') }))
-            $document = Read-Document -Output $output
+            $document = ConvertFrom-TestOutput -Output $output
             $LASTEXITCODE | Should -Be 0
             Assert-FileEnrichmentResult -Document $document
             $document.ok | Should -BeTrue
@@ -297,7 +316,7 @@ Describe 'GetFileEnrichment.ps1' {
             $document.results[0].expectedLocation | Should -BeNullOrEmpty
             @($document.errors).Length | Should -Be 1
             $document.errors[0].code | Should -Be 'path-unavailable'
-            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName ConvertTo-SpawnGuardNativePath -Times 0 -Exactly -ParameterFilter { $LiteralPath -eq $Path }
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName ConvertTo-SpawnGuardNativePath -Times 0 -Exactly -ParameterFilter { $PesterBoundParameters['LiteralPath'] -eq $Path }
         }
     }
 
@@ -314,7 +333,7 @@ Describe 'GetFileEnrichment.ps1' {
         ) {
             # The request is encoded here: the helpers are not loaded while Pester discovers the cases.
             if ($null -ne $Body) { $Arguments['Request'] = ConvertTo-TestRequest -Body $Body }
-            $document = Read-Document -Output @(& $script:Script @Arguments)
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script @Arguments)
             $LASTEXITCODE | Should -Be 2
             Assert-FileEnrichmentResult -Document $document
             $document.ok | Should -BeFalse
@@ -323,7 +342,7 @@ Describe 'GetFileEnrichment.ps1' {
         }
 
         It 'accepts 64 paths, the most a request may name' {
-            $document = Read-Document -Output @(& $script:Script -Request (ConvertTo-TestRequest -Body @{ paths = @(1..64 | ForEach-Object -Process { 'C:\f' + $_ + '.exe' }) }))
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request (ConvertTo-TestRequest -Body @{ paths = @(1..64 | ForEach-Object -Process { 'C:\f' + $_ + '.exe' }) }))
             $LASTEXITCODE | Should -Be 0
             @($document.results).Length | Should -Be 64
         }
@@ -334,7 +353,7 @@ Describe 'GetFileEnrichment.ps1 on a real Windows host' {
     It 'reports cmd.exe in System32 as validly signed by Microsoft, an OS binary, where it belongs' -Tag 'Windows' {
         if (-not (Test-TestWindowsHost)) { Set-ItResult -Skipped -Because 'needs Windows: Authenticode (catalog-signed cmd.exe) and the real System32' }
         $path = [System.Environment]::SystemDirectory + '\cmd.exe'
-        $document = Read-Document -Output @(& $script:Script -Paths $path)
+        $document = ConvertFrom-TestOutput -Output @(& $script:Script -Paths $path)
         $LASTEXITCODE | Should -Be 0
         $facts = $document.results[0]
         $facts.exists | Should -BeTrue
@@ -343,6 +362,6 @@ Describe 'GetFileEnrichment.ps1 on a real Windows host' {
         $facts.signature.isOsBinary | Should -BeTrue
         $facts.versionInfo.originalFilename | Should -Be 'Cmd.Exe'
         $facts.expectedLocation | Should -BeTrue
-        $facts.sha256 | Should -BeExactly (Get-FileHash -LiteralPath $path -Algorithm 'SHA256').Hash.ToLowerInvariant()
+        $facts.sha256 | Should -BeExactly (Get-TestFileHash -LiteralPath $path -Algorithm 'SHA256')
     }
 }

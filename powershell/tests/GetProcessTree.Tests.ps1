@@ -11,7 +11,17 @@ BeforeAll {
     $script:Script = Join-Path -Path $script:Root -ChildPath 'GetProcessTree.ps1'
 
     function New-OwnedProcess {
-        # A fake Win32_Process whose GetOwner answer (the TestOwner note) the owner mock returns.
+
+        <#
+
+        .SYNOPSIS
+
+            A fake Win32_Process whose GetOwner answer (the TestOwner note) the owner mock returns.
+
+        #>
+
+        [CmdletBinding()]
+
         param([Parameter(Mandatory = $true)][psobject]$Process, [AllowNull()][psobject]$Owner)
         $Process | Add-Member -MemberType NoteProperty -Name 'TestOwner' -Value $Owner
         return $Process
@@ -33,16 +43,25 @@ BeforeAll {
         (New-OwnedProcess -Owner ([pscustomobject]@{ User = 'kiosk'; Domain = '' }) -Process ([pscustomobject]@{ ProcessId = 1000; ParentProcessId = 1; Name = 'kiosk.exe'; ExecutablePath = 'C:\Kiosk\kiosk.exe'; CommandLine = 'kiosk.exe'; CreationDate = '20240501100000.000000+120'; SessionId = 2 }))
     )
 
-    function Read-Document {
-        # The one JSON document a run printed, with dates left as text (as the host worker reads them).
-        param([AllowNull()][object[]]$Output)
-        if ($null -eq $Output -or $Output.Length -ne 1 -or -not ($Output[0] -is [string])) { throw 'A script must print exactly one string.' }
-        if ((Get-Command -Name 'ConvertFrom-Json').Parameters.ContainsKey('DateKind')) { return (ConvertFrom-Json -InputObject $Output[0] -DateKind 'String') }
-        return (ConvertFrom-Json -InputObject $Output[0])
-    }
 
     function Assert-ProcessTreeResult {
-        # Checks a document against ProcessTreeResultSchema (common/host-contract.ts).
+
+
+        <#
+
+
+        .SYNOPSIS
+
+
+            Checks a document against ProcessTreeResultSchema (common/host-contract.ts).
+
+
+        #>
+
+
+        [CmdletBinding()]
+
+
         param([Parameter(Mandatory = $true)][psobject]$Document)
         @($Document.PSObject.Properties.Name) | Should -Be @('script', 'ok', 'hostname', 'startedAt', 'finishedAt', 'results', 'errors')
         $Document.script | Should -Be 'GetProcessTree.ps1'
@@ -90,7 +109,7 @@ Describe 'GetProcessTree.ps1' {
         It 'reports a running process with its owner, ISO creation time, session, parent chain and descendants' {
             $request = ConvertTo-TestRequest -Body @{ processIds = @(500) }
             $output = @(& $script:Script -Request $request)
-            $document = Read-Document -Output $output
+            $document = ConvertFrom-TestOutput -Output $output
             $LASTEXITCODE | Should -Be 0
             Assert-ProcessTreeResult -Document $document
             $document.ok | Should -BeTrue
@@ -115,7 +134,7 @@ Describe 'GetProcessTree.ps1' {
 
         It 'reports a PID that is not running as found = false with every fact null and empty lists' {
             $output = @(& $script:Script -ProcessIds '9999')
-            $document = Read-Document -Output $output
+            $document = ConvertFrom-TestOutput -Output $output
             $LASTEXITCODE | Should -Be 0
             Assert-ProcessTreeResult -Document $document
             $gone = $document.results[0]
@@ -126,7 +145,7 @@ Describe 'GetProcessTree.ps1' {
         }
 
         It 'answers several PIDs in the order asked, found and not found mixed' {
-            $document = Read-Document -Output @(& $script:Script -ProcessIds '700,9999', '300')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -ProcessIds '700,9999', '300')
             $LASTEXITCODE | Should -Be 0
             @($document.results | ForEach-Object -Process { $_.pid }) | Should -Be @(700, 9999, 300)
             @($document.results | ForEach-Object -Process { $_.found }) | Should -Be @($true, $false, $true)
@@ -137,7 +156,7 @@ Describe 'GetProcessTree.ps1' {
         }
 
         It 'ends the parent chain at a parent started after its child (a reused PID), and keeps such orphans out of the descendants' {
-            $document = Read-Document -Output @(& $script:Script -ProcessIds '800,500')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -ProcessIds '800,500')
             $orphan = $document.results[0]
             $orphan.found | Should -BeTrue
             $orphan.parentPid | Should -Be 500
@@ -146,7 +165,7 @@ Describe 'GetProcessTree.ps1' {
         }
 
         It 'reports an owner it cannot read, an empty path and an empty command line as null' {
-            $document = Read-Document -Output @(& $script:Script -ProcessIds '900')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -ProcessIds '900')
             $LASTEXITCODE | Should -Be 0
             $registry = $document.results[0]
             $registry.found | Should -BeTrue
@@ -158,27 +177,27 @@ Describe 'GetProcessTree.ps1' {
         }
 
         It 'reports the owner of a local account without a domain, and converts a WMI DMTF creation date to UTC' {
-            $document = Read-Document -Output @(& $script:Script -ProcessIds '1000')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -ProcessIds '1000')
             $document.results[0].owner | Should -Be 'kiosk'
             $document.results[0].creationTime | Should -Be '2024-05-01T08:00:00.0000000Z'
         }
 
         It 'takes hexadecimal PIDs as an analyst types them' {
-            $document = Read-Document -Output @(& $script:Script -ProcessIds '0x1F4, 0x2bc')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -ProcessIds '0x1F4, 0x2bc')
             $LASTEXITCODE | Should -Be 0
             @($document.results | ForEach-Object -Process { $_.pid }) | Should -Be @(500, 700)
             $document.results[0].found | Should -BeTrue
         }
 
         It 'reports the largest PID Windows can hand out without overflowing' {
-            $document = Read-Document -Output @(& $script:Script -Request (ConvertTo-TestRequest -Body @{ processIds = @(4294967295) }))
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request (ConvertTo-TestRequest -Body @{ processIds = @(4294967295) }))
             $LASTEXITCODE | Should -Be 0
             $document.results[0].pid | Should -Be 4294967295
             $document.results[0].found | Should -BeFalse
         }
 
         It 'accepts 64 PIDs, the most a request may name' {
-            $document = Read-Document -Output @(& $script:Script -ProcessIds ((1001..1064) -join ','))
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -ProcessIds ((1001..1064) -join ','))
             $LASTEXITCODE | Should -Be 0
             @($document.results).Length | Should -Be 64
         }
@@ -200,7 +219,7 @@ Describe 'GetProcessTree.ps1' {
         ) {
             # The request is encoded here: the helpers are not loaded while Pester discovers the cases.
             if ($null -ne $Body) { $Arguments['Request'] = ConvertTo-TestRequest -Body $Body }
-            $document = Read-Document -Output @(& $script:Script @Arguments)
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script @Arguments)
             $LASTEXITCODE | Should -Be 2
             Assert-ProcessTreeResult -Document $document
             $document.ok | Should -BeFalse
@@ -210,7 +229,7 @@ Describe 'GetProcessTree.ps1' {
 
         It 'answers a Win32_Process query that is denied with exit code 4' {
             Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardWin32Process -MockWith { throw (New-Object -TypeName System.UnauthorizedAccessException -ArgumentList 'Access denied') }
-            $document = Read-Document -Output @(& $script:Script -ProcessIds '500')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -ProcessIds '500')
             $LASTEXITCODE | Should -Be 4
             $document.errors[0].code | Should -Be 'access-denied'
             @($document.results).Length | Should -Be 0
@@ -218,7 +237,7 @@ Describe 'GetProcessTree.ps1' {
 
         It 'answers a WMI failure with exit code 1 (worth retrying)' {
             Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardWin32Process -MockWith { throw 'The RPC server is unavailable.' }
-            $document = Read-Document -Output @(& $script:Script -ProcessIds '500')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -ProcessIds '500')
             $LASTEXITCODE | Should -Be 1
             $document.errors[0].code | Should -Be 'failure'
             $document.errors[0].message | Should -Be 'The RPC server is unavailable.'
@@ -229,7 +248,7 @@ Describe 'GetProcessTree.ps1' {
 Describe 'GetProcessTree.ps1 on a real Windows host' {
     It 'describes the PowerShell process running the test, its owner read through CIM' -Tag 'Windows' {
         if (-not (Test-TestWindowsHost)) { Set-ItResult -Skipped -Because 'needs Windows: Win32_Process through CIM and its GetOwner method' }
-        $document = Read-Document -Output @(& $script:Script -ProcessIds ([string]$PID))
+        $document = ConvertFrom-TestOutput -Output @(& $script:Script -ProcessIds ([string]$PID))
         $LASTEXITCODE | Should -Be 0
         Assert-ProcessTreeResult -Document $document
         $document.results[0].found | Should -BeTrue

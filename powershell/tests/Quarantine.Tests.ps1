@@ -181,13 +181,13 @@ Describe 'Quarantine manifests and records' {
         $path = 'D:\Quarantine\' + ('a' * 64) + '.json'
         $null = New-Item -ItemType Directory -Force -Path (ConvertTo-TestNativePath -LiteralPath $script:Quarantine)
         $entries = New-Object -TypeName System.Collections.ArrayList
-        [void]$entries.Add([ordered]@{ originalPath = 'C:\Users\Public\ä.exe'; incidentId = 'INC-1' })
+        [void]$entries.Add([ordered]@{ originalPath = ('C:\Users\Public\' + [char]0x00E4 + '.exe'); incidentId = 'INC-1' })
         Save-SpawnGuardQuarantineManifest -LiteralPath $path -Manifest ([pscustomobject]@{ sha256 = ('a' * 64); quarantinePath = 'D:\Quarantine\x.quarantine'; size = 3; entries = $entries })
         $bytes = [System.IO.File]::ReadAllBytes((ConvertTo-TestNativePath -LiteralPath $path))
         $bytes[0] | Should -Be ([byte][char]'{')
         $read = Read-SpawnGuardQuarantineManifest -LiteralPath $path
         @($read.entries).Length | Should -Be 1
-        $read.entries[0].originalPath | Should -Be 'C:\Users\Public\ä.exe'
+        $read.entries[0].originalPath | Should -Be ('C:\Users\Public\' + [char]0x00E4 + '.exe')
 
         [void]$read.entries.Add([ordered]@{ originalPath = 'C:\Temp\b.exe'; incidentId = 'INC-2' })
         Save-SpawnGuardQuarantineManifest -LiteralPath $path -Manifest $read

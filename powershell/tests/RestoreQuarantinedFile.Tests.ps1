@@ -67,7 +67,9 @@ Describe 'RestoreQuarantinedFile.ps1' {
             Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAccessSddl -MockWith { return $null }
             $null = New-TestFile -WindowsPath 'C:\Tools\second.exe' -Content $script:Content
             $null = Move-SpawnGuardFileToQuarantine -LiteralPath 'C:\Tools\second.exe' -Directory $script:Quarantine -IncidentId 'INC-4'
-            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Sha256 $script:Hash -QuarantineDirectory $script:Quarantine -IncidentId 'INC-4')
+            # Splatted: the parser the static checks use cannot read a parameter name with digits (-Sha256).
+            $arguments = @{ Sha256 = $script:Hash; QuarantineDirectory = $script:Quarantine; IncidentId = 'INC-4' }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script @arguments)
             $LASTEXITCODE | Should -Be 0
             $document.results[0].status | Should -Be 'done'
             Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Restore-SpawnGuardAccessSddl -Times 1 -Exactly -ParameterFilter {
@@ -98,7 +100,9 @@ Describe 'RestoreQuarantinedFile.ps1' {
 
         It 'counts an original path that already holds the same content as restored' {
             $null = New-TestFile -WindowsPath $script:Original -Content $script:Content
-            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Sha256 $script:Hash -QuarantineDirectory $script:Quarantine)
+            # Splatted: the parser the static checks use cannot read a parameter name with digits (-Sha256).
+            $arguments = @{ Sha256 = $script:Hash; QuarantineDirectory = $script:Quarantine }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script @arguments)
             $LASTEXITCODE | Should -Be 0
             $document.results[0].status | Should -Be 'already-done'
             Test-Path -LiteralPath $script:CopyNative | Should -BeFalse
@@ -174,7 +178,9 @@ Describe 'RestoreQuarantinedFile.ps1' {
         ) {
             param($Tamper)
             if ($Tamper -eq 'change') { [System.IO.File]::WriteAllText($script:CopyNative, 'tampered') } else { Remove-Item -LiteralPath $script:CopyNative }
-            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Sha256 $script:Hash -QuarantineDirectory $script:Quarantine)
+            # Splatted: the parser the static checks use cannot read a parameter name with digits (-Sha256).
+            $arguments = @{ Sha256 = $script:Hash; QuarantineDirectory = $script:Quarantine }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script @arguments)
             $LASTEXITCODE | Should -Be 1
             $document.errors[0].code | Should -Be 'quarantine-corrupt'
             @($document.results).Length | Should -Be 0
@@ -184,7 +190,9 @@ Describe 'RestoreQuarantinedFile.ps1' {
 
         It 'reports access-denied (exit code 4) when the copy back is refused, and keeps the quarantine as it was' {
             Mock -ModuleName 'SpawnGuard.Safety' -CommandName Copy-SpawnGuardFile -MockWith { throw (New-Object -TypeName System.UnauthorizedAccessException -ArgumentList 'Access to the path is denied.') }
-            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Sha256 $script:Hash -QuarantineDirectory $script:Quarantine)
+            # Splatted: the parser the static checks use cannot read a parameter name with digits (-Sha256).
+            $arguments = @{ Sha256 = $script:Hash; QuarantineDirectory = $script:Quarantine }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script @arguments)
             $LASTEXITCODE | Should -Be 4
             $document.results[0].status | Should -Be 'failed'
             $document.results[0].reason | Should -Be 'access-denied'
@@ -197,7 +205,9 @@ Describe 'RestoreQuarantinedFile.ps1' {
             Mock -ModuleName 'SpawnGuard.Safety' -CommandName Copy-SpawnGuardFile -MockWith {
                 [System.IO.File]::WriteAllText((ConvertTo-TestNativePath -LiteralPath $PesterBoundParameters['Destination']), 'truncated')
             }
-            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Sha256 $script:Hash -QuarantineDirectory $script:Quarantine)
+            # Splatted: the parser the static checks use cannot read a parameter name with digits (-Sha256).
+            $arguments = @{ Sha256 = $script:Hash; QuarantineDirectory = $script:Quarantine }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script @arguments)
             $LASTEXITCODE | Should -Be 1
             $document.results[0].status | Should -Be 'failed'
             $document.results[0].reason | Should -Be 'hash-mismatch'
@@ -210,7 +220,9 @@ Describe 'RestoreQuarantinedFile.ps1' {
         It 'accepts an upper-case hash from the analyst parameters and uses the default quarantine folder' {
             $null = New-TestFile -WindowsPath 'C:\Tools\default.exe' -Content 'in the default folder'
             $record = Move-SpawnGuardFileToQuarantine -LiteralPath 'C:\Tools\default.exe' -Directory 'C:\ProgramData\spawnguard\quarantine'
-            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Sha256 $record.sha256Before.ToUpperInvariant())
+            # Splatted: the parser the static checks use cannot read a parameter name with digits (-Sha256).
+            $arguments = @{ Sha256 = $record.sha256Before.ToUpperInvariant() }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script @arguments)
             $LASTEXITCODE | Should -Be 0
             $document.results[0].status | Should -Be 'done'
             $document.results[0].sha256 | Should -Be $record.sha256Before

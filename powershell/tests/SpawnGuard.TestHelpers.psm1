@@ -97,6 +97,8 @@ function ConvertFrom-TestOutput {
     <#
     .SYNOPSIS
         Parses what a script printed, which must be exactly one string holding one JSON document.
+        Dates stay text, as the host worker reads them (PowerShell 7's ConvertFrom-Json would make
+        DateTime of them; -DateKind String, where the cmdlet has it, keeps them as printed).
     #>
     [CmdletBinding()]
     [OutputType([psobject])]
@@ -104,7 +106,9 @@ function ConvertFrom-TestOutput {
     if ($null -eq $Output -or $Output.Length -ne 1 -or -not ($Output[0] -is [string])) {
         throw 'A script must print exactly one string: its JSON document.'
     }
-    return (ConvertFrom-Json -InputObject $Output[0])
+    $options = @{}
+    if ((Get-Command -Name 'ConvertFrom-Json').Parameters.ContainsKey('DateKind')) { $options['DateKind'] = 'String' }
+    return (ConvertFrom-Json -InputObject $Output[0] @options)
 }
 
 # ---------- files: Windows paths mapped into a test folder ----------
@@ -319,12 +323,6 @@ function Add-TestCallCount {
     return [int]$script:CallCounts[$Name]
 }
 
-Export-ModuleMember -Function @(
-    'Test-TestWindowsHost', 'ConvertTo-TestRequest', 'New-TestProcess', 'Set-TestProcessTable', 'Get-TestWin32Process', 'ConvertFrom-TestOutput',
-    'Set-TestFileSystemRoot', 'ConvertTo-TestNativePath', 'New-TestFile', 'Get-TestSha256',
-    'Set-TestRegistry', 'Test-TestRegistryKey', 'Get-TestRegistrySubKeyName', 'Get-TestRegistryValueName', 'Get-TestRegistryValue',
-    'New-TestSignature', 'Set-TestAuthenticodeSignature', 'Get-TestAuthenticodeSignature', 'Reset-TestCallCount', 'Add-TestCallCount'
-)
 
 # ---------- a process table that changes while a test runs ----------
 
@@ -359,7 +357,6 @@ function Test-TestProcessRunning {
     return (@($script:Processes | Where-Object -FilterScript { $_.ProcessId -eq $ProcessId }).Length -gt 0)
 }
 
-Export-ModuleMember -Function @('Add-TestProcess', 'Stop-TestProcess', 'Test-TestProcessRunning')
 
 # ---------- logon sessions (the WTS API underneath Get-SpawnGuardWtsSession) ----------
 
@@ -433,4 +430,51 @@ function Get-TestWtsSession {
     return $snapshot
 }
 
-Export-ModuleMember -Function @('New-TestWtsSession', 'Set-TestWtsSession', 'Add-TestWtsSnapshot', 'Get-TestWtsSession')
+function Get-TestFileHash {
+    <#
+    .SYNOPSIS
+        The lower-case SHA-256 or SHA-1 of a real file, computed independently of the code under test
+        (Get-FileHash is not in Windows PowerShell 3.0).
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath, [ValidateSet('SHA256', 'SHA1')][string]$Algorithm = 'SHA256')
+    if ($Algorithm -eq 'SHA1') { $hasher = [System.Security.Cryptography.SHA1]::Create() } else { $hasher = [System.Security.Cryptography.SHA256]::Create() }
+    try {
+        $bytes = $hasher.ComputeHash([System.IO.File]::ReadAllBytes($LiteralPath))
+    } finally {
+        $hasher.Dispose()
+    }
+    return ([System.BitConverter]::ToString($bytes)).Replace('-', '').ToLowerInvariant()
+}
+
+$script:Values = @{}
+
+function Set-TestValue {
+    <#
+    .SYNOPSIS
+        Stores a value a mock body reads back with Get-TestValue (mock bodies cannot see the test's variables).
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][string]$Name, [AllowNull()][object]$Value)
+    $script:Values[$Name] = $Value
+}
+
+function Get-TestValue {
+    <#
+    .SYNOPSIS
+        A value stored with Set-TestValue.
+    #>
+    [CmdletBinding()]
+    [OutputType([object])]
+    param([Parameter(Mandatory = $true)][string]$Name)
+    return $script:Values[$Name]
+}
+
+Export-ModuleMember -Function @(
+    'Add-TestProcess', 'Stop-TestProcess', 'Test-TestProcessRunning', 'New-TestWtsSession', 'Set-TestWtsSession', 'Add-TestWtsSnapshot', 'Get-TestWtsSession', 'Get-TestFileHash', 'Set-TestValue', 'Get-TestValue',
+    'Test-TestWindowsHost', 'ConvertTo-TestRequest', 'New-TestProcess', 'Set-TestProcessTable', 'Get-TestWin32Process', 'ConvertFrom-TestOutput',
+    'Set-TestFileSystemRoot', 'ConvertTo-TestNativePath', 'New-TestFile', 'Get-TestSha256',
+    'Set-TestRegistry', 'Test-TestRegistryKey', 'Get-TestRegistrySubKeyName', 'Get-TestRegistryValueName', 'Get-TestRegistryValue',
+    'New-TestSignature', 'Set-TestAuthenticodeSignature', 'Get-TestAuthenticodeSignature', 'Reset-TestCallCount', 'Add-TestCallCount'
+)

@@ -168,7 +168,9 @@ Describe 'StopAndQuarantineProcess.ps1' {
             $manifest = Get-Content -LiteralPath (ConvertTo-TestNativePath -LiteralPath $document.results[0].quarantine.manifestPath) -Raw | ConvertFrom-Json
             @(@($manifest.entries).incidentId) | Should -Be @('INC-1', 'INC-2')
 
-            $restore = ConvertFrom-TestOutput -Output @(& $script:RestoreScript -Sha256 $script:EvilHash -QuarantineDirectory $script:Quarantine -IncidentId 'INC-2')
+            # Splatted: the parser the static checks use cannot read a parameter name with digits (-Sha256).
+            $arguments = @{ Sha256 = $script:EvilHash; QuarantineDirectory = $script:Quarantine; IncidentId = 'INC-2' }
+            $restore = ConvertFrom-TestOutput -Output @(& $script:RestoreScript @arguments)
             $LASTEXITCODE | Should -Be 0
             $restore.results[0].status | Should -Be 'done'
             [System.IO.File]::ReadAllText((ConvertTo-TestNativePath -LiteralPath 'C:\Users\Public\evil.exe')) | Should -Be $script:EvilContent

@@ -23,16 +23,25 @@ BeforeAll {
         (New-TestWtsSession -SessionId 65536 -WinStationName 'RDP-Tcp' -State 6)
     )
 
-    function Read-Document {
-        # The one JSON document a run printed, with dates left as text (as the host worker reads them).
-        param([AllowNull()][object[]]$Output)
-        if ($null -eq $Output -or $Output.Length -ne 1 -or -not ($Output[0] -is [string])) { throw 'A script must print exactly one string.' }
-        if ((Get-Command -Name 'ConvertFrom-Json').Parameters.ContainsKey('DateKind')) { return (ConvertFrom-Json -InputObject $Output[0] -DateKind 'String') }
-        return (ConvertFrom-Json -InputObject $Output[0])
-    }
 
     function Assert-TerminateSessionResult {
-        # Checks a document against TerminateSessionResultSchema (common/host-contract.ts).
+
+
+        <#
+
+
+        .SYNOPSIS
+
+
+            Checks a document against TerminateSessionResultSchema (common/host-contract.ts).
+
+
+        #>
+
+
+        [CmdletBinding()]
+
+
         param([Parameter(Mandatory = $true)][psobject]$Document)
         @($Document.PSObject.Properties.Name) | Should -Be @('script', 'ok', 'hostname', 'startedAt', 'finishedAt', 'results', 'errors')
         $Document.script | Should -Be 'TerminateSession.ps1'
@@ -75,7 +84,7 @@ Describe 'TerminateSession.ps1' {
     Context 'logging users off' {
         It 'logs off every session of the user by its numeric id and reports each one against the contract' {
             $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; users = @(@{ name = 'bob'; domain = 'CONTOSO' }) }
-            $document = Read-Document -Output @(& $script:Script -Request $request)
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
             $LASTEXITCODE | Should -Be 0
             Assert-TerminateSessionResult -Document $document
             $document.ok | Should -BeTrue
@@ -90,8 +99,8 @@ Describe 'TerminateSession.ps1' {
             $document.results[1].sessionId | Should -Be 3
             $document.results[1].state | Should -Be 'disconnected'
             $document.results[1].status | Should -Be 'done'
-            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 1 -Exactly -ParameterFilter { $SessionId -eq 2 }
-            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 1 -Exactly -ParameterFilter { $SessionId -eq 3 }
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 1 -Exactly -ParameterFilter { $PesterBoundParameters['SessionId'] -eq 2 }
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 1 -Exactly -ParameterFilter { $PesterBoundParameters['SessionId'] -eq 3 }
             Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 2 -Exactly
             # One enumeration to match, then one re-check right before each logoff.
             Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardWtsSession -Times 3 -Exactly
@@ -103,7 +112,7 @@ Describe 'TerminateSession.ps1' {
                 (New-TestWtsSession -SessionId 4 -UserName 'mallory' -DomainName 'CONTOSO' -ClientAddress '10.0.0.9')
             )
             Add-TestWtsSnapshot -ConsoleSessionId 1 -Sessions $reused
-            $document = Read-Document -Output @(& $script:Script -UserNames 'carol')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'carol')
             $LASTEXITCODE | Should -Be 0
             $document.results[0].sessionId | Should -Be 4
             $document.results[0].status | Should -Be 'already-done'
@@ -113,7 +122,7 @@ Describe 'TerminateSession.ps1' {
 
         It 'reports a session that ended between enumeration and logoff as already done' {
             Add-TestWtsSnapshot -ConsoleSessionId 1 -Sessions @((New-TestWtsSession -SessionId 1 -UserName 'alice' -DomainName 'CONTOSO' -WinStationName 'Console' -ProtocolType 0))
-            $document = Read-Document -Output @(& $script:Script -UserNames 'carol')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'carol')
             $LASTEXITCODE | Should -Be 0
             $document.ok | Should -BeTrue
             $document.results[0].status | Should -Be 'already-done'
@@ -127,7 +136,7 @@ Describe 'TerminateSession.ps1' {
             @{ Form = 'a plain name'; UserName = 'bob' },
             @{ Form = 'a name in another case'; UserName = 'contoso\BOB' }
         ) {
-            $document = Read-Document -Output @(& $script:Script -UserNames $UserName)
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames $UserName)
             $LASTEXITCODE | Should -Be 0
             @($document.results | ForEach-Object -Process { $_.sessionId }) | Should -Be @(2, 3)
             @($document.results | Where-Object -FilterScript { $_.status -eq 'done' }).Length | Should -Be 2
@@ -135,7 +144,7 @@ Describe 'TerminateSession.ps1' {
         }
 
         It 'takes several comma-separated users at once' {
-            $document = Read-Document -Output @(& $script:Script -UserNames 'CONTOSO\carol, alice' -IncidentId 'INC-7')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'CONTOSO\carol, alice' -IncidentId 'INC-7')
             $LASTEXITCODE | Should -Be 0
             @($document.results | ForEach-Object -Process { $_.sessionId }) | Should -Be @(1, 4)
             $document.results[0].sessionType | Should -Be 'console'
@@ -143,7 +152,7 @@ Describe 'TerminateSession.ps1' {
 
         It 'matches the NetBIOS domain a session reports against the DNS name of the request' {
             $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; users = @(@{ name = 'carol'; domain = 'contoso.local' }) }
-            $document = Read-Document -Output @(& $script:Script -Request $request)
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
             $LASTEXITCODE | Should -Be 0
             $document.results[0].sessionId | Should -Be 4
             $document.results[0].status | Should -Be 'done'
@@ -151,13 +160,13 @@ Describe 'TerminateSession.ps1' {
 
         It 'matches a DNS domain a session reports against the NetBIOS name of the request' {
             Set-TestWtsSession -ConsoleSessionId 1 -Sessions @((New-TestWtsSession -SessionId 7 -UserName 'dave' -DomainName 'corp.contoso.com' -ClientAddress '10.1.1.1'))
-            $document = Read-Document -Output @(& $script:Script -UserNames 'CORP\dave')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'CORP\dave')
             $document.results[0].sessionId | Should -Be 7
             $document.results[0].status | Should -Be 'done'
         }
 
         It 'leaves the same user name in another domain alone' {
-            $document = Read-Document -Output @(& $script:Script -UserNames 'FABRIKAM\bob')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'FABRIKAM\bob')
             $LASTEXITCODE | Should -Be 0
             $document.ok | Should -BeTrue
             @($document.results).Length | Should -Be 0
@@ -170,16 +179,16 @@ Describe 'TerminateSession.ps1' {
                 (New-TestWtsSession -SessionId 2 -UserName 'bob' -DomainName 'CONTOSO' -ClientAddress '10.0.0.5'),
                 (New-TestWtsSession -SessionId 8 -UserName 'bob' -DomainName $machine -ClientAddress '10.0.0.8')
             )
-            $document = Read-Document -Output @(& $script:Script -UserNames '.\bob')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames '.\bob')
             $LASTEXITCODE | Should -Be 0
             @($document.results).Length | Should -Be 1
             $document.results[0].sessionId | Should -Be 8
             $document.results[0].user | Should -Be ($machine + '\bob')
-            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 0 -Exactly -ParameterFilter { $SessionId -eq 2 }
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 0 -Exactly -ParameterFilter { $PesterBoundParameters['SessionId'] -eq 2 }
         }
 
         It 'answers a user without any session with no results and exit code 0' {
-            $document = Read-Document -Output @(& $script:Script -UserNames 'zoe')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'zoe')
             $LASTEXITCODE | Should -Be 0
             $document.ok | Should -BeTrue
             @($document.results).Length | Should -Be 0
@@ -190,26 +199,26 @@ Describe 'TerminateSession.ps1' {
 
     Context 'filters' {
         It 'leaves console sessions alone with -RdpOnly' {
-            $document = Read-Document -Output @(& $script:Script -UserNames 'alice,bob' -RdpOnly)
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'alice,bob' -RdpOnly)
             $LASTEXITCODE | Should -Be 0
             @($document.results | ForEach-Object -Process { $_.sessionId }) | Should -Be @(2, 3)
-            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 0 -Exactly -ParameterFilter { $SessionId -eq 1 }
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 0 -Exactly -ParameterFilter { $PesterBoundParameters['SessionId'] -eq 1 }
         }
 
         It 'acts only on the session whose client reported the given IPv4 address, and marks the address client-reported' {
             $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; users = @(@{ name = 'bob' }); remoteIp = '192.0.2.7'; rdpOnly = $true }
-            $document = Read-Document -Output @(& $script:Script -Request $request)
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
             $LASTEXITCODE | Should -Be 0
             @($document.results).Length | Should -Be 1
             $document.results[0].sessionId | Should -Be 3
             $document.results[0].clientAddress | Should -Be '192.0.2.7'
             $document.results[0].clientAddressIsClientReported | Should -BeTrue
-            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 1 -Exactly -ParameterFilter { $SessionId -eq 3 }
-            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 0 -Exactly -ParameterFilter { $SessionId -eq 2 }
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 1 -Exactly -ParameterFilter { $PesterBoundParameters['SessionId'] -eq 3 }
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 0 -Exactly -ParameterFilter { $PesterBoundParameters['SessionId'] -eq 2 }
         }
 
         It 'compares IPv6 addresses as addresses, not as text' {
-            $document = Read-Document -Output @(& $script:Script -UserNames 'carol' -RemoteIp '2001:0DB8:0:0:0:0:0:7')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'carol' -RemoteIp '2001:0DB8:0:0:0:0:0:7')
             $LASTEXITCODE | Should -Be 0
             $document.results[0].sessionId | Should -Be 4
             $document.results[0].clientAddress | Should -Be '2001:db8::7'
@@ -217,7 +226,7 @@ Describe 'TerminateSession.ps1' {
         }
 
         It 'matches no session without a client address when an address is given' {
-            $document = Read-Document -Output @(& $script:Script -UserNames 'alice' -RemoteIp '10.0.0.5')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'alice' -RemoteIp '10.0.0.5')
             $LASTEXITCODE | Should -Be 0
             @($document.results).Length | Should -Be 0
         }
@@ -227,17 +236,17 @@ Describe 'TerminateSession.ps1' {
                 (New-TestWtsSession -SessionId 6 -UserName 'eve' -DomainName 'CONTOSO' -ClientAddress 'not-an-address'),
                 (New-TestWtsSession -SessionId 7 -UserName 'eve' -ClientAddress '10.0.0.7')
             )
-            $document = Read-Document -Output @(& $script:Script -UserNames 'eve' -RemoteIp '10.0.0.7' -ListOnly)
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'eve' -RemoteIp '10.0.0.7' -ListOnly)
             @($document.results | ForEach-Object -Process { $_.sessionId }) | Should -Be @(7)
             $document.results[0].user | Should -Be 'eve'
-            $document = Read-Document -Output @(& $script:Script -UserNames 'CONTOSO\eve' -ListOnly)
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'CONTOSO\eve' -ListOnly)
             @($document.results | ForEach-Object -Process { $_.sessionId }) | Should -Be @(6)
             $document.results[0].clientAddress | Should -Be 'not-an-address'
         }
 
         It 'only lists with listOnly, console sessions included, and logs nothing off' {
             $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; users = @(@{ name = 'alice' }, @{ name = 'bob'; domain = 'contoso.com' }); listOnly = $true }
-            $document = Read-Document -Output @(& $script:Script -Request $request)
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
             $LASTEXITCODE | Should -Be 0
             Assert-TerminateSessionResult -Document $document
             @($document.results | ForEach-Object -Process { $_.sessionId }) | Should -Be @(1, 2, 3)
@@ -254,7 +263,7 @@ Describe 'TerminateSession.ps1' {
             @{ UserName = 'NT AUTHORITY\alice' },
             @{ UserName = 'CONTOSO\WEB01$' }
         ) {
-            $document = Read-Document -Output @(& $script:Script -UserNames ('bob,' + $UserName))
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames ('bob,' + $UserName))
             $LASTEXITCODE | Should -Be 3
             Assert-TerminateSessionResult -Document $document
             $document.ok | Should -BeFalse
@@ -267,7 +276,7 @@ Describe 'TerminateSession.ps1' {
         }
 
         It 'refuses a session owned by a service account that a plain name matched' {
-            $document = Read-Document -Output @(& $script:Script -UserNames 'DWM-5,bob')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'DWM-5,bob')
             $LASTEXITCODE | Should -Be 3
             $refused = @($document.results | Where-Object -FilterScript { $_.sessionId -eq 5 })
             $refused[0].reason | Should -Be 'service-account'
@@ -283,7 +292,7 @@ Describe 'TerminateSession.ps1' {
             )
             # A worker started elsewhere (an analyst's console): session 0 is refused for what it is.
             Mock -CommandName Get-SpawnGuardCurrentSessionId -MockWith { 1 }
-            $document = Read-Document -Output @(& $script:Script -UserNames 'bob')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'bob')
             $LASTEXITCODE | Should -Be 3
             $document.results[0].sessionId | Should -Be 0
             $document.results[0].reason | Should -Be 'worker-session'
@@ -296,7 +305,7 @@ Describe 'TerminateSession.ps1' {
 
         It 'refuses the session the worker itself runs in' {
             Mock -CommandName Get-SpawnGuardCurrentSessionId -MockWith { 3 }
-            $document = Read-Document -Output @(& $script:Script -UserNames 'CONTOSO\bob')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'CONTOSO\bob')
             $LASTEXITCODE | Should -Be 3
             $document.ok | Should -BeFalse
             ($document.results | Where-Object -FilterScript { $_.sessionId -eq 3 }).reason | Should -Be 'worker-session'
@@ -308,7 +317,7 @@ Describe 'TerminateSession.ps1' {
     Context 'WTSLogoffSession errors' {
         It 'reports access denied (Win32 error 5) as failed with exit code 4' {
             Mock -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -MockWith { 5 }
-            $document = Read-Document -Output @(& $script:Script -UserNames 'carol')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'carol')
             $LASTEXITCODE | Should -Be 4
             $document.ok | Should -BeFalse
             $document.results[0].status | Should -Be 'failed'
@@ -317,8 +326,9 @@ Describe 'TerminateSession.ps1' {
         }
 
         It 'reports a session that ended inside WTSLogoffSession (error <Code>) as already done' -TestCases @(@{ Code = 7022 }, @{ Code = 7007 }) {
-            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -MockWith ([scriptblock]::Create([string]$Code))
-            $document = Read-Document -Output @(& $script:Script -UserNames 'carol')
+            Set-TestValue -Name 'LogoffError' -Value $Code
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -MockWith { Get-TestValue -Name 'LogoffError' }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'carol')
             $LASTEXITCODE | Should -Be 0
             $document.results[0].status | Should -Be 'already-done'
             $document.results[0].reason | Should -Be 'session-gone'
@@ -326,7 +336,7 @@ Describe 'TerminateSession.ps1' {
 
         It 'reports any other Win32 error as a failure worth retrying' {
             Mock -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -MockWith { 1460 }
-            $document = Read-Document -Output @(& $script:Script -UserNames 'carol')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'carol')
             $LASTEXITCODE | Should -Be 1
             $document.results[0].status | Should -Be 'failed'
             $document.results[0].reason | Should -Be 'logoff-failed'
@@ -334,8 +344,8 @@ Describe 'TerminateSession.ps1' {
         }
 
         It 'keeps going after a logoff call that throws, and reports that session as failed' {
-            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -ParameterFilter { $SessionId -eq 2 } -MockWith { throw (New-Object -TypeName System.UnauthorizedAccessException -ArgumentList 'denied') }
-            $document = Read-Document -Output @(& $script:Script -UserNames 'bob')
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -ParameterFilter { $PesterBoundParameters['SessionId'] -eq 2 } -MockWith { throw (New-Object -TypeName System.UnauthorizedAccessException -ArgumentList 'denied') }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'bob')
             $LASTEXITCODE | Should -Be 4
             $document.results[0].status | Should -Be 'failed'
             $document.results[0].reason | Should -Be 'access-denied'
@@ -360,7 +370,7 @@ Describe 'TerminateSession.ps1' {
         ) {
             # The request is encoded here: the helpers are not loaded while Pester discovers the cases.
             if ($null -ne $Body) { $Arguments['Request'] = ConvertTo-TestRequest -Body $Body }
-            $document = Read-Document -Output @(& $script:Script @Arguments)
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script @Arguments)
             $LASTEXITCODE | Should -Be 2
             Assert-TerminateSessionResult -Document $document
             $document.ok | Should -BeFalse
@@ -371,7 +381,7 @@ Describe 'TerminateSession.ps1' {
 
         It 'accepts 16 users, the most a request may name' {
             $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; users = @(1..15 | ForEach-Object -Process { @{ name = 'user' + $_ } }) + @(@{ name = 'carol' }) }
-            $document = Read-Document -Output @(& $script:Script -Request $request)
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
             $LASTEXITCODE | Should -Be 0
             $document.results[0].sessionId | Should -Be 4
         }
@@ -388,7 +398,7 @@ Describe 'TerminateSession.ps1 on a real Windows host' {
 
     It 'lists (never logs off) the sessions of the user running the test' -Tag 'Windows' {
         if (-not (Test-TestWindowsHost)) { Set-ItResult -Skipped -Because 'needs Windows: the WTS API and a logon session of the current user' }
-        $document = Read-Document -Output @(& $script:Script -UserNames ([System.Security.Principal.WindowsIdentity]::GetCurrent().Name) -ListOnly)
+        $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames ([System.Security.Principal.WindowsIdentity]::GetCurrent().Name) -ListOnly)
         $LASTEXITCODE | Should -Be 0
         Assert-TerminateSessionResult -Document $document
         @($document.results | Where-Object -FilterScript { $_.reason -ne 'list-only' }).Length | Should -Be 0
