@@ -88,6 +88,12 @@ function Get-FileFacts {
         versionInfo      = $null
         expectedLocation = $null
     }
+    if (Test-SpawnGuardRemotePath -Path $Path) {
+        # Opened as SYSTEM, a share (or a device path that leads to one) would receive the machine
+        # account's credentials: nothing is read from it, not even whether it exists.
+        Add-SpawnGuardError -Result $Result -Code 'remote-path-unavailable' -Message ('A remote or device path is never opened: ' + $Path)
+        return $facts
+    }
     if (-not (Test-SpawnGuardAbsolutePath -Path $Path)) {
         Add-SpawnGuardError -Result $Result -Code 'path-unavailable' -Message ('Not a full local or UNC path: ' + $Path)
         return $facts

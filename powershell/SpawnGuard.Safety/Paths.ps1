@@ -26,6 +26,46 @@ function Test-SpawnGuardAbsolutePath {
     return ($rest -match '^[A-Za-z]:\\' -or $rest -match '^\\\\[^\\]+\\[^\\]+')
 }
 
+function Test-SpawnGuardRemotePath {
+    <#
+    .SYNOPSIS
+        True for any path that is not a plain local drive path: UNC (\\host\share, WebDAV
+        \\host@SSL\DavWWWRoot), \\?\UNC\, \??\UNC\, \Device\Mup\ and other device paths,
+        \\.\GLOBALROOT\ and \\?\GLOBALROOT\, pipes. Fails closed: only C:\..., \\?\C:\...,
+        \??\C:\... and \\.\C:\... are local.
+    .DESCRIPTION
+        A script running as SYSTEM that opens a remote path authenticates the machine account to
+        whoever serves it, so such a path is never opened (no existence test, hash, signature check
+        or move). The text can still be compared, e.g. to check a process's identity.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([AllowNull()][AllowEmptyString()][string]$Path)
+    if ([string]::IsNullOrEmpty($Path)) { return $false }
+    $text = $Path.Trim().Replace('/', '\')
+    if ($text -match '^[A-Za-z]:\\') { return $false }
+    if ($text -match '^(\\\\\?\\|\\\?\?\\|\\\\\.\\)[A-Za-z]:\\') { return $false }
+    return ($text.StartsWith('\') -or $text -match '^[A-Za-z][A-Za-z0-9+.-]*:[/\\]{2}')
+}
+
+function Resolve-SpawnGuardFilePath {
+    <#
+    .SYNOPSIS
+        The path a file function may open: refuses a remote or device path (code 'remote-path')
+        before anything touches it, then hands the local path to the platform.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath)
+    if (Test-SpawnGuardRemotePath -Path $LiteralPath) {
+        throw (New-SpawnGuardException -Code 'remote-path' -Message ('A remote or device path is never opened: ' + $LiteralPath))
+    }
+    $local = $LiteralPath.Trim()
+    # \??\C:\ is the NT form of \\?\C:\, which Win32 file calls take.
+    if ($local.StartsWith('\??\')) { $local = '\\?\' + $local.Substring(4) }
+    return (ConvertTo-SpawnGuardNativePath -LiteralPath $local)
+}
+
 function ConvertTo-SpawnGuardNormalizedPath {
     <#
     .SYNOPSIS

@@ -10,7 +10,8 @@
     results) lives in the other files and is what the tests execute under pwsh.
 
     File functions take Windows paths as the logic knows them and pass them through
-    ConvertTo-SpawnGuardNativePath first. On a host that is the identity; Pester tests mock that
+    Resolve-SpawnGuardFilePath (Paths.ps1) first, which refuses remote and device paths and then
+    calls ConvertTo-SpawnGuardNativePath. On a host that is the identity; Pester tests mock that
     one function to map C:\... into a temporary folder, so the real .NET file calls below run on
     real files. Nothing in a request or the environment changes it.
 
@@ -115,7 +116,7 @@ function Test-SpawnGuardFile {
     [CmdletBinding()]
     [OutputType([bool])]
     param([Parameter(Mandatory = $true)][string]$LiteralPath)
-    return [System.IO.File]::Exists((ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath))
+    return [System.IO.File]::Exists((Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath))
 }
 
 function Test-SpawnGuardDirectory {
@@ -126,7 +127,7 @@ function Test-SpawnGuardDirectory {
     [CmdletBinding()]
     [OutputType([bool])]
     param([Parameter(Mandatory = $true)][string]$LiteralPath)
-    return [System.IO.Directory]::Exists((ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath))
+    return [System.IO.Directory]::Exists((Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath))
 }
 
 function Get-SpawnGuardFileLength {
@@ -137,7 +138,7 @@ function Get-SpawnGuardFileLength {
     [CmdletBinding()]
     [OutputType([int64])]
     param([Parameter(Mandatory = $true)][string]$LiteralPath)
-    $info = New-Object -TypeName System.IO.FileInfo -ArgumentList (ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath)
+    $info = New-Object -TypeName System.IO.FileInfo -ArgumentList (Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath)
     # PowerShell swallows the FileNotFoundException of the Length getter (a missing file would
     # read as 0 bytes), so the missing file is reported here.
     if (-not $info.Exists) { throw (New-Object -TypeName System.IO.FileNotFoundException -ArgumentList ('File not found: ' + $LiteralPath), $LiteralPath) }
@@ -153,7 +154,7 @@ function Open-SpawnGuardFileForRead {
     [OutputType([System.IO.Stream])]
     param([Parameter(Mandatory = $true)][string]$LiteralPath)
     $share = [System.IO.FileShare]::ReadWrite -bor [System.IO.FileShare]::Delete
-    return (New-Object -TypeName System.IO.FileStream -ArgumentList (ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath), ([System.IO.FileMode]::Open), ([System.IO.FileAccess]::Read), $share)
+    return (New-Object -TypeName System.IO.FileStream -ArgumentList (Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath), ([System.IO.FileMode]::Open), ([System.IO.FileAccess]::Read), $share)
 }
 
 function Get-SpawnGuardChildFile {
@@ -165,7 +166,7 @@ function Get-SpawnGuardChildFile {
     [OutputType([psobject])]
     param([Parameter(Mandatory = $true)][string]$LiteralPath, [string]$Filter = '*')
     $files = New-Object -TypeName System.Collections.ArrayList
-    $native = ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath
+    $native = Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath
     if (-not [System.IO.Directory]::Exists($native)) { return , $files.ToArray() }
     foreach ($file in [System.IO.Directory]::GetFiles($native, $Filter)) {
         $name = [System.IO.Path]::GetFileName($file)
@@ -182,7 +183,7 @@ function New-SpawnGuardDirectory {
     [CmdletBinding(SupportsShouldProcess = $true)]
     param([Parameter(Mandatory = $true)][string]$LiteralPath)
     if ($PSCmdlet.ShouldProcess($LiteralPath, 'Create directory')) {
-        $null = [System.IO.Directory]::CreateDirectory((ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath))
+        $null = [System.IO.Directory]::CreateDirectory((Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath))
     }
 }
 
@@ -194,7 +195,7 @@ function Move-SpawnGuardFile {
     [CmdletBinding(SupportsShouldProcess = $true)]
     param([Parameter(Mandatory = $true)][string]$Source, [Parameter(Mandatory = $true)][string]$Destination)
     if ($PSCmdlet.ShouldProcess($Source, ('Move to ' + $Destination))) {
-        [System.IO.File]::Move((ConvertTo-SpawnGuardNativePath -LiteralPath $Source), (ConvertTo-SpawnGuardNativePath -LiteralPath $Destination))
+        [System.IO.File]::Move((Resolve-SpawnGuardFilePath -LiteralPath $Source), (Resolve-SpawnGuardFilePath -LiteralPath $Destination))
     }
 }
 
@@ -206,7 +207,7 @@ function Copy-SpawnGuardFile {
     [CmdletBinding(SupportsShouldProcess = $true)]
     param([Parameter(Mandatory = $true)][string]$Source, [Parameter(Mandatory = $true)][string]$Destination)
     if ($PSCmdlet.ShouldProcess($Source, ('Copy to ' + $Destination))) {
-        [System.IO.File]::Copy((ConvertTo-SpawnGuardNativePath -LiteralPath $Source), (ConvertTo-SpawnGuardNativePath -LiteralPath $Destination), $true)
+        [System.IO.File]::Copy((Resolve-SpawnGuardFilePath -LiteralPath $Source), (Resolve-SpawnGuardFilePath -LiteralPath $Destination), $true)
     }
 }
 
@@ -218,7 +219,7 @@ function Remove-SpawnGuardFile {
     [CmdletBinding(SupportsShouldProcess = $true)]
     param([Parameter(Mandatory = $true)][string]$LiteralPath)
     if ($PSCmdlet.ShouldProcess($LiteralPath, 'Delete')) {
-        [System.IO.File]::Delete((ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath))
+        [System.IO.File]::Delete((Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath))
     }
 }
 
@@ -230,7 +231,7 @@ function Read-SpawnGuardTextFile {
     [CmdletBinding()]
     [OutputType([string])]
     param([Parameter(Mandatory = $true)][string]$LiteralPath)
-    return [System.IO.File]::ReadAllText((ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath), [System.Text.Encoding]::UTF8)
+    return [System.IO.File]::ReadAllText((Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath), [System.Text.Encoding]::UTF8)
 }
 
 function Write-SpawnGuardTextFile {
@@ -241,7 +242,7 @@ function Write-SpawnGuardTextFile {
     [CmdletBinding(SupportsShouldProcess = $true)]
     param([Parameter(Mandatory = $true)][string]$LiteralPath, [Parameter(Mandatory = $true)][AllowEmptyString()][string]$Text)
     if ($PSCmdlet.ShouldProcess($LiteralPath, 'Write')) {
-        [System.IO.File]::WriteAllText((ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath), $Text, (New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false))
+        [System.IO.File]::WriteAllText((Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath), $Text, (New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false))
     }
 }
 
@@ -255,7 +256,7 @@ function Update-SpawnGuardFileFrom {
     if ($PSCmdlet.ShouldProcess($Destination, ('Replace with ' + $Source))) {
         # No backup: [NullString]::Value, because PowerShell passes $null to a .NET string
         # parameter as "" and File.Replace throws on an empty backup name (every version).
-        [System.IO.File]::Replace((ConvertTo-SpawnGuardNativePath -LiteralPath $Source), (ConvertTo-SpawnGuardNativePath -LiteralPath $Destination), [System.Management.Automation.Language.NullString]::Value)
+        [System.IO.File]::Replace((Resolve-SpawnGuardFilePath -LiteralPath $Source), (Resolve-SpawnGuardFilePath -LiteralPath $Destination), [System.Management.Automation.Language.NullString]::Value)
     }
 }
 
@@ -267,7 +268,7 @@ function Get-SpawnGuardVersionInfo {
     [CmdletBinding()]
     [OutputType([System.Collections.Specialized.OrderedDictionary])]
     param([Parameter(Mandatory = $true)][string]$LiteralPath)
-    $info = [System.Diagnostics.FileVersionInfo]::GetVersionInfo((ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath))
+    $info = [System.Diagnostics.FileVersionInfo]::GetVersionInfo((Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath))
     $fields = [ordered]@{ originalFilename = $null; companyName = $null; productName = $null; fileVersion = $null }
     if (-not [string]::IsNullOrEmpty($info.OriginalFilename)) { $fields.originalFilename = $info.OriginalFilename.Trim() }
     if (-not [string]::IsNullOrEmpty($info.CompanyName)) { $fields.companyName = $info.CompanyName.Trim() }
@@ -288,9 +289,9 @@ function Get-SpawnGuardAuthenticodeSignature {
     param([Parameter(Mandatory = $true)][string]$LiteralPath)
     $command = Get-Command -Name 'Get-AuthenticodeSignature' -ErrorAction Stop
     if ($command.Parameters.ContainsKey('LiteralPath')) {
-        return (Get-AuthenticodeSignature -LiteralPath (ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath) -ErrorAction Stop)
+        return (Get-AuthenticodeSignature -LiteralPath (Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath) -ErrorAction Stop)
     }
-    $escaped = [System.Management.Automation.WildcardPattern]::Escape((ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath))
+    $escaped = [System.Management.Automation.WildcardPattern]::Escape((Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath))
     return (Get-AuthenticodeSignature -FilePath $escaped -ErrorAction Stop)
 }
 
@@ -301,7 +302,7 @@ function Set-SpawnGuardFileSecurity {
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)][string]$LiteralPath, [Parameter(Mandatory = $true)][object]$Security)
-    $native = ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath
+    $native = Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath
     if ($PSVersionTable.PSVersion.Major -ge 6) {
         # .NET Core has no File.SetAccessControl: the same call is an extension method there.
         if ($Security -is [System.Security.AccessControl.DirectorySecurity]) {
@@ -323,7 +324,7 @@ function Set-SpawnGuardRestrictedAcl {
     #>
     [CmdletBinding(SupportsShouldProcess = $true)]
     param([Parameter(Mandatory = $true)][string]$LiteralPath)
-    $native = ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath
+    $native = Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath
     $isDirectory = [System.IO.Directory]::Exists($native)
     if ($isDirectory) {
         $acl = New-Object -TypeName System.Security.AccessControl.DirectorySecurity
@@ -354,7 +355,7 @@ function Get-SpawnGuardAccessSddl {
     [OutputType([string])]
     param([Parameter(Mandatory = $true)][string]$LiteralPath)
     try {
-        $native = ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath
+        $native = Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath
         if ($PSVersionTable.PSVersion.Major -ge 6) {
             $security = [System.IO.FileSystemAclExtensions]::GetAccessControl((New-Object -TypeName System.IO.FileInfo -ArgumentList $native), [System.Security.AccessControl.AccessControlSections]::Access)
         } else {
@@ -523,7 +524,7 @@ function Get-SpawnGuardShortcut {
     param([Parameter(Mandatory = $true)][string]$LiteralPath)
     try {
         $shell = New-Object -ComObject 'WScript.Shell'
-        $shortcut = $shell.CreateShortcut((ConvertTo-SpawnGuardNativePath -LiteralPath $LiteralPath))
+        $shortcut = $shell.CreateShortcut((Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath))
         return [pscustomobject]@{ TargetPath = [string]$shortcut.TargetPath; Arguments = [string]$shortcut.Arguments }
     } catch {
         return $null

@@ -23,7 +23,7 @@
         'Initialize-SpawnGuardWtsApi', 'Get-SpawnGuardWtsSession', 'Invoke-SpawnGuardWtsLogoff',
         'Test-SpawnGuardAbsolutePath', 'ConvertTo-SpawnGuardNormalizedPath', 'Get-SpawnGuardBaseName',
         'ConvertTo-SpawnGuardImageName', 'Test-SpawnGuardSystemPath', 'Test-SpawnGuardExpectedLocation',
-        'Get-SpawnGuardProcessName', 'Join-SpawnGuardPath', 'Get-SpawnGuardParentPath',
+        'Get-SpawnGuardProcessName', 'Join-SpawnGuardPath', 'Test-SpawnGuardRemotePath', 'Resolve-SpawnGuardFilePath', 'Get-SpawnGuardParentPath',
         'Test-SpawnGuardCriticalProcess', 'Test-SpawnGuardSharedHost', 'Test-SpawnGuardPowerShellHost',
         'Test-SpawnGuardServiceAccount', 'ConvertTo-SpawnGuardIsoDate', 'ConvertFrom-SpawnGuardIsoDate',
         'ConvertFrom-SpawnGuardDmtfDate', 'ConvertFrom-SpawnGuardJson', 'ConvertFrom-SpawnGuardRequest',

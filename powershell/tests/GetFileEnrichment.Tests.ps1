@@ -160,11 +160,23 @@ Describe 'GetFileEnrichment.ps1' {
             $document.results[0].sha256 | Should -BeExactly (Get-TestSha256 -Content 'abc')
         }
 
-        It 'reads a file on a UNC share' {
+        It 'never opens a file on a share or behind a device path, and says so (as SYSTEM that would authenticate the machine account to the server)' -TestCases @(
+            @{ Path = '\\fileserver\tools\psexec.exe' },
+            @{ Path = '\\attacker@SSL\DavWWWRoot\tools\psexec.exe' },
+            @{ Path = '\\?\UNC\fileserver\tools\psexec.exe' },
+            @{ Path = '\\.\GLOBALROOT\Device\Mup\fileserver\tools\psexec.exe' }
+        ) {
+            param($Path)
             $null = New-TestFile -WindowsPath '\\fileserver\tools\psexec.exe' -Content 'remote tool'
-            $facts = (ConvertFrom-TestOutput -Output @(& $script:Script -Paths '\\fileserver\tools\psexec.exe')).results[0]
-            $facts.exists | Should -BeTrue
-            $facts.sha256 | Should -BeExactly (Get-TestSha256 -Content 'remote tool')
+            $output = @(& $script:Script -Paths $Path)
+            $LASTEXITCODE | Should -Be 0
+            $document = ConvertFrom-TestOutput -Output $output
+            $document.results[0].exists | Should -BeFalse
+            $document.results[0].sha256 | Should -BeNullOrEmpty
+            $document.results[0].signature | Should -BeNullOrEmpty
+            @($document.errors | Where-Object -FilterScript { $_.code -eq 'remote-path-unavailable' }).Count | Should -Be 1
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName ConvertTo-SpawnGuardNativePath -Times 0 -Exactly
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAuthenticodeSignature -Times 0 -Exactly
         }
 
         It 'splits analyst input at commas followed by a drive letter only, so a comma in a file name stays' {
@@ -298,12 +310,12 @@ Describe 'GetFileEnrichment.ps1' {
             $document.errors[0].code | Should -Be 'version-info-unavailable'
         }
 
-        It 'answers <Case> with a path-unavailable note, no file access, and exit code 0' -TestCases @(
-            @{ Case = 'a relative path'; Path = 'evil.exe' },
-            @{ Case = 'a drive-relative path'; Path = 'C:evil.exe' },
-            @{ Case = 'a device path'; Path = '\\.\PhysicalDrive0' },
-            @{ Case = 'an NT object path'; Path = '\\?\GLOBALROOT\Device\HarddiskVolumeShadowCopy1\evil.exe' },
-            @{ Case = 'a wildcard'; Path = 'C:\Users\Public\*.exe' }
+        It 'answers <Case> with a <Code> note, no file access, and exit code 0' -TestCases @(
+            @{ Case = 'a relative path'; Path = 'evil.exe'; Code = 'path-unavailable' },
+            @{ Case = 'a drive-relative path'; Path = 'C:evil.exe'; Code = 'path-unavailable' },
+            @{ Case = 'a device path'; Path = '\\.\PhysicalDrive0'; Code = 'remote-path-unavailable' },
+            @{ Case = 'an NT object path'; Path = '\\?\GLOBALROOT\Device\HarddiskVolumeShadowCopy1\evil.exe'; Code = 'remote-path-unavailable' },
+            @{ Case = 'a wildcard'; Path = 'C:\Users\Public\*.exe'; Code = 'path-unavailable' }
         ) {
             $output = @(& $script:Script -Request (ConvertTo-TestRequest -Body @{ paths = @($Path, 'C:\Users\Public\other.exe') }))
             $document = ConvertFrom-TestOutput -Output $output
@@ -315,7 +327,7 @@ Describe 'GetFileEnrichment.ps1' {
             $document.results[0].exists | Should -BeFalse
             $document.results[0].expectedLocation | Should -BeNullOrEmpty
             @($document.errors).Length | Should -Be 1
-            $document.errors[0].code | Should -Be 'path-unavailable'
+            $document.errors[0].code | Should -Be $Code
             Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName ConvertTo-SpawnGuardNativePath -Times 0 -Exactly -ParameterFilter { $PesterBoundParameters['LiteralPath'] -eq $Path }
         }
     }
