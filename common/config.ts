@@ -69,6 +69,8 @@ export const EnvironmentSchema = z
     SPAWNGUARD_LAB: bool,
     /** Host worker: the Windows PowerShell it runs (absolute path); default under %SystemRoot%. */
     SPAWNGUARD_POWERSHELL_PATH: optionalText,
+    /** Host worker: `allsigned` where the host's policy requires signed scripts (they run without -ExecutionPolicy Bypass). */
+    SPAWNGUARD_POWERSHELL_POLICY: z.enum(['bypass', 'allsigned']).default('bypass'),
     /** Encrypts payloads in Temporal (AES-256-GCM): 32 bytes, base64. */
     SPAWNGUARD_PAYLOAD_KEY: optionalText,
     /** Origin of the Temporal UI allowed to call the codec endpoint (CORS), e.g. http://localhost:8233. */

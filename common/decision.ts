@@ -35,6 +35,8 @@ export const PlanTargetSchema = z.object({
   pid: z.number().int().min(0).optional(),
   imagePath: z.string().optional(),
   startTime: z.string().optional(),
+  /** For a parent: its child's start time; a process under the PID started later is not the parent. */
+  startedBefore: z.string().optional(),
   user: z.object({ name: z.string(), domain: z.string().optional() }).optional(),
 });
 export type PlanTarget = z.infer<typeof PlanTargetSchema>;

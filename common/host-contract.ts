@@ -1,6 +1,6 @@
 /**
  * The contract between the playbook, the host worker and the PowerShell scripts (DESIGN.md §5).
- * Requests travel to the scripts as base64 of UTF-8 JSON; results come back as one JSON document.
+ * Requests travel to the scripts as UTF-8 JSON on stdin; results come back as one JSON document.
  * Pure zod schemas: imported by workflows (types), activities (validation) and tests.
  */
 import { z } from 'zod';
@@ -13,20 +13,40 @@ export const ProcessTargetSchema = z.object({
   imagePath: z.string().min(1).max(32_767).optional(),
   /** Expected creation time (ISO-8601): the identity check refuses a PID started at another time. */
   startTime: z.string().optional(),
+  /** A parent's child started at this time (ISO-8601): a process under the PID started later is not the parent. */
+  startedBefore: z.string().optional(),
   name: z.string().max(260).optional(),
+  /**
+   * SHA-256 of the image as the alert or enrichment saw it: the file at imagePath is quarantined
+   * only while it still has this hash (a process that has exited is quarantined only with it).
+   */
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/)
+    .optional(),
 });
 export type ProcessTarget = z.infer<typeof ProcessTargetSchema>;
+
+/**
+ * A process to terminate (or stop and quarantine). The PID-reuse guard is not optional: a target
+ * always carries the image path it is expected to run, and a request with only a PID is refused
+ * (here and by the scripts).
+ */
+export const TerminateTargetSchema = ProcessTargetSchema.extend({
+  imagePath: z.string().min(1).max(32_767),
+});
+export type TerminateTarget = z.infer<typeof TerminateTargetSchema>;
 
 const incidentId = z.string().min(1).max(512);
 
 export const StopProcessRequestSchema = z.object({
   incidentId,
-  targets: z.array(ProcessTargetSchema).min(1).max(64),
+  targets: z.array(TerminateTargetSchema).min(1).max(64),
   includeDescendants: z.boolean().default(true),
 });
 export const StopAndQuarantineRequestSchema = z.object({
   incidentId,
-  targets: z.array(ProcessTargetSchema).min(1).max(64),
+  targets: z.array(TerminateTargetSchema).min(1).max(64),
   includeDescendants: z.boolean().default(true),
   quarantineDirectory: z.string().min(1).max(1024).optional(),
   /** Signer subject names whose valid signatures forbid quarantine (terminate only). */
@@ -38,7 +58,15 @@ export const TerminateSessionRequestSchema = z.object({
     .array(z.object({ name: z.string().min(1).max(256), domain: z.string().max(256).optional() }))
     .min(1)
     .max(16),
+  /**
+   * The offending processes: only the sessions hosting them (Win32_Process SessionId, after the
+   * PID/image/start-time identity check) are logged off, and only when their user is a requested one.
+   */
+  processes: z.array(ProcessTargetSchema).max(64).optional(),
+  /** The attacker's sessions (the alert's, or looked up from the offending process): only these. */
+  sessionIds: z.array(z.number().int().min(0).max(65_535)).max(64).optional(),
   rdpOnly: z.boolean().default(false),
+  /** Narrows the targeted sessions further; reported by the RDP client, so never trusted alone. */
   remoteIp: z.string().max(64).optional(),
   /** Only list matching sessions (validation), never log off. */
   listOnly: z.boolean().default(false),
@@ -123,6 +151,18 @@ export const PERSISTENCE_KINDS = [
   'active-setup',
   'command-processor-autorun',
   'logon-script',
+  'winlogon-notify',
+  'gp-extension',
+  'appcert-dlls',
+  'lsa-package',
+  'print-monitor',
+  'netsh-helper',
+  'time-provider',
+  'gpo-script',
+  'com-hijack',
+  'screensaver',
+  'bits-job',
+  'office-addin',
 ] as const;
 export const PersistenceEntrySchema = z.object({
   kind: z.enum(PERSISTENCE_KINDS),

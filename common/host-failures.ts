@@ -9,4 +9,6 @@ export const HOST_FAILURE_TYPES = {
   scriptTampered: 'ScriptTampered',
   badScriptOutput: 'BadScriptOutput',
   notWindows: 'NotWindows',
+  /** PowerShell runs in Constrained Language Mode (AppLocker/WDAC): the scripts refuse; retrying cannot help. */
+  powershellRestricted: 'PowerShellRestricted',
 } as const;

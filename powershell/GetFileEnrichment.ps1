@@ -19,7 +19,8 @@
     comma only separates paths when a drive letter or \\ follows it.
 
 .PARAMETER Request
-    The host worker's request: base64 of UTF-8 JSON matching FileEnrichmentRequestSchema in
+    The host worker's request: '-' to read it from standard input as UTF-8 JSON (how the worker
+    sends it), or base64 of that JSON (by hand), matching FileEnrichmentRequestSchema in
     common/host-contract.ts ({ paths: [...] }). Used instead of -Paths.
 
 .EXAMPLE
@@ -144,6 +145,11 @@ function Invoke-GetFileEnrichment {
 
 # Main guard: dot-sourcing the script (as the Pester tests do) loads its functions and runs nothing.
 if ($MyInvocation.InvocationName -ne '.') {
+    # Constrained Language Mode blocks what the scripts need: refuse before anything runs (exit 5).
+    if (-not (Test-SpawnGuardFullLanguage)) {
+        Write-SpawnGuardLanguageRefusal -Script $MyInvocation.MyCommand.Name
+        exit 5
+    }
     Initialize-SpawnGuardOutput
     $result = New-SpawnGuardResult -Script $MyInvocation.MyCommand.Name
     Invoke-GetFileEnrichment -Bound (ConvertTo-SpawnGuardHashtable -Dictionary $PSBoundParameters) -Result $result

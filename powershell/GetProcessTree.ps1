@@ -15,7 +15,8 @@
     PIDs in decimal or hex, comma-separated: "1234,0x4D2".
 
 .PARAMETER Request
-    The host worker's request: base64 of UTF-8 JSON matching ProcessTreeRequestSchema in
+    The host worker's request: '-' to read it from standard input as UTF-8 JSON (how the worker
+    sends it), or base64 of that JSON (by hand), matching ProcessTreeRequestSchema in
     common/host-contract.ts ({ processIds: [...] }). Used instead of -ProcessIds.
 
 .EXAMPLE
@@ -62,7 +63,7 @@ function Get-ProcessTreeRequest {
             [void]$ids.Add([int64]$value)
         }
     } elseif ($Bound.ContainsKey('ProcessIds')) {
-        foreach ($target in (ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers $Bound['ProcessIds'])) {
+        foreach ($target in (ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers $Bound['ProcessIds'] -AllowBarePid)) {
             if ($target.byPath) {
                 throw (New-SpawnGuardException -Code 'invalid-request' -Message ('Not a PID: ' + $target.target))
             }
@@ -179,6 +180,11 @@ function Invoke-GetProcessTree {
 
 # Main guard: dot-sourcing the script (as the Pester tests do) loads its functions and runs nothing.
 if ($MyInvocation.InvocationName -ne '.') {
+    # Constrained Language Mode blocks what the scripts need: refuse before anything runs (exit 5).
+    if (-not (Test-SpawnGuardFullLanguage)) {
+        Write-SpawnGuardLanguageRefusal -Script $MyInvocation.MyCommand.Name
+        exit 5
+    }
     Initialize-SpawnGuardOutput
     $result = New-SpawnGuardResult -Script $MyInvocation.MyCommand.Name
     Invoke-GetProcessTree -Bound (ConvertTo-SpawnGuardHashtable -Dictionary $PSBoundParameters) -Result $result

@@ -28,7 +28,8 @@
     Restore only the paths quarantined for this incident.
 
 .PARAMETER Request
-    The host worker's request: base64 of UTF-8 JSON matching RestoreRequestSchema in
+    The host worker's request: '-' to read it from standard input as UTF-8 JSON (how the worker
+    sends it), or base64 of that JSON (by hand), matching RestoreRequestSchema in
     common/host-contract.ts. Used instead of the parameters above.
 
 .EXAMPLE
@@ -144,6 +145,10 @@ function Restore-QuarantineEntry {
         [Parameter(Mandatory = $true)][bool]$Overwrite
     )
     $target = [string]$Entry.originalPath
+    # A manifest is read, not trusted: only a full local path is ever written to.
+    if (-not (Test-SpawnGuardAbsolutePath -Path $target) -or (Test-SpawnGuardRemotePath -Path $target)) {
+        return (New-RestoreItem -Hash $Hash -RestoredPath $target -Status 'failed' -Reason 'invalid-manifest' -Message 'The manifest names an original path that is not a full local path; nothing was written.')
+    }
     if (Test-SpawnGuardFile -LiteralPath $target) {
         if ((Get-SpawnGuardFileHash -LiteralPath $target) -eq $Hash) {
             return (New-RestoreItem -Hash $Hash -RestoredPath $target -Status 'already-done' -Message 'The original path already holds this file.')
@@ -154,7 +159,7 @@ function Restore-QuarantineEntry {
     }
     $sddl = $null
     if ($null -ne $Entry.PSObject.Properties['originalSddl']) { $sddl = [string]$Entry.originalSddl }
-    $after = Copy-SpawnGuardQuarantinedFile -QuarantinePath $QuarantinePath -Destination $target -Sddl $sddl
+    $after = Copy-SpawnGuardQuarantinedFile -QuarantinePath $QuarantinePath -Destination $target -Sddl $sddl -ExpectedHash $Hash
     if ($after -ne $Hash) {
         return (New-RestoreItem -Hash $Hash -RestoredPath $target -Status 'failed' -Reason 'hash-mismatch' -Message ('The restored copy hashes to ' + $after + '.'))
     }
@@ -173,6 +178,24 @@ function Test-EntryInScope {
     return ($null -ne $Entry.PSObject.Properties['incidentId'] -and [string]$Entry.incidentId -eq $IncidentId)
 }
 
+function Test-RestoredEverywhere {
+    <#
+    .SYNOPSIS
+        True when every path of a restore history holds the file with this hash again.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([Parameter(Mandatory = $true)][psobject]$History, [Parameter(Mandatory = $true)][string]$Hash)
+    if (@($History.entries).Length -eq 0) { return $false }
+    foreach ($entry in $History.entries) {
+        $path = [string]$entry.originalPath
+        if (-not (Test-SpawnGuardAbsolutePath -Path $path) -or (Test-SpawnGuardRemotePath -Path $path)) { return $false }
+        if (-not (Test-SpawnGuardFile -LiteralPath $path)) { return $false }
+        if ((Get-SpawnGuardFileHash -LiteralPath $path) -ne $Hash) { return $false }
+    }
+    return $true
+}
+
 function Invoke-Restore {
     <#
     .SYNOPSIS
@@ -181,6 +204,10 @@ function Invoke-Restore {
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)][psobject]$Parsed, [Parameter(Mandatory = $true)][psobject]$Result)
     $directory = $Parsed.QuarantineDirectory
+    # Never through a junction, never a store someone else owns.
+    Assert-SpawnGuardQuarantineStore -LiteralPath $directory -AllowMissing
+    # Rebuilt from the store and the hash: the path written inside a manifest is never used.
+    $quarantinePath = Get-SpawnGuardQuarantinePath -Directory $directory -Hash $Parsed.Sha256
     $manifestPath = Get-SpawnGuardManifestPath -Directory $directory -Hash $Parsed.Sha256
     $restoredPath = Get-SpawnGuardManifestPath -Directory $directory -Hash $Parsed.Sha256 -Restored
     $manifest = Read-SpawnGuardQuarantineManifest -LiteralPath $manifestPath
@@ -201,13 +228,16 @@ function Invoke-Restore {
                 }
             }
         }
+        if ($found -and (Test-SpawnGuardFile -LiteralPath $quarantinePath) -and (Test-RestoredEverywhere -History $history -Hash $Parsed.Sha256)) {
+            # A restore that stopped after the manifest was retired: the copy is no longer needed.
+            Remove-SpawnGuardFile -LiteralPath $quarantinePath
+        }
         if (-not $found) {
             Add-SpawnGuardResultItem -Result $Result -Item (New-RestoreItem -Hash $Parsed.Sha256 -Status 'skipped' -Reason 'not-quarantined' -Message ('No quarantined file has this hash in ' + $directory + '.'))
         }
         return
     }
 
-    $quarantinePath = $manifest.quarantinePath
     if (-not (Test-SpawnGuardFile -LiteralPath $quarantinePath) -or (Get-SpawnGuardFileHash -LiteralPath $quarantinePath) -ne $Parsed.Sha256) {
         throw (New-SpawnGuardException -Code 'quarantine-corrupt' -Message ('The quarantined copy ' + $quarantinePath + ' is missing or no longer has hash ' + $Parsed.Sha256 + '.'))
     }
@@ -240,12 +270,20 @@ function Invoke-Restore {
         if ($null -eq $history) {
             $history = [pscustomobject]@{ sha256 = $Parsed.Sha256; quarantinePath = $quarantinePath; size = $manifest.size; entries = (New-Object -TypeName System.Collections.ArrayList) }
         }
-        foreach ($entry in $restored) { [void]$history.entries.Add($entry) }
+        foreach ($entry in $restored) {
+            $known = $false
+            foreach ($previous in $history.entries) {
+                if ([string]$previous.originalPath -eq [string]$entry.originalPath -and [string]$previous.quarantinedAt -eq [string]$entry.quarantinedAt) { $known = $true }
+            }
+            if (-not $known) { [void]$history.entries.Add($entry) }
+        }
         Save-SpawnGuardQuarantineManifest -LiteralPath $restoredPath -Manifest $history
     }
     if ($remaining.Count -eq 0) {
-        Remove-SpawnGuardFile -LiteralPath $quarantinePath
+        # Every file is back and verified: the manifest is retired first, the copy last, so a
+        # stop in between leaves a copy that the next run removes, never a manifest without its file.
         Remove-SpawnGuardFile -LiteralPath $manifestPath
+        Remove-SpawnGuardFile -LiteralPath $quarantinePath
     } elseif ($restored.Count -gt 0) {
         $manifest.entries = $remaining
         Save-SpawnGuardQuarantineManifest -LiteralPath $manifestPath -Manifest $manifest
@@ -269,6 +307,11 @@ function Invoke-RestoreQuarantinedFile {
 
 # Main guard: dot-sourcing the script (as the Pester tests do) loads its functions and runs nothing.
 if ($MyInvocation.InvocationName -ne '.') {
+    # Constrained Language Mode blocks what the scripts need: refuse before anything runs (exit 5).
+    if (-not (Test-SpawnGuardFullLanguage)) {
+        Write-SpawnGuardLanguageRefusal -Script $MyInvocation.MyCommand.Name
+        exit 5
+    }
     Initialize-SpawnGuardOutput
     $result = New-SpawnGuardResult -Script $MyInvocation.MyCommand.Name
     Invoke-RestoreQuarantinedFile -Bound (ConvertTo-SpawnGuardHashtable -Dictionary $PSBoundParameters) -Result $result

@@ -17,6 +17,16 @@
     ('pid-reused'). Stopping a process that has exited, or quarantining a file already in
     quarantine, is a success ('already-done').
 
+    The file moved is the one the alert saw: its SHA-256 must equal the target's sha256 (or, when
+    none is given, the hash taken before the process is stopped); the file of a process that has
+    already exited is quarantined only with the alert's sha256 ('file-changed', 'file-unverified'
+    otherwise). Nothing under the Windows folder is moved ('windows-directory', paths compared after
+    canonicalization), nor a file whose signature cannot be read ('signature-unknown'). The moved
+    copy's signature is checked again and a trusted copy goes back. A remote or device image path
+    (UNC, WebDAV, \\?\UNC, \Device\Mup, GLOBALROOT) is never opened: the process is stopped by PID
+    and its file reported ('remote-path'). The manifest names the file before it moves, so a stop
+    at any point leaves it at its path or in quarantine, and the next run completes the entry.
+
     Windows PowerShell 3.0 and later.
 
 .PARAMETER ProcessIdentifiers
@@ -35,7 +45,8 @@
     The incident this action belongs to (written to the quarantine manifest).
 
 .PARAMETER Request
-    The host worker's request: base64 of UTF-8 JSON matching StopAndQuarantineRequestSchema in
+    The host worker's request: '-' to read it from standard input as UTF-8 JSON (how the worker
+    sends it), or base64 of that JSON (by hand), matching StopAndQuarantineRequestSchema in
     common/host-contract.ts. Used instead of the parameters above.
 
 .EXAMPLE
@@ -114,8 +125,8 @@ function Get-QuarantineBlock {
     <#
     .SYNOPSIS
         Why an image must not be quarantined ($null when it may be), decided while the file is
-        still in place: trusted signer, unreadable signature of a system file, PowerShell, or the
-        image of the host worker itself.
+        still in place: PowerShell, the image of the host worker itself, anything under the Windows
+        folder, a trusted signer, or a signature that cannot be read.
     #>
     [CmdletBinding()]
     [OutputType([string])]
@@ -125,15 +136,31 @@ function Get-QuarantineBlock {
         [Parameter(Mandatory = $true)][AllowEmptyCollection()][object[]]$WorkerProcesses
     )
     if (Test-SpawnGuardPowerShellHost -Path $ImagePath) { return 'powershell-host' }
-    $normalized = ConvertTo-SpawnGuardNormalizedPath -Path $ImagePath
+    $normalized = ConvertTo-SpawnGuardCanonicalPath -Path $ImagePath
     foreach ($process in $WorkerProcesses) {
-        if ((ConvertTo-SpawnGuardNormalizedPath -Path $process.ExecutablePath) -eq $normalized) { return 'worker-image' }
+        if ((ConvertTo-SpawnGuardCanonicalPath -Path $process.ExecutablePath) -eq $normalized) { return 'worker-image' }
     }
+    # Nothing under the Windows folder is ever moved, whatever its signature says (compared after
+    # canonicalization: "..", trailing dots, streams, short names).
+    if (Test-SpawnGuardWindowsDirectoryFile -Path $ImagePath) { return 'windows-directory' }
     $signature = Get-SpawnGuardSignature -LiteralPath $ImagePath
     if (Test-SpawnGuardTrustedSigner -Signature $signature -TrustedPublishers $TrustedPublishers) { return 'trusted-signer' }
-    # A system file whose signature cannot be read is not proven foreign: leave it in place.
-    if ($signature.status -eq 'unknown' -and (Test-SpawnGuardSystemPath -Path $ImagePath)) { return 'signature-unknown' }
+    # A signature that cannot be read does not prove the file foreign: leave it in place, anywhere.
+    if ($signature.status -eq 'unknown') { return 'signature-unknown' }
     return $null
+}
+
+function Get-ExpectedImageHash {
+    <#
+    .SYNOPSIS
+        The SHA-256 the alert (or enrichment) gave for the target's image, lower case, or $null.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory = $true)][psobject]$Plan)
+    if ($null -eq $Plan.PSObject.Properties['Target'] -or $null -eq $Plan.Target) { return $null }
+    if ($null -eq $Plan.Target.PSObject.Properties['sha256'] -or [string]::IsNullOrEmpty([string]$Plan.Target.sha256)) { return $null }
+    return ([string]$Plan.Target.sha256).ToLowerInvariant()
 }
 
 function Get-QuarantineBlockMessage {
@@ -146,13 +173,42 @@ function Get-QuarantineBlockMessage {
     param([Parameter(Mandatory = $true)][string]$Block)
     switch ($Block) {
         'trusted-signer' { return 'Validly signed by Microsoft or a trusted publisher: stopped only, not quarantined.' }
-        'signature-unknown' { return 'A system file whose signature could not be read: stopped only, not quarantined.' }
+        'signature-unknown' { return 'A file whose signature could not be read: stopped only, not quarantined.' }
+        'windows-directory' { return 'A file under the Windows folder is never quarantined, whatever its signature: stopped only.' }
+        'remote-path' { return 'The executable is on a remote or device path, which is never opened: reported, not quarantined.' }
+        'file-changed' { return 'The file at the path is not the one the alert saw (its SHA-256 differs): left in place.' }
+        'file-unverified' { return 'The process had exited and no SHA-256 of its image was given, so the file at the path cannot be proven to be the one the alert saw: left in place.' }
         'powershell-host' { return 'The PowerShell image is never quarantined: the host worker runs its scripts with it.' }
         'worker-image' { return 'The image of the host worker itself is never quarantined.' }
         'file-not-found' { return 'The executable is no longer at its path and is not in quarantine.' }
         'no-image-path' { return 'No executable path is known for this target, so nothing could be quarantined.' }
     }
     return $Block
+}
+
+function New-QuarantineFailureResult {
+    <#
+    .SYNOPSIS
+        The result of a target whose quarantine did not happen: a file left in place on purpose
+        (changed, trusted or unreadable signature of the moved copy) keeps the stop's status;
+        anything else is a failure.
+    #>
+    [CmdletBinding()]
+    [OutputType([System.Collections.Specialized.OrderedDictionary])]
+    param(
+        [Parameter(Mandatory = $true)][psobject]$Plan,
+        [Parameter(Mandatory = $true)][System.Management.Automation.ErrorRecord]$ErrorRecord,
+        [Parameter(Mandatory = $true)][string]$StopStatus,
+        [Parameter(Mandatory = $true)][AllowEmptyCollection()][System.Collections.ArrayList]$Notes,
+        [Parameter(Mandatory = $true)][AllowEmptyCollection()][int64[]]$TerminatedPids
+    )
+    $code = Get-SpawnGuardErrorCode -ErrorRecord $ErrorRecord
+    if (@('file-changed', 'trusted-signer', 'signature-unknown') -contains $code) {
+        [void]$Notes.Add((Get-QuarantineBlockMessage -Block $code))
+        return (New-SpawnGuardProcessActionResult -Plan $Plan -Status $StopStatus -Reason $code -Message ($Notes -join ' ') -TerminatedPids $TerminatedPids)
+    }
+    [void]$Notes.Add(('Quarantine failed: ' + $ErrorRecord.Exception.Message))
+    return (New-SpawnGuardProcessActionResult -Plan $Plan -Status 'failed' -Reason $code -Message ($Notes -join ' ') -TerminatedPids $TerminatedPids)
 }
 
 function Invoke-StopAndQuarantinePlan {
@@ -175,15 +231,34 @@ function Invoke-StopAndQuarantinePlan {
         return (New-SpawnGuardProcessActionResult -Plan $Plan -Status $Plan.Status -Reason $Plan.Reason -Message $Plan.Message)
     }
     $imagePath = [string]$Plan.ImagePath
+    $expected = Get-ExpectedImageHash -Plan $Plan
     $block = $null
     $existing = $null
     if ([string]::IsNullOrEmpty($imagePath)) {
         $block = 'no-image-path'
+    } elseif (Test-SpawnGuardRemotePath -Path $imagePath) {
+        # Never opened (no existence test, hash or signature check): the process is still stopped.
+        $block = 'remote-path'
     } elseif (-not (Test-SpawnGuardFile -LiteralPath $imagePath)) {
         $existing = Find-SpawnGuardQuarantineRecord -Directory $Parsed.QuarantineDirectory -OriginalPath $imagePath
         if ($null -eq $existing) { $block = 'file-not-found' }
     } else {
         $block = Get-QuarantineBlock -ImagePath $imagePath -TrustedPublishers $Parsed.TrustedPublishers -WorkerProcesses $WorkerProcesses
+    }
+    if ($null -eq $block -and $null -eq $existing) {
+        # The file quarantined must be the one the alert saw: its SHA-256 (when the alert gave
+        # one), else the hash taken now, while the process is still identified, before the stop.
+        $seen = Get-SpawnGuardFileHash -LiteralPath $imagePath
+        if ($null -ne $expected -and $seen -ne $expected) {
+            $block = 'file-changed'
+        } elseif ($null -eq $expected) {
+            $analystPath = ($null -ne $Plan.Target -and $null -ne $Plan.Target.PSObject.Properties['byPath'] -and [bool]$Plan.Target.byPath)
+            if ($Plan.Status -eq 'already-done' -and -not $analystPath) {
+                $block = 'file-unverified'
+            } else {
+                $expected = $seen
+            }
+        }
     }
 
     $stopStatus = 'already-done'
@@ -207,6 +282,14 @@ function Invoke-StopAndQuarantinePlan {
     }
 
     if ($null -ne $existing) {
+        if (Test-SpawnGuardQuarantinePending -Directory $Parsed.QuarantineDirectory -Hash $existing.sha256Before -OriginalPath $imagePath) {
+            # A run that stopped between the move and the manifest's completion: finish it now.
+            try {
+                $existing = Complete-SpawnGuardQuarantineEntry -Directory $Parsed.QuarantineDirectory -Hash $existing.sha256Before -OriginalPath $imagePath -TrustedPublishers $Parsed.TrustedPublishers
+            } catch {
+                return (New-QuarantineFailureResult -Plan $Plan -ErrorRecord $_ -StopStatus $stopStatus -Notes $notes -TerminatedPids $terminated)
+            }
+        }
         [void]$notes.Add('The file was already in quarantine.')
         return (New-SpawnGuardProcessActionResult -Plan $Plan -Status $stopStatus -Reason 'already-quarantined' -Message ($notes -join ' ') -TerminatedPids $terminated -Quarantine $existing)
     }
@@ -215,11 +298,11 @@ function Invoke-StopAndQuarantinePlan {
         return (New-SpawnGuardProcessActionResult -Plan $Plan -Status $stopStatus -Reason $block -Message ($notes -join ' ') -TerminatedPids $terminated)
     }
     try {
+        # The signer seen at the path is recorded when the moved copy (checked again) names none.
         $signer = (Get-SpawnGuardSignature -LiteralPath $imagePath).signer
-        $record = Move-SpawnGuardFileToQuarantine -LiteralPath $imagePath -Directory $Parsed.QuarantineDirectory -IncidentId $Parsed.IncidentId -Signer $signer
+        $record = Move-SpawnGuardFileToQuarantine -LiteralPath $imagePath -Directory $Parsed.QuarantineDirectory -IncidentId $Parsed.IncidentId -Signer $signer -ExpectedHash $expected -TrustedPublishers $Parsed.TrustedPublishers
     } catch {
-        [void]$notes.Add(('Quarantine failed: ' + $_.Exception.Message))
-        return (New-SpawnGuardProcessActionResult -Plan $Plan -Status 'failed' -Reason (Get-SpawnGuardErrorCode -ErrorRecord $_) -Message ($notes -join ' ') -TerminatedPids $terminated)
+        return (New-QuarantineFailureResult -Plan $Plan -ErrorRecord $_ -StopStatus $stopStatus -Notes $notes -TerminatedPids $terminated)
     }
     [void]$notes.Add(('Quarantined as ' + $record.quarantinePath + '.'))
     return (New-SpawnGuardProcessActionResult -Plan $Plan -Status 'done' -Reason $null -Message ($notes -join ' ') -TerminatedPids $terminated -Quarantine $record)
@@ -260,6 +343,11 @@ function Invoke-StopAndQuarantineProcess {
 
 # Main guard: dot-sourcing the script (as the Pester tests do) loads its functions and runs nothing.
 if ($MyInvocation.InvocationName -ne '.') {
+    # Constrained Language Mode blocks what the scripts need: refuse before anything runs (exit 5).
+    if (-not (Test-SpawnGuardFullLanguage)) {
+        Write-SpawnGuardLanguageRefusal -Script $MyInvocation.MyCommand.Name
+        exit 5
+    }
     Initialize-SpawnGuardOutput
     $result = New-SpawnGuardResult -Script $MyInvocation.MyCommand.Name
     Invoke-StopAndQuarantineProcess -Bound (ConvertTo-SpawnGuardHashtable -Dictionary $PSBoundParameters) -Result $result

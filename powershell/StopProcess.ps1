@@ -9,15 +9,25 @@
     svchost.exe, this script or its parent chain (the host worker), or PowerShell by path is
     refused and nothing is done (exit code 3).
 
-    A target given with an image path and a start time (the worker's requests) is checked against
-    the live process first: if the PID now belongs to another process, it is skipped ('pid-reused')
-    rather than stopped. A target that has already exited is a success ('already-done').
+    The PID-reuse guard is not optional: a PID is only stopped together with the image path it is
+    expected to run, and a target given by PID alone is an invalid request (exit code 2, nothing is
+    stopped). Before the stop the live process is checked against that image path, against the
+    start time when one is given, and for a parent against "started before its child"
+    (startedBefore); if the PID now belongs to another process it is skipped ('pid-reused') rather
+    than stopped. The last check and the kill go through one process handle, so the PID cannot
+    change hands in between. A target that has already exited is a success ('already-done').
 
     Windows PowerShell 3.0 and later.
 
 .PARAMETER ProcessIdentifiers
-    PIDs in decimal or hex (0x4D2), full executable paths, or a comma-separated mix:
-    "1234,0x4D2,C:\Users\Public\evil.exe". A path stops every process running that image.
+    A comma-separated mix of PID=path pairs (the PID in decimal or hex, with the full image path it
+    runs) and full executable paths: "1234=C:\Users\Public\evil.exe,0x4D2=C:\Temp\x.exe". A PID
+    alone is refused (it may have been reused since the alert): give PID=path, or one PID with
+    -ImagePath. A path alone stops every process running that image.
+
+.PARAMETER ImagePath
+    The full image path the single PID given in -ProcessIdentifiers is expected to run:
+    -ProcessIdentifiers 1234 -ImagePath C:\Users\Public\evil.exe.
 
 .PARAMETER NoDescendants
     Stop only the targets themselves, not the processes they started.
@@ -26,12 +36,25 @@
     The incident this action belongs to (recorded in the result for the audit trail).
 
 .PARAMETER Request
-    The host worker's request: base64 of UTF-8 JSON matching StopProcessRequestSchema in
-    common/host-contract.ts ({ incidentId, targets: [{ pid, imagePath?, startTime?, name? }],
-    includeDescendants }). Used instead of the parameters above.
+    The host worker's request: '-' to read it from standard input as UTF-8 JSON (how the worker
+    sends it), or base64 of that JSON (by hand), matching StopProcessRequestSchema in
+    common/host-contract.ts ({ incidentId, targets: [{ pid, imagePath, startTime?, startedBefore?,
+    name? }], includeDescendants }); every target must carry its imagePath. Used instead of the
+    parameters above.
 
 .EXAMPLE
-    .\StopProcess.ps1 -ProcessIdentifiers "1234,0x4D2,C:\Users\Public\evil.exe"
+    .\StopProcess.ps1 -ProcessIdentifiers "1234=C:\Users\Public\evil.exe,0x4D2=C:\Temp\x.exe"
+
+    Stops PID 1234 if it still runs C:\Users\Public\evil.exe and PID 0x4D2 if it still runs
+    C:\Temp\x.exe, each with the processes it started.
+
+.EXAMPLE
+    .\StopProcess.ps1 -ProcessIdentifiers 1234 -ImagePath "C:\Users\Public\evil.exe" -NoDescendants
+
+.EXAMPLE
+    .\StopProcess.ps1 -ProcessIdentifiers "C:\Users\Public\evil.exe"
+
+    Stops every process running that image.
 
 .EXAMPLE
     powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -File .\StopProcess.ps1 -Request eyJpbmNpZGVudElkIjoi...
@@ -47,6 +70,7 @@
 [CmdletBinding()]
 param(
     [Parameter()][string[]]$ProcessIdentifiers,
+    [Parameter()][string]$ImagePath,
     [Parameter()][switch]$NoDescendants,
     [Parameter()][string]$IncidentId,
     [Parameter()][string]$Request
@@ -68,7 +92,7 @@ function Get-StopProcessRequest {
     [CmdletBinding()]
     [OutputType([psobject])]
     param([Parameter(Mandatory = $true)][AllowEmptyCollection()][hashtable]$Bound)
-    $hasSimple = $Bound.ContainsKey('ProcessIdentifiers') -or $Bound.ContainsKey('NoDescendants') -or $Bound.ContainsKey('IncidentId')
+    $hasSimple = $Bound.ContainsKey('ProcessIdentifiers') -or $Bound.ContainsKey('ImagePath') -or $Bound.ContainsKey('NoDescendants') -or $Bound.ContainsKey('IncidentId')
     if ($Bound.ContainsKey('Request')) {
         if ($hasSimple) {
             throw (New-SpawnGuardException -Code 'invalid-request' -Message 'Give -Request or -ProcessIdentifiers, not both.')
@@ -85,7 +109,7 @@ function Get-StopProcessRequest {
     }
     return [pscustomobject]@{
         IncidentId         = [string]$Bound['IncidentId']
-        Targets            = ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers $Bound['ProcessIdentifiers']
+        Targets            = ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers $Bound['ProcessIdentifiers'] -ImagePath ([string]$Bound['ImagePath'])
         IncludeDescendants = -not ($Bound.ContainsKey('NoDescendants') -and [bool]$Bound['NoDescendants'])
     }
 }
@@ -145,6 +169,11 @@ function Invoke-StopProcess {
 
 # Main guard: dot-sourcing the script (as the Pester tests do) loads its functions and runs nothing.
 if ($MyInvocation.InvocationName -ne '.') {
+    # Constrained Language Mode blocks what the scripts need: refuse before anything runs (exit 5).
+    if (-not (Test-SpawnGuardFullLanguage)) {
+        Write-SpawnGuardLanguageRefusal -Script $MyInvocation.MyCommand.Name
+        exit 5
+    }
     Initialize-SpawnGuardOutput
     $result = New-SpawnGuardResult -Script $MyInvocation.MyCommand.Name
     Invoke-StopProcess -Bound (ConvertTo-SpawnGuardHashtable -Dictionary $PSBoundParameters) -Result $result

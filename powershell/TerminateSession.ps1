@@ -1,10 +1,11 @@
 <#
 .SYNOPSIS
-    Logs users off (or lists their sessions) through the WTS API, never a service account.
+    Logs off the session that hosts the offending process (or lists sessions) through the WTS API,
+    never a service account.
 
 .DESCRIPTION
     Enumerates sessions with WTSEnumerateSessions / WTSQuerySessionInformation (not quser, whose
-    output is localized), picks those of the given users, and logs each one off with
+    output is localized), picks the targeted sessions, and logs each one off with
     WTSLogoffSession by its numeric session id. Nothing is ever logged off without a validated
     numeric session id: the id comes from the enumeration and is checked again, with its user,
     right before the logoff (session ids are reused).
@@ -14,6 +15,22 @@
     Font Driver Host\*, machine accounts) or when a matching session is the one this script runs
     in (the host worker's). -ListOnly only lists (validation after a logoff).
 
+    Which sessions are targeted:
+    - With processes ("processes" in the request: pid and imagePath, startTime when known) or
+      session ids (-SessionIds, "sessionIds"): only the sessions hosting those processes
+      (Win32_Process SessionId, read now; a process whose image or start time differs from the
+      request is a reused PID and names no session) and the sessions named. Each one is logged off only if its user is one of the
+      requested users; a session of anybody else is skipped with reason 'user-mismatch' and never
+      logged off. A requested user without a domain matches the user of such a session in any
+      domain: the session, not the name, is what identifies the attacker. When no session can be
+      resolved (the processes are gone and no session id is given), nothing is logged off: one
+      result, skipped with reason 'no-target-session'.
+    - Without them (an analyst by hand): every session of the requested users. A user named without
+      a domain ("bob") never stands for every domain: when sessions of that name exist in more than
+      one domain (CONTOSO\bob and FABRIKAM\bob), the request is refused ('ambiguous-user', exit
+      code 2) and nothing is logged off; name the domain or the session.
+    -RdpOnly and -RemoteIp only narrow either selection further.
+
     The client address of an RDP session is reported by the RDP client itself and can be spoofed
     (or be a NAT or VPN address): it is reported, marked client-reported, never trusted.
 
@@ -22,11 +39,19 @@
 .PARAMETER UserNames
     User names, comma-separated: "alice,CONTOSO\bob,carol@contoso.com".
 
+.PARAMETER SessionIds
+    Numeric session ids of the attacker's sessions: only those are logged off.
+
+.PARAMETER ProcessIdentifiers
+    The offending processes as PID=path pairs ("4321=C:\Users\Public\evil.exe,0x10E1=C:\x\y.exe"):
+    only the sessions hosting them (after the identity check) are logged off.
+
 .PARAMETER RdpOnly
     Leave console sessions alone: act on remote (RDP) and other non-console sessions only.
 
 .PARAMETER RemoteIp
-    Act only on sessions whose client-reported address is this IP address.
+    Act only on sessions whose client-reported address is this IP address. The address is reported
+    by the RDP client and can be spoofed: it narrows the selection, it never identifies a session.
 
 .PARAMETER ListOnly
     List the matching sessions; log nothing off.
@@ -35,7 +60,8 @@
     The incident this action belongs to (for the audit trail).
 
 .PARAMETER Request
-    The host worker's request: base64 of UTF-8 JSON matching TerminateSessionRequestSchema in
+    The host worker's request: '-' to read it from standard input as UTF-8 JSON (how the worker
+    sends it), or base64 of that JSON (by hand), matching TerminateSessionRequestSchema in
     common/host-contract.ts. Used instead of the parameters above.
 
 .EXAMPLE
@@ -43,6 +69,9 @@
 
 .EXAMPLE
     .\TerminateSession.ps1 -UserNames "alice" -ListOnly
+
+.EXAMPLE
+    .\TerminateSession.ps1 -UserNames "CONTOSO\bob" -SessionIds 3
 
 .OUTPUTS
     System.String. One JSON document (TerminateSessionResultSchema): one result per matching
@@ -55,6 +84,8 @@
 [CmdletBinding()]
 param(
     [Parameter()][string[]]$UserNames,
+    [Parameter()][int[]]$SessionIds,
+    [Parameter()][string[]]$ProcessIdentifiers,
     [Parameter()][switch]$RdpOnly,
     [Parameter()][string]$RemoteIp,
     [Parameter()][switch]$ListOnly,
@@ -82,10 +113,12 @@ function Get-TerminateSessionRequest {
     [OutputType([psobject])]
     param([Parameter(Mandatory = $true)][AllowEmptyCollection()][hashtable]$Bound)
     $hasSimple = $false
-    foreach ($name in @('UserNames', 'RdpOnly', 'RemoteIp', 'ListOnly', 'IncidentId')) {
+    foreach ($name in @('UserNames', 'SessionIds', 'ProcessIdentifiers', 'RdpOnly', 'RemoteIp', 'ListOnly', 'IncidentId')) {
         if ($Bound.ContainsKey($name)) { $hasSimple = $true }
     }
     $users = New-Object -TypeName System.Collections.ArrayList
+    $processes = New-Object -TypeName System.Collections.ArrayList
+    $sessionIdList = New-Object -TypeName System.Collections.ArrayList
     if ($Bound.ContainsKey('Request')) {
         if ($hasSimple) {
             throw (New-SpawnGuardException -Code 'invalid-request' -Message 'Give -Request or -UserNames, not both.')
@@ -100,12 +133,29 @@ function Get-TerminateSessionRequest {
                     domain = Get-SpawnGuardRequestValue -Request $item -Name 'domain' -MaxLength 256
                 })
         }
+        $processItems = Get-SpawnGuardRequestValue -Request $decoded -Name 'processes' -Type 'array' -MaxCount 64
+        if ($null -ne $processItems -and @($processItems).Length -gt 0) {
+            foreach ($target in (ConvertFrom-SpawnGuardTargetRequest -Request ([pscustomobject]@{ targets = @($processItems) }))) {
+                [void]$processes.Add($target)
+            }
+        }
+        $idItems = Get-SpawnGuardRequestValue -Request $decoded -Name 'sessionIds' -Type 'array' -MaxCount 64
+        if ($null -ne $idItems) {
+            foreach ($id in @($idItems)) {
+                if (-not ($id -is [int] -or $id -is [long]) -or $id -lt 0 -or $id -gt 65535) {
+                    throw (New-SpawnGuardException -Code 'invalid-request' -Message 'Each session id must be an integer from 0 to 65535.')
+                }
+                [void]$sessionIdList.Add([int]$id)
+            }
+        }
         $parsed = [pscustomobject]@{
             IncidentId = Get-SpawnGuardRequestValue -Request $decoded -Name 'incidentId' -Required -MaxLength 512
             Users      = $users.ToArray()
             RdpOnly    = Get-SpawnGuardRequestValue -Request $decoded -Name 'rdpOnly' -Type 'bool' -Default $false
             RemoteIp   = Get-SpawnGuardRequestValue -Request $decoded -Name 'remoteIp' -MaxLength 64
             ListOnly   = Get-SpawnGuardRequestValue -Request $decoded -Name 'listOnly' -Type 'bool' -Default $false
+            Processes  = $processes.ToArray()
+            SessionIds = $sessionIdList.ToArray()
         }
     } else {
         if (-not $Bound.ContainsKey('UserNames')) {
@@ -118,12 +168,31 @@ function Get-TerminateSessionRequest {
         }
         $address = $null
         if (-not [string]::IsNullOrEmpty([string]$Bound['RemoteIp'])) { $address = [string]$Bound['RemoteIp'] }
+        if ($Bound.ContainsKey('ProcessIdentifiers')) {
+            foreach ($target in (ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers ([string[]]$Bound['ProcessIdentifiers']))) {
+                # A session is found from a process's PID, checked against its image: a path alone names no session.
+                if ($target.byPath) {
+                    throw (New-SpawnGuardException -Code 'invalid-request' -Message ('Give each process as PID=path: ' + $target.target))
+                }
+                [void]$processes.Add($target)
+            }
+        }
+        if ($Bound.ContainsKey('SessionIds')) {
+            foreach ($id in [int[]]$Bound['SessionIds']) {
+                if ($id -lt 0 -or $id -gt 65535) {
+                    throw (New-SpawnGuardException -Code 'invalid-request' -Message ('Not a session id: ' + $id))
+                }
+                [void]$sessionIdList.Add($id)
+            }
+        }
         $parsed = [pscustomobject]@{
             IncidentId = [string]$Bound['IncidentId']
             Users      = $users.ToArray()
             RdpOnly    = ($Bound.ContainsKey('RdpOnly') -and [bool]$Bound['RdpOnly'])
             RemoteIp   = $address
             ListOnly   = ($Bound.ContainsKey('ListOnly') -and [bool]$Bound['ListOnly'])
+            Processes  = $processes.ToArray()
+            SessionIds = $sessionIdList.ToArray()
         }
     }
     if ($parsed.Users.Length -lt 1 -or $parsed.Users.Length -gt 16) {
@@ -207,6 +276,137 @@ function Find-MatchingSession {
     return , $found.ToArray()
 }
 
+function Test-SessionUser {
+    <#
+    .SYNOPSIS
+        True when a session's user is one of the requested users. With -AnyDomain (the session was
+        named by the offending process or by its id), a requested user without a domain matches
+        that session's user in whatever domain; a requested domain must always match.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([Parameter(Mandatory = $true)][psobject]$Parsed, [Parameter(Mandatory = $true)][psobject]$Session, [switch]$AnyDomain)
+    if ([string]::IsNullOrEmpty($Session.UserName)) { return $false }
+    foreach ($user in $Parsed.Users) {
+        if ($user.name.Trim().ToLowerInvariant() -ne $Session.UserName.Trim().ToLowerInvariant()) { continue }
+        if ([string]::IsNullOrEmpty($user.domain)) {
+            if ($AnyDomain) { return $true }
+            continue
+        }
+        if (Test-DomainMatch -Wanted $user.domain -Actual $Session.DomainName) { return $true }
+    }
+    return $false
+}
+
+function Get-DomainKey {
+    <#
+    .SYNOPSIS
+        The domain a session reports, reduced to what Test-DomainMatch compares (first label, lower case).
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([AllowNull()][AllowEmptyString()][string]$Domain)
+    if ([string]::IsNullOrEmpty($Domain)) { return '' }
+    return $Domain.Trim().ToLowerInvariant().Split('.')[0]
+}
+
+function Find-AmbiguousUser {
+    <#
+    .SYNOPSIS
+        The requested users named without a domain whose name has sessions in more than one domain
+        (CONTOSO\bob and FABRIKAM\bob): a bare "bob" must not stand for both.
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param([Parameter(Mandatory = $true)][psobject]$Parsed, [Parameter(Mandatory = $true)][AllowEmptyCollection()][object[]]$Sessions)
+    $ambiguous = New-Object -TypeName System.Collections.ArrayList
+    foreach ($user in $Parsed.Users) {
+        if (-not [string]::IsNullOrEmpty($user.domain)) { continue }
+        $domains = New-Object -TypeName System.Collections.ArrayList
+        foreach ($session in $Sessions) {
+            if ([string]::IsNullOrEmpty($session.UserName)) { continue }
+            if ($user.name.Trim().ToLowerInvariant() -ne $session.UserName.Trim().ToLowerInvariant()) { continue }
+            $key = Get-DomainKey -Domain $session.DomainName
+            if (-not ($domains -contains $key)) { [void]$domains.Add($key) }
+        }
+        if ($domains.Count -gt 1) { [void]$ambiguous.Add($user) }
+    }
+    return , $ambiguous.ToArray()
+}
+
+function Get-TargetSessionId {
+    <#
+    .SYNOPSIS
+        The session ids the request targets: those it names, and those hosting its processes
+        (Win32_Process SessionId, read now, after the identity check of PID, image and start time).
+        Returns the ids and, for each process that named no session, why.
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param([Parameter(Mandatory = $true)][psobject]$Parsed)
+    $ids = New-Object -TypeName System.Collections.ArrayList
+    $notes = New-Object -TypeName System.Collections.ArrayList
+    foreach ($id in $Parsed.SessionIds) {
+        if (-not ($ids -contains [int]$id)) { [void]$ids.Add([int]$id) }
+    }
+    foreach ($process in $Parsed.Processes) {
+        $live = Get-SpawnGuardLiveProcess -ProcessId $process.pid
+        if ($null -eq $live) {
+            [void]$notes.Add('process ' + $process.pid + ' is not running')
+            continue
+        }
+        $mismatch = Test-SpawnGuardProcessIdentity -Process $live -ExpectedImagePath $process.imagePath -ExpectedStartTime $process.startTime
+        if ($null -ne $mismatch) {
+            [void]$notes.Add('process ' + $process.pid + ': ' + $mismatch + ' (its image or start time is not the one requested)')
+            continue
+        }
+        if (-not ($ids -contains [int]$live.SessionId)) { [void]$ids.Add([int]$live.SessionId) }
+    }
+    return [pscustomobject]@{ Ids = $ids.ToArray(); Notes = $notes.ToArray() }
+}
+
+function Find-TargetedSession {
+    <#
+    .SYNOPSIS
+        The targeted sessions (by id) that belong to a requested user and pass the RDP-only and
+        address filters, and a skipped result for each targeted session of somebody else.
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param(
+        [Parameter(Mandatory = $true)][psobject]$Parsed,
+        [Parameter(Mandatory = $true)][AllowEmptyCollection()][object[]]$Sessions,
+        [Parameter(Mandatory = $true)][AllowEmptyCollection()][object[]]$SessionIds
+    )
+    $found = New-Object -TypeName System.Collections.ArrayList
+    $skipped = New-Object -TypeName System.Collections.ArrayList
+    $wanted = Get-UserLabelList -Users $Parsed.Users
+    foreach ($id in $SessionIds) {
+        $session = $null
+        foreach ($candidate in $Sessions) {
+            if ([int]$candidate.SessionId -eq [int]$id) { $session = $candidate }
+        }
+        if ($null -eq $session -or [string]::IsNullOrEmpty($session.UserName)) {
+            if (-not $Parsed.ListOnly) {
+                $gone = [pscustomobject]@{ SessionId = [int]$id; UserName = ''; DomainName = ''; State = $null; SessionType = $null; ClientAddress = $null }
+                if ($null -ne $session) { $gone = $session }
+                [void]$skipped.Add((New-SessionItem -User $wanted -Session $gone -Status 'already-done' -Reason 'session-gone' -Message ('No user is logged on in session ' + $id + ' any more.')))
+            }
+            continue
+        }
+        if (-not (Test-SessionUser -Parsed $Parsed -Session $session -AnyDomain)) {
+            if (-not $Parsed.ListOnly) {
+                [void]$skipped.Add((New-SessionItem -User (Get-SessionUser -Session $session) -Session $session -Status 'skipped' -Reason 'user-mismatch' -Message ('Session ' + $id + ' belongs to ' + (Get-SessionUser -Session $session) + ', not to ' + $wanted + ': not logged off.')))
+            }
+            continue
+        }
+        if ($Parsed.RdpOnly -and $session.SessionType -eq 'console') { continue }
+        if (-not (Test-AddressMatch -Wanted $Parsed.RemoteIp -Actual $session.ClientAddress)) { continue }
+        [void]$found.Add($session)
+    }
+    return [pscustomobject]@{ Sessions = $found.ToArray(); Skipped = $skipped.ToArray() }
+}
+
 function New-SessionItem {
     <#
     .SYNOPSIS
@@ -227,8 +427,9 @@ function New-SessionItem {
     $address = $null
     if ($null -ne $Session) {
         $sessionId = [int]$Session.SessionId
-        $sessionType = [string]$Session.SessionType
-        $state = [string]$Session.State
+        # A session that is gone has neither type nor state: null, not "".
+        if (-not [string]::IsNullOrEmpty($Session.SessionType)) { $sessionType = [string]$Session.SessionType }
+        if (-not [string]::IsNullOrEmpty($Session.State)) { $state = [string]$Session.State }
         if (-not [string]::IsNullOrEmpty($Session.ClientAddress)) { $address = [string]$Session.ClientAddress }
     }
     $reasonValue = $null
@@ -270,6 +471,19 @@ function Get-UserLabel {
     param([Parameter(Mandatory = $true)][psobject]$User)
     if ([string]::IsNullOrEmpty($User.domain)) { return [string]$User.name }
     return ([string]$User.domain + '\' + [string]$User.name)
+}
+
+function Get-UserLabelList {
+    <#
+    .SYNOPSIS
+        The requested users as one text: "CONTOSO\bob, alice".
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory = $true)][AllowEmptyCollection()][object[]]$Users)
+    $labels = New-Object -TypeName System.Collections.ArrayList
+    foreach ($user in $Users) { [void]$labels.Add((Get-UserLabel -User $user)) }
+    return ($labels.ToArray() -join ', ')
 }
 
 function Invoke-SessionLogoff {
@@ -322,7 +536,29 @@ function Invoke-TerminateSession {
             }
         }
         if (-not $refused) {
-            $matched = Find-MatchingSession -Parsed $parsed -Sessions (Get-SpawnGuardSession)
+            $all = Get-SpawnGuardSession
+            if ($parsed.Processes.Length -gt 0 -or $parsed.SessionIds.Length -gt 0) {
+                # The attacker's session is the one hosting the offending process: the user only confirms it.
+                $targets = Get-TargetSessionId -Parsed $parsed
+                $selection = Find-TargetedSession -Parsed $parsed -Sessions $all -SessionIds $targets.Ids
+                $matched = $selection.Sessions
+                foreach ($item in $selection.Skipped) { Add-SpawnGuardResultItem -Result $Result -Item $item }
+                if ($targets.Ids.Length -eq 0 -and -not $parsed.ListOnly) {
+                    $label = Get-UserLabelList -Users $parsed.Users
+                    Add-SpawnGuardResultItem -Result $Result -Item (New-SessionItem -User $label -Session $null -Status 'skipped' -Reason 'no-target-session' -Message ('No session hosts the offending processes (' + ($targets.Notes -join '; ') + '): nothing logged off.'))
+                }
+            } else {
+                $matched = Find-MatchingSession -Parsed $parsed -Sessions $all
+                if (-not $parsed.ListOnly) {
+                    foreach ($user in (Find-AmbiguousUser -Parsed $parsed -Sessions $all)) {
+                        Add-SpawnGuardResultItem -Result $Result -Item (New-SessionItem -User $user.name -Session $null -Status 'skipped' -Reason 'ambiguous-user' -Message 'Sessions of this name exist in more than one domain: name the domain, the session or the process.')
+                        Add-SpawnGuardError -Result $Result -Code 'invalid-request' -Message ('ambiguous-user: ' + $user.name + ' has sessions in more than one domain; a name without a domain never stands for every domain.')
+                        $refused = $true
+                    }
+                }
+            }
+        }
+        if (-not $refused) {
             $ownSessionId = Get-SpawnGuardCurrentSessionId
             if (-not $parsed.ListOnly) {
                 $verdicts = New-Object -TypeName System.Collections.ArrayList
@@ -369,6 +605,11 @@ function Invoke-TerminateSession {
 
 # Main guard: dot-sourcing the script (as the Pester tests do) loads its functions and runs nothing.
 if ($MyInvocation.InvocationName -ne '.') {
+    # Constrained Language Mode blocks what the scripts need: refuse before anything runs (exit 5).
+    if (-not (Test-SpawnGuardFullLanguage)) {
+        Write-SpawnGuardLanguageRefusal -Script $MyInvocation.MyCommand.Name
+        exit 5
+    }
     Initialize-SpawnGuardOutput
     $result = New-SpawnGuardResult -Script $MyInvocation.MyCommand.Name
     Invoke-TerminateSession -Bound (ConvertTo-SpawnGuardHashtable -Dictionary $PSBoundParameters) -Result $result

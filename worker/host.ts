@@ -115,6 +115,7 @@ async function powershellActivities(
     scriptsDirectory,
     manifest: await loadVerifiedManifest(scriptsDirectory, options.manifestPath),
     powershellPath: options.powershellPath ?? defaultPowerShellPath(env),
+    executionPolicy: config.env.SPAWNGUARD_POWERSHELL_POLICY === 'allsigned' ? 'AllSigned' : 'Bypass',
   };
   const ancestors = platform === 'win32' ? await windowsParentChain(runner, log) : [];
   const chain = [...new Set([...workerProcessChain(platform), ...ancestors])];

@@ -4,14 +4,15 @@
  * re-checks every action on the host.
  */
 import type { Duration } from '@temporalio/common';
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { CanonicalAlert } from '../common/alert';
 import type { PlanStep } from '../common/decision';
-import type { HostActivities, PersistenceEntry, ProcessActionResult } from '../common/host-contract';
+import type { HostActivities, PersistenceEntry, ProcessActionResult, TerminateTarget } from '../common/host-contract';
 import { HOST_FAILURE_TYPES } from '../common/host-failures';
 import type { ActionRecord } from '../common/incident-status';
 import { hostTaskQueue } from '../common/names';
 import type { PlaybookPolicy } from '../common/playbook';
+import { normalizeUser } from '../common/user-name';
 import { describeFailure, isScheduleToStartTimeout } from './enrichment';
 
 export interface RemediationResult {
@@ -46,10 +47,25 @@ function hostActivities(ctx: Context, summary: string, startToCloseTimeout: Dura
 
 const now = () => new Date().toISOString();
 
+/**
+ * The order the steps run in. Persistence is collected before the user is logged off (the logoff
+ * unloads their hive, and with it their Run keys and COM registrations); histories recorded before
+ * that change logged off first and replay in that order.
+ */
+function runOrder(plan: PlanStep[]): PlanStep[] {
+  if (patched('fetch-persistence-before-logoff')) return plan;
+  return [
+    ...plan.filter((s) => s.action !== 'fetch-persistence'),
+    ...plan.filter((s) => s.action === 'fetch-persistence'),
+  ];
+}
+
 export async function remediate(ctx: Context, plan: PlanStep[]): Promise<RemediationResult> {
   const actions: ActionRecord[] = [];
   const persistence: PersistenceEntry[] = [];
   const terminated = new Map<ActionRecord, number[]>();
+  /** Each logoff record and the session it logged off: validation re-checks that session only. */
+  const loggedOff = new Map<ActionRecord, number>();
   let hostUnreachable = false;
   const record = (r: ActionRecord, pids: number[] = []) => {
     actions.push(r);
@@ -82,7 +98,16 @@ export async function remediate(ctx: Context, plan: PlanStep[]): Promise<Remedia
     ),
   ];
 
-  for (const step of plan) {
+  // The attacker's session is the one hosting the offending process: found now, before the process
+  // is terminated, so the logoff can target it (not every session of a user of that name).
+  let attackerSessions: number[] = [];
+  try {
+    attackerSessions = await offendingSessionIds(ctx, plan);
+  } catch (err) {
+    hostUnreachable = isScheduleToStartTimeout(err);
+  }
+
+  for (const step of runOrder(plan)) {
     const base = { action: step.action, target: step.target.description, quarantine: null, validated: null };
     if (step.skipped) {
       record({ ...base, status: 'skipped', reason: step.skipped, message: null, at: now() });
@@ -99,7 +124,10 @@ export async function remediate(ctx: Context, plan: PlanStep[]): Promise<Remedia
       continue;
     }
     try {
-      await runStep(ctx, step, referencePaths, processRecord, record, persistence);
+      await runStep(ctx, step, referencePaths, processRecord, record, persistence, {
+        sessionIds: attackerSessions,
+        loggedOff: (r, sessionId) => loggedOff.set(r, sessionId),
+      });
     } catch (err) {
       hostUnreachable = isScheduleToStartTimeout(err);
       record({
@@ -116,7 +144,7 @@ export async function remediate(ctx: Context, plan: PlanStep[]): Promise<Remedia
 
   if (!hostUnreachable) {
     try {
-      await validate(ctx, actions, terminated);
+      await validate(ctx, actions, terminated, loggedOff);
     } catch (err) {
       // The actions ran; only their re-check failed. Report them as not validated rather than
       // failing the incident, so the report still goes out and says what could not be confirmed.
@@ -132,6 +160,30 @@ export async function remediate(ctx: Context, plan: PlanStep[]): Promise<Remedia
   return { actions, persistence, hostUnreachable };
 }
 
+/**
+ * The sessions hosting the offending process: the alert's terminal session id when the sensor gave
+ * one, else the child's SessionId read on the host (when its image is the alert's, not a reused PID).
+ * Only when a logoff will run; histories recorded before this look-up existed replay without it.
+ */
+async function offendingSessionIds(ctx: Context, plan: PlanStep[]): Promise<number[]> {
+  if (!plan.some((s) => s.action === 'logoff-user' && !s.skipped)) return [];
+  if (!patched('logoff-targets-offending-session')) return [];
+  if (ctx.alert.session?.id !== undefined) return [ctx.alert.session.id];
+  const child = ctx.alert.child;
+  if (!child.executable) return [];
+  const tree = await hostActivities(ctx, `Session of ${child.name} (PID ${child.pid})`).getProcessTree({
+    processIds: [child.pid],
+  });
+  const found = tree.results.find((p) => p.found && p.pid === child.pid);
+  const sameImage = found?.path?.toLowerCase() === child.executable.toLowerCase();
+  return found && sameImage && typeof found.sessionId === 'number' ? [found.sessionId] : [];
+}
+
+interface LogoffTargets {
+  sessionIds: number[];
+  loggedOff: (r: ActionRecord, sessionId: number) => void;
+}
+
 async function runStep(
   ctx: Context,
   step: PlanStep,
@@ -139,23 +191,37 @@ async function runStep(
   processRecord: (step: PlanStep, r: ProcessActionResult) => void,
   record: (r: ActionRecord) => void,
   persistence: PersistenceEntry[],
+  logoff: LogoffTargets,
 ): Promise<void> {
   const target = step.target;
   if (step.action !== 'logoff-user' && step.action !== 'fetch-persistence' && target.pid === undefined) {
     throw new Error(`${step.action} step without a PID`);
   }
-  const processTarget = {
+  const isProcessStep = step.action !== 'logoff-user' && step.action !== 'fetch-persistence';
+  if (isProcessStep && !target.imagePath) {
+    // The PID-reuse guard is not optional: a PID alone may belong to an unrelated process by now.
+    throw new Error(`${step.action} step without an image path: a PID alone is never acted on`);
+  }
+  const processTarget: TerminateTarget = {
     pid: target.pid ?? 0,
-    ...(target.imagePath ? { imagePath: target.imagePath } : {}),
+    imagePath: target.imagePath ?? '',
     ...(target.startTime ? { startTime: target.startTime } : {}),
+    ...(target.startedBefore ? { startedBefore: target.startedBefore } : {}),
   };
   const summary = `${step.action}: ${target.description}`;
   switch (step.action) {
     case 'quarantine-parent':
     case 'quarantine-child': {
+      // The image's SHA-256 as the alert saw it: the script quarantines the file at the path only
+      // while it still has this hash (and a file whose process has exited only with it).
+      const seen = step.action === 'quarantine-parent' ? ctx.alert.parent : ctx.alert.child;
+      const sha256 =
+        seen?.executable && seen.executable.toLowerCase() === processTarget.imagePath.toLowerCase()
+          ? seen.hashes?.sha256
+          : undefined;
       const result = await hostActivities(ctx, summary).stopAndQuarantineProcess({
         incidentId: ctx.incidentId,
-        targets: [processTarget],
+        targets: [sha256 ? { ...processTarget, sha256 } : processTarget],
         includeDescendants: step.action === 'quarantine-child',
         trustedPublishers: ctx.policy.decision.trustedPublishers,
         ...(ctx.policy.quarantineDirectory ? { quarantineDirectory: ctx.policy.quarantineDirectory } : {}),
@@ -174,11 +240,26 @@ async function runStep(
       return;
     }
     case 'logoff-user': {
-      const user = target.user;
-      if (!user) throw new Error('logoff-user step without a user');
+      if (!target.user) throw new Error('logoff-user step without a user');
+      const user = normalizeUser(target.user);
+      const child = ctx.alert.child;
       const result = await hostActivities(ctx, summary).terminateSession({
         incidentId: ctx.incidentId,
         users: [user],
+        // The sessions hosting the offending process; the script also looks the child up itself
+        // (identity-checked) in case it still runs. The user only confirms them.
+        ...(logoff.sessionIds.length > 0 ? { sessionIds: logoff.sessionIds } : {}),
+        ...(child.executable
+          ? {
+              processes: [
+                {
+                  pid: child.pid,
+                  imagePath: child.executable,
+                  ...(child.startTime ? { startTime: child.startTime } : {}),
+                },
+              ],
+            }
+          : {}),
         ...(ctx.alert.session?.remoteIp ? { remoteIp: ctx.alert.session.remoteIp } : {}),
       });
       const outcome = result.results;
@@ -196,7 +277,7 @@ async function runStep(
       }
       for (const r of outcome) {
         const where = r.clientAddress ? ` from ${r.clientAddress} (client-reported, can be spoofed)` : '';
-        record({
+        const entry: ActionRecord = {
           action: step.action,
           target: `${r.user} session ${r.sessionId ?? '?'}${where}`,
           status: r.status,
@@ -205,7 +286,9 @@ async function runStep(
           quarantine: null,
           validated: null,
           at: now(),
-        });
+        };
+        record(entry);
+        if (typeof r.sessionId === 'number') logoff.loggedOff(entry, r.sessionId);
       }
       return;
     }
@@ -235,7 +318,12 @@ async function runStep(
 }
 
 /** Re-checks every successful action on the host: process gone, file quarantined intact, session gone. */
-async function validate(ctx: Context, actions: ActionRecord[], terminated: Map<ActionRecord, number[]>): Promise<void> {
+async function validate(
+  ctx: Context,
+  actions: ActionRecord[],
+  terminated: Map<ActionRecord, number[]>,
+  loggedOff: Map<ActionRecord, number>,
+): Promise<void> {
   const succeeded = (a: ActionRecord) => a.status === 'done' || a.status === 'already-done';
   const host = hostActivities(ctx, 'Validate remediation');
 
@@ -263,11 +351,25 @@ async function validate(ctx: Context, actions: ActionRecord[], terminated: Map<A
   }
 
   const logoffs = actions.filter((a) => a.action === 'logoff-user' && succeeded(a));
-  const user = ctx.alert.user ?? ctx.alert.child.user;
-  if (logoffs.length > 0 && user) {
-    const sessions = await host.terminateSession({ incidentId: ctx.incidentId, users: [user], listOnly: true });
-    const remaining = sessions.results.filter((s) => s.sessionId !== null && s.sessionId !== undefined);
-    for (const action of logoffs) action.validated = remaining.length === 0;
+  const alertUser = ctx.alert.user ?? ctx.alert.child.user;
+  if (logoffs.length > 0 && alertUser) {
+    // Only the sessions that were logged off are re-checked: another session of the same user (a
+    // console session elsewhere) is not one the logoff targeted, and must not mark it unverified.
+    const targeted = [...new Set(logoffs.flatMap((a) => (loggedOff.has(a) ? [loggedOff.get(a)!] : [])))];
+    const sessions = await host.terminateSession({
+      incidentId: ctx.incidentId,
+      users: [normalizeUser(alertUser)],
+      ...(targeted.length > 0 ? { sessionIds: targeted } : {}),
+      listOnly: true,
+    });
+    const remaining = sessions.results.filter(
+      (s) => s.sessionId !== null && s.sessionId !== undefined && s.status === 'skipped' && s.reason === 'list-only',
+    );
+    const still = new Set(remaining.map((s) => s.sessionId));
+    for (const action of logoffs) {
+      const sessionId = loggedOff.get(action);
+      action.validated = sessionId === undefined ? remaining.length === 0 : !still.has(sessionId);
+    }
   }
 
   for (const action of actions) {

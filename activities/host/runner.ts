@@ -4,19 +4,24 @@
  *
  * The command line — the contract with the scripts in powershell/ (keep it stable):
  *
- *   <full path to powershell.exe> -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass
- *                                 -File <full path to powershell/<Script>.ps1> -Request <base64>
+ *   <full path to powershell.exe> -NoLogo -NoProfile -NonInteractive -ExecutionPolicy <Bypass|AllSigned>
+ *                                 -File <full path to powershell/<Script>.ps1> -Request -
  *
  *   - spawned with `shell: false` (never cmd.exe, never `-Command`), by absolute path (no PATH
  *     lookup): default `%SystemRoot%\System32\WindowsPowerShell\v1.0\powershell.exe`, overridden by
  *     the `powershellPath` option or SPAWNGUARD_POWERSHELL_PATH (the tests' stand-in);
- *   - `<base64>` is base64 of the UTF-8 JSON of the activity's validated request: one argument of
- *     [A-Za-z0-9+/=], so quotes, `$(...)`, newlines or NUL in the request are data, never code;
+ *   - the request travels on stdin as the UTF-8 JSON of the activity's validated request (`-Request -`
+ *     tells the script so): nothing of it is on the command line, so quotes, `$(...)`, newlines or NUL
+ *     are data, never code, and a long hostile path cannot push the command line past Windows' 32,767
+ *     characters. (A script also takes `-Request <base64 of the JSON>`, for an analyst by hand.)
+ *   - `-ExecutionPolicy AllSigned` instead of Bypass where the host's policy requires signed scripts
+ *     (SPAWNGUARD_POWERSHELL_POLICY=allsigned; powershell/README.md says how to sign them);
  *   - every script declares `[string]$Request` and prints exactly one JSON document on stdout.
  *
  * Outcomes:
  *   exit 0 + one valid JSON document → the result   exit 0 + anything else → BadScriptOutput
- *   exit 2 → InvalidRequest · 3 → ProtectedTarget · 4 → AccessDenied          (non-retryable)
+ *   exit 2 → InvalidRequest · 3 → ProtectedTarget · 4 → AccessDenied
+ *   · 5 → PowerShellRestricted (Constrained Language Mode)                  (non-retryable)
  *   exit 1, other exits, timeout, spawn errors → retryable (ScriptFailed, ScriptTimedOut, ScriptSpawnFailed)
  *   a script whose hash differs from the manifest → ScriptTampered (non-retryable), nothing spawned
  *   activity cancellation → the activity's CancelledFailure
@@ -47,6 +52,8 @@ export interface RunnerOptions {
   manifest: ScriptManifest;
   /** Absolute path of powershell.exe; default: SPAWNGUARD_POWERSHELL_PATH, else %SystemRoot%\System32\WindowsPowerShell\v1.0\powershell.exe. */
   powershellPath?: string;
+  /** 'Bypass' (default) or 'AllSigned' (hosts whose policy requires signed scripts); default: SPAWNGUARD_POWERSHELL_POLICY. */
+  executionPolicy?: ExecutionPolicy;
   /** Default 120 s; inside an activity, never longer than its start-to-close timeout allows. */
   timeoutMs?: number;
   /** Default 5 s. */
@@ -59,11 +66,16 @@ export interface RunnerOptions {
 
 export type ScriptResultOf<N extends HostScriptName> = z.infer<(typeof HOST_SCRIPTS)[N]>;
 
-/** The fixed part of the command line; the only variable parts are the script path and the base64 request. */
-export const POWERSHELL_FLAGS = ['-NoLogo', '-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass'] as const;
+export const EXECUTION_POLICIES = ['Bypass', 'AllSigned'] as const;
+export type ExecutionPolicy = (typeof EXECUTION_POLICIES)[number];
 
-/** The script parameter that carries the request (every script declares `[string]$Request`). */
+/** The fixed part of the command line; the only variable parts are the execution policy and the script path. */
+export const POWERSHELL_FLAGS = ['-NoLogo', '-NoProfile', '-NonInteractive'] as const;
+
+/** The script parameter that carries the request (every script declares `[string]$Request`)… */
 export const REQUEST_PARAMETER = '-Request';
+/** …and its value meaning "read the request's UTF-8 JSON from stdin". */
+export const REQUEST_FROM_STDIN = '-';
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 
@@ -71,6 +83,7 @@ const EXIT_CODE_FAILURES: Record<number, string> = {
   2: HOST_FAILURE_TYPES.invalidRequest,
   3: HOST_FAILURE_TYPES.protectedTarget,
   4: HOST_FAILURE_TYPES.accessDenied,
+  5: HOST_FAILURE_TYPES.powershellRestricted,
 };
 
 function systemRoot(env: NodeJS.ProcessEnv): string {
@@ -83,18 +96,36 @@ export function defaultPowerShellPath(env: NodeJS.ProcessEnv = process.env): str
   return win32.join(systemRoot(env), 'System32', 'WindowsPowerShell', 'v1.0', 'powershell.exe');
 }
 
+/** The execution policy of SPAWNGUARD_POWERSHELL_POLICY (bypass | allsigned, any case); Bypass when unset. */
+export function defaultExecutionPolicy(env: NodeJS.ProcessEnv = process.env): ExecutionPolicy {
+  const configured = env.SPAWNGUARD_POWERSHELL_POLICY?.trim().toLowerCase();
+  if (!configured || configured === 'bypass') return 'Bypass';
+  if (configured === 'allsigned') return 'AllSigned';
+  throw new Error(
+    `SPAWNGUARD_POWERSHELL_POLICY must be bypass or allsigned, not ${JSON.stringify(env.SPAWNGUARD_POWERSHELL_POLICY)}`,
+  );
+}
+
 function taskkillPath(): string {
   return win32.join(systemRoot(process.env), 'System32', 'taskkill.exe');
 }
 
-/** The exact argv the runner passes to PowerShell (after the executable). */
-export function powershellArguments(scriptPath: string, request: unknown): string[] {
-  return [...POWERSHELL_FLAGS, '-File', scriptPath, REQUEST_PARAMETER, encodeRequest(request)];
+/** The exact argv the runner passes to PowerShell (after the executable): nothing of the request is in it. */
+export function powershellArguments(scriptPath: string, executionPolicy: ExecutionPolicy = 'Bypass'): string[] {
+  return [
+    ...POWERSHELL_FLAGS,
+    '-ExecutionPolicy',
+    executionPolicy,
+    '-File',
+    scriptPath,
+    REQUEST_PARAMETER,
+    REQUEST_FROM_STDIN,
+  ];
 }
 
-/** Base64 of the UTF-8 JSON: one argument of [A-Za-z0-9+/=], whatever the request holds. */
-export function encodeRequest(request: unknown): string {
-  return Buffer.from(JSON.stringify(request), 'utf8').toString('base64');
+/** What the runner writes to the script's stdin: the UTF-8 JSON of the request. */
+export function encodeRequest(request: unknown): Buffer {
+  return Buffer.from(JSON.stringify(request), 'utf8');
 }
 
 /**
@@ -238,13 +269,19 @@ export async function runScript<N extends HostScriptName>(
   }
   if (signal?.aborted) throw cancellation(signal);
 
-  const completed = await execute(powershell, powershellArguments(scriptPath, request), file, {
-    timeoutMs,
-    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
-    maxOutputBytes: options.maxOutputBytes ?? 16 * 1024 * 1024,
-    signal,
-    activity,
-  });
+  const completed = await execute(
+    powershell,
+    powershellArguments(scriptPath, options.executionPolicy ?? defaultExecutionPolicy()),
+    encodeRequest(request),
+    file,
+    {
+      timeoutMs,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
+      maxOutputBytes: options.maxOutputBytes ?? 16 * 1024 * 1024,
+      signal,
+      activity,
+    },
+  );
   const details = { script: file, exitCode: completed.exitCode, stderr: readableStderr(completed.stderr) };
 
   if (completed.outcome === 'cancelled') throw cancellation(signal);
@@ -325,7 +362,13 @@ interface ExecuteOptions {
   activity: Context | undefined;
 }
 
-function execute(powershell: string, args: string[], file: string, options: ExecuteOptions): Promise<Completed> {
+function execute(
+  powershell: string,
+  args: string[],
+  input: Buffer,
+  file: string,
+  options: ExecuteOptions,
+): Promise<Completed> {
   const { signal, activity } = options;
   const startedAt = Date.now();
   return new Promise<Completed>((settle) => {
@@ -334,8 +377,12 @@ function execute(powershell: string, args: string[], file: string, options: Exec
       windowsHide: true,
       // Its own process group on POSIX, so the whole tree can be killed at once (Windows uses taskkill /T).
       detached: process.platform !== 'win32',
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    // A script that exits before reading its request closes the pipe: that is its exit code's story
+    // (or a spawn error's), not a reason to crash the worker with EPIPE.
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(input);
     if (child.pid !== undefined) runningScripts.add(child.pid);
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;

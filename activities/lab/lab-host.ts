@@ -34,6 +34,7 @@ import {
 } from '../../common/protected';
 import type { LabScenario } from './scenario';
 import { parseHostRequest } from '../host/request';
+import { splitUserName } from '../../common/user-name';
 import { nameStem } from '../../workflows/decision/names';
 import { EXPECTED_PARENTS } from '../../workflows/decision/rules';
 
@@ -132,7 +133,18 @@ export function createLabHostActivities(scenario: LabScenario, options: LabHostO
         message: forQuarantine ? 'process already stopped' : 'already stopped',
       };
     }
-    if (target.imagePath && proc.path && !samePath(proc.path, target.imagePath)) {
+    // The PID-reuse guard is not optional (the request schema requires imagePath, as the scripts do).
+    if (!target.imagePath || !proc.path) {
+      return {
+        ...base,
+        name: proc.name,
+        imagePath: proc.path ?? null,
+        status: 'skipped',
+        reason: 'identity-unverified',
+        message: `the identity of PID ${target.pid} cannot be checked without both image paths`,
+      };
+    }
+    if (!samePath(proc.path, target.imagePath)) {
       return {
         ...base,
         name: proc.name,
@@ -150,6 +162,16 @@ export function createLabHostActivities(scenario: LabScenario, options: LabHostO
         status: 'skipped',
         reason: 'pid-reused',
         message: `PID ${target.pid} started at ${proc.startTime}, not ${target.startTime}`,
+      };
+    }
+    if (target.startedBefore && Date.parse(proc.startTime) > Date.parse(target.startedBefore) + 1000) {
+      return {
+        ...base,
+        name: proc.name,
+        imagePath: proc.path,
+        status: 'skipped',
+        reason: 'pid-reused',
+        message: `PID ${target.pid} started at ${proc.startTime}, after the child (${target.startedBefore}): not its parent`,
       };
     }
     return { pid: proc.pid };
@@ -346,13 +368,67 @@ export function createLabHostActivities(scenario: LabScenario, options: LabHostO
           });
           continue;
         }
-        const matches = state.sessions.filter((s) => {
-          const [domain, name] = s.user.includes('\\') ? s.user.split('\\') : [undefined, s.user];
-          const sameUser =
-            name!.toLowerCase() === user.name.toLowerCase() &&
-            (!user.domain || domain?.toLowerCase() === user.domain.toLowerCase());
-          return sameUser && (!req.rdpOnly || s.type === 'rdp') && (!req.remoteIp || s.clientAddress === req.remoteIp);
-        });
+        const owner = (s: (typeof state.sessions)[number]) => splitUserName(s.user);
+        const sameUser = (s: (typeof state.sessions)[number], anyDomain: boolean) => {
+          const o = owner(s);
+          if (o.name.toLowerCase() !== user.name.toLowerCase()) return false;
+          // A name without a domain matches a session named by its process or id, never every domain.
+          if (!user.domain) return anyDomain || !o.domain;
+          return o.domain?.toLowerCase() === user.domain.toLowerCase();
+        };
+        const narrowed = (s: (typeof state.sessions)[number]) =>
+          (!req.rdpOnly || s.type === 'rdp') && (!req.remoteIp || s.clientAddress === req.remoteIp);
+        let matches: typeof state.sessions;
+        if ((req.processes?.length ?? 0) > 0 || (req.sessionIds?.length ?? 0) > 0) {
+          // Like TerminateSession.ps1: the sessions hosting the offending processes (same image) and
+          // the sessions named; the user only confirms them.
+          const ids = new Set(req.sessionIds ?? []);
+          for (const target of req.processes ?? []) {
+            const proc = state.processes.find((p) => p.pid === target.pid && p.running);
+            const sameImage = !target.imagePath || proc?.path?.toLowerCase() === target.imagePath.toLowerCase();
+            if (proc && sameImage && proc.sessionId !== null) ids.add(proc.sessionId);
+          }
+          matches = [];
+          for (const id of ids) {
+            const s = state.sessions.find((x) => x.id === id);
+            if (!s) {
+              if (!req.listOnly)
+                results.push({
+                  user: label,
+                  sessionId: id,
+                  clientAddressIsClientReported: true,
+                  status: 'already-done',
+                  reason: 'session-gone',
+                  message: `no user is logged on in session ${id} any more`,
+                });
+            } else if (!sameUser(s, true)) {
+              if (!req.listOnly)
+                results.push({
+                  user: s.user,
+                  sessionId: s.id,
+                  sessionType: s.type,
+                  state: s.state,
+                  clientAddress: s.clientAddress,
+                  clientAddressIsClientReported: true,
+                  status: 'skipped',
+                  reason: 'user-mismatch',
+                  message: `session ${s.id} belongs to ${s.user}, not to ${label}: not logged off`,
+                });
+            } else if (narrowed(s)) {
+              matches.push(s);
+            }
+          }
+          if (ids.size === 0 && !req.listOnly)
+            results.push({
+              user: label,
+              clientAddressIsClientReported: true,
+              status: 'skipped',
+              reason: 'no-target-session',
+              message: 'no session hosts the offending processes: nothing logged off',
+            });
+        } else {
+          matches = state.sessions.filter((s) => sameUser(s, true) && narrowed(s));
+        }
         for (const s of matches) {
           results.push({
             user: s.user,

@@ -37,6 +37,7 @@ function Test-SpawnGuardMicrosoftSigner {
     <#
     .SYNOPSIS
         True for a Microsoft signer subject (the same pattern as isMicrosoftSigner in common/protected.ts).
+        Text only: whether a signature is Microsoft's is decided by its chain's root (Get-SpawnGuardSignature).
     #>
     [CmdletBinding()]
     [OutputType([bool])]
@@ -72,7 +73,13 @@ function Get-SpawnGuardSignature {
     }
     $signer = $null
     if ($null -ne $signature.SignerCertificate) { $signer = [string]$signature.SignerCertificate.Subject }
-    $isMicrosoft = ($status -eq 'valid') -and (Test-SpawnGuardMicrosoftSigner -Signer $signer)
+    # Microsoft by the root of the signer's chain (Get-SpawnGuardAuthenticodeSignature adds it),
+    # never by the subject text: anyone can buy a certificate named "Microsoft Corporation".
+    $root = $null
+    if ($null -ne $signature.PSObject.Properties['SignerRootThumbprint'] -and $null -ne $signature.SignerRootThumbprint) {
+        $root = ([string]$signature.SignerRootThumbprint).ToUpperInvariant()
+    }
+    $isMicrosoft = ($status -eq 'valid') -and ($null -ne $root) -and ($script:MicrosoftRootThumbprints -contains $root)
     $isOsBinary = $false
     if ($null -ne $signature.PSObject.Properties['IsOSBinary']) {
         $isOsBinary = [bool]$signature.IsOSBinary

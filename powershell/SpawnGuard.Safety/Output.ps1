@@ -68,11 +68,53 @@ function Add-SpawnGuardResultItem {
     [void]$Result.Results.Add($Item)
 }
 
+function Test-SpawnGuardFullLanguage {
+    <#
+    .SYNOPSIS
+        True when this PowerShell runs in FullLanguage mode.
+    .DESCRIPTION
+        Under Constrained Language Mode (AppLocker or WDAC script enforcement) Add-Type and most
+        .NET types are blocked, so the scripts could only half-work: every script checks this
+        first and refuses (Write-SpawnGuardLanguageRefusal, exit code 5) before doing anything.
+        A host that enforces script rules must allow these scripts (signed by a publisher its
+        policy trusts, see powershell/README.md); they then run in FullLanguage.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param()
+    return ([string]$ExecutionContext.SessionState.LanguageMode -eq 'FullLanguage')
+}
+
+function Write-SpawnGuardLanguageRefusal {
+    <#
+    .SYNOPSIS
+        The result document of a script that refused to run in a restricted language mode, built
+        only with what Constrained Language Mode allows (hashtables, arrays, ConvertTo-Json).
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][string]$Script)
+    $now = (Get-Date).ToUniversalTime().ToString('o')
+    $hostname = [string]$env:COMPUTERNAME
+    if ($hostname.Length -eq 0) { $hostname = 'unknown' }
+    $message = 'PowerShell runs in ' + [string]$ExecutionContext.SessionState.LanguageMode + ' mode (AppLocker/WDAC script enforcement): nothing was done. Allow the signed spawnguard scripts in the policy so they run in FullLanguage.'
+    $document = [ordered]@{
+        script     = $Script
+        ok         = $false
+        hostname   = $hostname
+        startedAt  = $now
+        finishedAt = $now
+        results    = @()
+        errors     = @([ordered]@{ code = 'constrained-language'; message = $message })
+    }
+    Write-Output -InputObject (ConvertTo-Json -InputObject $document -Depth 5 -Compress)
+}
+
 function Get-SpawnGuardExitCode {
     <#
     .SYNOPSIS
         0 ok, 2 invalid request, 4 access denied, 3 protected target refused, 1 other failure.
-        Errors whose code ends in '-unavailable' are partial-collection notes and do not fail a run.
+        Errors whose code ends in '-unavailable' are partial-collection notes and do not fail a
+        run. (5, PowerShell in Constrained Language Mode, is decided before anything else runs.)
     #>
     [CmdletBinding()]
     [OutputType([int])]

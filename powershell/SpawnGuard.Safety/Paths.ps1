@@ -81,6 +81,66 @@ function ConvertTo-SpawnGuardNormalizedPath {
     return $normalized.ToLowerInvariant()
 }
 
+function ConvertTo-SpawnGuardCanonicalPath {
+    <#
+    .SYNOPSIS
+        A local path as Windows resolves it, lower-cased: \\?\ and \??\ dropped, '.' and '..'
+        resolved, trailing dots and spaces of each component removed, an alternate data stream
+        (evil.exe::$DATA, evil.exe:ads) reduced to its file. Short 8.3 names are NOT expanded here
+        (that needs the file system: Get-SpawnGuardLongPath).
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([AllowNull()][AllowEmptyString()][string]$Path)
+    $normalized = ConvertTo-SpawnGuardNormalizedPath -Path $Path
+    if ($normalized -notmatch '^[a-z]:(\\|$)') { return $normalized }
+    $drive = $normalized.Substring(0, 2)
+    $parts = New-Object -TypeName System.Collections.ArrayList
+    foreach ($part in $normalized.Substring(2).Split('\')) {
+        # A stream name follows the first colon of a component.
+        $colon = $part.IndexOf(':')
+        if ($colon -ge 0) { $part = $part.Substring(0, $colon) }
+        if ($part -ne '.' -and $part -ne '..') { $part = $part.TrimEnd([char[]]@('.', ' ')) }
+        if ($part.Length -eq 0 -or $part -eq '.') { continue }
+        if ($part -eq '..') {
+            if ($parts.Count -gt 0) { $parts.RemoveAt($parts.Count - 1) }
+            continue
+        }
+        [void]$parts.Add($part)
+    }
+    return ($drive + '\' + ($parts.ToArray() -join '\'))
+}
+
+function Test-SpawnGuardShortNamePath {
+    <#
+    .SYNOPSIS
+        True when a component of the path looks like an 8.3 short name (PROGRA~1, WINDOW~1): text
+        alone cannot tell where such a path really points.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([AllowNull()][AllowEmptyString()][string]$Path)
+    if ([string]::IsNullOrEmpty($Path)) { return $false }
+    foreach ($part in $Path.Replace('/', '\').Split('\')) {
+        if ($part -match '~[0-9]') { return $true }
+    }
+    return $false
+}
+
+function Test-SpawnGuardUnderDirectory {
+    <#
+    .SYNOPSIS
+        True when a path (canonicalized) is the folder or lies under it (canonicalized too).
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([AllowNull()][AllowEmptyString()][string]$Path, [Parameter(Mandatory = $true)][string]$Directory)
+    $canonical = ConvertTo-SpawnGuardCanonicalPath -Path $Path
+    $folder = (ConvertTo-SpawnGuardCanonicalPath -Path $Directory).TrimEnd('\')
+    if ($canonical.Length -eq 0 -or $folder.Length -eq 0) { return $false }
+    return ($canonical -eq $folder -or $canonical.StartsWith($folder + '\'))
+}
+
 function Get-SpawnGuardBaseName {
     <#
     .SYNOPSIS
@@ -118,12 +178,14 @@ function Test-SpawnGuardSystemPath {
     [CmdletBinding()]
     [OutputType([bool])]
     param([AllowNull()][AllowEmptyString()][string]$Path)
-    $normalized = ConvertTo-SpawnGuardNormalizedPath -Path $Path
+    # Compared after canonicalization: "C:\Windows\System32\..\..\Users\x" is not a system path,
+    # "C:\Windows\System32.\x" and "C:\Windows\System32\x::$DATA" are.
+    $normalized = ConvertTo-SpawnGuardCanonicalPath -Path $Path
     if ($normalized.Length -eq 0) { return $false }
     $roots = New-Object -TypeName System.Collections.ArrayList
     foreach ($root in $script:SystemRoots) { [void]$roots.Add($root) }
     if (-not [string]::IsNullOrEmpty($env:SystemRoot)) {
-        $windows = (ConvertTo-SpawnGuardNormalizedPath -Path $env:SystemRoot).TrimEnd('\')
+        $windows = (ConvertTo-SpawnGuardCanonicalPath -Path $env:SystemRoot).TrimEnd('\')
         foreach ($leaf in @('system32', 'syswow64', 'winsxs')) { [void]$roots.Add($windows + '\' + $leaf + '\') }
     }
     foreach ($root in $roots) {

@@ -62,6 +62,52 @@ function Stop-SpawnGuardProcessById {
     Stop-Process -Id $ProcessId -Force -ErrorAction Stop
 }
 
+function Stop-SpawnGuardVerifiedProcess {
+    <#
+    .SYNOPSIS
+        Opens one process once, checks through that handle that it is still the expected instance
+        (image path and start time, judged by Test-SpawnGuardInstanceIdentity) and kills it through
+        the same handle. Returns 'done', 'identity-mismatch' (another process now has the PID, or
+        its identity cannot be read) or 'gone'; throws when Windows refuses (access denied).
+    .DESCRIPTION
+        Reading .Handle first makes the Process object keep one handle for every later call (start
+        time, exit state, Kill). While that handle is open Windows cannot give the PID to another
+        process, so the image path read by PID (MainModule) is the same instance's too.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)][int64]$ProcessId,
+        [AllowNull()][AllowEmptyString()][string]$ExpectedImagePath,
+        [AllowNull()][object]$ExpectedStartTime
+    )
+    try {
+        $process = [System.Diagnostics.Process]::GetProcessById([int]$ProcessId)
+    } catch [System.ArgumentException] {
+        return 'gone'
+    }
+    try {
+        $null = $process.Handle
+        if ($process.HasExited) { return 'gone' }
+        $actualStart = $null
+        $actualPath = $null
+        try { $actualStart = $process.StartTime } catch { $actualStart = $null }
+        try { $actualPath = [string]$process.MainModule.FileName } catch { $actualPath = $null }
+        if (-not (Test-SpawnGuardInstanceIdentity -ExpectedImagePath $ExpectedImagePath -ExpectedStartTime $ExpectedStartTime -ActualImagePath $actualPath -ActualStartTime $actualStart)) {
+            return 'identity-mismatch'
+        }
+        try {
+            $process.Kill()
+        } catch {
+            if ($process.HasExited) { return 'gone' }
+            throw
+        }
+        return 'done'
+    } finally {
+        $process.Dispose()
+    }
+}
+
 function Test-SpawnGuardProcessRunning {
     <#
     .SYNOPSIS
@@ -104,6 +150,35 @@ function Get-SpawnGuardCurrentSessionId {
     [OutputType([int])]
     param()
     return [int][System.Diagnostics.Process]::GetCurrentProcess().SessionId
+}
+
+function Read-SpawnGuardStandardInput {
+    <#
+    .SYNOPSIS
+        The raw bytes on standard input (the host worker's request), at most MaxBytes; throws
+        'invalid-request' beyond that. Read as bytes, not through [Console]::In, whose decoding
+        follows the console code page rather than UTF-8.
+    #>
+    [CmdletBinding()]
+    [OutputType([byte[]])]
+    param([Parameter(Mandatory = $true)][ValidateRange(1, 67108864)][int]$MaxBytes)
+    $stream = [System.Console]::OpenStandardInput()
+    $buffer = New-Object -TypeName byte[] -ArgumentList 65536
+    $collected = New-Object -TypeName System.IO.MemoryStream
+    try {
+        while ($true) {
+            $read = $stream.Read($buffer, 0, $buffer.Length)
+            if ($read -le 0) { break }
+            if ($collected.Length + $read -gt $MaxBytes) {
+                throw (New-SpawnGuardException -Code 'invalid-request' -Message ('The request on standard input is larger than ' + $MaxBytes + ' bytes.'))
+            }
+            $collected.Write($buffer, 0, $read)
+        }
+        # The comma keeps the array whole: a function's output would otherwise be enumerated byte by byte.
+        return , $collected.ToArray()
+    } finally {
+        $collected.Dispose()
+    }
 }
 
 # ---------- files ----------
@@ -277,6 +352,48 @@ function Get-SpawnGuardVersionInfo {
     return $fields
 }
 
+function Test-SpawnGuardReparsePoint {
+    <#
+    .SYNOPSIS
+        True when the file or folder at the path is a reparse point (junction, symbolic link, mount
+        point); false when nothing is there.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath)
+    $native = Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath
+    if (-not [System.IO.File]::Exists($native) -and -not [System.IO.Directory]::Exists($native)) { return $false }
+    $attributes = [System.IO.File]::GetAttributes($native)
+    return (($attributes -band [System.IO.FileAttributes]::ReparsePoint) -ne 0)
+}
+
+function Get-SpawnGuardLongPath {
+    <#
+    .SYNOPSIS
+        The path with every 8.3 short component (PROGRA~1) replaced by its long name, asked of the
+        file system one folder at a time; a component that does not exist is kept as given.
+    .DESCRIPTION
+        Directory.GetFileSystemEntries(folder, name) goes to FindFirstFile on Windows PowerShell,
+        which matches a short name and returns the long one.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath)
+    $native = Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath
+    $root = [System.IO.Path]::GetPathRoot($native)
+    $current = $root
+    foreach ($part in $native.Substring($root.Length).Split([char[]]@('\', '/'))) {
+        if ($part.Length -eq 0) { continue }
+        $next = [System.IO.Path]::Combine($current, $part)
+        if ($part.Contains('~') -and [System.IO.Directory]::Exists($current)) {
+            $found = [System.IO.Directory]::GetFileSystemEntries($current, $part)
+            if ($found.Length -eq 1) { $next = $found[0] }
+        }
+        $current = $next
+    }
+    return $current
+}
+
 # ---------- Authenticode and ACLs (Windows only) ----------
 
 function Get-SpawnGuardAuthenticodeSignature {
@@ -289,10 +406,42 @@ function Get-SpawnGuardAuthenticodeSignature {
     param([Parameter(Mandatory = $true)][string]$LiteralPath)
     $command = Get-Command -Name 'Get-AuthenticodeSignature' -ErrorAction Stop
     if ($command.Parameters.ContainsKey('LiteralPath')) {
-        return (Get-AuthenticodeSignature -LiteralPath (Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath) -ErrorAction Stop)
+        $signature = Get-AuthenticodeSignature -LiteralPath (Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath) -ErrorAction Stop
+    } else {
+        $escaped = [System.Management.Automation.WildcardPattern]::Escape((Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath))
+        $signature = Get-AuthenticodeSignature -FilePath $escaped -ErrorAction Stop
     }
-    $escaped = [System.Management.Automation.WildcardPattern]::Escape((Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath))
-    return (Get-AuthenticodeSignature -FilePath $escaped -ErrorAction Stop)
+    # Who is Microsoft is decided by the root of the signer's chain, not by the subject text.
+    $signature.PSObject.Properties.Add((New-Object -TypeName System.Management.Automation.PSNoteProperty -ArgumentList 'SignerRootThumbprint', (Get-SpawnGuardSignerRootThumbprint -Certificate $signature.SignerCertificate)))
+    return $signature
+}
+
+function Get-SpawnGuardSignerRootThumbprint {
+    <#
+    .SYNOPSIS
+        The SHA-1 thumbprint (upper-case hex) of the root certificate of a signer's chain, or $null
+        when there is no certificate or no chain can be built.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([AllowNull()][object]$Certificate)
+    if (-not ($Certificate -is [System.Security.Cryptography.X509Certificates.X509Certificate2])) { return $null }
+    $chain = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Chain
+    try {
+        # Authenticode has already judged validity and revocation; only the chain's shape is read here.
+        $chain.ChainPolicy.RevocationMode = [System.Security.Cryptography.X509Certificates.X509RevocationMode]::NoCheck
+        $chain.ChainPolicy.VerificationFlags = [System.Security.Cryptography.X509Certificates.X509VerificationFlags]::IgnoreNotTimeValid
+        $null = $chain.Build($Certificate)
+        $count = $chain.ChainElements.Count
+        if ($count -lt 1) { return $null }
+        $root = $chain.ChainElements[$count - 1].Certificate
+        if ($root.Subject -ne $root.Issuer) { return $null }
+        return ([string]$root.Thumbprint).ToUpperInvariant()
+    } catch {
+        return $null
+    } finally {
+        if ($chain -is [System.IDisposable]) { $chain.Dispose() }
+    }
 }
 
 function Set-SpawnGuardFileSecurity {
@@ -381,6 +530,50 @@ function Restore-SpawnGuardAccessSddl {
         $security.SetAccessRuleProtection($false, $true)
     }
     if ($PSCmdlet.ShouldProcess($LiteralPath, 'Restore the original ACL')) {
+        Set-SpawnGuardFileSecurity -LiteralPath $LiteralPath -Security $security
+    }
+}
+
+function Get-SpawnGuardOwnerSid {
+    <#
+    .SYNOPSIS
+        The SID (S-1-5-...) of the owner of a file or folder.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath)
+    $native = Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath
+    $sections = [System.Security.AccessControl.AccessControlSections]::Owner
+    $isDirectory = [System.IO.Directory]::Exists($native)
+    if ($PSVersionTable.PSVersion.Major -ge 6) {
+        if ($isDirectory) {
+            $security = [System.IO.FileSystemAclExtensions]::GetAccessControl((New-Object -TypeName System.IO.DirectoryInfo -ArgumentList $native), $sections)
+        } else {
+            $security = [System.IO.FileSystemAclExtensions]::GetAccessControl((New-Object -TypeName System.IO.FileInfo -ArgumentList $native), $sections)
+        }
+    } elseif ($isDirectory) {
+        $security = [System.IO.Directory]::GetAccessControl($native, $sections)
+    } else {
+        $security = [System.IO.File]::GetAccessControl($native, $sections)
+    }
+    return [string]$security.GetOwner([System.Security.Principal.SecurityIdentifier]).Value
+}
+
+function Set-SpawnGuardAdministratorsOwner {
+    <#
+    .SYNOPSIS
+        Makes BUILTIN\Administrators (S-1-5-32-544) the owner of a file or folder (only the owner is written).
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath)
+    $native = Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath
+    if ([System.IO.Directory]::Exists($native)) {
+        $security = New-Object -TypeName System.Security.AccessControl.DirectorySecurity
+    } else {
+        $security = New-Object -TypeName System.Security.AccessControl.FileSecurity
+    }
+    $security.SetOwner((New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList 'S-1-5-32-544'))
+    if ($PSCmdlet.ShouldProcess($LiteralPath, 'Set owner to Administrators')) {
         Set-SpawnGuardFileSecurity -LiteralPath $LiteralPath -Security $security
     }
 }
@@ -543,6 +736,165 @@ function Get-SpawnGuardSubscriptionInstance {
         return @(Get-CimInstance -Namespace 'root\subscription' -ClassName $ClassName -ErrorAction Stop)
     }
     return @(Get-WmiObject -Namespace 'root\subscription' -Class $ClassName -ErrorAction Stop)
+}
+
+# ---------- user hives of logged-off users (RegLoadKey), BITS jobs ----------
+
+$script:HiveSource = @'
+using System;
+using System.ComponentModel;
+using System.Runtime.InteropServices;
+
+namespace SpawnGuard
+{
+    public static class UserHive
+    {
+        [StructLayout(LayoutKind.Sequential, Pack = 1)]
+        private struct TokenPrivilege
+        {
+            public int Count;
+            public long Luid;
+            public int Attributes;
+        }
+        [DllImport("kernel32.dll")]
+        private static extern IntPtr GetCurrentProcess();
+        [DllImport("kernel32.dll", SetLastError = true)]
+        private static extern bool CloseHandle(IntPtr handle);
+        [DllImport("advapi32.dll", SetLastError = true)]
+        private static extern bool OpenProcessToken(IntPtr process, int access, out IntPtr token);
+        [DllImport("advapi32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        private static extern bool LookupPrivilegeValue(string system, string name, out long luid);
+        [DllImport("advapi32.dll", SetLastError = true)]
+        private static extern bool AdjustTokenPrivileges(IntPtr token, bool disableAll, ref TokenPrivilege state, int length, IntPtr previous, IntPtr returned);
+        [DllImport("advapi32.dll", CharSet = CharSet.Unicode)]
+        private static extern int RegLoadKey(IntPtr key, string subKey, string file);
+        [DllImport("advapi32.dll", CharSet = CharSet.Unicode)]
+        private static extern int RegUnLoadKey(IntPtr key, string subKey);
+        private const int TOKEN_ADJUST_PRIVILEGES = 0x20;
+        private const int TOKEN_QUERY = 0x8;
+        private const int SE_PRIVILEGE_ENABLED = 2;
+        private static readonly IntPtr HKEY_USERS = new IntPtr(unchecked((int)0x80000003));
+
+        private static void Enable(string privilege)
+        {
+            IntPtr token;
+            if (!OpenProcessToken(GetCurrentProcess(), TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY, out token)) throw new Win32Exception(Marshal.GetLastWin32Error());
+            try
+            {
+                TokenPrivilege state = new TokenPrivilege();
+                state.Count = 1;
+                state.Attributes = SE_PRIVILEGE_ENABLED;
+                long luid;
+                if (!LookupPrivilegeValue(null, privilege, out luid)) throw new Win32Exception(Marshal.GetLastWin32Error());
+                state.Luid = luid;
+                if (!AdjustTokenPrivileges(token, false, ref state, 0, IntPtr.Zero, IntPtr.Zero)) throw new Win32Exception(Marshal.GetLastWin32Error());
+                int error = Marshal.GetLastWin32Error();
+                if (error != 0) throw new Win32Exception(error);
+            }
+            finally
+            {
+                CloseHandle(token);
+            }
+        }
+
+        public static void Load(string name, string file)
+        {
+            Enable("SeBackupPrivilege");
+            Enable("SeRestorePrivilege");
+            int error = RegLoadKey(HKEY_USERS, name, file);
+            if (error != 0) throw new Win32Exception(error);
+        }
+
+        public static void Unload(string name)
+        {
+            Enable("SeBackupPrivilege");
+            Enable("SeRestorePrivilege");
+            int error = RegUnLoadKey(HKEY_USERS, name);
+            if (error != 0) throw new Win32Exception(error);
+        }
+    }
+}
+'@
+
+function Initialize-SpawnGuardHiveApi {
+    <#
+    .SYNOPSIS
+        Compiles the RegLoadKey/RegUnLoadKey wrapper once per process.
+    #>
+    [CmdletBinding()]
+    param()
+    if ($null -eq ('SpawnGuard.UserHive' -as [type])) {
+        Add-Type -TypeDefinition $script:HiveSource -Language CSharp -ErrorAction Stop
+    }
+}
+
+function Mount-SpawnGuardUserHive {
+    <#
+    .SYNOPSIS
+        Loads a hive file (a logged-off user's NTUSER.DAT or UsrClass.dat) under HKEY_USERS\<Name>
+        with RegLoadKey (SeBackupPrivilege and SeRestorePrivilege enabled; LocalSystem holds both);
+        returns the key's full name. The caller unloads it with Dismount-SpawnGuardUserHive in a
+        finally. Fails (ERROR_SHARING_VIOLATION) when the file is in use: the user is logged on.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)][ValidatePattern('^SpawnGuard_S-1-[0-9-]+(_Classes)?$')][string]$Name,
+        [Parameter(Mandatory = $true)][string]$LiteralPath
+    )
+    $file = Resolve-SpawnGuardFilePath -LiteralPath $LiteralPath
+    Initialize-SpawnGuardHiveApi
+    [SpawnGuard.UserHive]::Load($Name, $file)
+    return ('HKEY_USERS\' + $Name)
+}
+
+function Dismount-SpawnGuardUserHive {
+    <#
+    .SYNOPSIS
+        Unloads a hive Mount-SpawnGuardUserHive loaded. Registry handles this process still holds
+        (keys the provider opened, not yet finalized) would keep it loaded: they are collected first.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][ValidatePattern('^SpawnGuard_S-1-[0-9-]+(_Classes)?$')][string]$Name)
+    Initialize-SpawnGuardHiveApi
+    [System.GC]::Collect()
+    [System.GC]::WaitForPendingFinalizers()
+    try {
+        [SpawnGuard.UserHive]::Unload($Name)
+    } catch {
+        Start-Sleep -Milliseconds 500
+        [System.GC]::Collect()
+        [System.GC]::WaitForPendingFinalizers()
+        [SpawnGuard.UserHive]::Unload($Name)
+    }
+}
+
+function Get-SpawnGuardBitsJob {
+    <#
+    .SYNOPSIS
+        Every user's BITS jobs as { JobId, DisplayName, Owner, NotifyCommandLine, Files }, or $null
+        where the BitsTransfer module is missing.
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param()
+    if ($null -eq (Get-Command -Name 'Get-BitsTransfer' -ErrorAction SilentlyContinue)) { return $null }
+    $jobs = New-Object -TypeName System.Collections.ArrayList
+    foreach ($job in @(Get-BitsTransfer -AllUsers -ErrorAction Stop)) {
+        $notify = ''
+        if ($null -ne $job.PSObject.Properties['NotifyCmdLine']) {
+            # Program and parameters (the parameters repeat the program as their first item).
+            $parts = @($job.NotifyCmdLine)
+            if ($parts.Length -ge 2 -and -not [string]::IsNullOrEmpty([string]$parts[1])) { $notify = [string]$parts[1] }
+            elseif ($parts.Length -ge 1) { $notify = [string]$parts[0] }
+        }
+        $files = New-Object -TypeName System.Collections.ArrayList
+        foreach ($file in @($job.FileList)) {
+            if ($null -ne $file) { [void]$files.Add([string]$file.RemoteName + ' -> ' + [string]$file.LocalName) }
+        }
+        [void]$jobs.Add([pscustomobject]@{ JobId = [string]$job.JobId; DisplayName = [string]$job.DisplayName; Owner = [string]$job.OwnerAccount; NotifyCommandLine = $notify; Files = $files.ToArray() })
+    }
+    return , $jobs.ToArray()
 }
 
 # ---------- sessions: the WTS API (never quser, whose output is localized) ----------

@@ -13,6 +13,9 @@ function Stop-SpawnGuardProcessInstance {
         instance seen in the snapshot, and waits for it to exit.
         Returns 'done', 'already-done' (gone, or its PID now belongs to another process) or
         'skipped' (-WhatIf); throws on failure.
+    .DESCRIPTION
+        The last check and the kill go through one process handle (Stop-SpawnGuardVerifiedProcess),
+        so the PID cannot change hands between them.
     #>
     [CmdletBinding(SupportsShouldProcess = $true)]
     [OutputType([string])]
@@ -21,11 +24,13 @@ function Stop-SpawnGuardProcessInstance {
     if ($null -eq $live -or -not (Test-SpawnGuardSameProcess -Expected $Process -Actual $live)) { return 'already-done' }
     if (-not $PSCmdlet.ShouldProcess(([string]$Process.ProcessId + ' (' + $Process.Name + ')'), 'Stop-Process')) { return 'skipped' }
     try {
-        Stop-SpawnGuardProcessById -ProcessId $Process.ProcessId
+        $stopped = Stop-SpawnGuardVerifiedProcess -ProcessId $Process.ProcessId -ExpectedImagePath $Process.ExecutablePath -ExpectedStartTime $Process.CreationDate
     } catch {
         if (-not (Test-SpawnGuardProcessRunning -ProcessId $Process.ProcessId)) { return 'already-done' }
         throw
     }
+    # Gone, or the PID now holds another process: the instance in the snapshot has exited.
+    if ($stopped -ne 'done') { return 'already-done' }
     $deadline = (Get-Date).AddMilliseconds($WaitMilliseconds)
     while (Test-SpawnGuardProcessRunning -ProcessId $Process.ProcessId) {
         if ((Get-Date) -gt $deadline) {
@@ -109,6 +114,7 @@ function Resolve-SpawnGuardProcessTarget {
         (Test-SpawnGuardCriticalProcess -Name $Target.name -Path $Target.imagePath)) {
         $plan.Refusal = 'protected-process'
         $plan.Message = 'The request names a critical Windows process.'
+        if ([string]::IsNullOrEmpty($plan.Name)) { $plan.Name = Get-SpawnGuardBaseName -Path $Target.imagePath }
         return $plan
     }
     if ($ForQuarantine -and (Test-SpawnGuardPowerShellHost -Name $Target.name -Path $Target.imagePath)) {
@@ -124,13 +130,17 @@ function Resolve-SpawnGuardProcessTarget {
         return $plan
     }
     $plan.Name = $process.Name
-    $identity = Test-SpawnGuardProcessIdentity -Process $process -ExpectedImagePath $Target.imagePath -ExpectedStartTime $Target.startTime
+    $startedBefore = $null
+    if ($null -ne $Target.PSObject.Properties['startedBefore']) { $startedBefore = $Target.startedBefore }
+    $identity = Test-SpawnGuardProcessIdentity -Process $process -ExpectedImagePath $Target.imagePath -ExpectedStartTime $Target.startTime -ExpectedStartedBefore $startedBefore
     if ($null -ne $identity) {
         $plan.Status = 'skipped'
         $plan.Reason = $identity
         $plan.ImagePath = $process.ExecutablePath
         if ($identity -eq 'pid-reused') {
             $plan.Message = 'PID ' + $Target.pid + ' now belongs to another process (' + $process.ExecutablePath + '); the alerted process has exited. Nothing was done.'
+        } elseif ([string]::IsNullOrEmpty($Target.imagePath)) {
+            $plan.Message = 'The request gives no image path for PID ' + $Target.pid + ', so its identity cannot be checked (the PID may have been reused). Nothing was done.'
         } else {
             $plan.Message = 'The image path or start time of PID ' + $Target.pid + ' cannot be read, so its identity cannot be checked. Nothing was done.'
         }

@@ -224,29 +224,72 @@ function Get-SpawnGuardProtectionReason {
 function Test-SpawnGuardProcessIdentity {
     <#
     .SYNOPSIS
-        Checks a live process against the image path and start time the alert named (PID reuse
-        guard). Returns $null when it matches, else 'pid-reused' or 'identity-unverified'.
+        Checks a live process against the identity the alert gave (PID reuse guard): its image path
+        (required), its start time when known, and for a parent that it started before its child.
+        Returns $null when it matches, else 'pid-reused' or 'identity-unverified'.
+    .DESCRIPTION
+        Without an expected image path nothing but the PID identifies the process, so the identity
+        is unverified and nothing may be done to it.
     #>
     [CmdletBinding()]
     [OutputType([string])]
     param(
         [Parameter(Mandatory = $true)][psobject]$Process,
         [AllowNull()][AllowEmptyString()][string]$ExpectedImagePath,
-        [AllowNull()][AllowEmptyString()][string]$ExpectedStartTime
+        [AllowNull()][AllowEmptyString()][string]$ExpectedStartTime,
+        [AllowNull()][AllowEmptyString()][string]$ExpectedStartedBefore
     )
-    if (-not [string]::IsNullOrEmpty($ExpectedImagePath)) {
-        if ([string]::IsNullOrEmpty($Process.ExecutablePath)) { return 'identity-unverified' }
-        $expected = ConvertTo-SpawnGuardNormalizedPath -Path $ExpectedImagePath
-        $actual = ConvertTo-SpawnGuardNormalizedPath -Path $Process.ExecutablePath
-        if ($expected -ne $actual) { return 'pid-reused' }
-    }
+    if ([string]::IsNullOrEmpty($ExpectedImagePath)) { return 'identity-unverified' }
+    if ([string]::IsNullOrEmpty($Process.ExecutablePath)) { return 'identity-unverified' }
+    $expected = ConvertTo-SpawnGuardNormalizedPath -Path $ExpectedImagePath
+    $actual = ConvertTo-SpawnGuardNormalizedPath -Path $Process.ExecutablePath
+    if ($expected -ne $actual) { return 'pid-reused' }
     if (-not [string]::IsNullOrEmpty($ExpectedStartTime)) {
         if ($null -eq $Process.CreationDate) { return 'identity-unverified' }
         $expectedTime = ConvertFrom-SpawnGuardIsoDate -Text $ExpectedStartTime
         $difference = [math]::Abs(($Process.CreationDate.ToUniversalTime() - $expectedTime).TotalSeconds)
         if ($difference -gt $script:IdentityToleranceSeconds) { return 'pid-reused' }
     }
+    if (-not [string]::IsNullOrEmpty($ExpectedStartedBefore)) {
+        # A parent is older than its child: a process started after the child holds a reused PID.
+        if ($null -eq $Process.CreationDate) { return 'identity-unverified' }
+        $limit = ConvertFrom-SpawnGuardIsoDate -Text $ExpectedStartedBefore
+        if ($Process.CreationDate.ToUniversalTime() -gt $limit.AddSeconds($script:IdentityToleranceSeconds)) { return 'pid-reused' }
+    }
     return $null
+}
+
+function Test-SpawnGuardInstanceIdentity {
+    <#
+    .SYNOPSIS
+        True when what was read through a process handle (image path, start time) is the expected
+        instance: the decision Stop-SpawnGuardVerifiedProcess (Platform.ps1) makes before it kills.
+    .DESCRIPTION
+        Each expected value that is given must match (paths compared normalized, start times within
+        a second); a value that cannot be read does not match; with neither given nothing identifies
+        the instance and the answer is false.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param(
+        [AllowNull()][AllowEmptyString()][string]$ExpectedImagePath,
+        [AllowNull()][object]$ExpectedStartTime,
+        [AllowNull()][AllowEmptyString()][string]$ActualImagePath,
+        [AllowNull()][object]$ActualStartTime
+    )
+    $hasPath = -not [string]::IsNullOrEmpty($ExpectedImagePath)
+    $hasStart = ($null -ne $ExpectedStartTime)
+    if (-not $hasPath -and -not $hasStart) { return $false }
+    if ($hasPath) {
+        if ([string]::IsNullOrEmpty($ActualImagePath)) { return $false }
+        if ((ConvertTo-SpawnGuardNormalizedPath -Path $ExpectedImagePath) -ne (ConvertTo-SpawnGuardNormalizedPath -Path $ActualImagePath)) { return $false }
+    }
+    if ($hasStart) {
+        if ($null -eq $ActualStartTime) { return $false }
+        $difference = [math]::Abs((([datetime]$ActualStartTime).ToUniversalTime() - ([datetime]$ExpectedStartTime).ToUniversalTime()).TotalSeconds)
+        if ($difference -ge 1) { return $false }
+    }
+    return $true
 }
 
 function Test-SpawnGuardSameProcess {

@@ -40,6 +40,24 @@ $script:ProtectedProcessIds = @(0, 4)
 # Microsoft signer subject names (OS binaries and Office alike); the same pattern as isMicrosoftSigner.
 $script:MicrosoftSignerPattern = '^(cn=)?microsoft (windows|corporation|windows publisher|windows production pca|code signing pca)'
 
+# The roots of Microsoft's code-signing chains (SHA-1 thumbprints, upper case). A signature counts as
+# Microsoft's only when it is valid AND its signer chain ends in one of these (never by subject text,
+# which anyone can put in a certificate). Source: the Microsoft PKI repository
+# (https://www.microsoft.com/pkiops/docs/repository.htm) and the Microsoft Trusted Root Program
+# list (https://learn.microsoft.com/security/trusted-root/participants-list):
+#   Microsoft Root Authority (1997), Microsoft Root Certificate Authority (2001),
+#   Microsoft Root Certificate Authority 2010 (Windows Production PCA 2011 chains here),
+#   Microsoft Root Certificate Authority 2011 (Microsoft Code Signing PCA 2011: Office and the rest).
+$script:MicrosoftRootThumbprints = @(
+    'A43489159A520F0D93D032CCAF37E7FE20A8B419',
+    'CDD4EEAE6000AC7F40C3802C171E30148030C072',
+    '3B1EFD3A66EA28B16697394703A72CA340A05BD5',
+    '8F43288AD272F3103B6FB1428485EA3014C0BCFE'
+)
+
+# Owners a quarantine store may have: BUILTIN\Administrators and SYSTEM.
+$script:QuarantineOwnerSids = @('S-1-5-32-544', 'S-1-5-18')
+
 # Reasons that mean "refused because a target is protected" (exit code 3).
 $script:ProtectedReasons = @('protected-pid', 'protected-process', 'shared-host', 'worker-process', 'powershell-by-path', 'powershell-host', 'service-account', 'worker-session')
 
@@ -47,6 +65,9 @@ $script:ProtectedReasons = @('protected-pid', 'protected-process', 'shared-host'
 $script:PartialErrorPattern = '-unavailable$'
 
 $script:RequestPattern = '^[A-Za-z0-9+/=]+$'
+
+# The largest request read from standard input (64 paths of 32,767 characters are about 4 MiB as JSON).
+$script:MaxRequestBytes = 8388608
 
 # A PID and the creation time from an alert may differ by event-timestamp rounding, never by more.
 $script:IdentityToleranceSeconds = 2

@@ -66,3 +66,31 @@ function Test-SpawnGuardServiceAccount {
     if ($script:ServiceAccountDomains -contains $lowerDomain) { return $true }
     return ($lowerName.EndsWith('$') -or $lowerName -match '^s-1-5-(18|19|20)$')
 }
+
+function Test-SpawnGuardWindowsDirectoryFile {
+    <#
+    .SYNOPSIS
+        True when a file lies under %SystemRoot% (or C:\Windows) after canonicalization, or when
+        that cannot be ruled out: a short 8.3 component (WINDOW~1, PROGRA~1) that the file system
+        does not expand counts as inside. Such a file is never quarantined, whatever its signature.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([Parameter(Mandatory = $true)][string]$Path)
+    $canonical = ConvertTo-SpawnGuardCanonicalPath -Path $Path
+    if (Test-SpawnGuardShortNamePath -Path $canonical) {
+        try {
+            $canonical = ConvertTo-SpawnGuardCanonicalPath -Path (Get-SpawnGuardLongPath -LiteralPath $Path)
+        } catch {
+            return $true
+        }
+        if (Test-SpawnGuardShortNamePath -Path $canonical) { return $true }
+    }
+    $folders = New-Object -TypeName System.Collections.ArrayList
+    [void]$folders.Add('C:\Windows')
+    if (-not [string]::IsNullOrEmpty($env:SystemRoot)) { [void]$folders.Add($env:SystemRoot) }
+    foreach ($folder in $folders) {
+        if (Test-SpawnGuardUnderDirectory -Path $canonical -Directory $folder) { return $true }
+    }
+    return $false
+}

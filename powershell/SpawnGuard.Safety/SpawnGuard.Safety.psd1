@@ -9,8 +9,8 @@
     PowerShellVersion = '3.0'
     FunctionsToExport = @(
         'New-SpawnGuardException', 'Test-SpawnGuardAccessDenied', 'Get-SpawnGuardErrorCode',
-        'ConvertTo-SpawnGuardNativePath', 'Get-SpawnGuardWin32Process', 'Stop-SpawnGuardProcessById',
-        'Test-SpawnGuardProcessRunning', 'Get-SpawnGuardProcessOwner', 'Get-SpawnGuardCurrentSessionId',
+        'ConvertTo-SpawnGuardNativePath', 'Get-SpawnGuardWin32Process', 'Stop-SpawnGuardProcessById', 'Stop-SpawnGuardVerifiedProcess',
+        'Test-SpawnGuardProcessRunning', 'Get-SpawnGuardProcessOwner', 'Get-SpawnGuardCurrentSessionId', 'Read-SpawnGuardStandardInput',
         'Test-SpawnGuardFile', 'Test-SpawnGuardDirectory', 'Get-SpawnGuardFileLength',
         'Open-SpawnGuardFileForRead', 'Get-SpawnGuardChildFile', 'New-SpawnGuardDirectory',
         'Move-SpawnGuardFile', 'Copy-SpawnGuardFile', 'Remove-SpawnGuardFile',
@@ -20,6 +20,7 @@
         'Get-SpawnGuardRegistrySubKeyName', 'Get-SpawnGuardRegistryValueName', 'Get-SpawnGuardRegistryValue',
         'Test-SpawnGuardRegistryKey', 'ConvertTo-SpawnGuardAccountName', 'Get-SpawnGuardScheduledTask',
         'Get-SpawnGuardScheduledTaskFromService', 'Get-SpawnGuardShortcut', 'Get-SpawnGuardSubscriptionInstance',
+        'Initialize-SpawnGuardHiveApi', 'Mount-SpawnGuardUserHive', 'Dismount-SpawnGuardUserHive', 'Get-SpawnGuardBitsJob',
         'Initialize-SpawnGuardWtsApi', 'Get-SpawnGuardWtsSession', 'Invoke-SpawnGuardWtsLogoff',
         'Test-SpawnGuardAbsolutePath', 'ConvertTo-SpawnGuardNormalizedPath', 'Get-SpawnGuardBaseName',
         'ConvertTo-SpawnGuardImageName', 'Test-SpawnGuardSystemPath', 'Test-SpawnGuardExpectedLocation',
@@ -33,16 +34,20 @@
         'Find-SpawnGuardProcess', 'Find-SpawnGuardProcessByPath', 'Get-SpawnGuardParentChain',
         'Get-SpawnGuardDescendant', 'Get-SpawnGuardWorkerProcess', 'Get-SpawnGuardWorkerProcessId',
         'Test-SpawnGuardServiceHostedSvchost', 'Get-SpawnGuardProtectionReason', 'Test-SpawnGuardProcessIdentity',
-        'Test-SpawnGuardSameProcess', 'Stop-SpawnGuardProcessInstance', 'Resolve-SpawnGuardProcessTarget',
+        'Test-SpawnGuardSameProcess', 'Test-SpawnGuardInstanceIdentity', 'Stop-SpawnGuardProcessInstance', 'Resolve-SpawnGuardProcessTarget',
         'Stop-SpawnGuardProcessTree', 'New-SpawnGuardProcessActionResult', 'Test-SpawnGuardRefusedPlan',
         'Add-SpawnGuardRefusedPlan', 'Get-SpawnGuardTreeOutcomeSummary', 'Get-SpawnGuardFileHash',
         'Test-SpawnGuardMicrosoftSigner', 'Get-SpawnGuardSignature', 'Test-SpawnGuardTrustedSigner',
         'Get-SpawnGuardVersionInfo', 'Get-SpawnGuardQuarantineDirectory', 'Initialize-SpawnGuardQuarantineDirectory',
         'Get-SpawnGuardQuarantinePath', 'Get-SpawnGuardManifestPath', 'Read-SpawnGuardQuarantineManifest',
         'Save-SpawnGuardQuarantineManifest', 'Find-SpawnGuardQuarantineRecord', 'Move-SpawnGuardFileToQuarantine', 'Copy-SpawnGuardQuarantinedFile',
+        'Assert-SpawnGuardQuarantineStore', 'Set-SpawnGuardEntryValue', 'Test-SpawnGuardPendingEntry', 'Find-SpawnGuardManifestEntry',
+        'Remove-SpawnGuardManifestEntry', 'Test-SpawnGuardQuarantinePending', 'Complete-SpawnGuardQuarantineEntry', 'ConvertTo-SpawnGuardCanonicalPath', 'Test-SpawnGuardShortNamePath',
+        'Test-SpawnGuardUnderDirectory', 'Test-SpawnGuardWindowsDirectoryFile', 'Test-SpawnGuardReparsePoint', 'Get-SpawnGuardLongPath',
+        'Get-SpawnGuardSignerRootThumbprint', 'Get-SpawnGuardOwnerSid', 'Set-SpawnGuardAdministratorsOwner',
         'Get-SpawnGuardSession', 'Stop-SpawnGuardSession', 'Initialize-SpawnGuardOutput',
         'New-SpawnGuardResult', 'Add-SpawnGuardError', 'Add-SpawnGuardResultItem',
-        'Get-SpawnGuardExitCode', 'Write-SpawnGuardResult'
+        'Test-SpawnGuardFullLanguage', 'Write-SpawnGuardLanguageRefusal', 'Get-SpawnGuardExitCode', 'Write-SpawnGuardResult'
     )
     CmdletsToExport   = @()
     VariablesToExport = @()

@@ -28,7 +28,7 @@ Describe 'ConvertFrom-Json dates' {
     }
 
     It 'keeps a request start time a string all the way into the target' {
-        $request = ConvertFrom-SpawnGuardRequest -Request (ConvertTo-TestRequest -Body @{ targets = @(@{ pid = 42; startTime = '2024-05-01T10:00:00.123Z' }) })
+        $request = ConvertFrom-SpawnGuardRequest -Request (ConvertTo-TestRequest -Body @{ targets = @(@{ pid = 42; imagePath = 'C:\Users\Public\evil.exe'; startTime = '2024-05-01T10:00:00.123Z' }) })
         $targets = ConvertFrom-SpawnGuardTargetRequest -Request $request
         $targets[0].startTime | Should -Be '2024-05-01T10:00:00.123Z'
     }

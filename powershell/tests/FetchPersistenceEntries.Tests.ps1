@@ -46,6 +46,32 @@ BeforeAll {
         param([Parameter(Mandatory = $true)][psobject]$Document, [Parameter(Mandatory = $true)][string]$Kind, [string]$Name)
         return @($Document.results | Where-Object -FilterScript { $_.kind -eq $Kind -and ([string]::IsNullOrEmpty($Name) -or $_.name -eq $Name) })
     }
+    function New-TestTaskActionBlob {
+        <#
+        .SYNOPSIS
+            A TaskCache Actions value (version 3) with one exec action, as the Task Scheduler writes it.
+        #>
+        [CmdletBinding()]
+        [OutputType([byte[]])]
+        param([Parameter(Mandatory = $true)][string]$Program, [AllowEmptyString()][string]$Arguments = '')
+        $stream = New-Object -TypeName System.IO.MemoryStream
+        $writer = New-Object -TypeName System.IO.BinaryWriter -ArgumentList $stream
+        $writer.Write([uint16]3)
+        foreach ($text in @('LocalSystem')) {
+            $bytes = [System.Text.Encoding]::Unicode.GetBytes($text)
+            $writer.Write([uint32]$bytes.Length)
+            $writer.Write($bytes)
+        }
+        $writer.Write([uint16]0x6666)
+        foreach ($text in @('', $Program, $Arguments, '')) {
+            $bytes = [System.Text.Encoding]::Unicode.GetBytes($text)
+            $writer.Write([uint32]$bytes.Length)
+            $writer.Write($bytes)
+        }
+        $writer.Write([uint16]0)
+        $writer.Flush()
+        return , $stream.ToArray()
+    }
 }
 
 AfterAll {
@@ -80,6 +106,10 @@ Describe 'FetchPersistenceEntries.ps1' {
         Mock -CommandName Get-SpawnGuardScheduledTaskFromService -MockWith { return , @() }
         Mock -CommandName Get-SpawnGuardSubscriptionInstance -MockWith { return , @() }
         Mock -CommandName Get-SpawnGuardShortcut -MockWith { return $null }
+        # No BITS job; no hive file is loaded unless a test says so (and none is left loaded).
+        Mock -CommandName Get-SpawnGuardBitsJob -MockWith { return , @() }
+        Mock -CommandName Mount-SpawnGuardUserHive -MockWith { throw 'The process cannot access the file because it is being used by another process.' }
+        Mock -CommandName Dismount-SpawnGuardUserHive -MockWith { return }
     }
 
     Context 'requests' {
@@ -653,12 +683,343 @@ Describe 'FetchPersistenceEntries.ps1' {
         }
     }
 
+    Context 'the locations of issue 13: LSA, AppCertDlls, Winlogon Notify, GPExtensions, print monitors, netsh, time providers' {
+        It 'reports each LSA package, AppCertDll, Notify and GP extension DLL, print monitor, netsh helper and time provider with the DLL it loads' {
+            $control = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control'
+            $nt = "$script:Hklm\Microsoft\Windows NT\CurrentVersion"
+            Set-TestRegistry -Keys @{
+                "$control\Lsa"                                              = @{ 'Authentication Packages' = [string[]]@('msv1_0'); 'Notification Packages' = [string[]]@('scecli', 'evilpwfilter'); 'Security Packages' = [string[]]@('""'); 'LmCompatibilityLevel' = 5 }
+                "$control\Lsa\OSConfig"                                     = @{ 'Security Packages' = [string[]]@('kerberos', 'C:\Users\Public\evil.dll') }
+                "$control\Session Manager\AppCertDlls"                      = @{ 'Hook' = 'C:\Users\Public\evil.dll' }
+                "$nt\Winlogon\Notify\EvilNotify"                            = @{ 'DllName' = 'evilnotify.dll'; 'Asynchronous' = 0 }
+                "$nt\Winlogon\GPExtensions\{35378EAC-683F-11D2-A89A-00C04FBBCFA2}" = @{ '' = 'Registry'; 'DllName' = '%SystemRoot%\System32\gpprefcl.dll' }
+                "$control\Print\Monitors\Local Port"                        = @{ 'Driver' = 'localspl.dll' }
+                "$control\Print\Monitors\Evil Port"                         = @{ 'Driver' = 'C:\Users\Public\evil.dll' }
+                "$script:Hklm\Microsoft\NetSh"                              = @{ 'ifmon' = 'ifmon.dll'; 'evil' = 'C:\Users\Public\evil.dll' }
+                'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\W32Time\TimeProviders\NtpClient' = @{ 'DllName' = '%SystemRoot%\system32\w32time.dll'; 'Enabled' = 1 }
+            }
+            $document = (Invoke-TestFetch -Parameters @{ ReferencePaths = @('C:\Users\Public\evil.dll', 'C:\Windows\System32\evilpwfilter.dll') }).Document
+            @($document.errors).Length | Should -Be 0
+            $lsa = Get-TestEntry -Document $document -Kind 'lsa-package'
+            # The empty list ("") is no package.
+            $lsa.Length | Should -Be 5
+            $msv = $lsa | Where-Object -FilterScript { $_.command -eq 'msv1_0' }
+            $msv.name | Should -Be 'Authentication Packages'
+            $msv.location | Should -Be 'HKLM\SYSTEM\CurrentControlSet\Control\Lsa'
+            $msv.imagePath | Should -Be 'C:\Windows\System32\msv1_0.dll'
+            $msv.referencesTarget | Should -BeFalse
+            $filter = $lsa | Where-Object -FilterScript { $_.command -eq 'evilpwfilter' }
+            $filter.name | Should -Be 'Notification Packages'
+            $filter.matchedPath | Should -Be 'C:\Windows\System32\evilpwfilter.dll'
+            ($lsa | Where-Object -FilterScript { $_.location -eq 'HKLM\SYSTEM\CurrentControlSet\Control\Lsa\OSConfig' -and $_.referencesTarget }).imagePath | Should -Be 'C:\Users\Public\evil.dll'
+            $appCert = Get-TestEntry -Document $document -Kind 'appcert-dlls'
+            $appCert.Length | Should -Be 1
+            $appCert[0].name | Should -Be 'Hook'
+            $appCert[0].referencesTarget | Should -BeTrue
+            $notify = Get-TestEntry -Document $document -Kind 'winlogon-notify'
+            $notify[0].name | Should -Be 'EvilNotify'
+            $notify[0].imagePath | Should -Be 'C:\Windows\System32\evilnotify.dll'
+            $notify[0].location | Should -Be 'HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon\Notify\EvilNotify'
+            $extension = Get-TestEntry -Document $document -Kind 'gp-extension'
+            $extension[0].name | Should -Be 'Registry'
+            $extension[0].imagePath | Should -Be 'C:\Windows\System32\gpprefcl.dll'
+            $monitors = Get-TestEntry -Document $document -Kind 'print-monitor'
+            $monitors.Length | Should -Be 2
+            ($monitors | Where-Object -FilterScript { $_.name -eq 'Local Port' }).imagePath | Should -Be 'C:\Windows\System32\localspl.dll'
+            ($monitors | Where-Object -FilterScript { $_.name -eq 'Evil Port' }).referencesTarget | Should -BeTrue
+            $netsh = Get-TestEntry -Document $document -Kind 'netsh-helper'
+            $netsh.Length | Should -Be 2
+            ($netsh | Where-Object -FilterScript { $_.name -eq 'ifmon' }).imagePath | Should -Be 'C:\Windows\System32\ifmon.dll'
+            ($netsh | Where-Object -FilterScript { $_.name -eq 'evil' }).referencesTarget | Should -BeTrue
+            $time = Get-TestEntry -Document $document -Kind 'time-provider'
+            $time[0].name | Should -Be 'NtpClient'
+            $time[0].imagePath | Should -Be 'C:\Windows\system32\w32time.dll'
+        }
+
+        It 'reports a service''s FailureCommand as the program the service control manager runs on failure' {
+            $services = 'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services'
+            Set-TestRegistry -Keys @{ "$services\Spooler" = @{ 'ImagePath' = 'C:\Windows\System32\spoolsv.exe'; 'ObjectName' = 'LocalSystem'; 'FailureCommand' = '"C:\Users\Public\evil.exe" -restart' } }
+            $document = (Invoke-TestFetch -Parameters @{ ReferencePaths = @('C:\Users\Public\evil.exe') }).Document
+            $failure = Get-TestEntry -Document $document -Kind 'service' -Name 'Spooler (FailureCommand)'
+            $failure.Length | Should -Be 1
+            $failure[0].location | Should -Be 'HKLM\SYSTEM\CurrentControlSet\Services\Spooler'
+            $failure[0].imagePath | Should -Be 'C:\Users\Public\evil.exe'
+            $failure[0].user | Should -Be 'LocalSystem'
+            $failure[0].referencesTarget | Should -BeTrue
+            (Get-TestEntry -Document $document -Kind 'service' -Name 'Spooler')[0].referencesTarget | Should -BeFalse
+        }
+    }
+
+    Context 'per-user locations: COM registrations, screensaver, the user''s own variables, shell folders' {
+        It 'reports per-user COM servers (InprocServer32, LocalServer32) and the screensaver of each user hive' {
+            $classes = "HKEY_USERS\$script:Bob\Software\Classes\CLSID"
+            Set-TestRegistry -Keys @{
+                "$classes\{0A29FF9E-7F9C-4437-8B11-F424491E3931}\InprocServer32" = @{ '' = 'C:\Users\Public\evil.dll'; 'ThreadingModel' = 'Both' }
+                "$classes\{11111111-2222-3333-4444-555555555555}\LocalServer32"  = @{ '' = '"C:\Users\Public\evil.exe" -Embedding' }
+                "HKEY_USERS\$script:Bob\Control Panel\Desktop"                    = @{ 'SCRNSAVE.EXE' = 'C:\Users\Public\evil.scr'; 'ScreenSaveActive' = '1' }
+            }
+            $document = (Invoke-TestFetch -Parameters @{ ReferencePaths = @('C:\Users\Public\evil.dll', 'C:\Users\Public\evil.exe', 'C:\Users\Public\evil.scr') }).Document
+            $com = Get-TestEntry -Document $document -Kind 'com-hijack'
+            $com.Length | Should -Be 2
+            $inproc = $com | Where-Object -FilterScript { $_.name -eq '{0A29FF9E-7F9C-4437-8B11-F424491E3931} InprocServer32' }
+            $inproc.location | Should -Be "HKU\$script:Bob\Software\Classes\CLSID\{0A29FF9E-7F9C-4437-8B11-F424491E3931}\InprocServer32"
+            $inproc.imagePath | Should -Be 'C:\Users\Public\evil.dll'
+            $inproc.user | Should -Be 'CONTOSO\bob'
+            $inproc.referencesTarget | Should -BeTrue
+            $local = $com | Where-Object -FilterScript { $_.name -eq '{11111111-2222-3333-4444-555555555555} LocalServer32' }
+            $local.imagePath | Should -Be 'C:\Users\Public\evil.exe'
+            $saver = Get-TestEntry -Document $document -Kind 'screensaver'
+            $saver.Length | Should -Be 1
+            $saver[0].name | Should -Be 'SCRNSAVE.EXE'
+            $saver[0].user | Should -Be 'CONTOSO\bob'
+            $saver[0].referencesTarget | Should -BeTrue
+        }
+
+        It 'expands %APPDATA%, %LOCALAPPDATA% and %USERPROFILE% in a user''s values with that user''s folders, not SYSTEM''s' {
+            $profiles = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList'
+            Set-TestRegistry -Keys @{
+                "$profiles\$script:Bob"                                   = @{ 'ProfileImagePath' = '%SystemDrive%\Users\bob' }
+                "HKEY_USERS\$script:Bob\Software\$script:Run"             = @{ 'Roaming' = '"%APPDATA%\Microsoft\upd.exe" /q'; 'Local' = '%LOCALAPPDATA%\Temp\x.exe'; 'Home' = '%USERPROFILE%\tool.exe' }
+                # A logged-on user's Volatile Environment names the folders of that logon.
+                "HKEY_USERS\$script:Bob\Volatile Environment"             = @{ 'LOCALAPPDATA' = 'D:\Local\bob' }
+            }
+            $document = (Invoke-TestFetch -Parameters @{ ReferencePaths = @('C:\Users\bob\AppData\Roaming\Microsoft\upd.exe') }).Document
+            $roaming = Get-TestEntry -Document $document -Kind 'run-key' -Name 'Roaming'
+            $roaming[0].imagePath | Should -Be 'C:\Users\bob\AppData\Roaming\Microsoft\upd.exe'
+            $roaming[0].command | Should -Be '"%APPDATA%\Microsoft\upd.exe" /q'
+            $roaming[0].referencesTarget | Should -BeTrue
+            (Get-TestEntry -Document $document -Kind 'run-key' -Name 'Local')[0].imagePath | Should -Be 'D:\Local\bob\Temp\x.exe'
+            (Get-TestEntry -Document $document -Kind 'run-key' -Name 'Home')[0].imagePath | Should -Be 'C:\Users\bob\tool.exe'
+        }
+
+        It 'reads Startup folders from User Shell Folders (the user''s own variables) and Common Startup from the machine''s, never opening a redirected remote one' {
+            $profiles = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList'
+            $shellFolders = 'Software\Microsoft\Windows\CurrentVersion\Explorer\User Shell Folders'
+            Set-TestRegistry -Keys @{
+                "$profiles\$script:Bob"                          = @{ 'ProfileImagePath' = 'C:\Users\bob' }
+                "$profiles\S-1-5-21-100-1004"                    = @{ 'ProfileImagePath' = 'C:\Users\carol' }
+                "HKEY_USERS\$script:Bob\$shellFolders"           = @{ 'Startup' = '%USERPROFILE%\Moved\Startup' }
+                'HKEY_USERS\S-1-5-21-100-1004\Software\Microsoft\Windows\CurrentVersion\Explorer\Shell Folders' = @{ 'Startup' = '\\fs01\redirect\carol\Startup' }
+                "HKEY_LOCAL_MACHINE\$shellFolders"               = @{ 'Common Startup' = '%ProgramData%\Custom\StartUp' }
+            }
+            $null = New-TestFile -WindowsPath 'C:\Users\bob\Moved\Startup\evil.bat'
+            $null = New-TestFile -WindowsPath 'C:\ProgramData\Custom\StartUp\common.bat'
+            $null = New-TestFile -WindowsPath 'C:\ProgramData\Microsoft\Windows\Start Menu\Programs\StartUp\default.bat'
+            $run = Invoke-TestFetch -Parameters @{ ReferencePaths = @('C:\Users\bob\Moved\Startup\evil.bat') }
+            $run.ExitCode | Should -Be 0
+            $entries = Get-TestEntry -Document $run.Document -Kind 'startup-folder'
+            @($entries | ForEach-Object -Process { $_.name } | Sort-Object) | Should -Be @('common.bat', 'evil.bat')
+            $evil = $entries | Where-Object -FilterScript { $_.name -eq 'evil.bat' }
+            $evil.location | Should -Be 'C:\Users\bob\Moved\Startup'
+            $evil.user | Should -Be 'CONTOSO\bob'
+            $evil.referencesTarget | Should -BeTrue
+            ($entries | Where-Object -FilterScript { $_.name -eq 'common.bat' }).location | Should -Be 'C:\ProgramData\Custom\StartUp'
+            $note = @($run.Document.errors | Where-Object -FilterScript { $_.code -eq 'startup-folder-unavailable' })
+            $note.Length | Should -Be 1
+            $note[0].message | Should -BeLike '*\\fs01\redirect\carol\Startup*remote*'
+        }
+    }
+
+    Context 'hives of logged-off users' {
+        BeforeEach {
+            $script:Carol = 'S-1-5-21-100-1005'
+            # The test's hives "load" under HKLM\TestMounts, outside HKEY_USERS (which the script lists).
+            Mock -CommandName Mount-SpawnGuardUserHive -MockWith { return ('HKEY_LOCAL_MACHINE\TestMounts\' + $PesterBoundParameters['Name']) }
+        }
+
+        It 'loads the NTUSER.DAT and UsrClass.dat of a profile whose hive is not loaded, reads them with that user''s variables, and unloads both' {
+            $profiles = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList'
+            $mounted = "HKEY_LOCAL_MACHINE\TestMounts\SpawnGuard_$script:Carol"
+            Set-TestRegistry -Keys @{
+                "$profiles\$script:Carol"                                     = @{ 'ProfileImagePath' = 'C:\Users\carol' }
+                "$profiles\S-1-5-18"                                          = @{ 'ProfileImagePath' = '%SystemRoot%\System32\config\systemprofile' }
+                "$mounted\Software\$script:Run"                               = @{ 'CarolTool' = '%APPDATA%\carol\tool.exe' }
+                "$($mounted)_Classes\CLSID\{0A29FF9E-7F9C-4437-8B11-F424491E3931}\InprocServer32" = @{ '' = '%LOCALAPPDATA%\evil.dll' }
+            }
+            $null = New-TestFile -WindowsPath 'C:\Users\carol\NTUSER.DAT'
+            $null = New-TestFile -WindowsPath 'C:\Users\carol\AppData\Local\Microsoft\Windows\UsrClass.dat'
+            $null = New-TestFile -WindowsPath 'C:\Windows\System32\config\systemprofile\NTUSER.DAT'
+            $run = Invoke-TestFetch -Parameters @{ ReferencePaths = @('C:\Users\carol\AppData\Roaming\carol\tool.exe') }
+            $run.ExitCode | Should -Be 0
+            @($run.Document.errors).Length | Should -Be 0
+            $tool = Get-TestEntry -Document $run.Document -Kind 'run-key' -Name 'CarolTool'
+            $tool.Length | Should -Be 1
+            $tool[0].location | Should -Be 'C:\Users\carol\NTUSER.DAT\Software\Microsoft\Windows\CurrentVersion\Run'
+            $tool[0].user | Should -Be $script:Carol
+            $tool[0].imagePath | Should -Be 'C:\Users\carol\AppData\Roaming\carol\tool.exe'
+            $tool[0].referencesTarget | Should -BeTrue
+            $com = Get-TestEntry -Document $run.Document -Kind 'com-hijack'
+            $com[0].location | Should -Be 'C:\Users\carol\AppData\Local\Microsoft\Windows\UsrClass.dat\CLSID\{0A29FF9E-7F9C-4437-8B11-F424491E3931}\InprocServer32'
+            $com[0].imagePath | Should -Be 'C:\Users\carol\AppData\Local\evil.dll'
+            # SYSTEM's hive is always loaded: never loaded from its file.
+            Should -Invoke -CommandName Mount-SpawnGuardUserHive -Times 2 -Exactly
+            Should -Invoke -CommandName Mount-SpawnGuardUserHive -Times 1 -Exactly -ParameterFilter { $PesterBoundParameters['Name'] -eq 'SpawnGuard_S-1-5-21-100-1005' -and $PesterBoundParameters['LiteralPath'] -eq 'C:\Users\carol\NTUSER.DAT' }
+            Should -Invoke -CommandName Dismount-SpawnGuardUserHive -Times 1 -Exactly -ParameterFilter { $PesterBoundParameters['Name'] -eq 'SpawnGuard_S-1-5-21-100-1005' }
+            Should -Invoke -CommandName Dismount-SpawnGuardUserHive -Times 1 -Exactly -ParameterFilter { $PesterBoundParameters['Name'] -eq 'SpawnGuard_S-1-5-21-100-1005_Classes' }
+        }
+
+        It 'notes user-hive-unavailable for a hive in use and for a remote profile (never loaded), and unloads what it loaded even when a collector fails' {
+            $profiles = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList'
+            Set-TestRegistry -Keys @{
+                "$profiles\$script:Carol"         = @{ 'ProfileImagePath' = 'C:\Users\carol' }
+                "$profiles\S-1-5-21-100-1006"     = @{ 'ProfileImagePath' = 'C:\Users\dave' }
+                "$profiles\S-1-5-21-100-1007"     = @{ 'ProfileImagePath' = '\\fs01\profiles\erin' }
+            }
+            $null = New-TestFile -WindowsPath 'C:\Users\carol\NTUSER.DAT'
+            $null = New-TestFile -WindowsPath 'C:\Users\dave\NTUSER.DAT'
+            Mock -CommandName Mount-SpawnGuardUserHive -ParameterFilter { $PesterBoundParameters['Name'] -eq 'SpawnGuard_S-1-5-21-100-1006' } -MockWith { throw 'The process cannot access the file because it is being used by another process.' }
+            Mock -CommandName Get-SpawnGuardScheduledTask -MockWith { throw 'boom' }
+            Mock -CommandName Get-SpawnGuardScheduledTaskFromService -MockWith { throw 'boom' }
+            $run = Invoke-TestFetch
+            $run.ExitCode | Should -Be 0
+            $notes = @($run.Document.errors | Where-Object -FilterScript { $_.code -eq 'user-hive-unavailable' })
+            $notes.Length | Should -Be 2
+            @($notes | Where-Object -FilterScript { $_.message -like '*S-1-5-21-100-1006*being used*' }).Length | Should -Be 1
+            @($notes | Where-Object -FilterScript { $_.message -like '*S-1-5-21-100-1007*remote*' }).Length | Should -Be 1
+            Should -Invoke -CommandName Mount-SpawnGuardUserHive -Times 0 -Exactly -ParameterFilter { $PesterBoundParameters['Name'] -eq 'SpawnGuard_S-1-5-21-100-1007' }
+            Should -Invoke -CommandName Dismount-SpawnGuardUserHive -Times 1 -Exactly -ParameterFilter { $PesterBoundParameters['Name'] -eq 'SpawnGuard_S-1-5-21-100-1005' }
+            Should -Invoke -CommandName Dismount-SpawnGuardUserHive -Times 1 -Exactly
+        }
+    }
+
+    Context 'TaskCache, WMI bindings, BITS jobs, Office add-ins, Group Policy scripts' {
+        It 'reports tasks of the registry TaskCache that are hidden (no SD) or unknown to the task API, decoding the exec action from the Actions value' {
+            $cache = "$script:Hklm\Microsoft\Windows NT\CurrentVersion\Schedule\TaskCache"
+            Set-TestRegistry -Keys @{
+                "$cache\Tree\Microsoft\Windows\Hidden"     = @{ 'Id' = '{AAAA0000-0000-0000-0000-000000000001}'; 'Index' = 3 }
+                "$cache\Tasks\{AAAA0000-0000-0000-0000-000000000001}" = @{ 'Path' = '\Microsoft\Windows\Hidden'; 'Actions' = (New-TestTaskActionBlob -Program 'C:\Users\Public\evil.exe' -Arguments '-persist') }
+                "$cache\Tree\Listed"                       = @{ 'Id' = '{AAAA0000-0000-0000-0000-000000000002}'; 'SD' = [byte[]]@(1, 0, 4, 128) }
+                "$cache\Tasks\{AAAA0000-0000-0000-0000-000000000002}" = @{ 'Path' = '\Listed'; 'Actions' = (New-TestTaskActionBlob -Program 'C:\Tools\ok.exe' -Arguments '') }
+                "$cache\Tree\Garbled"                      = @{ 'Id' = '{AAAA0000-0000-0000-0000-000000000003}'; 'SD' = [byte[]]@(1, 0, 4, 128) }
+                "$cache\Tasks\{AAAA0000-0000-0000-0000-000000000003}" = @{ 'Path' = '\Garbled'; 'Actions' = [byte[]]@(3, 0, 255, 255, 255, 127) }
+            }
+            Mock -CommandName Get-SpawnGuardScheduledTask -MockWith {
+                return , @([pscustomobject]@{ TaskPath = '\'; TaskName = 'Listed'; Principal = $null; Actions = @([pscustomobject]@{ Execute = 'C:\Tools\ok.exe'; Arguments = '' }) })
+            }
+            $document = (Invoke-TestFetch -Parameters @{ ReferencePaths = @('C:\Users\Public\evil.exe') }).Document
+            $tasks = Get-TestEntry -Document $document -Kind 'scheduled-task'
+            # Listed: once, from the API; Hidden and Garbled from the TaskCache.
+            $tasks.Length | Should -Be 3
+            $hidden = $tasks | Where-Object -FilterScript { $_.name -like '\Microsoft\Windows\Hidden*' }
+            $hidden.name | Should -Be '\Microsoft\Windows\Hidden (hidden: no security descriptor; not listed by the task scheduler)'
+            $hidden.location | Should -Be 'HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Schedule\TaskCache\Tasks\{AAAA0000-0000-0000-0000-000000000001}'
+            $hidden.command | Should -Be 'C:\Users\Public\evil.exe -persist'
+            $hidden.imagePath | Should -Be 'C:\Users\Public\evil.exe'
+            $hidden.referencesTarget | Should -BeTrue
+            $garbled = $tasks | Where-Object -FilterScript { $_.name -like '\Garbled*' }
+            $garbled.name | Should -Be '\Garbled (not listed by the task scheduler) (actions not decoded)'
+            $garbled.command | Should -BeNullOrEmpty
+        }
+
+        It 'reports WMI event filters with their query and each binding joined to the consumer it runs' {
+            Mock -CommandName Get-SpawnGuardSubscriptionInstance -ParameterFilter { $PesterBoundParameters['ClassName'] -eq 'CommandLineEventConsumer' } -MockWith {
+                return , @([pscustomobject]@{ Name = 'Beacon'; CommandLineTemplate = 'C:\Users\Public\evil.exe -beacon'; ExecutablePath = $null })
+            }
+            Mock -CommandName Get-SpawnGuardSubscriptionInstance -ParameterFilter { $PesterBoundParameters['ClassName'] -eq '__EventFilter' } -MockWith {
+                return , @([pscustomobject]@{ Name = 'EveryBoot'; Query = 'SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA ''Win32_PerfFormattedData_PerfOS_System''' })
+            }
+            Mock -CommandName Get-SpawnGuardSubscriptionInstance -ParameterFilter { $PesterBoundParameters['ClassName'] -eq '__FilterToConsumerBinding' } -MockWith {
+                return , @([pscustomobject]@{ Filter = '__EventFilter.Name="EveryBoot"'; Consumer = 'CommandLineEventConsumer.Name="Beacon"' })
+            }
+            $document = (Invoke-TestFetch -Parameters @{ ReferencePaths = @('C:\Users\Public\evil.exe') }).Document
+            $filter = @($document.results | Where-Object -FilterScript { $_.location -eq 'root\subscription:__EventFilter' })
+            $filter[0].kind | Should -Be 'wmi-subscription'
+            $filter[0].name | Should -Be 'EveryBoot'
+            $filter[0].command | Should -BeLike 'SELECT * FROM __InstanceModificationEvent*'
+            $filter[0].imagePath | Should -BeNullOrEmpty
+            $binding = @($document.results | Where-Object -FilterScript { $_.location -eq 'root\subscription:__FilterToConsumerBinding' })
+            $binding.Length | Should -Be 1
+            $binding[0].name | Should -Be 'EveryBoot -> CommandLineEventConsumer Beacon'
+            $binding[0].command | Should -Be 'C:\Users\Public\evil.exe -beacon'
+            $binding[0].referencesTarget | Should -BeTrue
+        }
+
+        It 'reports BITS jobs with their notify command line (or the files they transfer), and notes bits-job-unavailable without the BITS cmdlets' {
+            Mock -CommandName Get-SpawnGuardBitsJob -MockWith {
+                return , @(
+                    [pscustomobject]@{ JobId = '{B1}'; DisplayName = 'updater'; Owner = 'CONTOSO\bob'; NotifyCommandLine = '"C:\Users\Public\evil.exe" run'; Files = @('http://x/a.bin -> C:\Users\Public\a.bin') },
+                    [pscustomobject]@{ JobId = '{B2}'; DisplayName = 'download'; Owner = 'NT AUTHORITY\SYSTEM'; NotifyCommandLine = ''; Files = @('http://x/evil.exe -> C:\Users\Public\evil.exe') }
+                )
+            }
+            $document = (Invoke-TestFetch -Parameters @{ ReferencePaths = @('C:\Users\Public\evil.exe') }).Document
+            $jobs = Get-TestEntry -Document $document -Kind 'bits-job'
+            $jobs.Length | Should -Be 2
+            $notify = $jobs | Where-Object -FilterScript { $_.name -eq 'updater' }
+            $notify.location | Should -Be 'BITS job {B1}'
+            $notify.imagePath | Should -Be 'C:\Users\Public\evil.exe'
+            $notify.user | Should -Be 'CONTOSO\bob'
+            $notify.referencesTarget | Should -BeTrue
+            $download = $jobs | Where-Object -FilterScript { $_.name -eq 'download' }
+            $download.command | Should -Be 'transfers http://x/evil.exe -> C:\Users\Public\evil.exe'
+            $download.imagePath | Should -BeNullOrEmpty
+            $download.referencesTarget | Should -BeTrue
+            Mock -CommandName Get-SpawnGuardBitsJob -MockWith { return $null }
+            $run = Invoke-TestFetch
+            $run.ExitCode | Should -Be 0
+            @($run.Document.errors | ForEach-Object -Process { $_.code }) | Should -Be @('bits-job-unavailable')
+        }
+
+        It 'reports Office add-ins with the DLL of their ProgID''s CLSID or their VSTO manifest, and the user''s Word STARTUP and Excel XLSTART files' {
+            $profiles = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList'
+            Set-TestRegistry -Keys @{
+                "$profiles\$script:Bob"                                                        = @{ 'ProfileImagePath' = 'C:\Users\bob' }
+                "HKEY_USERS\$script:Bob\Software\Microsoft\Office\Word\Addins\Evil.Connect"     = @{ 'LoadBehavior' = 3; 'FriendlyName' = 'Evil' }
+                "HKEY_USERS\$script:Bob\Software\Classes\Evil.Connect\CLSID"                    = @{ '' = '{22222222-3333-4444-5555-666666666666}' }
+                "HKEY_USERS\$script:Bob\Software\Classes\CLSID\{22222222-3333-4444-5555-666666666666}\InprocServer32" = @{ '' = '%APPDATA%\Evil\connect.dll' }
+                "$script:Hklm\Microsoft\Office\Excel\Addins\Vendor.Tool"                        = @{ 'LoadBehavior' = 3; 'Manifest' = 'file:///C:/Program Files/Vendor/tool.vsto|vstolocal' }
+            }
+            $null = New-TestFile -WindowsPath 'C:\Users\bob\AppData\Roaming\Microsoft\Word\STARTUP\evil.dotm'
+            $null = New-TestFile -WindowsPath 'C:\Users\bob\AppData\Roaming\Microsoft\Excel\XLSTART\book.xlsm'
+            $document = (Invoke-TestFetch -Parameters @{ ReferencePaths = @('C:\Users\bob\AppData\Roaming\Evil\connect.dll', 'C:\Users\bob\AppData\Roaming\Microsoft\Word\STARTUP\evil.dotm') }).Document
+            $addins = Get-TestEntry -Document $document -Kind 'office-addin'
+            $addins.Length | Should -Be 4
+            $com = $addins | Where-Object -FilterScript { $_.name -eq 'Word Evil.Connect (LoadBehavior 3)' }
+            $com.location | Should -Be "HKU\$script:Bob\Software\Microsoft\Office\Word\Addins\Evil.Connect"
+            $com.imagePath | Should -Be 'C:\Users\bob\AppData\Roaming\Evil\connect.dll'
+            $com.user | Should -Be 'CONTOSO\bob'
+            $com.referencesTarget | Should -BeTrue
+            $vsto = $addins | Where-Object -FilterScript { $_.name -eq 'Excel Vendor.Tool (LoadBehavior 3)' }
+            $vsto.command | Should -Be 'file:///C:/Program Files/Vendor/tool.vsto|vstolocal'
+            $vsto.imagePath | Should -Be 'C:\Program Files\Vendor\tool.vsto'
+            $vsto.user | Should -BeNullOrEmpty
+            $startup = $addins | Where-Object -FilterScript { $_.name -eq 'evil.dotm' }
+            $startup.location | Should -Be 'C:\Users\bob\AppData\Roaming\Microsoft\Word\STARTUP'
+            $startup.referencesTarget | Should -BeTrue
+            ($addins | Where-Object -FilterScript { $_.name -eq 'book.xlsm' }).location | Should -Be 'C:\Users\bob\AppData\Roaming\Microsoft\Excel\XLSTART'
+        }
+
+        It 'reports Group Policy scripts from the local policy''s scripts.ini and psscripts.ini and from the registry' {
+            $ini = "[Startup]`r`n0CmdLine=evil.bat`r`n0Parameters=/q`r`n1CmdLine=C:\Users\Public\other.cmd`r`n1Parameters=`r`n"
+            $native = New-TestFile -WindowsPath 'C:\Windows\System32\GroupPolicy\Machine\Scripts\scripts.ini' -Content 'x'
+            [System.IO.File]::WriteAllText($native, $ini, [System.Text.Encoding]::Unicode)
+            $null = New-TestFile -WindowsPath 'C:\Windows\System32\GroupPolicy\User\Scripts\psscripts.ini' -Content "[Logon]`r`n0CmdLine=C:\Users\Public\logon.ps1`r`n0Parameters=-NoProfile`r`n"
+            Set-TestRegistry -Keys @{
+                "$script:Hklm\Microsoft\Windows\CurrentVersion\Group Policy\Scripts\Startup\0\0" = @{ 'Script' = '\\contoso.com\SysVol\contoso.com\Policies\{X}\Machine\Scripts\Startup\deploy.cmd'; 'Parameters' = '' }
+                "HKEY_USERS\$script:Bob\Software\Microsoft\Windows\CurrentVersion\Group Policy\Scripts\Logon\0\0" = @{ 'Script' = 'C:\Users\Public\evil.exe'; 'Parameters' = '-x' }
+            }
+            $document = (Invoke-TestFetch -Parameters @{ ReferencePaths = @('C:\Windows\System32\GroupPolicy\Machine\Scripts\Startup\evil.bat', 'C:\Users\Public\evil.exe') }).Document
+            $scripts = Get-TestEntry -Document $document -Kind 'gpo-script'
+            $scripts.Length | Should -Be 5
+            $bat = $scripts | Where-Object -FilterScript { $_.command -eq '"evil.bat" /q' }
+            $bat.location | Should -Be 'C:\Windows\System32\GroupPolicy\Machine\Scripts\scripts.ini [Startup]'
+            $bat.name | Should -Be '0CmdLine'
+            $bat.imagePath | Should -Be 'C:\Windows\System32\GroupPolicy\Machine\Scripts\Startup\evil.bat'
+            $bat.referencesTarget | Should -BeTrue
+            ($scripts | Where-Object -FilterScript { $_.location -like '*psscripts.ini `[Logon`]' }).imagePath | Should -Be 'C:\Users\Public\logon.ps1'
+            $registry = $scripts | Where-Object -FilterScript { $_.user -eq 'CONTOSO\bob' }
+            $registry.name | Should -Be 'Logon Script'
+            $registry.location | Should -Be "HKU\$script:Bob\Software\Microsoft\Windows\CurrentVersion\Group Policy\Scripts\Logon\0\0"
+            $registry.referencesTarget | Should -BeTrue
+            ($scripts | Where-Object -FilterScript { $_.name -eq 'Startup Script' }).imagePath | Should -Be '\\contoso.com\SysVol\contoso.com\Policies\{X}\Machine\Scripts\Startup\deploy.cmd'
+        }
+    }
+
     Context 'the output contract (common/host-contract.ts)' {
         It 'prints a FetchPersistenceResult whose every entry has exactly the PersistenceEntry fields, types and kind names' {
             $contract = [System.IO.File]::ReadAllText($script:ContractPath)
             $kindBlock = [regex]::Match($contract, 'PERSISTENCE_KINDS = \[([^\]]*)\]').Groups[1].Value
             $kinds = @([regex]::Matches($kindBlock, "'([a-z-]+)'") | ForEach-Object -Process { $_.Groups[1].Value })
-            $kinds.Length | Should -Be 12
+            $kinds.Length | Should -Be 24
             $null = New-TestFile -WindowsPath 'C:\Windows\System32\autochk.exe'
             $null = New-TestFile -WindowsPath 'C:\ProgramData\Microsoft\Windows\Start Menu\Programs\StartUp\evil.bat'
             $nt = "$script:Hklm\Microsoft\Windows NT\CurrentVersion"
@@ -672,6 +1033,20 @@ Describe 'FetchPersistenceEntries.ps1' {
                 "$script:Hklm\Microsoft\Active Setup\Installed Components\{X}"    = @{ 'StubPath' = 'C:\Users\Public\evil.exe' }
                 "$script:Hklm\Microsoft\Command Processor"                         = @{ 'AutoRun' = 'C:\Users\Public\evil.cmd' }
                 "HKEY_USERS\$script:Bob\Environment"                               = @{ 'UserInitMprLogonScript' = 'C:\Users\Public\logon.bat' }
+                'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Lsa'          = @{ 'Notification Packages' = [string[]]@('scecli') }
+                'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Session Manager\AppCertDlls' = @{ 'Hook' = 'C:\Users\Public\evil.dll' }
+                "$nt\Winlogon\Notify\Evil"                                         = @{ 'DllName' = 'evil.dll' }
+                "$nt\Winlogon\GPExtensions\{X}"                                     = @{ 'DllName' = 'gpext.dll' }
+                'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Print\Monitors\Evil' = @{ 'Driver' = 'C:\Users\Public\evil.dll' }
+                "$script:Hklm\Microsoft\NetSh"                                      = @{ 'evil' = 'C:\Users\Public\evil.dll' }
+                'HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\W32Time\TimeProviders\Evil' = @{ 'DllName' = 'C:\Users\Public\evil.dll' }
+                "HKEY_USERS\$script:Bob\Software\Classes\CLSID\{X}\InprocServer32" = @{ '' = 'C:\Users\Public\evil.dll' }
+                "HKEY_USERS\$script:Bob\Control Panel\Desktop"                      = @{ 'SCRNSAVE.EXE' = 'C:\Users\Public\evil.scr' }
+                "$script:Hklm\Microsoft\Office\Word\Addins\Evil.Connect"           = @{ 'Manifest' = 'file:///C:/Users/Public/evil.vsto|vstolocal' }
+                "$script:Hklm\Microsoft\Windows\CurrentVersion\Group Policy\Scripts\Startup\0\0" = @{ 'Script' = 'C:\Users\Public\evil.cmd' }
+            }
+            Mock -CommandName Get-SpawnGuardBitsJob -MockWith {
+                return , @([pscustomobject]@{ JobId = '{B1}'; DisplayName = 'updater'; Owner = 'CONTOSO\bob'; NotifyCommandLine = 'C:\Users\Public\evil.exe'; Files = @() })
             }
             Mock -CommandName Get-SpawnGuardScheduledTask -MockWith {
                 return , @([pscustomobject]@{ TaskPath = '\'; TaskName = 'T'; Principal = [pscustomobject]@{ UserId = 'SYSTEM' }; Actions = @([pscustomobject]@{ Execute = 'C:\Users\Public\evil.exe'; Arguments = '' }) })

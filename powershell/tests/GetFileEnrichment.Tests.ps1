@@ -245,7 +245,10 @@ Describe 'GetFileEnrichment.ps1' {
             $null = New-TestFile -WindowsPath 'C:\Windows\System32\notepad.exe' -Content 'MZ'
             $certificate = $null
             if ($null -ne $Signer) { $certificate = [pscustomobject]@{ Subject = $Signer } }
-            $signature = [pscustomobject]@{ Status = $Status; SignerCertificate = $certificate; IsOSBinary = $IsOsBinary }
+            # The seam adds the root of the signer's chain; a Microsoft signer chains to Microsoft Root Certificate Authority 2011.
+            $root = $null
+            if ($Signer -match '^CN=Microsoft (Windows|Corporation),') { $root = '8F43288AD272F3103B6FB1428485EA3014C0BCFE' }
+            $signature = [pscustomobject]@{ Status = $Status; SignerCertificate = $certificate; IsOSBinary = $IsOsBinary; SignerRootThumbprint = $root }
             Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAuthenticodeSignature -MockWith ({ $signature }.GetNewClosure())
             $document = ConvertFrom-TestOutput -Output @(& $script:Script -Paths 'C:\Windows\System32\notepad.exe')
             $LASTEXITCODE | Should -Be 0
@@ -274,7 +277,7 @@ Describe 'GetFileEnrichment.ps1' {
         ) {
             $null = New-TestFile -WindowsPath $Path -Content 'MZ'
             $subject = $script:MicrosoftWindows
-            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAuthenticodeSignature -MockWith ({ [pscustomobject]@{ Status = 'Valid'; SignerCertificate = [pscustomobject]@{ Subject = $subject } } }.GetNewClosure())
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAuthenticodeSignature -MockWith ({ [pscustomobject]@{ Status = 'Valid'; SignerCertificate = [pscustomobject]@{ Subject = $subject }; SignerRootThumbprint = '8F43288AD272F3103B6FB1428485EA3014C0BCFE' } }.GetNewClosure())
             $document = ConvertFrom-TestOutput -Output @(& $script:Script -Paths $Path)
             $document.results[0].signature.isMicrosoft | Should -BeTrue
             $document.results[0].signature.isOsBinary | Should -Be $Expected

@@ -159,3 +159,54 @@ Describe 'The protected list' {
         Test-SpawnGuardServiceAccount -Name 'systemadmin' -Domain '' | Should -BeFalse
     }
 }
+
+Describe 'Canonical paths (issue 13)' {
+    BeforeAll {
+        $script:SavedRoot = $env:SystemRoot
+        $env:SystemRoot = 'C:\Windows'
+    }
+    AfterAll { $env:SystemRoot = $script:SavedRoot }
+
+    It 'canonicalizes <Path> to <Expected>' -ForEach @(
+        @{ Path = 'C:\Windows\System32\..\..\Users\x.exe'; Expected = 'c:\users\x.exe' },
+        @{ Path = 'C:\Windows. \System32 .\cmd.exe'; Expected = 'c:\windows\system32\cmd.exe' },
+        @{ Path = 'C:\Windows\System32\evil.exe::$DATA'; Expected = 'c:\windows\system32\evil.exe' },
+        @{ Path = 'C:\Users\Public\host.txt:evil.exe'; Expected = 'c:\users\public\host.txt' },
+        @{ Path = '\\?\C:\Windows\.\System32\..\explorer.exe'; Expected = 'c:\windows\explorer.exe' },
+        @{ Path = 'C:\..\..\Windows\notepad.exe'; Expected = 'c:\windows\notepad.exe' }
+    ) {
+        param($Path, $Expected)
+        ConvertTo-SpawnGuardCanonicalPath -Path $Path | Should -Be $Expected
+    }
+
+    It 'judges System32 after canonicalization: <Path> is <Expected>' -ForEach @(
+        @{ Path = 'C:\Windows\System32\..\..\Users\Public\lsass.exe'; Expected = $false },
+        @{ Path = 'C:\Windows\System32.\lsass.exe'; Expected = $true },
+        @{ Path = 'C:\Windows\System32\lsass.exe::$DATA'; Expected = $true }
+    ) {
+        param($Path, $Expected)
+        Test-SpawnGuardSystemPath -Path $Path | Should -Be $Expected
+    }
+
+    It 'puts <Path> under the Windows folder: <Expected>' -ForEach @(
+        @{ Path = 'C:\Windows\Temp\a.exe'; Long = $null; Expected = $true },
+        @{ Path = 'C:\Users\..\Windows\Temp\a.exe'; Long = $null; Expected = $true },
+        @{ Path = 'C:\WINDOW~1\Temp\a.exe'; Long = 'C:\Windows\Temp\a.exe'; Expected = $true },
+        @{ Path = 'C:\PROGRA~1\Vendor\a.exe'; Long = 'C:\Program Files\Vendor\a.exe'; Expected = $false },
+        @{ Path = 'C:\PROGRA~1\Vendor\a.exe'; Long = 'C:\PROGRA~1\Vendor\a.exe'; Expected = $true },
+        @{ Path = 'C:\PROGRA~1\Vendor\a.exe'; Long = 'throw'; Expected = $true },
+        @{ Path = 'C:\WindowsApps\a.exe'; Long = $null; Expected = $false },
+        @{ Path = 'C:\Users\Public\a.exe'; Long = $null; Expected = $false }
+    ) {
+        param($Path, $Long, $Expected)
+        # Short names need the file system (Windows): the seam is mocked with what it would answer;
+        # one that cannot be expanded counts as inside (fail closed).
+        Set-TestValue -Name 'LongPath' -Value $Long
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardLongPath -MockWith {
+            $long = Get-TestValue -Name 'LongPath'
+            if ($long -eq 'throw') { throw 'not found' }
+            return $long
+        }
+        Test-SpawnGuardWindowsDirectoryFile -Path $Path | Should -Be $Expected
+    }
+}

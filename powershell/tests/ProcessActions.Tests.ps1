@@ -80,7 +80,8 @@ Describe 'Process actions' {
         Set-TestProcessTable -Processes $script:Machine
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardWin32Process -MockWith { Get-TestWin32Process -ProcessId $PesterBoundParameters['ProcessId'] }
         # A stop really removes the process from the table; the wait then sees it gone.
-        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -MockWith { Stop-TestProcess -ProcessId $PesterBoundParameters['ProcessId'] }
+        # The check and the kill through one handle: the fake table answers; the decision is the module's.
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -MockWith { Stop-TestVerifiedProcess -ProcessId $PesterBoundParameters['ProcessId'] -ExpectedImagePath $PesterBoundParameters['ExpectedImagePath'] -ExpectedStartTime $PesterBoundParameters['ExpectedStartTime'] }
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName Test-SpawnGuardProcessRunning -MockWith { Test-TestProcessRunning -ProcessId $PesterBoundParameters['ProcessId'] }
     }
 
@@ -89,11 +90,11 @@ Describe 'Process actions' {
             $seen = Get-SpawnGuardLiveProcess -ProcessId 4321
             Stop-SpawnGuardProcessInstance -Process $seen | Should -Be 'done'
             Test-TestProcessRunning -ProcessId 4321 | Should -BeFalse
-            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -Times 1 -Exactly -ParameterFilter { $PesterBoundParameters['ProcessId'] -eq 4321 }
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -Times 1 -Exactly -ParameterFilter { $PesterBoundParameters['ProcessId'] -eq 4321 }
         }
 
         It 'waits while the process is still exiting after the stop' {
-            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -MockWith { return }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -MockWith { return 'done' }
             # Still in the table at the first check, gone at the next one.
             Mock -ModuleName 'SpawnGuard.Safety' -CommandName Test-SpawnGuardProcessRunning -MockWith {
                 $id = $PesterBoundParameters['ProcessId']
@@ -111,7 +112,7 @@ Describe 'Process actions' {
             $seen = Get-SpawnGuardLiveProcess -ProcessId 4321
             Stop-TestProcess -ProcessId 4321
             Stop-SpawnGuardProcessInstance -Process $seen | Should -Be 'already-done'
-            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -Times 0 -Exactly
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -Times 0 -Exactly
         }
 
         It 'does not stop a PID that now belongs to another process than the one in the snapshot' {
@@ -119,12 +120,35 @@ Describe 'Process actions' {
             Stop-TestProcess -ProcessId 4321
             Add-TestProcess -Process (New-TestProcess -ProcessId 4321 -Name 'notepad.exe' -Path 'C:\Windows\System32\notepad.exe' -Created (Get-Date -Date '2024-05-01T11:00:00Z'))
             Stop-SpawnGuardProcessInstance -Process $seen | Should -Be 'already-done'
-            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -Times 0 -Exactly
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -Times 0 -Exactly
             Test-TestProcessRunning -ProcessId 4321 | Should -BeTrue
         }
 
+        It 'makes the last check and the kill through one handle: the seam gets the snapshot identity, and a mismatch there stops nothing' {
+            $seen = Get-SpawnGuardLiveProcess -ProcessId 4321
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -MockWith { return 'identity-mismatch' }
+            Stop-SpawnGuardProcessInstance -Process $seen | Should -Be 'already-done'
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -Times 1 -Exactly -ParameterFilter {
+                $PesterBoundParameters['ProcessId'] -eq 4321 -and $PesterBoundParameters['ExpectedImagePath'] -eq 'C:\Users\Public\evil.exe' -and
+                $PesterBoundParameters['ExpectedStartTime'] -eq (Get-Date -Date '2024-05-01T10:00:00Z')
+            }
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Test-SpawnGuardProcessRunning -Times 0 -Exactly
+            Test-TestProcessRunning -ProcessId 4321 | Should -BeTrue
+        }
+
+        It 'does not kill a PID that changes hands between the snapshot re-read and the kill' {
+            # The WMI re-read still sees evil.exe; by the time the handle is opened PID 4321 is notepad.
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -MockWith {
+                Stop-TestProcess -ProcessId 4321
+                Add-TestProcess -Process (New-TestProcess -ProcessId 4321 -Name 'notepad.exe' -Path 'C:\Windows\System32\notepad.exe' -Created (Get-Date -Date '2024-05-01T11:00:00Z'))
+                Stop-TestVerifiedProcess -ProcessId $PesterBoundParameters['ProcessId'] -ExpectedImagePath $PesterBoundParameters['ExpectedImagePath'] -ExpectedStartTime $PesterBoundParameters['ExpectedStartTime']
+            }
+            Stop-SpawnGuardProcessInstance -Process (Get-SpawnGuardLiveProcess -ProcessId 4321) | Should -Be 'already-done'
+            (Get-SpawnGuardLiveProcess -ProcessId 4321).Name | Should -Be 'notepad.exe'
+        }
+
         It 'treats a stop that fails because the process exited meanwhile as already done' {
-            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -MockWith {
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -MockWith {
                 Stop-TestProcess -ProcessId $PesterBoundParameters['ProcessId']
                 throw 'Cannot find a process with the process identifier.'
             }
@@ -132,13 +156,13 @@ Describe 'Process actions' {
         }
 
         It 'fails with still-running when the process does not exit in time' {
-            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -MockWith { return }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -MockWith { return 'done' }
             $caught = Get-ThrownError -ScriptBlock { Stop-SpawnGuardProcessInstance -Process (Get-SpawnGuardLiveProcess -ProcessId 4321) -WaitMilliseconds 0 }
             Get-SpawnGuardErrorCode -ErrorRecord $caught | Should -Be 'still-running'
         }
 
         It 'fails with access-denied when Windows refuses the stop and the process keeps running' {
-            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -MockWith { throw (New-Object -TypeName System.ComponentModel.Win32Exception -ArgumentList 5) }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -MockWith { throw (New-Object -TypeName System.ComponentModel.Win32Exception -ArgumentList 5) }
             $caught = Get-ThrownError -ScriptBlock { Stop-SpawnGuardProcessInstance -Process (Get-SpawnGuardLiveProcess -ProcessId 4321) }
             Get-SpawnGuardErrorCode -ErrorRecord $caught | Should -Be 'access-denied'
             Test-TestProcessRunning -ProcessId 4321 | Should -BeTrue
@@ -146,7 +170,7 @@ Describe 'Process actions' {
 
         It 'stops nothing with -WhatIf and says so' {
             Stop-SpawnGuardProcessInstance -Process (Get-SpawnGuardLiveProcess -ProcessId 4321) -WhatIf | Should -Be 'skipped'
-            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -Times 0 -Exactly
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -Times 0 -Exactly
         }
     }
 
@@ -177,13 +201,15 @@ Describe 'Process actions' {
         }
 
         It 'refuses a running critical process found under the PID' {
-            (Resolve-Target -Target (New-Target -ProcessId 640)).Refusal | Should -Be 'protected-process'
+            (Resolve-Target -Target (New-Target -ProcessId 640 -ImagePath 'C:\Windows\System32\lsass.exe')).Refusal | Should -Be 'protected-process'
+            # A shared host the request does not call critical is refused once the PID is found running it.
+            (Resolve-Target -Target (New-Target -ProcessId 4600 -ImagePath 'C:\Windows\explorer.exe')).Refusal | Should -Be 'shared-host'
         }
 
         It 'refuses to quarantine PowerShell, named in the request or found running' {
             (Resolve-Target -Target (New-Target -ProcessId 6000 -Name 'pwsh.exe') -ForQuarantine).Refusal | Should -Be 'powershell-host'
-            (Resolve-Target -Target (New-Target -ProcessId 6000) -ForQuarantine).Refusal | Should -Be 'powershell-host'
-            (Resolve-Target -Target (New-Target -ProcessId 6000)).Refusal | Should -BeNullOrEmpty
+            (Resolve-Target -Target (New-Target -ProcessId 6000 -ImagePath 'C:\Program Files\PowerShell\7\pwsh.exe') -ForQuarantine).Refusal | Should -Be 'powershell-host'
+            (Resolve-Target -Target (New-Target -ProcessId 6000 -ImagePath 'C:\Program Files\PowerShell\7\pwsh.exe')).Refusal | Should -BeNullOrEmpty
         }
 
         It 'reports a PID that is not running as already done' {
@@ -200,6 +226,31 @@ Describe 'Process actions' {
             $plan.ImagePath | Should -Be 'C:\Windows\System32\cmd.exe'
             $plan.Message | Should -Match 'now belongs to another process'
             $plan.Processes.Length | Should -Be 0
+        }
+
+        It 'skips a target that gives no image path: a PID alone never identifies a process' {
+            foreach ($target in @((New-Target -ProcessId 4321), (New-Target -ProcessId 4321 -StartTime '2024-05-01T10:00:00Z'))) {
+                $plan = Resolve-Target -Target $target
+                $plan.Status | Should -Be 'skipped'
+                $plan.Reason | Should -Be 'identity-unverified'
+                $plan.Message | Should -Match 'no image path'
+                $plan.Processes.Length | Should -Be 0
+            }
+        }
+
+        It 'skips a parent PID now held by a process started after the child (startedBefore), and plans the real parent' {
+            $younger = New-Target -ProcessId 4321 -ImagePath 'C:\Users\Public\evil.exe'
+            $younger | Add-Member -NotePropertyName 'startedBefore' -NotePropertyValue '2024-05-01T09:59:00Z'
+            $plan = Resolve-Target -Target $younger
+            $plan.Status | Should -Be 'skipped'
+            $plan.Reason | Should -Be 'pid-reused'
+            $plan.Processes.Length | Should -Be 0
+
+            $older = New-Target -ProcessId 4321 -ImagePath 'C:\Users\Public\evil.exe'
+            $older | Add-Member -NotePropertyName 'startedBefore' -NotePropertyValue '2024-05-01T10:00:05Z'
+            $plan = Resolve-Target -Target $older
+            $plan.Status | Should -BeNullOrEmpty
+            @($plan.Processes | ForEach-Object -Process { $_.ProcessId }) | Should -Be @(4321)
         }
 
         It 'skips a process whose image path cannot be read when the alert names one' {
@@ -260,7 +311,7 @@ Describe 'Process actions' {
             @($outcome.LeftAlone) | Should -Be @('4600 (explorer.exe): shared-host')
             $outcome.Failures.Count | Should -Be 0
             Test-TestProcessRunning -ProcessId 4600 | Should -BeTrue
-            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -Times 0 -Exactly -ParameterFilter { $PesterBoundParameters['ProcessId'] -eq 4600 }
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -Times 0 -Exactly -ParameterFilter { $PesterBoundParameters['ProcessId'] -eq 4600 }
         }
 
         It 'stops only the root without -IncludeDescendants' {
@@ -270,13 +321,14 @@ Describe 'Process actions' {
         }
 
         It 'stops, in a second pass, a child started while the tree was being stopped, but not an orphan with a reused parent PID' {
-            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -MockWith {
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -MockWith {
                 $id = $PesterBoundParameters['ProcessId']
                 Stop-TestProcess -ProcessId $id
                 if ($id -eq 4321) {
                     Add-TestProcess -Process (New-TestProcess -ProcessId 4700 -ParentProcessId 4321 -Name 'late.exe' -Path 'C:\Users\Public\late.exe' -Created (Get-Date -Date '2024-05-01T10:00:30Z'))
                     Add-TestProcess -Process (New-TestProcess -ProcessId 4800 -ParentProcessId 4321 -Name 'orphan.exe' -Path 'C:\Users\Public\orphan.exe' -Created (Get-Date -Date '2024-05-01T09:30:00Z'))
                 }
+                return 'done'
             }
             $outcome = Stop-SpawnGuardProcessTree -Processes @(Find-SpawnGuardProcess -Snapshot $script:Snapshot -ProcessId 4321) -Snapshot $script:Snapshot -WorkerProcessIds $script:Workers -IncludeDescendants
             @($outcome.TerminatedPids) | Should -Be @(4321, 4400, 4500, 4700)
@@ -293,10 +345,11 @@ Describe 'Process actions' {
         }
 
         It 'records a descendant that would not stop as a failure and goes on with the others' {
-            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -MockWith {
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -MockWith {
                 $id = $PesterBoundParameters['ProcessId']
                 if ($id -eq 4400) { throw 'The operation failed.' }
                 Stop-TestProcess -ProcessId $id
+                return 'done'
             }
             $outcome = Stop-SpawnGuardProcessTree -Processes @(Find-SpawnGuardProcess -Snapshot $script:Snapshot -ProcessId 4321) -Snapshot $script:Snapshot -WorkerProcessIds $script:Workers -IncludeDescendants
             @($outcome.TerminatedPids) | Should -Be @(4321, 4500)
@@ -315,7 +368,7 @@ Describe 'Process actions' {
             $outcome = Stop-SpawnGuardProcessTree -Processes @(Find-SpawnGuardProcess -Snapshot $script:Snapshot -ProcessId 4321) -Snapshot $script:Snapshot -WorkerProcessIds $script:Workers -IncludeDescendants -WhatIf
             $outcome.WhatIf | Should -BeTrue
             $outcome.TerminatedPids.Count | Should -Be 0
-            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -Times 0 -Exactly
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -Times 0 -Exactly
             $summary = Get-SpawnGuardTreeOutcomeSummary -Outcome $outcome
             $summary.Status | Should -Be 'skipped'
             $summary.Reason | Should -Be 'what-if'
@@ -325,8 +378,8 @@ Describe 'Process actions' {
     Context 'Reporting a refused request' {
         It 'reports the protected target with its reason, every other one as not attempted, and exits 3' {
             $plans = @(
-                (Resolve-Target -Target (New-Target -ProcessId 4321)),
-                (Resolve-Target -Target (New-Target -ProcessId 640))
+                (Resolve-Target -Target (New-Target -ProcessId 4321 -ImagePath 'C:\Users\Public\evil.exe')),
+                (Resolve-Target -Target (New-Target -ProcessId 640 -ImagePath 'C:\Windows\System32\lsass.exe'))
             )
             Test-SpawnGuardRefusedPlan -Plans $plans | Should -BeTrue
             $result = New-SpawnGuardResult -Script 'StopProcess.ps1'
@@ -340,7 +393,7 @@ Describe 'Process actions' {
             $result.Errors[0].code | Should -Be 'protected-process'
             $result.Errors[0].message | Should -Match '^Target 640: '
             Get-SpawnGuardExitCode -Result $result | Should -Be 3
-            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -Times 0 -Exactly
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -Times 0 -Exactly
         }
 
         It 'does not call a request refused when no target is protected' {
@@ -399,5 +452,67 @@ Describe 'Result items and the outcome summary' {
         $summary.Status | Should -Be 'done'
         $summary.Reason | Should -BeNullOrEmpty
         $summary.Message | Should -Be 'Terminated PIDs 10, 11. Protected descendants left alone: 12 (explorer.exe): shared-host.'
+    }
+}
+
+Describe 'Stop-SpawnGuardVerifiedProcess on a real process (the seam itself, not mocked)' {
+    BeforeAll {
+        function Start-Sleeper {
+            <#
+            .SYNOPSIS
+                A real child process that sleeps for a minute: sleep on Linux, this PowerShell on Windows.
+            #>
+            [CmdletBinding()]
+            param()
+            if (Test-TestWindowsHost) {
+                $child = Start-Process -FilePath (Get-Process -Id $PID).Path -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', 'Start-Sleep -Seconds 60') -PassThru -WindowStyle Hidden
+            } else {
+                $child = Start-Process -FilePath 'sleep' -ArgumentList @('60') -PassThru
+            }
+            # Let the image load so its main module can be read.
+            Start-Sleep -Milliseconds 300
+            return $child
+        }
+    }
+
+    It 'kills a real process through the handle it checked, when image path and start time match' {
+        $child = Start-Sleeper
+        try {
+            $path = $child.Path
+            $path | Should -Not -BeNullOrEmpty
+            Stop-SpawnGuardVerifiedProcess -ProcessId $child.Id -ExpectedImagePath $path -ExpectedStartTime $child.StartTime | Should -Be 'done'
+            $child.WaitForExit(10000) | Should -BeTrue
+        } finally {
+            if (-not $child.HasExited) { $child.Kill() }
+        }
+    }
+
+    It 'leaves a real process running when its image path or its start time differs, and answers gone once it has exited' {
+        $child = Start-Sleeper
+        try {
+            Stop-SpawnGuardVerifiedProcess -ProcessId $child.Id -ExpectedImagePath 'C:\Users\Public\evil.exe' -ExpectedStartTime $child.StartTime | Should -Be 'identity-mismatch'
+            Stop-SpawnGuardVerifiedProcess -ProcessId $child.Id -ExpectedImagePath $child.Path -ExpectedStartTime $child.StartTime.AddMinutes(-5) | Should -Be 'identity-mismatch'
+            Stop-SpawnGuardVerifiedProcess -ProcessId $child.Id -ExpectedImagePath '' -ExpectedStartTime $null | Should -Be 'identity-mismatch'
+            $child.Refresh()
+            $child.HasExited | Should -BeFalse
+        } finally {
+            if (-not $child.HasExited) { $child.Kill() }
+        }
+        $child.WaitForExit(10000) | Should -BeTrue
+        Stop-SpawnGuardVerifiedProcess -ProcessId $child.Id -ExpectedImagePath $child.Path -ExpectedStartTime $null | Should -Be 'gone'
+    }
+
+    It 'stops a real process from its Win32_Process record: WMI and the handle agree on image path and start time' -Tag 'Windows' {
+        if (-not (Test-TestWindowsHost)) { Set-ItResult -Skipped -Because 'needs Windows: Win32_Process (CIM) and the process handle must give the same image path and start time' }
+        $child = Start-Sleeper
+        try {
+            $live = Get-SpawnGuardLiveProcess -ProcessId $child.Id
+            $live.ExecutablePath | Should -Not -BeNullOrEmpty
+            Stop-SpawnGuardVerifiedProcess -ProcessId $child.Id -ExpectedImagePath $live.ExecutablePath -ExpectedStartTime $live.CreationDate.AddHours(-1) | Should -Be 'identity-mismatch'
+            Stop-SpawnGuardProcessInstance -Process $live | Should -Be 'done'
+            $child.WaitForExit(10000) | Should -BeTrue
+        } finally {
+            if (-not $child.HasExited) { $child.Kill() }
+        }
     }
 }

@@ -208,11 +208,21 @@ Describe 'The identity check (PID reuse guard)' {
     It 'accepts the same image started at the same time, within the rounding tolerance' {
         Test-SpawnGuardProcessIdentity -Process $script:Record -ExpectedImagePath 'c:\users\public\EVIL.exe' -ExpectedStartTime '2024-05-01T10:00:00.500Z' | Should -BeNullOrEmpty
         Test-SpawnGuardProcessIdentity -Process $script:Record -ExpectedImagePath '\\?\C:\Users\Public\evil.exe' -ExpectedStartTime '2024-05-01T10:00:02Z' | Should -BeNullOrEmpty
-        Test-SpawnGuardProcessIdentity -Process $script:Record -ExpectedImagePath '' -ExpectedStartTime '2024-05-01T12:00:01+02:00' | Should -BeNullOrEmpty
+        Test-SpawnGuardProcessIdentity -Process $script:Record -ExpectedImagePath 'C:\Users\Public\evil.exe' -ExpectedStartTime '2024-05-01T12:00:01+02:00' | Should -BeNullOrEmpty
     }
 
-    It 'accepts a target with nothing to check against' {
-        Test-SpawnGuardProcessIdentity -Process $script:Record -ExpectedImagePath $null -ExpectedStartTime $null | Should -BeNullOrEmpty
+    It 'never accepts a target without an image path: a PID, even with its start time, is not an identity' {
+        Test-SpawnGuardProcessIdentity -Process $script:Record -ExpectedImagePath $null -ExpectedStartTime $null | Should -Be 'identity-unverified'
+        Test-SpawnGuardProcessIdentity -Process $script:Record -ExpectedImagePath '' -ExpectedStartTime '2024-05-01T10:00:00Z' | Should -Be 'identity-unverified'
+    }
+
+    It 'accepts a parent that started before its child (within the tolerance) and reports a younger process as reused' {
+        Test-SpawnGuardProcessIdentity -Process $script:Record -ExpectedImagePath 'C:\Users\Public\evil.exe' -ExpectedStartedBefore '2024-05-01T10:05:00Z' | Should -BeNullOrEmpty
+        Test-SpawnGuardProcessIdentity -Process $script:Record -ExpectedImagePath 'C:\Users\Public\evil.exe' -ExpectedStartedBefore '2024-05-01T09:59:59Z' | Should -BeNullOrEmpty
+        Test-SpawnGuardProcessIdentity -Process $script:Record -ExpectedImagePath 'C:\Users\Public\evil.exe' -ExpectedStartedBefore '2024-05-01T09:59:00Z' | Should -Be 'pid-reused'
+        Test-SpawnGuardProcessIdentity -Process $script:Record -ExpectedImagePath 'C:\Users\Public\evil.exe' -ExpectedStartTime '2024-05-01T10:00:00Z' -ExpectedStartedBefore '2024-05-01T09:00:00Z' | Should -Be 'pid-reused'
+        $noTime = ConvertTo-SpawnGuardProcessRecord -Process ([pscustomobject]@{ ProcessId = 42; ParentProcessId = 1; Name = 'evil.exe'; ExecutablePath = 'C:\Users\Public\evil.exe'; CommandLine = ''; CreationDate = $null; SessionId = 1 })
+        Test-SpawnGuardProcessIdentity -Process $noTime -ExpectedImagePath 'C:\Users\Public\evil.exe' -ExpectedStartedBefore '2024-05-01T10:05:00Z' | Should -Be 'identity-unverified'
     }
 
     It 'reports a PID now running another image as reused' {
@@ -220,15 +230,15 @@ Describe 'The identity check (PID reuse guard)' {
     }
 
     It 'reports the same image started outside the tolerance as reused' {
-        Test-SpawnGuardProcessIdentity -Process $script:Record -ExpectedImagePath '' -ExpectedStartTime '2024-05-01T09:00:00Z' | Should -Be 'pid-reused'
-        Test-SpawnGuardProcessIdentity -Process $script:Record -ExpectedImagePath '' -ExpectedStartTime '2024-05-01T10:00:02.500Z' | Should -Be 'pid-reused'
+        Test-SpawnGuardProcessIdentity -Process $script:Record -ExpectedImagePath 'C:\Users\Public\evil.exe' -ExpectedStartTime '2024-05-01T09:00:00Z' | Should -Be 'pid-reused'
+        Test-SpawnGuardProcessIdentity -Process $script:Record -ExpectedImagePath 'C:\Users\Public\evil.exe' -ExpectedStartTime '2024-05-01T10:00:02.500Z' | Should -Be 'pid-reused'
     }
 
     It 'reports a process whose path or start time cannot be read as unverified' {
         $noPath = ConvertTo-SpawnGuardProcessRecord -Process (New-TestProcess -ProcessId 42 -Name 'evil.exe' -Path '' -Created $script:Started)
         Test-SpawnGuardProcessIdentity -Process $noPath -ExpectedImagePath 'C:\Users\Public\evil.exe' -ExpectedStartTime '' | Should -Be 'identity-unverified'
         $noTime = ConvertTo-SpawnGuardProcessRecord -Process ([pscustomobject]@{ ProcessId = 42; ParentProcessId = 1; Name = 'evil.exe'; ExecutablePath = 'C:\Users\Public\evil.exe'; CommandLine = ''; CreationDate = $null; SessionId = 1 })
-        Test-SpawnGuardProcessIdentity -Process $noTime -ExpectedImagePath '' -ExpectedStartTime '2024-05-01T10:00:00Z' | Should -Be 'identity-unverified'
+        Test-SpawnGuardProcessIdentity -Process $noTime -ExpectedImagePath 'C:\Users\Public\evil.exe' -ExpectedStartTime '2024-05-01T10:00:00Z' | Should -Be 'identity-unverified'
     }
 
     It 'tells the same instance from a later one with the same PID' {
@@ -246,5 +256,26 @@ Describe 'The identity check (PID reuse guard)' {
         $noDate = [pscustomobject]@{ ProcessId = 42; ExecutablePath = 'C:\Users\Public\evil.exe'; CreationDate = $null }
         Test-SpawnGuardSameProcess -Expected $noDate -Actual $noDate | Should -BeTrue
         Test-SpawnGuardSameProcess -Expected $noDate -Actual $script:Record | Should -BeFalse
+    }
+}
+
+Describe 'Test-SpawnGuardInstanceIdentity (the decision Stop-SpawnGuardVerifiedProcess makes through its handle)' {
+    BeforeAll {
+        $script:Started = Get-Date -Date '2024-05-01T10:00:00Z'
+    }
+
+    It 'accepts the same image path (normalized) and the same start time within a second, in any time kind' {
+        Test-SpawnGuardInstanceIdentity -ExpectedImagePath 'C:\Users\Public\evil.exe' -ExpectedStartTime $script:Started -ActualImagePath '\\?\c:\users\public\EVIL.EXE' -ActualStartTime $script:Started.AddMilliseconds(400) | Should -BeTrue
+        Test-SpawnGuardInstanceIdentity -ExpectedImagePath 'C:\Users\Public\evil.exe' -ExpectedStartTime $script:Started.ToUniversalTime() -ActualImagePath 'C:\Users\Public\evil.exe' -ActualStartTime $script:Started.ToLocalTime() | Should -BeTrue
+        Test-SpawnGuardInstanceIdentity -ExpectedImagePath 'C:\Users\Public\evil.exe' -ExpectedStartTime $null -ActualImagePath 'C:\Users\Public\evil.exe' -ActualStartTime $null | Should -BeTrue
+        Test-SpawnGuardInstanceIdentity -ExpectedImagePath '' -ExpectedStartTime $script:Started -ActualImagePath $null -ActualStartTime $script:Started | Should -BeTrue
+    }
+
+    It 'refuses another image, another start time, a value that cannot be read, or nothing to compare' {
+        Test-SpawnGuardInstanceIdentity -ExpectedImagePath 'C:\Users\Public\evil.exe' -ExpectedStartTime $script:Started -ActualImagePath 'C:\Windows\System32\notepad.exe' -ActualStartTime $script:Started | Should -BeFalse
+        Test-SpawnGuardInstanceIdentity -ExpectedImagePath 'C:\Users\Public\evil.exe' -ExpectedStartTime $script:Started -ActualImagePath 'C:\Users\Public\evil.exe' -ActualStartTime $script:Started.AddSeconds(1) | Should -BeFalse
+        Test-SpawnGuardInstanceIdentity -ExpectedImagePath 'C:\Users\Public\evil.exe' -ExpectedStartTime $script:Started -ActualImagePath '' -ActualStartTime $script:Started | Should -BeFalse
+        Test-SpawnGuardInstanceIdentity -ExpectedImagePath 'C:\Users\Public\evil.exe' -ExpectedStartTime $script:Started -ActualImagePath 'C:\Users\Public\evil.exe' -ActualStartTime $null | Should -BeFalse
+        Test-SpawnGuardInstanceIdentity -ExpectedImagePath '' -ExpectedStartTime $null -ActualImagePath 'C:\Users\Public\evil.exe' -ActualStartTime $script:Started | Should -BeFalse
     }
 }

@@ -52,6 +52,11 @@ Describe 'Quarantining a file on disk' {
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName ConvertTo-SpawnGuardNativePath -MockWith { ConvertTo-TestNativePath -LiteralPath $PesterBoundParameters['LiteralPath'] }
         # Restricting a test folder to Administrators and SYSTEM is Windows-only (and would lock the runner out).
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName Set-SpawnGuardRestrictedAcl -MockWith { return }
+        # Owners are Windows-only: the store is Administrators' unless a test says otherwise.
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardOwnerSid -MockWith { return 'S-1-5-32-544' }
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Set-SpawnGuardAdministratorsOwner -MockWith { return }
+        Set-TestAuthenticodeSignature -Signatures @{}
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAuthenticodeSignature -MockWith { Get-TestAuthenticodeSignature -LiteralPath $PesterBoundParameters['LiteralPath'] }
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAccessSddl -MockWith { return 'D:(A;;FA;;;BA)(A;;0x1200a9;;;BU)' }
         $script:Quarantine = 'C:\ProgramData\spawnguard\quarantine'
         $script:Content = 'MZ evil payload'
@@ -135,15 +140,16 @@ Describe 'Quarantining a file on disk' {
 
     It 'gives up after four failed moves, leaving the original in place and no half-moved copy' {
         # A move across volumes is copy + delete: here the copy lands and the delete fails every time.
+        # (Only the image's move: the manifest, written before it, moves in from its temporary file.)
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName Move-SpawnGuardFile -MockWith {
             [System.IO.File]::Copy((ConvertTo-TestNativePath -LiteralPath $PesterBoundParameters['Source']), (ConvertTo-TestNativePath -LiteralPath $PesterBoundParameters['Destination']), $true)
             throw (New-Object -TypeName System.IO.IOException -ArgumentList 'The file is in use.')
-        }
+        } -ParameterFilter { $PesterBoundParameters['Destination'].EndsWith('.quarantine') }
         { Move-SpawnGuardFileToQuarantine -LiteralPath 'C:\Users\Public\evil.exe' -Directory $script:Quarantine -IncidentId 'INC-1' } | Should -Throw -ExceptionType ([System.IO.IOException])
         Test-Path -LiteralPath $script:EvilNative | Should -BeTrue
         Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath ('C:\ProgramData\spawnguard\quarantine\' + $script:Hash + '.quarantine')) | Should -BeFalse
         Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath ('C:\ProgramData\spawnguard\quarantine\' + $script:Hash + '.json')) | Should -BeFalse
-        Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Move-SpawnGuardFile -Times 4 -Exactly
+        Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Move-SpawnGuardFile -Times 4 -Exactly -ParameterFilter { $PesterBoundParameters['Destination'].EndsWith('.quarantine') }
     }
 
     It 'reports a file that changed while it was moved as hash-mismatch, with both hashes in the manifest' {
@@ -173,6 +179,11 @@ Describe 'Quarantine manifests and records' {
         Set-TestFileSystemRoot -Root (Join-Path -Path $TestDrive -ChildPath ([System.Guid]::NewGuid().ToString('n')))
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName ConvertTo-SpawnGuardNativePath -MockWith { ConvertTo-TestNativePath -LiteralPath $PesterBoundParameters['LiteralPath'] }
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName Set-SpawnGuardRestrictedAcl -MockWith { return }
+        # Owners are Windows-only: the store is Administrators' unless a test says otherwise.
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardOwnerSid -MockWith { return 'S-1-5-32-544' }
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Set-SpawnGuardAdministratorsOwner -MockWith { return }
+        Set-TestAuthenticodeSignature -Signatures @{}
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAuthenticodeSignature -MockWith { Get-TestAuthenticodeSignature -LiteralPath $PesterBoundParameters['LiteralPath'] }
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAccessSddl -MockWith { return $null }
         $script:Quarantine = 'D:\Quarantine'
     }
@@ -235,6 +246,109 @@ Describe 'File hashes' {
     }
 }
 
+Describe 'The quarantine store belongs to Administrators and SYSTEM' {
+    BeforeEach {
+        Set-TestFileSystemRoot -Root (Join-Path -Path $TestDrive -ChildPath ([System.Guid]::NewGuid().ToString('n')))
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName ConvertTo-SpawnGuardNativePath -MockWith { ConvertTo-TestNativePath -LiteralPath $PesterBoundParameters['LiteralPath'] }
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Set-SpawnGuardRestrictedAcl -MockWith { return }
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Set-SpawnGuardAdministratorsOwner -MockWith { return }
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAccessSddl -MockWith { return $null }
+        Set-TestAuthenticodeSignature -Signatures @{}
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAuthenticodeSignature -MockWith { Get-TestAuthenticodeSignature -LiteralPath $PesterBoundParameters['LiteralPath'] }
+        Set-TestValue -Name 'Owner' -Value 'S-1-5-32-544'
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardOwnerSid -MockWith { return (Get-TestValue -Name 'Owner') }
+        $script:EvilNative = New-TestFile -WindowsPath 'C:\Users\Public\evil.exe' -Content 'MZ store test'
+    }
+
+    It 'sets Administrators as the owner of the new store and of each quarantined file, not only their ACL' {
+        $record = Move-SpawnGuardFileToQuarantine -LiteralPath 'C:\Users\Public\evil.exe' -Directory 'D:\Quarantine' -IncidentId 'INC-1'
+        Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Set-SpawnGuardAdministratorsOwner -ParameterFilter { $PesterBoundParameters['LiteralPath'] -eq 'D:\Quarantine' }
+        Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Set-SpawnGuardAdministratorsOwner -ParameterFilter { $PesterBoundParameters['LiteralPath'] -eq $record.quarantinePath }
+    }
+
+    It 'refuses a store owned by someone else, and leaves the file in place' {
+        $null = New-Item -ItemType Directory -Force -Path (ConvertTo-TestNativePath -LiteralPath 'D:\Quarantine')
+        Set-TestValue -Name 'Owner' -Value 'S-1-5-21-1004336348-1177238915-682003330-1001'
+        $caught = $null
+        try { $null = Move-SpawnGuardFileToQuarantine -LiteralPath 'C:\Users\Public\evil.exe' -Directory 'D:\Quarantine' -IncidentId 'INC-1' } catch { $caught = $_ }
+        Get-SpawnGuardErrorCode -ErrorRecord $caught | Should -Be 'quarantine-untrusted'
+        Test-Path -LiteralPath $script:EvilNative | Should -BeTrue
+        @(Get-ChildItem -LiteralPath (ConvertTo-TestNativePath -LiteralPath 'D:\Quarantine')).Length | Should -Be 0
+    }
+
+    It 'refuses a store reached through <Case> (never follows it), and leaves the file in place' -ForEach @(
+        @{ Case = 'a link as the store itself'; Link = 'D:\Quarantine' },
+        @{ Case = 'a link as a folder above the store'; Link = 'D:\Data' }
+    ) {
+        param($Link)
+        $elsewhere = Join-Path -Path $TestDrive -ChildPath ('elsewhere-' + [System.Guid]::NewGuid().ToString('n'))
+        $null = New-Item -ItemType Directory -Force -Path $elsewhere
+        $linkNative = ConvertTo-TestNativePath -LiteralPath $Link
+        $null = New-Item -ItemType Directory -Force -Path (Split-Path -Path $linkNative -Parent)
+        $null = New-Item -ItemType SymbolicLink -Path $linkNative -Target $elsewhere
+        $directory = 'D:\Quarantine'
+        if ($Link -eq 'D:\Data') { $directory = 'D:\Data\Quarantine' }
+        $caught = $null
+        try { $null = Move-SpawnGuardFileToQuarantine -LiteralPath 'C:\Users\Public\evil.exe' -Directory $directory -IncidentId 'INC-1' } catch { $caught = $_ }
+        Get-SpawnGuardErrorCode -ErrorRecord $caught | Should -Be 'quarantine-untrusted'
+        Test-Path -LiteralPath $script:EvilNative | Should -BeTrue
+        @(Get-ChildItem -LiteralPath $elsewhere -Recurse).Length | Should -Be 0
+    }
+}
+
+Describe 'The right file is quarantined' {
+    BeforeEach {
+        Set-TestFileSystemRoot -Root (Join-Path -Path $TestDrive -ChildPath ([System.Guid]::NewGuid().ToString('n')))
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName ConvertTo-SpawnGuardNativePath -MockWith { ConvertTo-TestNativePath -LiteralPath $PesterBoundParameters['LiteralPath'] }
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Set-SpawnGuardRestrictedAcl -MockWith { return }
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Set-SpawnGuardAdministratorsOwner -MockWith { return }
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardOwnerSid -MockWith { return 'S-1-5-32-544' }
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAccessSddl -MockWith { return 'D:(A;;FA;;;BA)' }
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Restore-SpawnGuardAccessSddl -MockWith { return }
+        Set-TestAuthenticodeSignature -Signatures @{}
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAuthenticodeSignature -MockWith { Get-TestAuthenticodeSignature -LiteralPath $PesterBoundParameters['LiteralPath'] }
+        $script:Content = 'MZ right file'
+        $script:Hash = Get-TestSha256 -Content $script:Content
+        $script:EvilNative = New-TestFile -WindowsPath 'C:\Users\Public\evil.exe' -Content $script:Content
+    }
+
+    It 'leaves a file whose SHA-256 is not the expected one in place (file-changed), writing nothing to the store' {
+        $caught = $null
+        try { $null = Move-SpawnGuardFileToQuarantine -LiteralPath 'C:\Users\Public\evil.exe' -Directory 'D:\Quarantine' -IncidentId 'INC-1' -ExpectedHash ('0' * 64) } catch { $caught = $_ }
+        Get-SpawnGuardErrorCode -ErrorRecord $caught | Should -Be 'file-changed'
+        Test-Path -LiteralPath $script:EvilNative | Should -BeTrue
+        Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath 'D:\Quarantine') | Should -BeFalse
+    }
+
+    It 'moves a copy back when the moved bytes turn out <Case>, and keeps no manifest' -ForEach @(
+        @{ Case = 'signed by Microsoft'; Signature = 'microsoft'; Code = 'trusted-signer' },
+        @{ Case = 'unreadable'; Signature = 'throw'; Code = 'signature-unknown' }
+    ) {
+        param($Signature, $Code)
+        $value = $Signature
+        if ($Signature -eq 'microsoft') { $value = New-TestSignature -Status 'Valid' -Subject 'CN=Microsoft Corporation, O=Microsoft Corporation, C=US' }
+        # The file at the path looked unsigned; what landed in the store is what counts.
+        Set-TestAuthenticodeSignature -Signatures @{ ('D:\Quarantine\' + $script:Hash + '.quarantine') = $value }
+        $caught = $null
+        try { $null = Move-SpawnGuardFileToQuarantine -LiteralPath 'C:\Users\Public\evil.exe' -Directory 'D:\Quarantine' -IncidentId 'INC-1' } catch { $caught = $_ }
+        Get-SpawnGuardErrorCode -ErrorRecord $caught | Should -Be $Code
+        [System.IO.File]::ReadAllText($script:EvilNative) | Should -Be $script:Content
+        Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath ('D:\Quarantine\' + $script:Hash + '.quarantine')) | Should -BeFalse
+        Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath ('D:\Quarantine\' + $script:Hash + '.json')) | Should -BeFalse
+        Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Restore-SpawnGuardAccessSddl -Times 1 -Exactly -ParameterFilter { $PesterBoundParameters['LiteralPath'] -eq 'C:\Users\Public\evil.exe' -and $PesterBoundParameters['Sddl'] -eq 'D:(A;;FA;;;BA)' }
+    }
+
+    It 'rebuilds the quarantined copy''s path from the store and the hash, never from the manifest' {
+        $record = Move-SpawnGuardFileToQuarantine -LiteralPath 'C:\Users\Public\evil.exe' -Directory 'D:\Quarantine' -IncidentId 'INC-1'
+        $manifestNative = ConvertTo-TestNativePath -LiteralPath $record.manifestPath
+        $text = [System.IO.File]::ReadAllText($manifestNative).Replace(($script:Hash + '.quarantine'), 'elsewhere.quarantine')
+        [System.IO.File]::WriteAllText($manifestNative, $text)
+        $null = New-TestFile -WindowsPath 'D:\Quarantine\elsewhere.quarantine' -Content 'other'
+        $found = Find-SpawnGuardQuarantineRecord -Directory 'D:\Quarantine' -OriginalPath 'C:\Users\Public\evil.exe'
+        $found.quarantinePath | Should -Be ('D:\Quarantine\' + $script:Hash + '.quarantine')
+    }
+}
+
 Describe 'Authenticode signatures' {
     BeforeEach {
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAuthenticodeSignature -MockWith { Get-TestAuthenticodeSignature -LiteralPath $PesterBoundParameters['LiteralPath'] }
@@ -285,6 +399,19 @@ Describe 'Authenticode signatures' {
         Set-TestAuthenticodeSignature -Signatures @{} -Default (New-TestSignature -Status 'Valid' -Subject $script:WindowsSubject -NoIsOSBinary)
         (Get-SpawnGuardSignature -LiteralPath 'C:\Windows\System32\notepad.exe').isOsBinary | Should -BeTrue
         (Get-SpawnGuardSignature -LiteralPath 'C:\Users\Public\notepad.exe').isOsBinary | Should -BeFalse
+    }
+
+    It 'recognises Microsoft by the root of the signer''s chain, not by the subject: a "Microsoft Corporation" certificate from another root is not Microsoft' {
+        Set-TestAuthenticodeSignature -Signatures @{
+            'C:\Users\Public\lookalike.exe' = (New-TestSignature -Status 'Valid' -Subject $script:MicrosoftSubject -RootThumbprint 'D4DE20D05E66FC53FE1A50882C78DB2852CAE474')
+            'C:\Users\Public\noroot.exe'    = (New-TestSignature -Status 'Valid' -Subject $script:MicrosoftSubject -RootThumbprint 'none')
+            'C:\Program Files\Vendor\odd.exe' = (New-TestSignature -Status 'Valid' -Subject 'CN=Odd Name Ltd' -RootThumbprint '3b1efd3a66ea28b16697394703a72ca340a05bd5')
+        }
+        (Get-SpawnGuardSignature -LiteralPath 'C:\Users\Public\lookalike.exe').isMicrosoft | Should -BeFalse
+        (Get-SpawnGuardSignature -LiteralPath 'C:\Users\Public\noroot.exe').isMicrosoft | Should -BeFalse
+        Test-SpawnGuardTrustedSigner -Signature (Get-SpawnGuardSignature -LiteralPath 'C:\Users\Public\lookalike.exe') | Should -BeFalse
+        # Microsoft Root Certificate Authority 2010, whatever the leaf calls itself.
+        (Get-SpawnGuardSignature -LiteralPath 'C:\Program Files\Vendor\odd.exe').isMicrosoft | Should -BeTrue
     }
 
     It 'tells a Microsoft signer subject from look-alikes' {

@@ -177,7 +177,7 @@ Describe 'Split-SpawnGuardPathList' {
 
 Describe 'ConvertTo-SpawnGuardProcessTarget' {
     It 'parses decimal PIDs, hex PIDs and paths, keeping a comma that is part of a path' {
-        $targets = ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @('1234,0x4D2,C:\a,1\evil.exe')
+        $targets = ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @('1234,0x4D2,C:\a,1\evil.exe') -AllowBarePid
         $targets.Length | Should -Be 3
         $targets[0].pid | Should -Be 1234
         $targets[1].pid | Should -Be 1234
@@ -186,15 +186,56 @@ Describe 'ConvertTo-SpawnGuardProcessTarget' {
         $targets[0].byPath | Should -BeFalse
     }
 
+    It 'refuses a bare PID to stop: a PID alone may have been reused by another process' {
+        foreach ($bare in @('1234', '0x4D2', '1234=C:\x\evil.exe,42', 'C:\x\evil.exe,42')) {
+            $caught = $null
+            try { $null = ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @($bare) } catch { $caught = $_ }
+            Get-SpawnGuardErrorCode -ErrorRecord $caught | Should -Be 'invalid-request' -Because $bare
+            $caught.Exception.Message | Should -Match 'needs the image path' -Because $bare
+        }
+    }
+
+    It 'reads PID=path and hex PID=path, with quotes and spaces, keeping commas inside the paths' {
+        $targets = ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @('1234=C:\x\evil.exe, 0x4D2 = "C:\Program Files\a,1\b.exe",C:\y\z.exe', '42="C:\w\v.exe"')
+        $targets.Length | Should -Be 4
+        $targets[0].pid | Should -Be 1234
+        $targets[0].imagePath | Should -Be 'C:\x\evil.exe'
+        $targets[0].byPath | Should -BeFalse
+        $targets[0].target | Should -Be '1234=C:\x\evil.exe'
+        $targets[1].pid | Should -Be 1234
+        $targets[1].imagePath | Should -Be 'C:\Program Files\a,1\b.exe'
+        $targets[2].imagePath | Should -Be 'C:\y\z.exe'
+        $targets[2].byPath | Should -BeTrue
+        $targets[3].pid | Should -Be 42
+        $targets[3].imagePath | Should -Be 'C:\w\v.exe'
+    }
+
+    It 'refuses PID= followed by anything but a full path' {
+        foreach ($junk in @('1234=', '1234=evil.exe', '1234=tools\evil.exe', 'evil=C:\x.exe', '0x=C:\x.exe')) {
+            Get-ThrownCode -ScriptBlock { ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @($junk) } | Should -Be 'invalid-request' -Because $junk
+        }
+    }
+
+    It 'gives -ImagePath to one bare PID, and refuses it with several targets, a path target or a relative path' {
+        $targets = ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @('1234') -ImagePath 'C:\x\evil.exe'
+        $targets.Length | Should -Be 1
+        $targets[0].pid | Should -Be 1234
+        $targets[0].imagePath | Should -Be 'C:\x\evil.exe'
+        Get-ThrownCode -ScriptBlock { ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @('1234,42') -ImagePath 'C:\x\evil.exe' } | Should -Be 'invalid-request'
+        Get-ThrownCode -ScriptBlock { ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @('C:\y\z.exe') -ImagePath 'C:\x\evil.exe' } | Should -Be 'invalid-request'
+        Get-ThrownCode -ScriptBlock { ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @('1234=C:\y\z.exe') -ImagePath 'C:\x\evil.exe' } | Should -Be 'invalid-request'
+        Get-ThrownCode -ScriptBlock { ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @('1234') -ImagePath 'evil.exe' } | Should -Be 'invalid-request'
+    }
+
     It 'reads the largest 32-bit PID in hex and decimal, and a UNC path' {
-        $targets = ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @('0xFFFFFFFF', '4294967295', '\\server\share\evil.exe')
+        $targets = ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @('0xFFFFFFFF=C:\x.exe', '4294967295=C:\x.exe', '\\server\share\evil.exe')
         $targets[0].pid | Should -Be 4294967295
         $targets[1].pid | Should -Be 4294967295
         $targets[2].imagePath | Should -Be '\\server\share\evil.exe'
     }
 
     It 'keeps one identifier an array of one target' {
-        $targets = ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @(' "42" ')
+        $targets = ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @(' "42" ') -AllowBarePid
         , $targets | Should -BeOfType [System.Array]
         $targets.Length | Should -Be 1
         $targets[0].target | Should -Be '42'
@@ -207,16 +248,16 @@ Describe 'ConvertTo-SpawnGuardProcessTarget' {
     }
 
     It 'rejects PIDs beyond 32 bits' {
-        Get-ThrownCode -ScriptBlock { ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @('4294967296') } | Should -Be 'invalid-request'
-        Get-ThrownCode -ScriptBlock { ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @('0x100000000') } | Should -Be 'invalid-request'
+        Get-ThrownCode -ScriptBlock { ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @('4294967296') -AllowBarePid } | Should -Be 'invalid-request'
+        Get-ThrownCode -ScriptBlock { ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @('0x100000000') -AllowBarePid } | Should -Be 'invalid-request'
     }
 
     It 'accepts 64 identifiers and refuses 65 or none' {
         $pids = New-Object -TypeName System.Collections.ArrayList
         for ($i = 1; $i -le 64; $i++) { [void]$pids.Add([string](1000 + $i)) }
         $sixtyFour = $pids.ToArray() -join ','
-        (ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @($sixtyFour)).Length | Should -Be 64
-        Get-ThrownCode -ScriptBlock { ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @($sixtyFour + ',2000') } | Should -Be 'invalid-request'
+        (ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @($sixtyFour) -AllowBarePid).Length | Should -Be 64
+        Get-ThrownCode -ScriptBlock { ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @($sixtyFour + ',2000') -AllowBarePid } | Should -Be 'invalid-request'
         Get-ThrownCode -ScriptBlock { ConvertTo-SpawnGuardProcessTarget -ProcessIdentifiers @(' , ') } | Should -Be 'invalid-request'
     }
 }
@@ -244,10 +285,27 @@ Describe 'ConvertFrom-SpawnGuardTargetRequest' {
     }
 
     It 'refuses a target without a PID, with a relative image path, or with a start time that is not a time' {
-        foreach ($json in @('{"targets":[{"imagePath":"C:\\x.exe"}]}', '{"targets":[{"pid":42,"imagePath":"evil.exe"}]}', '{"targets":[{"pid":42,"startTime":"yesterday-ish"}]}', '{"targets":[{"pid":"42"}]}')) {
+        foreach ($json in @('{"targets":[{"imagePath":"C:\\x.exe"}]}', '{"targets":[{"pid":42,"imagePath":"evil.exe"}]}', '{"targets":[{"pid":42,"imagePath":"C:\\x.exe","startTime":"yesterday-ish"}]}', '{"targets":[{"pid":"42","imagePath":"C:\\x.exe"}]}', '{"targets":[{"pid":42,"imagePath":"C:\\x.exe","startedBefore":"soon"}]}')) {
             $decoded = ConvertFrom-SpawnGuardRequest -Request (ConvertTo-RawRequest -Json $json)
             Get-ThrownCode -ScriptBlock { ConvertFrom-SpawnGuardTargetRequest -Request $decoded } | Should -Be 'invalid-request' -Because $json
         }
+    }
+}
+
+Describe 'ConvertFrom-SpawnGuardTargetRequest: the PID-reuse guard is not optional' {
+    It 'refuses a target that carries only a PID (no imagePath), whatever else the request holds' {
+        foreach ($json in @('{"targets":[{"pid":42}]}', '{"targets":[{"pid":42,"startTime":"2024-05-01T10:00:00Z","name":"evil.exe"}]}', '{"targets":[{"pid":43,"imagePath":"C:\\x.exe"},{"pid":42}]}', '{"targets":[{"pid":42,"imagePath":""}]}')) {
+            $decoded = ConvertFrom-SpawnGuardRequest -Request (ConvertTo-RawRequest -Json $json)
+            Get-ThrownCode -ScriptBlock { ConvertFrom-SpawnGuardTargetRequest -Request $decoded } | Should -Be 'invalid-request' -Because $json
+        }
+    }
+
+    It 'reads startedBefore (a parent started before its child) as text' {
+        $decoded = ConvertFrom-SpawnGuardRequest -Request (ConvertTo-TestRequest -Body @{ targets = @(@{ pid = 42; imagePath = 'C:\x.exe'; startedBefore = '2024-05-01T10:00:00Z' }) })
+        $targets = ConvertFrom-SpawnGuardTargetRequest -Request $decoded
+        $targets[0].startedBefore | Should -BeOfType [string]
+        $targets[0].startedBefore | Should -Be '2024-05-01T10:00:00Z'
+        $targets[0].startTime | Should -BeNullOrEmpty
     }
 }
 
@@ -262,6 +320,17 @@ Describe 'Split-SpawnGuardUserName' {
         $bare = Split-SpawnGuardUserName -UserName 'alice'
         $bare.name | Should -Be 'alice'
         $bare.domain | Should -BeNullOrEmpty
+    }
+
+    It 'trims both parts and takes an empty domain as no domain (null), never as every domain' {
+        foreach ($text in @('\bob', 'bob@', ' \ bob ')) {
+            $split = Split-SpawnGuardUserName -UserName $text
+            $split.name | Should -Be 'bob' -Because $text
+            ($null -eq $split.domain) | Should -BeTrue -Because $text
+        }
+        $spaced = Split-SpawnGuardUserName -UserName ' CONTOSO \ bob '
+        $spaced.domain | Should -Be 'CONTOSO'
+        $spaced.name | Should -Be 'bob'
     }
 }
 

@@ -32,6 +32,11 @@ Describe 'RestoreQuarantinedFile.ps1' {
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName ConvertTo-SpawnGuardNativePath -MockWith { ConvertTo-TestNativePath -LiteralPath $PesterBoundParameters['LiteralPath'] }
         # The ACL calls are Windows-only; the SDDL recorded at quarantine time must come back on restore.
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName Set-SpawnGuardRestrictedAcl -MockWith { return }
+        # Owners are Windows-only: the store is Administrators' unless a test says otherwise.
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardOwnerSid -MockWith { return 'S-1-5-32-544' }
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Set-SpawnGuardAdministratorsOwner -MockWith { return }
+        Set-TestAuthenticodeSignature -Signatures @{}
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAuthenticodeSignature -MockWith { Get-TestAuthenticodeSignature -LiteralPath $PesterBoundParameters['LiteralPath'] }
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAccessSddl -MockWith { return 'D:(A;;FA;;;BA)(A;;0x1200a9;;;BU)' }
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName Restore-SpawnGuardAccessSddl -MockWith { return }
         $script:OriginalNative = New-TestFile -WindowsPath $script:Original -Content $script:Content
@@ -168,6 +173,67 @@ Describe 'RestoreQuarantinedFile.ps1' {
             $document.results[0].status | Should -Be 'skipped'
             $document.results[0].reason | Should -Be 'not-quarantined'
             $document.results[0].restoredPath | Should -BeNullOrEmpty
+        }
+    }
+
+    Context 'a machine that stops halfway' {
+        BeforeEach {
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Move-SpawnGuardFile -MockWith { Invoke-TestFileStep -Action 'move' -Bound $PesterBoundParameters }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Copy-SpawnGuardFile -MockWith { Invoke-TestFileStep -Action 'copy' -Bound $PesterBoundParameters }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Update-SpawnGuardFileFrom -MockWith { Invoke-TestFileStep -Action 'replace' -Bound $PesterBoundParameters }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Remove-SpawnGuardFile -MockWith { Invoke-TestFileStep -Action 'delete' -Bound $PesterBoundParameters }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Write-SpawnGuardTextFile -MockWith { Invoke-TestFileStep -Action 'write' -Bound $PesterBoundParameters }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Set-SpawnGuardRestrictedAcl -MockWith { Invoke-TestFileStep -Action 'acl' -Bound $PesterBoundParameters }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Restore-SpawnGuardAccessSddl -MockWith { Invoke-TestFileStep -Action 'acl' -Bound $PesterBoundParameters }
+            Set-TestValue -Name 'CrashAt' -Value 0
+            Reset-TestCallCount
+        }
+
+        It 'leaves the file recoverable when a restore stops at any step, and a second run finishes it (the copy removed only after the file is back)' {
+            $request = ConvertTo-TestRequest -Body @{ sha256 = $script:Hash; quarantineDirectory = $script:Quarantine }
+            Reset-TestCallCount
+            $clean = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $clean.results[0].status | Should -Be 'done'
+            $steps = Get-TestStepCount
+            $steps | Should -BeGreaterThan 3
+            for ($crashAt = 1; $crashAt -le $steps; $crashAt++) {
+                Set-TestFileSystemRoot -Root (Join-Path -Path $TestDrive -ChildPath ([System.Guid]::NewGuid().ToString('n')))
+                Set-TestValue -Name 'CrashAt' -Value 0
+                $null = New-TestFile -WindowsPath $script:Original -Content $script:Content
+                $null = Move-SpawnGuardFileToQuarantine -LiteralPath $script:Original -Directory $script:Quarantine -IncidentId 'INC-3'
+                Reset-TestCallCount
+                Set-TestValue -Name 'CrashAt' -Value $crashAt
+                $null = @(& $script:Script -Request $request)
+                Set-TestValue -Name 'CrashAt' -Value 0
+                (Test-TestFileRecoverable -OriginalPath $script:Original -Directory $script:Quarantine -Hash $script:Hash) | Should -BeTrue -Because ('the restore stopped at step ' + $crashAt + ' of ' + $steps)
+                $again = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+                @('done', 'already-done') | Should -Contain $again.results[0].status -Because ('the second run after a stop at step ' + $crashAt + ': ' + $again.results[0].message)
+                Get-TestFileHash -LiteralPath (ConvertTo-TestNativePath -LiteralPath $script:Original) | Should -Be $script:Hash -Because ('step ' + $crashAt)
+                Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath ($script:Quarantine + '\' + $script:Hash + '.quarantine')) | Should -BeFalse -Because ('step ' + $crashAt)
+                Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath ($script:Quarantine + '\' + $script:Hash + '.json')) | Should -BeFalse -Because ('step ' + $crashAt)
+                Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath ($script:Original + '.spawnguard-restore')) | Should -BeFalse -Because ('step ' + $crashAt)
+            }
+        }
+
+        It 'never writes a quarantined copy from a path named in the manifest: the copy is rebuilt from the store and the hash' {
+            $manifestNative = ConvertTo-TestNativePath -LiteralPath ($script:Quarantine + '\' + $script:Hash + '.json')
+            $text = [System.IO.File]::ReadAllText($manifestNative).Replace(($script:Hash + '.quarantine'), 'planted.quarantine')
+            [System.IO.File]::WriteAllText($manifestNative, $text)
+            $null = New-TestFile -WindowsPath ($script:Quarantine + '\planted.quarantine') -Content 'planted'
+            $request = ConvertTo-TestRequest -Body @{ sha256 = $script:Hash; quarantineDirectory = $script:Quarantine }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $document.results[0].status | Should -Be 'done'
+            [System.IO.File]::ReadAllText((ConvertTo-TestNativePath -LiteralPath $script:Original)) | Should -Be $script:Content
+            Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath ($script:Quarantine + '\planted.quarantine')) | Should -BeTrue
+        }
+
+        It 'refuses a store owned by someone else, restoring nothing' {
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardOwnerSid -MockWith { return 'S-1-5-21-1-2-3-1001' }
+            $request = ConvertTo-TestRequest -Body @{ sha256 = $script:Hash; quarantineDirectory = $script:Quarantine }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $document.ok | Should -BeFalse
+            $document.errors[0].code | Should -Be 'quarantine-untrusted'
+            Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath $script:Original) | Should -BeFalse
         }
     }
 

@@ -64,7 +64,7 @@ Describe 'The SpawnGuard.Safety module' {
 Describe 'Signatures' {
     It 'treats a valid Microsoft signature as trusted and an unsigned file as not' {
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAuthenticodeSignature -MockWith {
-            [pscustomobject]@{ Status = 'Valid'; SignerCertificate = [pscustomobject]@{ Subject = 'CN=Microsoft Windows, O=Microsoft Corporation, L=Redmond, S=Washington, C=US' } }
+            [pscustomobject]@{ Status = 'Valid'; SignerCertificate = [pscustomobject]@{ Subject = 'CN=Microsoft Windows, O=Microsoft Corporation, L=Redmond, S=Washington, C=US' }; SignerRootThumbprint = '3B1EFD3A66EA28B16697394703A72CA340A05BD5' }
         }
         $signature = Get-SpawnGuardSignature -LiteralPath 'C:\Windows\System32\cmd.exe'
         $signature.status | Should -Be 'valid'

@@ -260,14 +260,23 @@ function New-TestSignature {
     <#
     .SYNOPSIS
         An object shaped like System.Management.Automation.Signature: Status, SignerCertificate.Subject
-        and (unless -NoIsOSBinary, as before Windows PowerShell 5.1) IsOSBinary.
+        and (unless -NoIsOSBinary, as before Windows PowerShell 5.1) IsOSBinary, plus the
+        SignerRootThumbprint that Get-SpawnGuardAuthenticodeSignature adds.
     #>
     [CmdletBinding()]
     [OutputType([psobject])]
-    param([Parameter(Mandatory = $true)][string]$Status, [string]$Subject = '', [switch]$IsOSBinary, [switch]$NoIsOSBinary)
+    param([Parameter(Mandatory = $true)][string]$Status, [string]$Subject = '', [switch]$IsOSBinary, [switch]$NoIsOSBinary, [string]$RootThumbprint = '')
     $certificate = $null
     if ($Subject.Length -gt 0) { $certificate = [pscustomobject]@{ Subject = $Subject } }
-    $signature = [pscustomobject]@{ Status = $Status; SignerCertificate = $certificate }
+    # The root of the signer's chain, as the seam adds it: a Microsoft subject chains to Microsoft
+    # Root Certificate Authority 2011 unless the test says otherwise (a look-alike certificate).
+    $root = $null
+    if ($RootThumbprint.Length -gt 0) {
+        $root = $RootThumbprint
+    } elseif ($Subject -match '^CN=Microsoft (Corporation|Windows)') {
+        $root = '8F43288AD272F3103B6FB1428485EA3014C0BCFE'
+    }
+    $signature = [pscustomobject]@{ Status = $Status; SignerCertificate = $certificate; SignerRootThumbprint = $root }
     if (-not $NoIsOSBinary) { $signature | Add-Member -MemberType NoteProperty -Name 'IsOSBinary' -Value ([bool]$IsOSBinary) }
     return $signature
 }
@@ -355,6 +364,29 @@ function Test-TestProcessRunning {
     [OutputType([bool])]
     param([Parameter(Mandatory = $true)][int64]$ProcessId)
     return (@($script:Processes | Where-Object -FilterScript { $_.ProcessId -eq $ProcessId }).Length -gt 0)
+}
+
+function Stop-TestVerifiedProcess {
+    <#
+    .SYNOPSIS
+        The body of a Stop-SpawnGuardVerifiedProcess mock over the fake process table: 'gone' when
+        the PID is not there, 'identity-mismatch' when the module's own decision
+        (Test-SpawnGuardInstanceIdentity) says the PID holds another instance, else the process
+        leaves the table and the answer is 'done'.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)][int64]$ProcessId,
+        [AllowNull()][AllowEmptyString()][string]$ExpectedImagePath,
+        [AllowNull()][object]$ExpectedStartTime
+    )
+    $found = @($script:Processes | Where-Object -FilterScript { $_.ProcessId -eq $ProcessId })
+    if ($found.Length -eq 0) { return 'gone' }
+    $same = Test-SpawnGuardInstanceIdentity -ExpectedImagePath $ExpectedImagePath -ExpectedStartTime $ExpectedStartTime -ActualImagePath $found[0].ExecutablePath -ActualStartTime $found[0].CreationDate
+    if (-not $same) { return 'identity-mismatch' }
+    Stop-TestProcess -ProcessId $ProcessId
+    return 'done'
 }
 
 
@@ -471,10 +503,81 @@ function Get-TestValue {
     return $script:Values[$Name]
 }
 
+# ---------- a machine that stops halfway (crash-point tests) ----------
+
+function Step-TestCrash {
+    <#
+    .SYNOPSIS
+        Counts one file-changing step; from step 'CrashAt' on (Set-TestValue) every step throws, as
+        if the machine had stopped there. Steps are counted under 'step' (Reset-TestCallCount).
+    #>
+    [CmdletBinding()]
+    param()
+    $count = Add-TestCallCount -Name 'step'
+    $crashAt = Get-TestValue -Name 'CrashAt'
+    if ($null -ne $crashAt -and [int]$crashAt -gt 0 -and $count -ge [int]$crashAt) {
+        throw (New-Object -TypeName System.IO.IOException -ArgumentList ('Simulated stop at step ' + $crashAt + '.'))
+    }
+}
+
+function Get-TestStepCount {
+    <#
+    .SYNOPSIS
+        How many file-changing steps were counted since Reset-TestCallCount.
+    #>
+    [CmdletBinding()]
+    [OutputType([int])]
+    param()
+    if (-not $script:CallCounts.ContainsKey('step')) { return 0 }
+    return [int]$script:CallCounts['step']
+}
+
+function Invoke-TestFileStep {
+    <#
+    .SYNOPSIS
+        The body of the crash-point mocks of the seam's file-changing functions: counts the step
+        (Step-TestCrash), then does what the real function does on the mapped test paths.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][string]$Action, [Parameter(Mandatory = $true)][hashtable]$Bound)
+    Step-TestCrash
+    switch ($Action) {
+        'move' { [System.IO.File]::Move((ConvertTo-TestNativePath -LiteralPath $Bound['Source']), (ConvertTo-TestNativePath -LiteralPath $Bound['Destination'])) }
+        'copy' { [System.IO.File]::Copy((ConvertTo-TestNativePath -LiteralPath $Bound['Source']), (ConvertTo-TestNativePath -LiteralPath $Bound['Destination']), $true) }
+        'replace' { [System.IO.File]::Replace((ConvertTo-TestNativePath -LiteralPath $Bound['Source']), (ConvertTo-TestNativePath -LiteralPath $Bound['Destination']), [System.Management.Automation.Language.NullString]::Value) }
+        'delete' { [System.IO.File]::Delete((ConvertTo-TestNativePath -LiteralPath $Bound['LiteralPath'])) }
+        'write' { [System.IO.File]::WriteAllText((ConvertTo-TestNativePath -LiteralPath $Bound['LiteralPath']), $Bound['Text'], (New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false)) }
+        default { return }
+    }
+}
+
+function Test-TestFileRecoverable {
+    <#
+    .SYNOPSIS
+        True when a file with this content is at its original path, or in the store under its hash
+        with a manifest that names the original path (so a restore can put it back).
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([Parameter(Mandatory = $true)][string]$OriginalPath, [Parameter(Mandatory = $true)][string]$Directory, [Parameter(Mandatory = $true)][string]$Hash)
+    $original = ConvertTo-TestNativePath -LiteralPath $OriginalPath
+    if ([System.IO.File]::Exists($original) -and (Get-TestFileHash -LiteralPath $original) -eq $Hash) { return $true }
+    $copy = ConvertTo-TestNativePath -LiteralPath ($Directory.TrimEnd('\') + '\' + $Hash + '.quarantine')
+    $manifest = ConvertTo-TestNativePath -LiteralPath ($Directory.TrimEnd('\') + '\' + $Hash + '.json')
+    if (-not [System.IO.File]::Exists($copy) -or -not [System.IO.File]::Exists($manifest)) { return $false }
+    if ((Get-TestFileHash -LiteralPath $copy) -ne $Hash) { return $false }
+    $document = ConvertFrom-Json -InputObject ([System.IO.File]::ReadAllText($manifest))
+    foreach ($entry in @($document.entries)) {
+        if ([string]$entry.originalPath -eq $OriginalPath) { return $true }
+    }
+    return $false
+}
+
 Export-ModuleMember -Function @(
-    'Add-TestProcess', 'Stop-TestProcess', 'Test-TestProcessRunning', 'New-TestWtsSession', 'Set-TestWtsSession', 'Add-TestWtsSnapshot', 'Get-TestWtsSession', 'Get-TestFileHash', 'Set-TestValue', 'Get-TestValue',
+    'Add-TestProcess', 'Stop-TestProcess', 'Test-TestProcessRunning', 'Stop-TestVerifiedProcess', 'New-TestWtsSession', 'Set-TestWtsSession', 'Add-TestWtsSnapshot', 'Get-TestWtsSession', 'Get-TestFileHash', 'Set-TestValue', 'Get-TestValue',
     'Test-TestWindowsHost', 'ConvertTo-TestRequest', 'New-TestProcess', 'Set-TestProcessTable', 'Get-TestWin32Process', 'ConvertFrom-TestOutput',
     'Set-TestFileSystemRoot', 'ConvertTo-TestNativePath', 'New-TestFile', 'Get-TestSha256',
     'Set-TestRegistry', 'Test-TestRegistryKey', 'Get-TestRegistrySubKeyName', 'Get-TestRegistryValueName', 'Get-TestRegistryValue',
-    'New-TestSignature', 'Set-TestAuthenticodeSignature', 'Get-TestAuthenticodeSignature', 'Reset-TestCallCount', 'Add-TestCallCount'
+    'New-TestSignature', 'Set-TestAuthenticodeSignature', 'Get-TestAuthenticodeSignature', 'Reset-TestCallCount', 'Add-TestCallCount',
+    'Step-TestCrash', 'Get-TestStepCount', 'Invoke-TestFileStep', 'Test-TestFileRecoverable'
 )

@@ -67,11 +67,14 @@ Describe 'StopAndQuarantineProcess.ps1' {
         # Mock bodies run in the module's scope: they reach the test's machine through the helpers.
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName ConvertTo-SpawnGuardNativePath -MockWith { ConvertTo-TestNativePath -LiteralPath $PesterBoundParameters['LiteralPath'] }
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardWin32Process -MockWith { Get-TestWin32Process -ProcessId $PesterBoundParameters['ProcessId'] }
-        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -MockWith { Stop-TestProcess -ProcessId $PesterBoundParameters['ProcessId'] }
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -MockWith { Stop-TestVerifiedProcess -ProcessId $PesterBoundParameters['ProcessId'] -ExpectedImagePath $PesterBoundParameters['ExpectedImagePath'] -ExpectedStartTime $PesterBoundParameters['ExpectedStartTime'] }
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName Test-SpawnGuardProcessRunning -MockWith { Test-TestProcessRunning -ProcessId $PesterBoundParameters['ProcessId'] }
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAuthenticodeSignature -MockWith { Get-TestAuthenticodeSignature -LiteralPath $PesterBoundParameters['LiteralPath'] }
         # Restricting a test folder to Administrators and SYSTEM is Windows-only (and would lock the runner out).
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName Set-SpawnGuardRestrictedAcl -MockWith { return }
+        # Owners are Windows-only: the store is Administrators' unless a test says otherwise.
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardOwnerSid -MockWith { return 'S-1-5-32-544' }
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Set-SpawnGuardAdministratorsOwner -MockWith { return }
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAccessSddl -MockWith { return 'D:(A;;FA;;;BA)(A;;0x1200a9;;;BU)' }
         Mock -ModuleName 'SpawnGuard.Safety' -CommandName Restore-SpawnGuardAccessSddl -MockWith { return }
     }
@@ -100,7 +103,7 @@ Describe 'StopAndQuarantineProcess.ps1' {
 
         It 'quarantines a file whose signature is invalid and records its signer' {
             Set-TestAuthenticodeSignature -Signatures @{ 'C:\Users\Public\evil.exe' = (New-TestSignature -Status 'HashMismatch' -Subject $script:MicrosoftSubject) }
-            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321 }); includeDescendants = $false; quarantineDirectory = $script:Quarantine }
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321; imagePath = 'C:\Users\Public\evil.exe' }); includeDescendants = $false; quarantineDirectory = $script:Quarantine }
             $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
             $LASTEXITCODE | Should -Be 0
             $document.results[0].status | Should -Be 'done'
@@ -110,16 +113,16 @@ Describe 'StopAndQuarantineProcess.ps1' {
             $manifest.entries[0].signer | Should -Be $script:MicrosoftSubject
         }
 
-        It 'still quarantines the file of a target that has already exited' {
+        It 'still quarantines the file of a target that has already exited when it has the alert''s SHA-256' {
             $null = New-TestFile -WindowsPath 'C:\Users\Public\gone.exe' -Content 'MZ gone'
-            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 7777; imagePath = 'C:\Users\Public\gone.exe' }); quarantineDirectory = $script:Quarantine }
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 7777; imagePath = 'C:\Users\Public\gone.exe'; sha256 = (Get-TestSha256 -Content 'MZ gone').ToUpperInvariant() }); quarantineDirectory = $script:Quarantine }
             $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
             $LASTEXITCODE | Should -Be 0
             $document.results[0].status | Should -Be 'done'
             @($document.results[0].terminatedPids).Length | Should -Be 0
             $document.results[0].quarantine.sha256Before | Should -Be (Get-TestSha256 -Content 'MZ gone')
             Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath 'C:\Users\Public\gone.exe') | Should -BeFalse
-            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -Times 0 -Exactly
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -Times 0 -Exactly
         }
 
         It 'is idempotent: a second run reports the file as already quarantined' {
@@ -132,12 +135,12 @@ Describe 'StopAndQuarantineProcess.ps1' {
             $second.results[0].quarantine.quarantinePath | Should -Be $first.results[0].quarantine.quarantinePath
             $second.results[0].quarantine.sha256Before | Should -Be $script:EvilHash
             # 4321 and 4400 by the first run, nothing by the second.
-            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -Times 2 -Exactly
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -Times 2 -Exactly
         }
 
         It 'keeps the same content quarantined from two paths in one copy, and both come back on restore' {
             $null = New-TestFile -WindowsPath 'C:\Users\alice\AppData\Local\Temp\copy.exe' -Content $script:EvilContent
-            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321 }, @{ pid = 4500 }); quarantineDirectory = $script:Quarantine }
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321; imagePath = 'C:\Users\Public\evil.exe' }, @{ pid = 4500; imagePath = 'C:\Users\alice\AppData\Local\Temp\copy.exe' }); quarantineDirectory = $script:Quarantine }
             $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
             $LASTEXITCODE | Should -Be 0
             @(@($document.results).status) | Should -Be @('done', 'done')
@@ -154,12 +157,12 @@ Describe 'StopAndQuarantineProcess.ps1' {
         }
 
         It 'quarantines the same file dropped again at the same path, and the manifest records both times' {
-            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321 }); includeDescendants = $false; quarantineDirectory = $script:Quarantine }
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321; imagePath = 'C:\Users\Public\evil.exe' }); includeDescendants = $false; quarantineDirectory = $script:Quarantine }
             $null = & $script:Script -Request $request
             # The attacker drops the same file again and starts it again.
             $null = New-TestFile -WindowsPath 'C:\Users\Public\evil.exe' -Content $script:EvilContent
             Add-TestProcess -Process (New-TestProcess -ProcessId 6000 -ParentProcessId 1 -Name 'evil.exe' -Path 'C:\Users\Public\evil.exe')
-            $again = ConvertTo-TestRequest -Body @{ incidentId = 'INC-2'; targets = @(@{ pid = 6000 }); quarantineDirectory = $script:Quarantine }
+            $again = ConvertTo-TestRequest -Body @{ incidentId = 'INC-2'; targets = @(@{ pid = 6000; imagePath = 'C:\Users\Public\evil.exe' }); quarantineDirectory = $script:Quarantine }
             $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $again)
             $LASTEXITCODE | Should -Be 0
             $document.results[0].status | Should -Be 'done'
@@ -178,7 +181,7 @@ Describe 'StopAndQuarantineProcess.ps1' {
 
         It 'stops the target but reports quarantine-corrupt when the quarantined copy of this content was tampered with' {
             $null = New-TestFile -WindowsPath ('D:\Quarantine\' + $script:EvilHash + '.quarantine') -Content 'tampered'
-            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321 }); quarantineDirectory = $script:Quarantine }
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321; imagePath = 'C:\Users\Public\evil.exe' }); quarantineDirectory = $script:Quarantine }
             $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
             $LASTEXITCODE | Should -Be 1
             $document.ok | Should -BeFalse
@@ -190,7 +193,7 @@ Describe 'StopAndQuarantineProcess.ps1' {
 
         It 'reports access-denied (exit code 4) when the file cannot be moved, and leaves it in place' {
             Mock -ModuleName 'SpawnGuard.Safety' -CommandName Move-SpawnGuardFile -MockWith { throw (New-Object -TypeName System.UnauthorizedAccessException -ArgumentList 'Access to the path is denied.') }
-            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321 }); includeDescendants = $false; quarantineDirectory = $script:Quarantine }
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321; imagePath = 'C:\Users\Public\evil.exe' }); includeDescendants = $false; quarantineDirectory = $script:Quarantine }
             $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
             $LASTEXITCODE | Should -Be 4
             $document.results[0].status | Should -Be 'failed'
@@ -199,8 +202,8 @@ Describe 'StopAndQuarantineProcess.ps1' {
         }
 
         It 'does not quarantine a file whose process could not be stopped' {
-            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -MockWith { throw (New-Object -TypeName System.ComponentModel.Win32Exception -ArgumentList 5) }
-            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321 }); includeDescendants = $false; quarantineDirectory = $script:Quarantine }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -MockWith { throw (New-Object -TypeName System.ComponentModel.Win32Exception -ArgumentList 5) }
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321; imagePath = 'C:\Users\Public\evil.exe' }); includeDescendants = $false; quarantineDirectory = $script:Quarantine }
             $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
             $LASTEXITCODE | Should -Be 4
             $document.results[0].status | Should -Be 'failed'
@@ -217,21 +220,142 @@ Describe 'StopAndQuarantineProcess.ps1' {
             $document.results[0].status | Should -Be 'skipped'
             $document.results[0].reason | Should -Be 'pid-reused'
             Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath 'C:\Users\Public\evil.exe') | Should -BeTrue
-            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -Times 0 -Exactly
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -Times 0 -Exactly
         }
 
-        It 'reports a file that is neither at its path nor in quarantine, and a target without any known path' {
-            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 7777; imagePath = 'C:\Users\Public\vanished.exe' }, @{ pid = 7778 }); quarantineDirectory = $script:Quarantine }
+        It 'reports a file that is neither at its path nor in quarantine, and refuses a target without any known path' {
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 7777; imagePath = 'C:\Users\Public\vanished.exe' }); quarantineDirectory = $script:Quarantine }
             $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
             $LASTEXITCODE | Should -Be 0
-            @(@($document.results).status) | Should -Be @('already-done', 'already-done')
-            @(@($document.results).reason) | Should -Be @('file-not-found', 'no-image-path')
+            @(@($document.results).status) | Should -Be @('already-done')
+            @(@($document.results).reason) | Should -Be @('file-not-found')
+            # The PID-reuse guard is not optional: a target without its image path is an invalid request.
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 7777; imagePath = 'C:\Users\Public\vanished.exe' }, @{ pid = 7778 }); quarantineDirectory = $script:Quarantine }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $LASTEXITCODE | Should -Be 2
+            $document.errors[0].code | Should -Be 'invalid-request'
+            @($document.results).Length | Should -Be 0
+        }
+    }
+
+    Context 'a machine that stops halfway, and the right file' {
+        BeforeEach {
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Move-SpawnGuardFile -MockWith { Invoke-TestFileStep -Action 'move' -Bound $PesterBoundParameters }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Copy-SpawnGuardFile -MockWith { Invoke-TestFileStep -Action 'copy' -Bound $PesterBoundParameters }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Update-SpawnGuardFileFrom -MockWith { Invoke-TestFileStep -Action 'replace' -Bound $PesterBoundParameters }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Remove-SpawnGuardFile -MockWith { Invoke-TestFileStep -Action 'delete' -Bound $PesterBoundParameters }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Write-SpawnGuardTextFile -MockWith { Invoke-TestFileStep -Action 'write' -Bound $PesterBoundParameters }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Set-SpawnGuardRestrictedAcl -MockWith { Invoke-TestFileStep -Action 'acl' -Bound $PesterBoundParameters }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Set-SpawnGuardAdministratorsOwner -MockWith { Invoke-TestFileStep -Action 'owner' -Bound $PesterBoundParameters }
+            Set-TestValue -Name 'CrashAt' -Value 0
+            Reset-TestCallCount
+        }
+
+        It 'leaves the file recoverable when it stops at any step of <Case>, and a second run completes the quarantine' -ForEach @(
+            @{ Case = 'a first quarantine'; SecondCopy = $false },
+            @{ Case = 'a second copy of content already quarantined'; SecondCopy = $true }
+        ) {
+            param($SecondCopy)
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-9'; targets = @(@{ pid = 4321; imagePath = 'C:\Users\Public\evil.exe'; sha256 = $script:EvilHash }); includeDescendants = $false; quarantineDirectory = $script:Quarantine }
+            # A run that does not stop, to count its steps.
+            if ($SecondCopy) {
+                $null = New-TestFile -WindowsPath 'C:\Users\alice\first.exe' -Content $script:EvilContent
+                $null = Move-SpawnGuardFileToQuarantine -LiteralPath 'C:\Users\alice\first.exe' -Directory $script:Quarantine -IncidentId 'INC-0'
+            }
+            Reset-TestCallCount
+            $clean = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $clean.results[0].status | Should -Be 'done'
+            $steps = Get-TestStepCount
+            $steps | Should -BeGreaterThan 3
+            for ($crashAt = 1; $crashAt -le $steps; $crashAt++) {
+                Set-TestFileSystemRoot -Root (Join-Path -Path $TestDrive -ChildPath ([System.Guid]::NewGuid().ToString('n')))
+                $null = New-TestFile -WindowsPath 'C:\Users\Public\evil.exe' -Content $script:EvilContent
+                Set-TestProcessTable -Processes $script:Processes
+                Set-TestValue -Name 'CrashAt' -Value 0
+                if ($SecondCopy) {
+                    $null = New-TestFile -WindowsPath 'C:\Users\alice\first.exe' -Content $script:EvilContent
+                    $null = Move-SpawnGuardFileToQuarantine -LiteralPath 'C:\Users\alice\first.exe' -Directory $script:Quarantine -IncidentId 'INC-0'
+                }
+                Reset-TestCallCount
+                Set-TestValue -Name 'CrashAt' -Value $crashAt
+                $null = @(& $script:Script -Request $request)
+                Set-TestValue -Name 'CrashAt' -Value 0
+                (Test-TestFileRecoverable -OriginalPath 'C:\Users\Public\evil.exe' -Directory $script:Quarantine -Hash $script:EvilHash) | Should -BeTrue -Because ('the run stopped at step ' + $crashAt + ' of ' + $steps)
+                $again = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+                @('done', 'already-done') | Should -Contain $again.results[0].status -Because ('the second run after a stop at step ' + $crashAt + ': ' + $again.results[0].message)
+                Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath 'C:\Users\Public\evil.exe') | Should -BeFalse -Because ('step ' + $crashAt)
+                $manifest = Get-Content -LiteralPath (ConvertTo-TestNativePath -LiteralPath ($script:Quarantine + '\' + $script:EvilHash + '.json')) -Raw | ConvertFrom-Json
+                $mine = @(@($manifest.entries) | Where-Object { $_.originalPath -eq 'C:\Users\Public\evil.exe' })
+                $mine.Length | Should -Be 1 -Because ('step ' + $crashAt)
+                $mine[0].state | Should -Be 'quarantined' -Because ('step ' + $crashAt)
+                $mine[0].sha256After | Should -Be $script:EvilHash -Because ('step ' + $crashAt)
+                if ($SecondCopy) { @($manifest.entries).Length | Should -Be 2 }
+            }
+        }
+
+        It 'quarantines the file of an exited process only when it still has the alert''s SHA-256 (<Case>)' -ForEach @(
+            @{ Case = 'another file now at the path'; Sha = 'aa'; Reason = 'file-changed' },
+            @{ Case = 'no SHA-256 given'; Sha = $null; Reason = 'file-unverified' }
+        ) {
+            param($Sha, $Reason)
+            $null = New-TestFile -WindowsPath 'C:\Users\Public\gone.exe' -Content 'MZ a different file'
+            $target = @{ pid = 7777; imagePath = 'C:\Users\Public\gone.exe' }
+            if ($null -ne $Sha) { $target['sha256'] = $Sha * 32 }
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @($target); quarantineDirectory = $script:Quarantine }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $LASTEXITCODE | Should -Be 0
+            $document.results[0].status | Should -Be 'already-done'
+            $document.results[0].reason | Should -Be $Reason
+            [System.IO.File]::ReadAllText((ConvertTo-TestNativePath -LiteralPath 'C:\Users\Public\gone.exe')) | Should -Be 'MZ a different file'
+            Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath $script:Quarantine) | Should -BeFalse
+        }
+
+        It 'stops a running process but leaves its file when the file at the path is not the one the alert saw' {
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321; imagePath = 'C:\Users\Public\evil.exe'; sha256 = ('b' * 64) }); includeDescendants = $false; quarantineDirectory = $script:Quarantine }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $document.results[0].status | Should -Be 'done'
+            $document.results[0].reason | Should -Be 'file-changed'
+            @($document.results[0].terminatedPids) | Should -Be @(4321)
+            Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath 'C:\Users\Public\evil.exe') | Should -BeTrue
+        }
+
+        It 'stops a process running from a share by PID but never opens its file (remote-path): no existence test, hash or signature check' {
+            $share = '\\fileserver\tools\evil.exe'
+            Set-TestProcessTable -Processes @($script:Processes + @(New-TestProcess -ProcessId 6100 -ParentProcessId 1 -Name 'evil.exe' -Path $share -Created $script:EvilStart))
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName ConvertTo-SpawnGuardNativePath -MockWith {
+                if ($PesterBoundParameters['LiteralPath'].StartsWith('\\')) { throw 'a remote path reached the file system' }
+                ConvertTo-TestNativePath -LiteralPath $PesterBoundParameters['LiteralPath']
+            }
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 6100; imagePath = $share; startTime = '2024-05-01T10:00:00Z' }); quarantineDirectory = $script:Quarantine }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $LASTEXITCODE | Should -Be 0
+            $document.results[0].status | Should -Be 'done'
+            $document.results[0].reason | Should -Be 'remote-path'
+            @($document.results[0].terminatedPids) | Should -Be @(6100)
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAuthenticodeSignature -Times 0 -Exactly -ParameterFilter { $PesterBoundParameters['LiteralPath'] -eq $share }
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName ConvertTo-SpawnGuardNativePath -Times 0 -Exactly -ParameterFilter { $PesterBoundParameters['LiteralPath'].StartsWith('\\') }
+        }
+
+        It 'never quarantines a file under the Windows folder, written as <Case>, whatever its signature' -ForEach @(
+            @{ Case = 'a path with ".."'; Path = 'C:\Users\..\Windows\Temp\evil.exe' },
+            @{ Case = 'trailing dots and spaces'; Path = 'C:\Windows. \Temp\evil.exe' },
+            @{ Case = 'a short name'; Path = 'C:\WINDOW~1\Temp\evil.exe' }
+        ) {
+            param($Path)
+            $null = New-TestFile -WindowsPath 'C:\Windows\Temp\evil.exe' -Content 'MZ under windows'
+            $null = New-TestFile -WindowsPath $Path -Content 'MZ under windows'
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardLongPath -MockWith { return $PesterBoundParameters['LiteralPath'].Replace('WINDOW~1', 'Windows') }
+            Set-TestProcessTable -Processes @($script:Processes + @(New-TestProcess -ProcessId 6200 -ParentProcessId 1 -Name 'evil.exe' -Path $Path -Created $script:EvilStart))
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 6200; imagePath = $Path; startTime = '2024-05-01T10:00:00Z' }); quarantineDirectory = $script:Quarantine }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $document.results[0].reason | Should -Be 'windows-directory'
+            Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath $Path) | Should -BeTrue
         }
     }
 
     Context 'a file that must never be quarantined' {
         It 'stops Word, validly signed by Microsoft, but leaves WINWORD.EXE in place' {
-            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-2'; targets = @(@{ pid = 5000 }); quarantineDirectory = $script:Quarantine }
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-2'; targets = @(@{ pid = 5000; imagePath = 'C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE' }); quarantineDirectory = $script:Quarantine }
             $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
             $LASTEXITCODE | Should -Be 0
             $document.results[0].status | Should -Be 'done'
@@ -243,7 +367,7 @@ Describe 'StopAndQuarantineProcess.ps1' {
         }
 
         It 'stops a tool of a trusted publisher (named by CN) but does not quarantine it' {
-            $document = ConvertFrom-TestOutput -Output @(& $script:Script -ProcessIdentifiers '5100' -TrustedPublishers 'Contoso Ltd' -QuarantineDirectory $script:Quarantine -IncidentId 'INC-3')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -ProcessIdentifiers '5100=C:\Program Files\Contoso\agent.exe' -TrustedPublishers 'Contoso Ltd' -QuarantineDirectory $script:Quarantine -IncidentId 'INC-3')
             $LASTEXITCODE | Should -Be 0
             $document.results[0].reason | Should -Be 'trusted-signer'
             @($document.results[0].terminatedPids) | Should -Be @(5100)
@@ -251,7 +375,7 @@ Describe 'StopAndQuarantineProcess.ps1' {
         }
 
         It 'quarantines the same Contoso tool when Contoso is not a trusted publisher' {
-            $document = ConvertFrom-TestOutput -Output @(& $script:Script -ProcessIdentifiers '5100' -QuarantineDirectory $script:Quarantine -IncidentId 'INC-3')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -ProcessIdentifiers '5100=C:\Program Files\Contoso\agent.exe' -QuarantineDirectory $script:Quarantine -IncidentId 'INC-3')
             $LASTEXITCODE | Should -Be 0
             $document.results[0].status | Should -Be 'done'
             $document.results[0].quarantine.signer | Should -Be $script:ContosoSubject
@@ -259,7 +383,7 @@ Describe 'StopAndQuarantineProcess.ps1' {
         }
 
         It 'stops another instance of the worker''s own image but never quarantines node.exe' {
-            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-4'; targets = @(@{ pid = 5200 }); quarantineDirectory = $script:Quarantine }
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-4'; targets = @(@{ pid = 5200; imagePath = 'C:\Program Files\nodejs\node.exe' }); quarantineDirectory = $script:Quarantine }
             $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
             $LASTEXITCODE | Should -Be 0
             $document.results[0].reason | Should -Be 'worker-image'
@@ -268,25 +392,28 @@ Describe 'StopAndQuarantineProcess.ps1' {
         }
 
         It 'refuses a PowerShell target (exit code 3): nothing stopped, powershell.exe left in place' {
-            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-5'; targets = @(@{ pid = 5400 }, @{ pid = 4321 }); quarantineDirectory = $script:Quarantine }
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-5'; targets = @(@{ pid = 5400; imagePath = 'C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe' }, @{ pid = 4321; imagePath = 'C:\Users\Public\evil.exe' }); quarantineDirectory = $script:Quarantine }
             $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
             $LASTEXITCODE | Should -Be 3
             ($document.results | Where-Object -FilterScript { $_.pid -eq 5400 }).reason | Should -Be 'powershell-host'
-            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -Times 0 -Exactly
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -Times 0 -Exactly
             Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath 'C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe') | Should -BeTrue
             Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath 'C:\Users\Public\evil.exe') | Should -BeTrue
         }
 
-        It 'leaves a System32 file whose signature cannot be read, but quarantines the same unreadable signature elsewhere' {
-            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-6'; targets = @(@{ pid = 5300 }, @{ pid = 5310 }); quarantineDirectory = $script:Quarantine }
+        It 'leaves a System32 file (under the Windows folder) and a file whose signature cannot be read anywhere in place' {
+            # Was: the unreadable signature outside System32 was quarantined. An unknown signature
+            # now blocks quarantine everywhere (issue 13).
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-6'; targets = @(@{ pid = 5300; imagePath = 'C:\Windows\System32\oddity.exe' }, @{ pid = 5310; imagePath = 'C:\Users\Public\oddity.exe' }); quarantineDirectory = $script:Quarantine }
             $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
             $LASTEXITCODE | Should -Be 0
             $document.results[0].status | Should -Be 'done'
-            $document.results[0].reason | Should -Be 'signature-unknown'
+            $document.results[0].reason | Should -Be 'windows-directory'
             Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath 'C:\Windows\System32\oddity.exe') | Should -BeTrue
             $document.results[1].status | Should -Be 'done'
-            $document.results[1].quarantine | Should -Not -BeNullOrEmpty
-            Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath 'C:\Users\Public\oddity.exe') | Should -BeFalse
+            $document.results[1].reason | Should -Be 'signature-unknown'
+            $document.results[1].quarantine | Should -BeNullOrEmpty
+            Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath 'C:\Users\Public\oddity.exe') | Should -BeTrue
             @(@($document.results).terminatedPids) | Should -Be @(5300, 5310)
         }
 
@@ -301,7 +428,7 @@ Describe 'StopAndQuarantineProcess.ps1' {
 
     Context 'requests' {
         It 'takes the analyst parameters: a PID without its children, into the default quarantine folder' {
-            $document = ConvertFrom-TestOutput -Output @(& $script:Script -ProcessIdentifiers '0x10E1' -NoDescendants -IncidentId 'INC-9')
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -ProcessIdentifiers '0x10E1=C:\Users\Public\evil.exe' -NoDescendants -IncidentId 'INC-9')
             $LASTEXITCODE | Should -Be 0
             @($document.results[0].terminatedPids) | Should -Be @(4321)
             $document.results[0].quarantine.quarantinePath | Should -Be ('C:\ProgramData\spawnguard\quarantine\' + $script:EvilHash + '.quarantine')
@@ -324,23 +451,23 @@ Describe 'StopAndQuarantineProcess.ps1' {
             @{ Case = 'a folder inside System32'; Directory = 'C:\Windows\System32\Tasks' }
         ) {
             param($Directory)
-            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321 }); quarantineDirectory = $Directory }
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321; imagePath = 'C:\Users\Public\evil.exe' }); quarantineDirectory = $Directory }
             $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
             $LASTEXITCODE | Should -Be 2
             $document.errors[0].code | Should -Be 'invalid-request'
-            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -Times 0 -Exactly
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -Times 0 -Exactly
             Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath 'C:\Users\Public\evil.exe') | Should -BeTrue
         }
 
         It 'refuses a request that mixes -Request with analyst parameters, or gives neither' {
-            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321 }) }
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321; imagePath = 'C:\Users\Public\evil.exe' }) }
             $mixed = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request -ProcessIdentifiers '4321')
             $LASTEXITCODE | Should -Be 2
             $mixed.errors[0].code | Should -Be 'invalid-request'
             $none = ConvertFrom-TestOutput -Output @(& $script:Script -IncidentId 'INC-1')
             $LASTEXITCODE | Should -Be 2
             $none.errors[0].code | Should -Be 'invalid-request'
-            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardProcessById -Times 0 -Exactly
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Stop-SpawnGuardVerifiedProcess -Times 0 -Exactly
         }
     }
 }

@@ -197,6 +197,153 @@ Describe 'TerminateSession.ps1' {
         }
     }
 
+    Context 'the attacker''s session (the one hosting the offending process)' {
+        BeforeEach {
+            # evil.exe (PID 4312) runs in bob's session 3; bob also has session 2 elsewhere.
+            Set-TestProcessTable -Processes @(
+                (New-TestProcess -ProcessId 4312 -Name 'evil.exe' -Path 'C:\Users\bob\AppData\Local\Temp\evil.exe' -SessionId 3),
+                (New-TestProcess -ProcessId 5000 -Name 'notepad.exe' -Path 'C:\Windows\System32\notepad.exe' -SessionId 4)
+            )
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardWin32Process -MockWith { Get-TestWin32Process -ProcessId $PesterBoundParameters['ProcessId'] }
+        }
+
+        It 'logs off only the session hosting the offending process, not the user''s other sessions' {
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; users = @(@{ name = 'bob'; domain = 'CONTOSO' }); processes = @(@{ pid = 4312; imagePath = 'C:\Users\bob\AppData\Local\Temp\evil.exe'; startTime = '2024-05-01T08:00:00Z' }) }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $LASTEXITCODE | Should -Be 0
+            Assert-TerminateSessionResult -Document $document
+            @($document.results).Length | Should -Be 1
+            $document.results[0].sessionId | Should -Be 3
+            $document.results[0].status | Should -Be 'done'
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 1 -Exactly -ParameterFilter { $PesterBoundParameters['SessionId'] -eq 3 }
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 1 -Exactly
+        }
+
+        It 'takes the offending process from an analyst as PID=path and logs off only its session' {
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'CONTOSO\bob' -ProcessIdentifiers '4312=C:\Users\bob\AppData\Local\Temp\evil.exe')
+            $LASTEXITCODE | Should -Be 0
+            @($document.results).Length | Should -Be 1
+            $document.results[0].sessionId | Should -Be 3
+            $document.results[0].status | Should -Be 'done'
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 1 -Exactly
+        }
+
+        It 'refuses an analyst process given by path alone (a path names no session), logging nothing off' {
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'CONTOSO\bob' -ProcessIdentifiers 'C:\Users\bob\AppData\Local\Temp\evil.exe')
+            $LASTEXITCODE | Should -Be 2
+            $document.errors[0].code | Should -Be 'invalid-request'
+            $document.errors[0].message | Should -Match 'PID=path'
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 0 -Exactly
+        }
+
+        It 'never logs off a targeted session of another user: skipped as user-mismatch' {
+            # PID 5000 runs in carol's session 4: the request names bob.
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; users = @(@{ name = 'bob'; domain = 'CONTOSO' }); processes = @(@{ pid = 5000; imagePath = 'C:\Windows\System32\notepad.exe' }) }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $LASTEXITCODE | Should -Be 0
+            Assert-TerminateSessionResult -Document $document
+            @($document.results).Length | Should -Be 1
+            $document.results[0].sessionId | Should -Be 4
+            $document.results[0].user | Should -Be 'CONTOSO\carol'
+            $document.results[0].status | Should -Be 'skipped'
+            $document.results[0].reason | Should -Be 'user-mismatch'
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 0 -Exactly
+        }
+
+        It 'takes no session from a reused PID, and logs nothing off when no session is left' {
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; users = @(@{ name = 'bob'; domain = 'CONTOSO' }); processes = @(@{ pid = 4312; imagePath = 'C:\Tools\other.exe' }, @{ pid = 777; imagePath = 'C:\Tools\gone.exe' }) }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $LASTEXITCODE | Should -Be 0
+            Assert-TerminateSessionResult -Document $document
+            @($document.results).Length | Should -Be 1
+            $document.results[0].status | Should -Be 'skipped'
+            $document.results[0].reason | Should -Be 'no-target-session'
+            $document.results[0].sessionId | Should -BeNullOrEmpty
+            $document.results[0].message | Should -Match 'pid-reused'
+            $document.results[0].message | Should -Match 'process 777 is not running'
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 0 -Exactly
+        }
+
+        It 'logs off a session named by id; the remote IP only narrows it and stays client-reported' {
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; users = @(@{ name = 'bob'; domain = 'CONTOSO' }); sessionIds = @(2); remoteIp = '10.0.0.5' }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $LASTEXITCODE | Should -Be 0
+            @($document.results | ForEach-Object -Process { $_.sessionId }) | Should -Be @(2)
+            $document.results[0].clientAddressIsClientReported | Should -BeTrue
+            # The same session with an address the client did not report: narrowed away, nothing done.
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; users = @(@{ name = 'bob'; domain = 'CONTOSO' }); sessionIds = @(2); remoteIp = '192.0.2.7' }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            @($document.results).Length | Should -Be 0
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 1 -Exactly
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 0 -Exactly -ParameterFilter { $PesterBoundParameters['SessionId'] -eq 3 }
+        }
+
+        It 'lets a name without a domain match the user of the session hosting the process, in whatever domain' {
+            Set-TestWtsSession -ConsoleSessionId 1 -Sessions @(
+                (New-TestWtsSession -SessionId 2 -UserName 'bob' -DomainName 'CONTOSO' -ClientAddress '10.0.0.5'),
+                (New-TestWtsSession -SessionId 3 -UserName 'bob' -DomainName 'FABRIKAM' -ClientAddress '10.9.9.9')
+            )
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; users = @(@{ name = 'bob' }); processes = @(@{ pid = 4312; imagePath = 'C:\Users\bob\AppData\Local\Temp\evil.exe' }) }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $LASTEXITCODE | Should -Be 0
+            @($document.results | ForEach-Object -Process { $_.sessionId }) | Should -Be @(3)
+            $document.results[0].user | Should -Be 'FABRIKAM\bob'
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 0 -Exactly -ParameterFilter { $PesterBoundParameters['SessionId'] -eq 2 }
+        }
+
+        It 'reports a targeted session that has already ended as already done, by its id' {
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'CONTOSO\bob' -SessionIds 9)
+            $LASTEXITCODE | Should -Be 0
+            Assert-TerminateSessionResult -Document $document
+            $document.results[0].sessionId | Should -Be 9
+            $document.results[0].status | Should -Be 'already-done'
+            $document.results[0].reason | Should -Be 'session-gone'
+            $document.results[0].sessionType | Should -BeNullOrEmpty
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 0 -Exactly
+        }
+
+        It 'lists only the targeted sessions with listOnly (validation), not the user''s other sessions' {
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; users = @(@{ name = 'bob'; domain = 'CONTOSO' }); sessionIds = @(3, 4, 9); listOnly = $true }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $LASTEXITCODE | Should -Be 0
+            Assert-TerminateSessionResult -Document $document
+            @($document.results | ForEach-Object -Process { $_.sessionId }) | Should -Be @(3)
+            $document.results[0].reason | Should -Be 'list-only'
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 0 -Exactly
+        }
+
+        It 'refuses a name without a domain that has sessions in two domains (ambiguous-user), logging nothing off' {
+            Set-TestWtsSession -ConsoleSessionId 1 -Sessions @(
+                (New-TestWtsSession -SessionId 2 -UserName 'bob' -DomainName 'CONTOSO' -ClientAddress '10.0.0.5'),
+                (New-TestWtsSession -SessionId 3 -UserName 'bob' -DomainName 'FABRIKAM' -ClientAddress '10.9.9.9')
+            )
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'bob')
+            $LASTEXITCODE | Should -Be 2
+            Assert-TerminateSessionResult -Document $document
+            $document.ok | Should -BeFalse
+            $document.results[0].reason | Should -Be 'ambiguous-user'
+            $document.errors[0].message | Should -Match '^ambiguous-user: '
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 0 -Exactly
+            # Naming the domain resolves it.
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'FABRIKAM\bob')
+            $LASTEXITCODE | Should -Be 0
+            @($document.results | ForEach-Object -Process { $_.sessionId }) | Should -Be @(3)
+        }
+
+        It 'answers a session id out of range or a process that is not an object with exit code 2' {
+            foreach ($body in @(
+                    @{ incidentId = 'INC-1'; users = @(@{ name = 'bob' }); sessionIds = @(70000) },
+                    @{ incidentId = 'INC-1'; users = @(@{ name = 'bob' }); sessionIds = @('3') },
+                    @{ incidentId = 'INC-1'; users = @(@{ name = 'bob' }); processes = @(4312) }
+                )) {
+                $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request (ConvertTo-TestRequest -Body $body))
+                $LASTEXITCODE | Should -Be 2
+                $document.errors[0].code | Should -Be 'invalid-request'
+            }
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Invoke-SpawnGuardWtsLogoff -Times 0 -Exactly
+        }
+    }
+
     Context 'filters' {
         It 'leaves console sessions alone with -RdpOnly' {
             $document = ConvertFrom-TestOutput -Output @(& $script:Script -UserNames 'alice,bob' -RdpOnly)

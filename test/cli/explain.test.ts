@@ -154,8 +154,8 @@ describe('spawnguard explain', () => {
       'terminate-parent',
       'terminate-child',
       'quarantine-child',
-      'logoff-user',
       'fetch-persistence',
+      'logoff-user',
     ]);
     expect(out.plan[0]?.skipped).toMatch(/signed by Microsoft Corporation/);
     expect(out.plan.find((s) => s.action === 'quarantine-child')?.target).toMatchObject({
@@ -174,7 +174,7 @@ describe('spawnguard explain', () => {
     const out = (await explain([SUSPICIOUS])).json();
     expect(out.verdict).toBe('suspicious');
     expect(codes(out)).toContain('unsigned-in-user-folder');
-    expect(steps(out)).toEqual(['quarantine-parent', 'terminate-child', 'logoff-user', 'fetch-persistence']);
+    expect(steps(out)).toEqual(['quarantine-parent', 'terminate-child', 'fetch-persistence', 'logoff-user']);
   });
 
   it('never calls an alert benign without reputation: services → svchost with no source is suspicious, low confidence', async () => {

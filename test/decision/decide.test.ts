@@ -52,7 +52,7 @@ interface Case {
   plan?: ExpectedStep[];
 }
 
-const TAIL_BOB: ExpectedStep[] = [['logoff-user'], ['fetch-persistence']];
+const TAIL_BOB: ExpectedStep[] = [['fetch-persistence'], ['logoff-user']];
 
 const cases: Case[] = [
   // ---- Office applications (Sigma "Suspicious Microsoft Office Child Process") ----
@@ -222,7 +222,7 @@ const cases: Case[] = [
     enrichment: { parentReputation: [vtClean], childReputation: [vtClean] },
     verdict: 'suspicious',
     indicators: ['unexpected-parent'],
-    plan: [['terminate-child', /critical Windows process/], ['logoff-user', /service account/], ['fetch-persistence']],
+    plan: [['terminate-child', /critical Windows process/], ['fetch-persistence'], ['logoff-user', /service account/]],
   },
   {
     name: 'services.exe → svchost.exe, Microsoft-signed in System32, known clean: benign with no plan',
@@ -263,8 +263,8 @@ const cases: Case[] = [
       ['terminate-parent', /critical Windows process/],
       // A genuine svchost hosts services: stopping it (and its descendants) harms the host.
       ['terminate-child', /shared host/],
-      ['logoff-user', /NT AUTHORITY\\SYSTEM is a service account/],
       ['fetch-persistence'],
+      ['logoff-user', /NT AUTHORITY\\SYSTEM is a service account/],
     ],
   },
 
@@ -276,8 +276,8 @@ const cases: Case[] = [
       ['quarantine-parent', /signed by Microsoft Corporation/],
       ['terminate-parent'],
       ['terminate-child'],
-      ['logoff-user'],
       ['fetch-persistence'],
+      ['logoff-user'],
     ],
   },
   {
@@ -291,8 +291,8 @@ const cases: Case[] = [
       ['terminate-parent', /shared host/],
       ['terminate-child'],
       ['quarantine-child'],
-      ['logoff-user'],
       ['fetch-persistence'],
+      ['logoff-user'],
     ],
   },
   {
@@ -313,8 +313,32 @@ const cases: Case[] = [
       ['quarantine-parent', /signed by Microsoft Corporation/],
       ['terminate-parent'],
       ['terminate-child', /cannot be identified beyond its PID/],
-      ['logoff-user'],
       ['fetch-persistence'],
+      ['logoff-user'],
+    ],
+  },
+
+  {
+    name: 'a child with a start time but no image path is never terminated (the host refuses a PID without its image)',
+    alert: {
+      ...alertOf(
+        proc(4312, WORD, MS_CORPORATION),
+        proc(6120, `${SYS32}\\WindowsPowerShell\\v1.0\\powershell.exe`, MS_WINDOWS),
+      ),
+      child: {
+        pid: 6120,
+        name: 'powershell.exe',
+        startTime: '2024-05-01T10:00:00Z',
+        commandLine: 'powershell -nop -w hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQA',
+      },
+    },
+    verdict: 'malicious',
+    plan: [
+      ['quarantine-parent', /signed by Microsoft Corporation/],
+      ['terminate-parent'],
+      ['terminate-child', /cannot be identified beyond its PID/],
+      ['fetch-persistence'],
+      ['logoff-user'],
     ],
   },
 
@@ -585,8 +609,8 @@ const cases: Case[] = [
         /lsass\.exe \(PID 700\) is a critical Windows process: never terminated; acting on the child/,
       ],
       ['terminate-child'],
-      ['logoff-user', /service account/],
       ['fetch-persistence'],
+      ['logoff-user', /service account/],
     ],
   },
   {
@@ -603,8 +627,8 @@ const cases: Case[] = [
     plan: [
       ['terminate-parent', /shared host/],
       ['terminate-child'],
-      ['logoff-user', /service account/],
       ['fetch-persistence'],
+      ['logoff-user', /service account/],
     ],
   },
   {
@@ -619,8 +643,8 @@ const cases: Case[] = [
     indicators: ['server-app-spawned-shell', 'service-account-shell'],
     plan: [
       ['terminate-child'],
-      ['logoff-user', /NT AUTHORITY\\NETWORK SERVICE is a service account: never logged off/],
       ['fetch-persistence'],
+      ['logoff-user', /NT AUTHORITY\\NETWORK SERVICE is a service account: never logged off/],
     ],
   },
   {
@@ -637,8 +661,8 @@ const cases: Case[] = [
       ['terminate-parent', /critical/],
       ['terminate-child'],
       ['quarantine-child'],
-      ['logoff-user', /service account/],
       ['fetch-persistence'],
+      ['logoff-user', /service account/],
     ],
   },
   {
@@ -666,8 +690,8 @@ const cases: Case[] = [
       ['terminate-parent', /shared host/],
       ['terminate-child'],
       ['quarantine-child'],
-      ['logoff-user', /no user/],
       ['fetch-persistence'],
+      ['logoff-user', /no user/],
     ],
   },
   {
@@ -739,6 +763,24 @@ describe('decision invariants over the whole table', () => {
           name: c.name,
           actions: expect.arrayContaining(['terminate-child', 'fetch-persistence']),
         });
+    }
+  });
+
+  it('every process step that runs names the image path, and a parent step requires it to predate the child', () => {
+    for (const { c, decision } of decisions) {
+      for (const step of decision.plan.filter((s) => !s.skipped && /-(parent|child)$/.test(s.action))) {
+        expect({ name: c.name, action: step.action, imagePath: step.target.imagePath }).toEqual({
+          name: c.name,
+          action: step.action,
+          imagePath: expect.stringMatching(/^[A-Za-z]:\\/),
+        });
+        const startedBefore = step.action.endsWith('-parent') ? c.alert.child.startTime : undefined;
+        expect({ name: c.name, action: step.action, startedBefore: step.target.startedBefore }).toEqual({
+          name: c.name,
+          action: step.action,
+          startedBefore,
+        });
+      }
     }
   });
 

@@ -89,7 +89,10 @@ describe('host activities on a real worker', () => {
     const taskQueue = uniqueTaskQueue('host');
     const call: HostCall = {
       activity: 'stopProcess',
-      request: { incidentId: 'incident-1', targets: [{ pid: 812, name: 'lsass.exe' }] },
+      request: {
+        incidentId: 'incident-1',
+        targets: [{ pid: 812, name: 'lsass.exe', imagePath: 'C:\\Windows\\System32\\lsass.exe' }],
+      },
       taskQueue,
       maximumAttempts: 3,
     };
@@ -103,7 +106,7 @@ describe('host activities on a real worker', () => {
 
   it('does not retry AccessDenied, and retries a failed script', async () => {
     const taskQueue = uniqueTaskQueue('host');
-    const request = { incidentId: 'incident-1', targets: [{ pid: 4242 }] };
+    const request = { incidentId: 'incident-1', targets: [{ pid: 4242, imagePath: 'C:\\Users\\Public\\evil.exe' }] };
     await host.setMode('StopProcess', 'exit4');
     const denied = await withHostWorker(taskQueue, () =>
       activityFailureOf(
@@ -211,7 +214,7 @@ describe('spawnguard worker host', () => {
   it('on Windows: checks the manifest, protects its parent chain and runs the scripts with the configured PowerShell', async () => {
     await writeManifest(host.scriptsDirectory);
     const hostname = `WIN-${Date.now()}`;
-    const request = { incidentId: 'incident-1', targets: [{ pid: 4242 }] };
+    const request = { incidentId: 'incident-1', targets: [{ pid: 4242, imagePath: 'C:\\Users\\Public\\evil.exe' }] };
     const result = await whileHostWorkerRuns(
       {
         platform: 'win32',

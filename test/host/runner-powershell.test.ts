@@ -314,7 +314,7 @@ describe('the seven host scripts under real pwsh', () => {
         targets: [
           { pid: 41_000, imagePath: EVIL, startTime: '2024-05-01T09:00:00Z' },
           { pid: 43_000, imagePath: 'C:\\Users\\Public\\old.exe', startTime: '2024-05-01T09:10:00Z' },
-          { pid: 59_999 },
+          { pid: 59_999, imagePath: 'C:\\Users\\Public\\gone.exe' },
         ],
         includeDescendants: true,
       });
@@ -641,7 +641,13 @@ describe('failures from real pwsh', () => {
     async () => {
       fake.reset({ processes: PROCESSES });
       const failure = await failureOf(
-        run('StopProcess', { incidentId: 'INC-1', targets: [{ pid: 41_000 }, { pid: 40_008 }] }),
+        run('StopProcess', {
+          incidentId: 'INC-1',
+          targets: [
+            { pid: 41_000, imagePath: EVIL },
+            { pid: 40_008, imagePath: 'C:\\Windows\\System32\\lsass.exe' },
+          ],
+        }),
       );
 
       expect(failure.type).toBe(HOST_FAILURE_TYPES.protectedTarget);
@@ -681,7 +687,9 @@ describe('failures from real pwsh', () => {
       fake.reset({
         processes: PROCESSES.map((p) => (p.pid === 41_000 ? { ...p, stopError: 'access-denied' as const } : p)),
       });
-      const failure = await failureOf(run('StopProcess', { incidentId: 'INC-1', targets: [{ pid: 41_000 }] }));
+      const failure = await failureOf(
+        run('StopProcess', { incidentId: 'INC-1', targets: [{ pid: 41_000, imagePath: EVIL }] }),
+      );
 
       expect(failure.type).toBe(HOST_FAILURE_TYPES.accessDenied);
       expect(failure.nonRetryable).toBe(true);
@@ -696,7 +704,11 @@ describe('failures from real pwsh', () => {
     async () => {
       fake.reset({ processes: [...PROCESSES, HUNG] });
       // Long enough for pwsh to start and reach the hung call on a busy machine.
-      const running = run('StopProcess', { incidentId: 'INC-1', targets: [{ pid: HUNG.pid }] }, { timeoutMs: 15_000 });
+      const running = run(
+        'StopProcess',
+        { incidentId: 'INC-1', targets: [{ pid: HUNG.pid, imagePath: HUNG.path }] },
+        { timeoutMs: 15_000 },
+      );
       await whileRunning(running, () => fake.logged('hang').length > 0 && runningScriptPids().length > 0);
       const [spawned] = runningScriptPids();
       const [hang] = fake.logged('hang');
@@ -722,7 +734,7 @@ describe('failures from real pwsh', () => {
       const controller = new AbortController();
       const running = run(
         'StopProcess',
-        { incidentId: 'INC-1', targets: [{ pid: HUNG.pid }] },
+        { incidentId: 'INC-1', targets: [{ pid: HUNG.pid, imagePath: HUNG.path }] },
         { signal: controller.signal },
       );
       await whileRunning(running, () => fake.logged('hang').length > 0 && runningScriptPids().length > 0);
@@ -815,7 +827,7 @@ describe('tampering refused before PowerShell starts', () => {
     await withOneByteChanged('StopProcess.ps1', () =>
       expectRefused(
         'StopProcess',
-        { incidentId: 'INC-1', targets: [{ pid: 41_000 }] },
+        { incidentId: 'INC-1', targets: [{ pid: 41_000, imagePath: EVIL }] },
         /StopProcess\.ps1: SHA-256 \w+ differs/,
       ),
     );

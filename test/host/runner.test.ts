@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { HOST_FAILURE_TYPES } from '../../common/host-contract';
 import {
   cleanScriptOutput,
+  defaultExecutionPolicy,
   RETRYABLE_SCRIPT_FAILURES,
   runScript,
   runningScriptPids,
@@ -46,7 +47,7 @@ async function failureOf(run: Promise<unknown>): Promise<ApplicationFailure> {
 const request = { processIds: [1234, 5678] };
 
 describe('command line', () => {
-  it('spawns PowerShell by absolute path without a shell, with -File and the request as one base64 argument', async () => {
+  it('spawns PowerShell by absolute path without a shell, with -File, and sends the request on stdin, not the command line', async () => {
     // The module object itself (an `import *` namespace is a copy under the test transform).
     const spawn = jest.spyOn(require('node:child_process') as typeof import('node:child_process'), 'spawn');
     const result = await runScript('GetProcessTree', request, options());
@@ -54,7 +55,6 @@ describe('command line', () => {
     expect(result).toMatchObject({ script: 'GetProcessTree.ps1', ok: true, hostname: 'standin-host', results: [] });
     const [record, ...others] = host.records();
     expect(others).toEqual([]);
-    const encoded = Buffer.from(JSON.stringify(request), 'utf8').toString('base64');
     expect(record?.argv).toEqual([
       '-NoLogo',
       '-NoProfile',
@@ -64,7 +64,7 @@ describe('command line', () => {
       '-File',
       join(host.scriptsDirectory, 'GetProcessTree.ps1'),
       '-Request',
-      encoded,
+      '-',
     ]);
     expect(record?.request).toEqual(request);
 
@@ -73,6 +73,27 @@ describe('command line', () => {
     expect(file).toBe(host.powershellPath);
     expect(args).toEqual(record?.argv);
     expect(spawnOptions.shell).toBe(false);
+  });
+
+  it('carries a request far longer than a Windows command line (32,767 characters) whole, on stdin', async () => {
+    const longPath = `C:\\Users\\Public\\${'a'.repeat(30_000)}\\${'b'.repeat(30_000)}.exe`;
+    const long = { paths: [longPath, longPath] };
+    await runScript('GetFileEnrichment', long, options());
+    const [record] = host.records();
+    expect(record?.request).toEqual(long);
+    expect(record?.argv.join(' ').length).toBeLessThan(1_000);
+  });
+
+  it('runs with -ExecutionPolicy AllSigned where the host requires signed scripts, never Bypass', async () => {
+    await runScript('GetProcessTree', request, options({ executionPolicy: 'AllSigned' }));
+    const [record] = host.records();
+    expect(record?.argv.slice(3, 5)).toEqual(['-ExecutionPolicy', 'AllSigned']);
+    expect(record?.argv).not.toContain('Bypass');
+    expect(defaultExecutionPolicy({ SPAWNGUARD_POWERSHELL_POLICY: 'AllSigned' })).toBe('AllSigned');
+    expect(defaultExecutionPolicy({})).toBe('Bypass');
+    expect(() => defaultExecutionPolicy({ SPAWNGUARD_POWERSHELL_POLICY: 'unrestricted' })).toThrow(
+      'SPAWNGUARD_POWERSHELL_POLICY must be bypass or allsigned',
+    );
   });
 
   it('refuses a PowerShell path that would need a PATH lookup, before spawning anything', async () => {
@@ -136,6 +157,7 @@ describe('exit codes', () => {
     ['exit2', HOST_FAILURE_TYPES.invalidRequest, true],
     ['exit3', HOST_FAILURE_TYPES.protectedTarget, true],
     ['exit4', HOST_FAILURE_TYPES.accessDenied, true],
+    ['exit5', HOST_FAILURE_TYPES.powershellRestricted, true],
     ['exit1', RETRYABLE_SCRIPT_FAILURES.failed, false],
   ] as const)('%s → %s (nonRetryable: %s), keeping the script errors', async (mode, type, nonRetryable) => {
     await host.setMode('StopProcess', mode);

@@ -8,7 +8,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHostActivities } from '../../activities/host/activities';
 import { canonicalImagePath, isProtectedByIdentity, workerProcessChain } from '../../activities/host/safety';
-import { HOST_FAILURE_TYPES, type HostActivities, type ProcessTarget } from '../../common/host-contract';
+import {
+  HOST_FAILURE_TYPES,
+  type HostActivities,
+  type ProcessTarget,
+  type TerminateTarget,
+} from '../../common/host-contract';
 import { createFakeHost, type FakeHost } from './standin';
 
 let host: FakeHost;
@@ -24,6 +29,8 @@ beforeEach(async () => {
 });
 afterEach(() => host.remove());
 
+const EVIL = 'C:\\Users\\Public\\evil.exe';
+
 async function refusal(run: Promise<unknown>): Promise<ApplicationFailure> {
   const error = await run.then(
     () => undefined,
@@ -33,14 +40,12 @@ async function refusal(run: Promise<unknown>): Promise<ApplicationFailure> {
   return error as ApplicationFailure;
 }
 
-const stop = (target: ProcessTarget) => activities.stopProcess({ incidentId: 'incident-1', targets: [target] });
-const quarantine = (target: ProcessTarget) =>
+const stop = (target: TerminateTarget) => activities.stopProcess({ incidentId: 'incident-1', targets: [target] });
+const quarantine = (target: TerminateTarget) =>
   activities.stopAndQuarantineProcess({ incidentId: 'incident-1', targets: [target] });
 
 describe('process targets refused before any process is spawned', () => {
-  it.each<[string, ProcessTarget]>([
-    ['lsass.exe by name', { pid: 712, name: 'lsass.exe' }],
-    ['lsass by name without extension, any case', { pid: 712, name: 'LSASS' }],
+  it.each<[string, TerminateTarget]>([
     ['lsass.exe by its System32 path', { pid: 712, imagePath: 'C:\\Windows\\System32\\lsass.exe' }],
     [
       'an innocent name at lsass.exe’s path',
@@ -54,11 +59,10 @@ describe('process targets refused before any process is spawned', () => {
       'the genuine explorer.exe, by device path',
       { pid: 2100, imagePath: '\\Device\\HarddiskVolume3\\Windows\\explorer.exe' },
     ],
-    ['wmiprvse.exe by name', { pid: 3300, name: 'WmiPrvSE.exe' }],
-    ['PID 4 (System)', { pid: 4 }],
-    ['PID 0 (Idle)', { pid: 0 }],
-    ['the worker itself', { pid: process.pid, name: 'node.exe' }],
-    ['the worker’s parent', { pid: process.ppid }],
+    ['PID 4 (System)', { pid: 4, imagePath: EVIL }],
+    ['PID 0 (Idle)', { pid: 0, imagePath: EVIL }],
+    ['the worker itself', { pid: process.pid, name: 'node.exe', imagePath: 'C:\\Program Files\\nodejs\\node.exe' }],
+    ['the worker’s parent', { pid: process.ppid, imagePath: EVIL }],
   ])('%s', async (_label, target) => {
     for (const run of [stop(target), quarantine(target)]) {
       const failure = await refusal(run);
@@ -70,7 +74,13 @@ describe('process targets refused before any process is spawned', () => {
 
   it('refuses the whole request when any one target is protected', async () => {
     const failure = await refusal(
-      activities.stopProcess({ incidentId: 'incident-1', targets: [{ pid: 4242, name: 'evil.exe' }, { pid: 4 }] }),
+      activities.stopProcess({
+        incidentId: 'incident-1',
+        targets: [
+          { pid: 4242, name: 'evil.exe', imagePath: EVIL },
+          { pid: 4, imagePath: EVIL },
+        ],
+      }),
     );
     expect(failure.type).toBe(HOST_FAILURE_TYPES.protectedTarget);
     expect(host.argvFileExists()).toBe(false);
@@ -98,6 +108,27 @@ describe('process targets refused before any process is spawned', () => {
     const impostor = { pid: 6666, name: 'lsass.exe', imagePath: 'C:\\Users\\Public\\lsass.exe' };
     await expect(stop(impostor)).resolves.toMatchObject({ ok: true });
     expect(host.records()).toHaveLength(1);
+  });
+
+  // The PID-reuse guard is not optional: a target without its image path never reaches a script,
+  // even one the name rule would also refuse (that rule still holds for the safety check itself).
+  it.each<[string, ProcessTarget]>([
+    ['a bare PID', { pid: 4242 }],
+    ['a PID with a start time', { pid: 4242, startTime: '2024-05-01T10:00:00Z' }],
+    ['lsass.exe by name', { pid: 712, name: 'lsass.exe' }],
+    ['lsass by name without extension, any case', { pid: 712, name: 'LSASS' }],
+    ['wmiprvse.exe by name', { pid: 3300, name: 'WmiPrvSE.exe' }],
+  ])('refuses %s without an image path as an invalid request, before any spawn', async (_label, target) => {
+    for (const run of [
+      activities.stopProcess({ incidentId: 'incident-1', targets: [target as TerminateTarget] }),
+      activities.stopAndQuarantineProcess({ incidentId: 'incident-1', targets: [target as TerminateTarget] }),
+    ]) {
+      const failure = await refusal(run);
+      expect(failure.type).toBe(HOST_FAILURE_TYPES.invalidRequest);
+      expect(failure.nonRetryable).toBe(true);
+    }
+    expect(host.argvFileExists()).toBe(false);
+    if (target.name) expect(isProtectedByIdentity(target)).toBe(true);
   });
 
   it('refuses an invalid request with InvalidRequest, before any spawn', async () => {
@@ -150,7 +181,7 @@ describe('hostile strings travel as data', () => {
     `& touch ${marker} | cmd /c whoami > ${marker}; touch ${marker}`,
   ];
 
-  it('reaches the script byte for byte inside the base64 request, and nothing runs as code', async () => {
+  it('reaches the script byte for byte on stdin, never on the command line, and nothing runs as code', async () => {
     const marker = join(host.scriptsDirectory, 'MARKER');
     const hostile = hostileStrings(marker);
     const targets = hostile.map((text, i) => ({
@@ -171,7 +202,8 @@ describe('hostile strings travel as data', () => {
     ]);
     for (const record of records) {
       expect(record.argv).toHaveLength(9);
-      expect(record.argv[8]).toMatch(/^[A-Za-z0-9+/=]+$/);
+      expect(record.argv.slice(-2)).toEqual(['-Request', '-']);
+      for (const text of hostile) expect(record.argv.join(' ')).not.toContain(text);
     }
     expect(existsSync(marker)).toBe(false);
   });

@@ -20,6 +20,7 @@ export type StandInMode =
   | 'exit2'
   | 'exit3'
   | 'exit4'
+  | 'exit5'
   | 'hang'
   | 'slow'
   | 'utf16';

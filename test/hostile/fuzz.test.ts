@@ -6,7 +6,13 @@
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import fc from 'fast-check';
-import { powershellArguments, POWERSHELL_FLAGS, REQUEST_PARAMETER } from '../../activities/host/runner';
+import {
+  encodeRequest,
+  powershellArguments,
+  POWERSHELL_FLAGS,
+  REQUEST_FROM_STDIN,
+  REQUEST_PARAMETER,
+} from '../../activities/host/runner';
 import { assertLogoffAllowed, assertProcessTargetsAllowed } from '../../activities/host/safety';
 import { normalizeAlert, AlertFormatError } from '../../common/normalize';
 import {
@@ -155,7 +161,7 @@ describe('host-side request building under hostile strings', () => {
     remoteIp: hostileString,
   });
 
-  /** Valid requests become exactly one opaque argument; invalid ones are refused before any argv exists. */
+  /** Valid requests travel only on stdin, never in argv; invalid ones are refused before anything is spawned. */
   function checkRequest(
     schema:
       typeof StopProcessRequestSchema | typeof StopAndQuarantineRequestSchema | typeof TerminateSessionRequestSchema,
@@ -171,16 +177,19 @@ describe('host-side request building under hostile strings', () => {
       expect((err as ApplicationFailure).nonRetryable).toBe(true);
       return;
     }
-    const argv = powershellArguments('C:\\spawnguard\\powershell\\StopProcess.ps1', parsed.data);
-    expect(argv.slice(0, -1)).toEqual([
+    // Nothing of the request is on the command line: it is the same for every request...
+    const argv = powershellArguments('C:\\spawnguard\\powershell\\StopProcess.ps1');
+    expect(argv).toEqual([
       ...POWERSHELL_FLAGS,
+      '-ExecutionPolicy',
+      'Bypass',
       '-File',
       'C:\\spawnguard\\powershell\\StopProcess.ps1',
       REQUEST_PARAMETER,
+      REQUEST_FROM_STDIN,
     ]);
-    const encoded = argv.at(-1)!;
-    expect(encoded).toMatch(/^[A-Za-z0-9+/]+=*$/);
-    expect(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'))).toEqual(parsed.data);
+    // ...and stdin carries exactly the validated request, as UTF-8 JSON.
+    expect(JSON.parse(encodeRequest(parsed.data).toString('utf8'))).toEqual(parsed.data);
   }
 
   it('stop requests', () => {

@@ -81,6 +81,10 @@ describe('suspiciousParentProcessPlaybook', () => {
     const quarantine = result.actions.find((a) => a.quarantine)?.quarantine;
     expect(quarantine?.sha256After).toBe(quarantine?.sha256Before);
     expect(h.host.state.sessions).toHaveLength(0);
+    // Persistence is collected before bob is logged off: the logoff unloads his hive (his Run keys).
+    const order = h.host.calls.map((c) => c.activity);
+    expect(order.indexOf('fetchPersistenceEntries')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('fetchPersistenceEntries')).toBeLessThan(order.indexOf('terminateSession'));
     // Persistence that points at the dropper comes first and is flagged.
     expect(result.persistence[0]).toMatchObject({ name: 'Updater', referencesTarget: true });
     expect(result.persistence[1]).toMatchObject({ name: 'ScheduledDefrag', referencesTarget: false });
@@ -92,6 +96,34 @@ describe('suspiciousParentProcessPlaybook', () => {
     ).toBe(false);
     expect(h.central.reports).toHaveLength(1);
     expect(h.central.reports[0]?.outcome).toBe('remediated');
+  });
+
+  it('malicious: logs off the session hosting the dropper only, and validates that session only', async () => {
+    const h = await createHarness(client);
+    const alert = maliciousScenario(h);
+    // bob is also at the console elsewhere (session 1): not the session the attack runs in.
+    h.host.add({ sessions: [{ id: 1, user: 'CONTOSO\\bob', type: 'console' }] });
+    // ...and logs on again over RDP (session 5) between the logoff and its validation.
+    let logoffs = 0;
+    h.host.beforeActivity = async (activity) => {
+      if (activity !== 'terminateSession') return;
+      logoffs += 1;
+      if (logoffs === 2) h.host.add({ sessions: [{ id: 5, user: 'CONTOSO\\bob', type: 'rdp' }] });
+    };
+    const result: IncidentStatus = await h.run(async () => {
+      const handle = await h.start(alert, h.policy());
+      return handle.result();
+    });
+
+    const logoff = result.actions.filter((a) => a.action === 'logoff-user');
+    expect(logoff).toHaveLength(1);
+    expect(logoff[0]).toMatchObject({ status: 'done', validated: true });
+    expect(logoff[0]?.target).toMatch(/session 3 /);
+    expect(result.outcome).toBe('remediated');
+    expect(h.host.state.sessions.map((s) => s.id).sort()).toEqual([1, 5]);
+    const requests = h.host.calls.filter((c) => c.activity === 'terminateSession').map((c) => c.request);
+    expect(requests[0]).toMatchObject({ users: [{ name: 'bob', domain: 'CONTOSO' }], sessionIds: [3] });
+    expect(requests[1]).toMatchObject({ sessionIds: [3], listOnly: true });
   });
 
   it('malicious: the status query and search attributes tell the same story', async () => {

@@ -28,6 +28,7 @@ export const SCRIPT_CMDLETS: Record<string, readonly string[]> = {
   'Copy-Item': ['LiteralPath', 'Path', 'Destination', 'Force', 'Recurse', 'PassThru', 'WhatIf', 'Confirm'],
   'Export-ModuleMember': ['Function', 'Variable', 'Alias', 'Cmdlet'],
   'Get-AuthenticodeSignature': ['FilePath', 'LiteralPath'],
+  'Get-BitsTransfer': ['AllUsers', 'JobId', 'Name'],
   'Get-ChildItem': ['LiteralPath', 'Path', 'Filter', 'Force', 'Recurse', 'Name', 'Include', 'Exclude'],
   'Get-CimInstance': [
     'ClassName',

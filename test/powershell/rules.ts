@@ -1060,6 +1060,7 @@ export const WINDOWS_ONLY_COMMANDS = [
   'Get-Acl',
   'Set-Acl',
   'Get-ScheduledTask',
+  'Get-BitsTransfer',
   'Add-Type',
   'Test-Path',
   'Get-ChildItem',

@@ -24,7 +24,8 @@ const REAL_FUNCTIONS_MARKER = '# @@REAL-FILE-FUNCTIONS@@';
 
 /**
  * Seam functions the fake keeps REAL (copied from the real Platform.ps1): plain .NET file calls
- * that work on any platform once ConvertTo-SpawnGuardNativePath has mapped the path. Every other
+ * that work on any platform once ConvertTo-SpawnGuardNativePath has mapped the path, and the
+ * reading of the request from standard input. Every other
  * seam function is faked in the fixture; the parity test checks the two lists cover the real seam.
  */
 export const REAL_FILE_FUNCTIONS = [
@@ -41,6 +42,9 @@ export const REAL_FILE_FUNCTIONS = [
   'Write-SpawnGuardTextFile',
   'Update-SpawnGuardFileFrom',
   'Get-SpawnGuardVersionInfo',
+  'Test-SpawnGuardReparsePoint',
+  'Get-SpawnGuardLongPath',
+  'Read-SpawnGuardStandardInput',
 ] as const;
 
 /** The world and log files, beside the fake Platform.ps1 in the temporary copy (not pinned: .json/.log). */

@@ -183,11 +183,18 @@ function Test-ScriptManifest {
 function Set-AdministratorsOnlyAcl {
     <#
     .SYNOPSIS
-        Administrators and SYSTEM only, inheritance off: the folder may hold the Temporal API key.
+        Owner Administrators; Administrators and SYSTEM only, inheritance off (no Users write); refuses
+        a junction or symbolic link. The folder may hold the Temporal API key or quarantined files.
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)][string]$Path)
+    $item = Get-Item -LiteralPath $Path -Force
+    if (($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint) -ne 0) {
+        throw ($Path + ' is a junction or symbolic link: remove it and run this again (spawnguard never follows one).')
+    }
     $acl = Get-Acl -LiteralPath $Path
+    # The owner too: whoever owns the folder can rewrite its ACL.
+    $acl.SetOwner((New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList 'S-1-5-32-544'))
     $acl.SetAccessRuleProtection($true, $false)
     foreach ($rule in @($acl.Access)) { [void]$acl.RemoveAccessRule($rule) }
     foreach ($sid in @('S-1-5-32-544', 'S-1-5-18')) {
@@ -271,9 +278,16 @@ if (-not (Test-Path -LiteralPath $ServiceDirectory -PathType Container)) {
     [void](New-Item -ItemType Directory -Path $ServiceDirectory -Force)
 }
 Set-AdministratorsOnlyAcl -Path $ServiceDirectory
-$logDirectory = Join-Path -Path $env:ProgramData -ChildPath 'spawnguard\logs'
-if (-not (Test-Path -LiteralPath $logDirectory -PathType Container)) {
-    [void](New-Item -ItemType Directory -Path $logDirectory -Force)
+# %ProgramData%\spawnguard and each folder the worker writes (logs, the quarantine store): owner
+# Administrators, inheritance off, no Users write. The scripts refuse a quarantine store that is a
+# junction or that anyone else owns.
+$dataRoot = Join-Path -Path $env:ProgramData -ChildPath 'spawnguard'
+$logDirectory = Join-Path -Path $dataRoot -ChildPath 'logs'
+foreach ($folder in @($dataRoot, $logDirectory, (Join-Path -Path $dataRoot -ChildPath 'quarantine'))) {
+    if (-not (Test-Path -LiteralPath $folder -PathType Container)) {
+        [void](New-Item -ItemType Directory -Path $folder -Force)
+    }
+    Set-AdministratorsOnlyAcl -Path $folder
 }
 
 Copy-Item -LiteralPath $WinSWPath -Destination $serviceExe -Force

@@ -21,12 +21,18 @@ export interface PlanInput {
   policy: DecisionPolicy;
 }
 
-export function processTarget(process: AlertProcess): PlanTarget {
+/**
+ * The target of a process step. Given the child, the process is its parent: the host then also
+ * requires it to have started before the child, so a younger process that reused the parent's PID
+ * is never acted on.
+ */
+export function processTarget(process: AlertProcess, child?: AlertProcess): PlanTarget {
   return {
     description: `PID ${process.pid} ${process.executable ?? process.name}`,
     pid: process.pid,
     ...(process.executable ? { imagePath: process.executable } : {}),
     ...(process.startTime ? { startTime: process.startTime } : {}),
+    ...(child?.startTime ? { startedBefore: child.startTime } : {}),
   };
 }
 
@@ -53,10 +59,10 @@ function startedByUsualParent(child: AlertProcess, parent: AlertProcess): boolea
 /** Why a process must not be terminated at all, or null. */
 function protectedReason(process: AlertProcess, parent?: AlertProcess): string | null {
   const identity = { pid: process.pid, name: process.name, path: process.executable ?? null };
-  if (!process.executable && !process.startTime) {
-    // Without an image path or a start time the host cannot tell this process from a later one
-    // that reused its PID: acting on the PID alone could kill an unrelated process.
-    return `${processLabel(process)} cannot be identified beyond its PID (the alert has no image path or start time)`;
+  if (!process.executable) {
+    // Without an image path the host cannot tell this process from a later one that reused its
+    // PID: acting on the PID alone could kill an unrelated process (the host refuses such a request).
+    return `${processLabel(process)} cannot be identified beyond its PID (the alert has no image path)`;
   }
   if (isCriticalProcess(identity)) return `${processLabel(process)} is a critical Windows process: never terminated`;
   if (isSharedHost(identity) && (!parent || startedByUsualParent(process, parent))) {
@@ -91,7 +97,9 @@ export function remediationPlan({ alert, files, findings, policy }: PlanInput): 
     findings.some((f) => f.code === 'office-spawned-shell' || f.code === 'office-spawned-user-binary');
   const parentProtected = protectedReason(parent);
   if (parentProtected) {
-    plan.push(step('terminate-parent', processTarget(parent), `${parentProtected}; acting on the child instead`));
+    plan.push(
+      step('terminate-parent', processTarget(parent, child), `${parentProtected}; acting on the child instead`),
+    );
   } else if (parentOffending || officeLauncher) {
     const block =
       quarantineBlock(parent, files.parent, policy) ??
@@ -99,10 +107,10 @@ export function remediationPlan({ alert, files, findings, policy }: PlanInput): 
         ? null
         : `${processLabel(parent)} only opened the document; its own file is not the offender: terminate only`);
     if (block) {
-      plan.push(step('quarantine-parent', processTarget(parent), block));
-      plan.push(step('terminate-parent', processTarget(parent)));
+      plan.push(step('quarantine-parent', processTarget(parent, child), block));
+      plan.push(step('terminate-parent', processTarget(parent, child)));
     } else {
-      plan.push(step('quarantine-parent', processTarget(parent)));
+      plan.push(step('quarantine-parent', processTarget(parent, child)));
     }
   }
 
@@ -116,6 +124,10 @@ export function remediationPlan({ alert, files, findings, policy }: PlanInput): 
       plan.push(step('quarantine-child', processTarget(child), quarantineBlock(child, files.child, policy)));
     }
   }
+
+  // ---- persistence is always collected: it is how the offender would come back. Before the logoff:
+  // logging the user off unloads their hive, and with it their Run keys, COM registrations and the like ----
+  plan.push(step('fetch-persistence', { description: `persistence entries on ${alert.host.hostname}` }));
 
   // ---- the user's sessions ----
   const user = alertUser(alert);
@@ -131,8 +143,5 @@ export function remediationPlan({ alert, files, findings, policy }: PlanInput): 
       step('logoff-user', target, isServiceAccount(user) ? `${who} is a service account: never logged off` : null),
     );
   }
-
-  // ---- persistence is always collected: it is how the offender would come back ----
-  plan.push(step('fetch-persistence', { description: `persistence entries on ${alert.host.hostname}` }));
   return plan;
 }
