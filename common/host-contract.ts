@@ -62,7 +62,7 @@ export const TerminateSessionRequestSchema = z.object({
    * The offending processes: only the sessions hosting them (Win32_Process SessionId, after the
    * PID/image/start-time identity check) are logged off, and only when their user is a requested one.
    */
-  processes: z.array(ProcessTargetSchema).max(64).optional(),
+  processes: z.array(TerminateTargetSchema).max(64).optional(),
   /** The attacker's sessions (the alert's, or looked up from the offending process): only these. */
   sessionIds: z.array(z.number().int().min(0).max(65_535)).max(64).optional(),
   rdpOnly: z.boolean().default(false),

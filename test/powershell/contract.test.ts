@@ -24,7 +24,6 @@ import {
   PersistenceEntrySchema,
   ProcessActionResultSchema,
   ProcessInfoSchema,
-  ProcessTargetSchema,
   TerminateTargetSchema,
   ProcessTreeRequestSchema,
   QuarantineRecordSchema,
@@ -141,7 +140,7 @@ const CONTRACTS: Record<HostScriptName, ScriptContract> = {
       IncidentId: ['string', 'incidentId'],
       Request: ['string', null],
     },
-    nested: { users: z.object({ name: z.string(), domain: z.string().optional() }), processes: ProcessTargetSchema },
+    nested: { users: z.object({ name: z.string(), domain: z.string().optional() }), processes: TerminateTargetSchema },
   },
   FetchPersistenceEntries: {
     request: FetchPersistenceRequestSchema,
