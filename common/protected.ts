@@ -163,3 +163,19 @@ export function isTrustedPublisher(signer: string | null | undefined, trustedPub
   const s = signer.trim().toLowerCase();
   return isMicrosoftSigner(signer) || trustedPublishers.some((t) => t.trim().toLowerCase() === s);
 }
+
+/**
+ * True for any path that is not a plain local drive path: UNC (`\\host\share`, WebDAV
+ * `\\host@SSL\DavWWWRoot`), `\\?\UNC\`, `\??\UNC\`, `\Device\Mup\` and other device paths,
+ * `\\.\GLOBALROOT\`, pipes, and `scheme://` URLs. Fails closed: only `C:\…`, `\\?\C:\…`, `\??\C:\…`
+ * and `\\.\C:\…` are local. The same rule as Test-SpawnGuardRemotePath (powershell/SpawnGuard.Safety/
+ * Paths.ps1); test/host/remote-path.test.ts runs one table through both. Workflow-safe. A script running as SYSTEM
+ * that opens a remote path authenticates the machine account to whoever serves it.
+ */
+export function isRemoteWindowsPath(path: string | null | undefined): boolean {
+  if (!path) return false;
+  const text = path.trim().replace(/\//g, '\\');
+  if (/^[A-Za-z]:\\/.test(text)) return false;
+  if (/^(\\\\\?\\|\\\?\?\\|\\\\\.\\)[A-Za-z]:\\/.test(text)) return false;
+  return text.startsWith('\\') || /^[A-Za-z][A-Za-z0-9+.-]*:[/\\]{2}/.test(text);
+}

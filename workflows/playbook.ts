@@ -6,6 +6,7 @@ import {
   condition,
   executeChild,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -131,7 +132,13 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
 
   // ---- 2. decide ----
   status.phase = 'deciding';
-  const decision = decide({ alert, enrichment: status.enrichment, policy: policy.decision });
+  const decision = decide({
+    alert,
+    enrichment: status.enrichment,
+    policy: policy.decision,
+    // Histories recorded before this rule planned a quarantine of a file on a share: replay them so.
+    blockRemoteImages: patched('remote-image-never-quarantined'),
+  });
   status.decision = decision;
   status.timestamps.decided = now();
   upsertSearchAttributes([

@@ -19,11 +19,15 @@ import {
   isCriticalProcess,
   isSharedHost,
   isPowerShellHost,
+  isRemoteWindowsPath,
   isServiceAccount,
   normalizeWindowsPath,
   resolveDrivePath,
   trimSegment,
 } from '../../common/protected';
+import { normalizeUser } from '../../common/user-name';
+
+export { isRemoteWindowsPath } from '../../common/protected';
 
 export type ProcessAction = 'stop' | 'stop-and-quarantine';
 
@@ -181,6 +185,14 @@ export function assertProcessTargetsAllowed(
         reason: 'worker-process',
       });
     }
+    // A file on a share is never opened: as SYSTEM that authenticates the machine account to
+    // whoever serves it. The process may still be stopped by PID; its file is only reported.
+    if (action === 'stop-and-quarantine' && isRemoteWindowsPath(target.imagePath)) {
+      throw refuse(
+        `Refusing to quarantine ${describe(target)}: its image is on a remote or device path, which the host never opens`,
+        { target, reason: 'remote-path' },
+      );
+    }
     // Quarantine moves the image file: a PowerShell host's image is the worker's own engine.
     const identity = { name: target.name ?? null, path: target.imagePath ?? null };
     const imageIdentity = { path: target.imagePath ?? null };
@@ -193,14 +205,13 @@ export function assertProcessTargetsAllowed(
   }
 }
 
-/** `CONTOSO\bob` or `bob@contoso` written into the name field: split it so every rule sees the real account. */
+/**
+ * `CONTOSO\bob` or `bob@contoso` written into the name field: split it so every rule sees the
+ * real account, the way the scripts split it (common/user-name.ts, Split-SpawnGuardUserName).
+ */
 export function splitAccount(user: AccountName): { name: string; domain: string | undefined } {
-  const name = user.name.trim();
-  const slash = name.lastIndexOf('\\');
-  if (slash >= 0) return { name: name.slice(slash + 1), domain: name.slice(0, slash) || user.domain };
-  const at = name.indexOf('@');
-  if (at > 0) return { name: name.slice(0, at), domain: name.slice(at + 1) || user.domain };
-  return { name, domain: user.domain?.trim() || undefined };
+  const split = normalizeUser({ name: user.name, ...(user.domain === undefined ? {} : { domain: user.domain }) });
+  return { name: split.name, domain: split.domain };
 }
 
 function sameAccount(a: AccountName, b: AccountName): boolean {
@@ -220,7 +231,12 @@ export function assertLogoffAllowed(users: readonly AccountName[], listOnly: boo
   for (const user of users) {
     const account = splitAccount(user);
     const who = account.domain ? `${account.domain}\\${account.name}` : account.name;
-    if (account.name === '' || /[*?[\]]/.test(`${account.name}${account.domain ?? ''}`)) {
+    // TerminateSession.ps1 refuses the same characters in a name: an account name never has them.
+    if (
+      account.name === '' ||
+      /[\\/@,"]/.test(account.name) ||
+      /[*?[\]]/.test(`${account.name}${account.domain ?? ''}`)
+    ) {
       throw invalid(`Invalid user name ${JSON.stringify(who)}: exact names only, no wildcards`, { user });
     }
     if (listOnly) continue;
@@ -252,20 +268,4 @@ export function assertSessionResultsSane(results: readonly SessionActionResult[]
       });
     }
   }
-}
-
-/**
- * True for any path that is not a plain local drive path: UNC (`\\host\share`, WebDAV
- * `\\host@SSL\DavWWWRoot`), `\\?\UNC\`, `\??\UNC\`, `\Device\Mup\` and other device paths,
- * `\\.\GLOBALROOT\`, pipes, and `scheme://` URLs. Fails closed: only `C:\…`, `\\?\C:\…`, `\??\C:\…`
- * and `\\.\C:\…` are local. The same rule as Test-SpawnGuardRemotePath (powershell/SpawnGuard.Safety/
- * Paths.ps1); test/host/remote-path.test.ts runs one table through both. A script running as SYSTEM
- * that opens a remote path authenticates the machine account to whoever serves it.
- */
-export function isRemoteWindowsPath(path: string | null | undefined): boolean {
-  if (!path) return false;
-  const text = path.trim().replace(/\//g, '\\');
-  if (/^[A-Za-z]:\\/.test(text)) return false;
-  if (/^(\\\\\?\\|\\\?\?\\|\\\\\.\\)[A-Za-z]:\\/.test(text)) return false;
-  return text.startsWith('\\') || /^[A-Za-z][A-Za-z0-9+.-]*:[/\\]{2}/.test(text);
 }

@@ -15,6 +15,8 @@ import type { ReviewUpdate } from '../../common/playbook';
 import { classifyTemporalError, withTemporalDeadline } from './temporal';
 
 const DEFAULT_DEADLINE_MS = 10_000;
+/** Status queries in flight at once while listing pending reviews. */
+const STATUS_QUERY_CONCURRENCY = 8;
 
 /** The visibility query behind `review list` and the review page. */
 export const PENDING_REVIEW_QUERY = 'ReviewStatus = "pending" AND ExecutionStatus = "Running"';
@@ -87,17 +89,24 @@ export async function pendingReviews(
     }
     return found;
   });
-  // A handful at a time: each query is a workflow task on the central worker.
-  for (let i = 0; i < reviews.length; i += 4) {
-    await Promise.all(
-      reviews.slice(i, i + 4).map(async (review) => {
-        try {
-          review.status = await incidentStatus(client, review.workflowId, deadlineMs);
-        } catch (err) {
-          review.statusError = classifyTemporalError(err).message;
-        }
-      }),
-    );
-  }
+  // Each query is a workflow task on the central worker. A few at a time, all within one shared
+  // deadline: when the worker is down every query would wait, and the list must still come back.
+  const statusDeadline = Date.now() + deadlineMs;
+  let next = 0;
+  const queryNext = async (): Promise<void> => {
+    for (let review = reviews[next++]; review; review = reviews[next++]) {
+      const remainingMs = statusDeadline - Date.now();
+      if (remainingMs <= 0) {
+        review.statusError = `not asked: the list's ${deadlineMs} ms for status queries ran out (is the central worker running?)`;
+        continue;
+      }
+      try {
+        review.status = await incidentStatus(client, review.workflowId, remainingMs);
+      } catch (err) {
+        review.statusError = classifyTemporalError(err).message;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: STATUS_QUERY_CONCURRENCY }, queryNext));
   return reviews;
 }

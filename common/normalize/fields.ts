@@ -1,5 +1,6 @@
 /** Small parsers shared by the format normalizers. */
 import { z } from 'zod';
+import { splitUserName } from '../user-name';
 
 /** A key JSON.parse makes an own property but an assignment would treat as the prototype. */
 const FORBIDDEN_KEY = '__proto__';
@@ -117,11 +118,14 @@ export function windowsBaseName(path: string): string {
   return parts[parts.length - 1] || path;
 }
 
-/** `CONTOSO\alice` → { domain: 'CONTOSO', name: 'alice' }; `alice@contoso.com` keeps the UPN as the name. */
+/**
+ * `CONTOSO\alice` → { domain: 'CONTOSO', name: 'alice' }; `alice@contoso.com` → { domain:
+ * 'contoso.com', name: 'alice' }: the one reading of a user name the host scripts share
+ * (common/user-name.ts).
+ */
 export function splitAccount(account: string): { name: string; domain?: string } {
-  const slash = account.indexOf('\\');
-  if (slash > 0) return { domain: account.slice(0, slash), name: account.slice(slash + 1) };
-  return { name: account };
+  const { name, domain } = splitUserName(account);
+  return domain === null ? { name } : { domain, name };
 }
 
 /** Sysmon's `SHA1=…,MD5=…,SHA256=…,IMPHASH=…` → lower-case hashes we keep. */

@@ -845,3 +845,32 @@ describe('decision invariants over the whole table', () => {
     );
   });
 });
+
+describe('a file on a share (issue 13, item 1)', () => {
+  const share = '\\\\fileserver@SSL\\DavWWWRoot\\invoice.exe';
+  const onShare = () => alertOf(proc(4312, WORD, MS_CORPORATION), proc(6120, share, 'unsigned'));
+  const enrichment = (alert: CanonicalAlert) =>
+    enrich(alert, {
+      parentReputation: [vtClean],
+      childReputation: [vt(45, 2, 72, 'trojan.generic')],
+      policy: policyOf(),
+    });
+
+  it('is never planned for quarantine: the process is terminated and the file reported', () => {
+    const alert = onShare();
+    const decision = decide({ alert, enrichment: enrichment(alert), policy: policyOf() });
+    expect(decision.verdict).toBe('malicious');
+    const quarantine = decision.plan.find((s) => s.action === 'quarantine-child');
+    expect(quarantine?.skipped).toMatch(/remote or device path.*never opens/);
+    expect(decision.plan.find((s) => s.action === 'terminate-child')).toMatchObject({
+      target: { pid: 6120, imagePath: share },
+    });
+    expect(decision.plan.find((s) => s.action === 'terminate-child')?.skipped).toBeUndefined();
+  });
+
+  it('a history recorded before the rule replays with the quarantine it planned then', () => {
+    const alert = onShare();
+    const decision = decide({ alert, enrichment: enrichment(alert), policy: policyOf(), blockRemoteImages: false });
+    expect(decision.plan.find((s) => s.action === 'quarantine-child')?.skipped).toBeUndefined();
+  });
+});

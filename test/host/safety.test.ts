@@ -98,6 +98,25 @@ describe('process targets refused before any process is spawned', () => {
     ]);
   });
 
+  it.each([
+    ['a share', '\\\\fileserver\\share\\evil.exe'],
+    ['WebDAV', '\\\\attacker@SSL\\DavWWWRoot\\evil.exe'],
+    ['\\\\?\\UNC', '\\\\?\\UNC\\fileserver\\share\\evil.exe'],
+    ['\\Device\\Mup', '\\Device\\Mup\\fileserver\\share\\evil.exe'],
+    ['GLOBALROOT', '\\\\.\\GLOBALROOT\\Device\\Mup\\fileserver\\share\\evil.exe'],
+  ])('never quarantines a file on %s, but the process can be stopped by PID', async (_label, imagePath) => {
+    const remote = { pid: 5151, imagePath };
+    const failure = await refusal(quarantine(remote));
+    expect(failure.type).toBe(HOST_FAILURE_TYPES.protectedTarget);
+    expect(failure.details?.[0]).toMatchObject({ reason: 'remote-path' });
+    expect(host.argvFileExists()).toBe(false);
+
+    await expect(stop(remote)).resolves.toMatchObject({ ok: true });
+    expect(host.records().map((r) => r.request)).toEqual([
+      { incidentId: 'incident-1', targets: [remote], includeDescendants: true },
+    ]);
+  });
+
   it('lets an impostor svchost.exe in a user folder through to the script', async () => {
     const impostor = { pid: 6667, name: 'svchost.exe', imagePath: 'C:\\Users\\Public\\svchost.exe' };
     await expect(stop(impostor)).resolves.toMatchObject({ ok: true });
@@ -189,7 +208,9 @@ describe('hostile strings travel as data', () => {
       imagePath: `C:\\Users\\Public\\${text}.exe`,
       name: text,
     }));
-    const users = hostile.slice(0, 4).map((text) => ({ name: text, domain: text }));
+    // An account name never holds \\ / @ , or a double quote: both sides refuse those (below);
+    // everything else hostile about the text travels as data.
+    const users = hostile.slice(0, 4).map((text) => ({ name: text.replace(/[\\/@,"]/g, ''), domain: text }));
     await activities.stopProcess({ incidentId: hostile[3]!, targets });
     await activities.terminateSession({ incidentId: hostile[0]!, users });
     await activities.getFileEnrichment({ paths: hostile });
@@ -207,6 +228,15 @@ describe('hostile strings travel as data', () => {
     }
     expect(existsSync(marker)).toBe(false);
   });
+
+  it.each(['"; Stop-Computer; "', 'CONTOSO\\bob\\x', 'bob@x@y', 'a,b', 'evil/..'])(
+    'refuses the user name %j as invalid before any spawn, as TerminateSession.ps1 would',
+    async (name) => {
+      const failure = await refusal(activities.terminateSession({ incidentId: 'incident-1', users: [{ name }] }));
+      expect(failure.type).toBe(HOST_FAILURE_TYPES.invalidRequest);
+      expect(host.argvFileExists()).toBe(false);
+    },
+  );
 });
 
 describe('identity rules', () => {

@@ -6,9 +6,20 @@ import type { Client } from '@temporalio/client';
 import { normalizeAlert } from '../../common/normalize';
 import { IncidentStatusSchema } from '../../common/incident-status';
 import { SA } from '../../common/names';
-import { testClient } from '../support/temporal';
+import { pendingReviews } from '../../client/ingest/incidents';
+import { testClient, uniqueTaskQueue } from '../support/temporal';
 import { NO_REVIEW_RULE } from './fixtures/review-playbook';
-import { alertDocument, freshHostname, jsonOf, startTestIngest, withStandInPlaybook, type TestIngest } from './support';
+import {
+  alertDocument,
+  freshHostname,
+  jsonOf,
+  startStandInIncident,
+  startTestIngest,
+  terminateRunningOn,
+  waitFor,
+  withStandInPlaybook,
+  type TestIngest,
+} from './support';
 
 let client: Client;
 let ingest: TestIngest;
@@ -56,6 +67,32 @@ describe('GET /v1/incidents/:workflowId', () => {
     const missing = await ingest.get('/v1/incidents/spawnguard-nosuchhost-1-2');
     expect(missing.status).toBe(404);
     expect((await jsonOf(missing)).message).toMatch(/no such incident/);
+  });
+});
+
+describe('the pending-review list', () => {
+  it('still comes back when an incident cannot answer: its status query fails and says why', async () => {
+    const taskQueue = uniqueTaskQueue('orphaned-review');
+    const workflowId = await startStandInIncident(client, taskQueue);
+    try {
+      await withStandInPlaybook(
+        taskQueue,
+        () =>
+          waitFor(
+            () => pendingReviews(client, { deadlineMs: 5_000 }),
+            (reviews) => reviews.some((r) => r.workflowId === workflowId && r.status?.review?.status === 'pending'),
+          ),
+        { leaveRunning: true },
+      );
+      // The worker has stopped: nothing answers the query, and the list says so instead of waiting.
+      const reviews = await pendingReviews(client, { deadlineMs: 1_500 });
+      const orphan = reviews.find((r) => r.workflowId === workflowId);
+      expect(orphan).toMatchObject({ workflowId, verdict: 'suspicious', riskScore: 55 });
+      expect(orphan?.status).toBeUndefined();
+      expect(orphan?.statusError).toMatch(/did not answer in time|ran out/);
+    } finally {
+      await terminateRunningOn(taskQueue);
+    }
   });
 });
 

@@ -18,7 +18,7 @@ import { incidentWorkflowId } from '../../common/incident';
 import { SA, WORKFLOW_TYPES } from '../../common/names';
 import { normalizeAlert } from '../../common/normalize';
 import { PlaybookPolicySchema } from '../../common/playbook';
-import { withWorker } from '../support/temporal';
+import { testClient, withWorker } from '../support/temporal';
 import { waitFor as pollUntil } from '../support/playbook-harness';
 
 export const FORMATS = ['canonical', 'elastic-alert', 'ecs-process-event', 'sysmon-1', 'security-4688'] as const;
@@ -128,8 +128,38 @@ function standInBundle(): Promise<WorkflowBundleWithSourceMap> {
 }
 
 /** Runs `fn` while a worker serves the stand-in playbook on `taskQueue`. */
-export async function withStandInPlaybook<T>(taskQueue: string, fn: () => Promise<T>): Promise<T> {
-  return withWorker({ taskQueue, workflowBundle: await standInBundle() }, fn);
+/**
+ * Runs `fn` while the stand-in playbook polls `taskQueue`. Afterwards the incidents still running
+ * there are terminated: nothing would answer their queries any more, and a pending review left
+ * behind would slow every later `review list` in the suite (each of its status queries waits).
+ */
+export async function withStandInPlaybook<T>(
+  taskQueue: string,
+  fn: () => Promise<T>,
+  options: { leaveRunning?: boolean } = {},
+): Promise<T> {
+  try {
+    return await withWorker({ taskQueue, workflowBundle: await standInBundle() }, fn);
+  } finally {
+    if (!options.leaveRunning) await terminateRunningOn(taskQueue);
+  }
+}
+
+export async function terminateRunningOn(taskQueue: string): Promise<void> {
+  const client = await testClient();
+  try {
+    const query = `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`;
+    for await (const execution of client.workflow.list({ query })) {
+      await client.workflow
+        .getHandle(execution.workflowId, execution.runId)
+        .terminate('test finished: its worker has stopped')
+        .catch((err: Error) => {
+          if (err.name !== 'WorkflowNotFoundError') throw err; // finished meanwhile
+        });
+    }
+  } finally {
+    await client.connection.close();
+  }
 }
 
 export async function workflowExists(client: Client, workflowId: string): Promise<boolean> {

@@ -36,9 +36,11 @@ export interface DecideInput {
   /** null when enrichment did not run: the alert's own facts are used, with no reputation. */
   enrichment: EnrichmentResult | null;
   policy: DecisionPolicy;
+  /** See PlanInput.blockRemoteImages: true unless replaying a history recorded before the rule. */
+  blockRemoteImages?: boolean;
 }
 
-export function decide({ alert, enrichment, policy }: DecideInput): Decision {
+export function decide({ alert, enrichment, policy, blockRemoteImages = true }: DecideInput): Decision {
   const files: Record<Role, FileEnrichment> = {
     parent: enrichment?.parent ?? alertOnly('parent', alert, policy),
     child: enrichment?.child ?? alertOnly('child', alert, policy),
@@ -82,7 +84,8 @@ export function decide({ alert, enrichment, policy }: DecideInput): Decision {
     score,
     confidence: confidenceOf(verdict, score, findings, unvouched.length > 0, forced),
     reasons: publish(findings),
-    plan: verdict === 'benign' ? [] : remediationPlan({ alert, files, findings: implicated, policy }),
+    plan:
+      verdict === 'benign' ? [] : remediationPlan({ alert, files, findings: implicated, policy, blockRemoteImages }),
   };
 }
 

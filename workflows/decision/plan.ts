@@ -6,7 +6,13 @@
 import type { AlertProcess, CanonicalAlert } from '../../common/alert';
 import type { DecisionPolicy, PlanAction, PlanStep, PlanTarget } from '../../common/decision';
 import type { FileEnrichment } from '../../common/incident-status';
-import { isCriticalProcess, isPowerShellHost, isServiceAccount, isSharedHost } from '../../common/protected';
+import {
+  isCriticalProcess,
+  isPowerShellHost,
+  isRemoteWindowsPath,
+  isServiceAccount,
+  isSharedHost,
+} from '../../common/protected';
 import { processLabel, trustedSigner } from './file-facts';
 import { nameStem } from './names';
 import { OFFENDING_FILE, type Finding, type Role } from './reasons';
@@ -19,6 +25,11 @@ export interface PlanInput {
   /** The reasons that point at the pair (positive weight, less what the allow list answers). */
   findings: Finding[];
   policy: DecisionPolicy;
+  /**
+   * Files on remote or device paths are never quarantined (default). False only when replaying a
+   * history recorded before that rule, whose plan had no such block.
+   */
+  blockRemoteImages?: boolean;
 }
 
 /**
@@ -72,7 +83,15 @@ function protectedReason(process: AlertProcess, parent?: AlertProcess): string |
 }
 
 /** Why a file must not be quarantined (terminate only), or null. */
-function quarantineBlock(process: AlertProcess, file: FileEnrichment, policy: DecisionPolicy): string | null {
+function quarantineBlock(
+  process: AlertProcess,
+  file: FileEnrichment,
+  policy: DecisionPolicy,
+  blockRemoteImages: boolean,
+): string | null {
+  if (blockRemoteImages && isRemoteWindowsPath(process.executable)) {
+    return 'its file is on a remote or device path (share, WebDAV, \\\\?\\UNC): the host never opens such a path (as SYSTEM that would authenticate the machine account to whoever serves it); the file is reported, terminate only';
+  }
   const signer = trustedSigner(file, policy);
   if (signer && file.isOsBinary) return `OS binary signed by ${signer}: terminate only, never quarantined`;
   if (signer && file.isMicrosoftSigned) return `signed by ${signer}: terminate only, never quarantined`;
@@ -86,7 +105,7 @@ function quarantineBlock(process: AlertProcess, file: FileEnrichment, policy: De
 const step = (action: PlanAction, target: PlanTarget, skipped?: string | null): PlanStep =>
   skipped ? { action, target, skipped } : { action, target };
 
-export function remediationPlan({ alert, files, findings, policy }: PlanInput): PlanStep[] {
+export function remediationPlan({ alert, files, findings, policy, blockRemoteImages = true }: PlanInput): PlanStep[] {
   const { parent, child } = alert;
   const plan: PlanStep[] = [];
 
@@ -102,7 +121,7 @@ export function remediationPlan({ alert, files, findings, policy }: PlanInput): 
     );
   } else if (parentOffending || officeLauncher) {
     const block =
-      quarantineBlock(parent, files.parent, policy) ??
+      quarantineBlock(parent, files.parent, policy, blockRemoteImages) ??
       (parentOffending
         ? null
         : `${processLabel(parent)} only opened the document; its own file is not the offender: terminate only`);
@@ -121,7 +140,9 @@ export function remediationPlan({ alert, files, findings, policy }: PlanInput): 
   } else {
     plan.push(step('terminate-child', processTarget(child)));
     if (isOffendingFile(findings, 'child')) {
-      plan.push(step('quarantine-child', processTarget(child), quarantineBlock(child, files.child, policy)));
+      plan.push(
+        step('quarantine-child', processTarget(child), quarantineBlock(child, files.child, policy, blockRemoteImages)),
+      );
     }
   }
 
