@@ -410,8 +410,22 @@ function Add-RegistrySourceEntry {
                     if ($Source.Separator.Length -gt 0) { $command = $text.Trim() }
                     if ($command.Trim().Length -eq 0) { continue }
                     $image = $null
+                    $imageKnown = $false
                     switch ($Source.Image) {
                         'dll' { $image = Resolve-DllImage -Text $command -Environment $root.Environment }
+                        'clsid' {
+                            # The class is looked up where the key is (the user's classes first), then the machine's.
+                            $imageKnown = $true
+                            $at = $key.Path.IndexOf('\CLSID\', [System.StringComparison]::OrdinalIgnoreCase)
+                            $classesRoots = @('HKEY_LOCAL_MACHINE\SOFTWARE\Classes', 'HKEY_LOCAL_MACHINE\SOFTWARE\Classes\Wow6432Node')
+                            if ($at -gt 0) { $classesRoots = @($key.Path.Substring(0, $at)) + $classesRoots }
+                            $server = Get-ClassServer -ClassId $command.Trim() -ClassesRoots $classesRoots
+                            if ($null -ne $server) {
+                                $command = $command.Trim() + ' -> ' + $server.Text
+                                if ($server.Kind -eq 'InprocServer32') { $image = Resolve-DllImage -Text $server.Text -Environment $root.Environment }
+                                else { $image = Resolve-CommandImage -CommandLine $server.Text -Environment $root.Environment }
+                            }
+                        }
                         'package' { $image = Resolve-PackageImage -Text $command }
                         'autocheck' {
                             # "autocheck autochk *": autocheck marks the native program that follows it.
@@ -421,7 +435,7 @@ function Add-RegistrySourceEntry {
                     # An empty LSA package list is stored as "".
                     if ($Source.Image -eq 'package' -and $null -eq $image) { continue }
                     $name = Get-SourceEntryName -Source $Source -Key $key -ValueName $pair.Name
-                    Add-PersistenceEntry -Result $Result -References $References -Kind $Source.Kind -Location (ConvertTo-ShortHiveName -Path $key.Path) -Name $name -CommandLine $command -ImagePath $image -User $root.User -Environment $root.Environment
+                    Add-PersistenceEntry -Result $Result -References $References -Kind $Source.Kind -Location (ConvertTo-ShortHiveName -Path $key.Path) -Name $name -CommandLine $command -ImagePath $image -User $root.User -Environment $root.Environment -ImageKnown:$imageKnown
                 }
             }
         }
@@ -448,8 +462,10 @@ function New-PersistenceSource {
         # The value names to read; none: every value of the key.
         [string[]]$Values = @(),
         # command: the program a command line starts; dll: a DLL path, or a bare name in System32;
-        # package: an LSA package name (System32\<name>.dll); autocheck: BootExecute's native programs.
-        [ValidateSet('command', 'dll', 'package', 'autocheck')][string]$Image = 'command',
+        # package: an LSA package name (System32\<name>.dll); autocheck: BootExecute's native programs;
+        # clsid: a class id whose server (InprocServer32, else LocalServer32) is looked up in the same
+        # classes root, then the machine's (TreatAs sends a class to another one).
+        [ValidateSet('command', 'dll', 'package', 'autocheck', 'clsid')][string]$Image = 'command',
         # value: the value name; match-value: the subkey \* matched and the value name; match-key: the
         # subkey \* matched and the key's last segment; match: the subkey \* matched; label: the key's
         # default value, else the subkey \* matched.
@@ -505,15 +521,17 @@ function Get-PersistenceSource {
         (New-PersistenceSource -Kind 'active-setup' -Scope 'machine' -Location 'SOFTWARE\Microsoft\Active Setup\Installed Components\*' -Values @('StubPath') -Name 'label' -Wow),
         (New-PersistenceSource -Kind 'command-processor-autorun' -Scope 'machine-and-user' -Location 'SOFTWARE\Microsoft\Command Processor' -Values @('AutoRun') -Wow),
         (New-PersistenceSource -Kind 'logon-script' -Scope 'user' -Location 'Environment' -Values @('UserInitMprLogonScript')),
-        (New-PersistenceSource -Kind 'gpo-script' -Scope 'source' -Location '%SystemRoot%\System32\GroupPolicy\{Machine,User}\Scripts\{scripts,psscripts}.ini and Software\Microsoft\Windows\CurrentVersion\Group Policy\Scripts' -Collector 'Add-GroupPolicyScriptEntry'),
+        (New-PersistenceSource -Kind 'gpo-script' -Scope 'source' -Location '%SystemRoot%\System32\GroupPolicy\{Machine,User}\Scripts\{scripts,psscripts}.ini, Software\Microsoft\Windows\CurrentVersion\Group Policy\Scripts and Group Policy\State\<Machine or SID>\Scripts' -Collector 'Add-GroupPolicyScriptEntry'),
         # Per-user COM registrations take precedence over the machine's (HKCU\Software\Classes is the user's UsrClass.dat).
         (New-PersistenceSource -Kind 'com-hijack' -Scope 'user' -Location 'Software\Classes\CLSID\*\InprocServer32' -Values @('') -Image 'dll' -Name 'match-key'),
         (New-PersistenceSource -Kind 'com-hijack' -Scope 'user' -Location 'Software\Classes\CLSID\*\LocalServer32' -Values @('') -Name 'match-key'),
+        # TreatAs sends every use of a class to another one: the other class's server is what loads.
+        (New-PersistenceSource -Kind 'com-hijack' -Scope 'user' -Location 'Software\Classes\CLSID\*\TreatAs' -Values @('') -Image 'clsid' -Name 'match-key'),
         (New-PersistenceSource -Kind 'screensaver' -Scope 'user' -Location 'Control Panel\Desktop' -Values @('SCRNSAVE.EXE')),
         (New-PersistenceSource -Kind 'screensaver' -Scope 'user' -Location 'Software\Policies\Microsoft\Windows\Control Panel\Desktop' -Values @('SCRNSAVE.EXE')),
         (New-PersistenceSource -Kind 'wmi-subscription' -Scope 'source' -Location 'root\subscription: __EventFilter, __FilterToConsumerBinding, CommandLine and ActiveScript consumers' -Collector 'Add-WmiSubscriptionEntry'),
         (New-PersistenceSource -Kind 'bits-job' -Scope 'source' -Location 'Get-BitsTransfer -AllUsers: each job''s notify command line' -Collector 'Add-BitsJobEntry'),
-        (New-PersistenceSource -Kind 'office-addin' -Scope 'source' -Location 'Software\Microsoft\Office\<app>\Addins (HKLM, each user), Word STARTUP and Excel XLSTART folders' -Collector 'Add-OfficeAddinEntry')
+        (New-PersistenceSource -Kind 'office-addin' -Scope 'source' -Location 'Software\Microsoft\Office\<app>\Addins (HKLM, each user); Word STARTUP and Excel XLSTART folders: each user''s, the ones the user''s options name, and the installation''s' -Collector 'Add-OfficeAddinEntry')
     )
 }
 
@@ -1116,6 +1134,25 @@ function Add-BitsJobEntry {
     }
 }
 
+function Get-ClassServer {
+    <#
+    .SYNOPSIS
+        The server of a class id: Kind (InprocServer32 or LocalServer32) and Text (the DLL or
+        command line), from the first classes root that has one; $null when none does.
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param([Parameter(Mandatory = $true)][AllowEmptyString()][string]$ClassId, [Parameter(Mandatory = $true)][string[]]$ClassesRoots)
+    if ($ClassId -notmatch '^\{?[0-9A-Fa-f-]{36}\}?$') { return $null }
+    foreach ($lookup in $ClassesRoots) {
+        foreach ($server in @('InprocServer32', 'LocalServer32')) {
+            $value = [string](Get-SpawnGuardRegistryValue -Path ($lookup + '\CLSID\' + $ClassId + '\' + $server) -Name '')
+            if ($value.Trim().Length -gt 0) { return [pscustomobject]@{ Kind = $server; Text = $value } }
+        }
+    }
+    return $null
+}
+
 function Get-ProgIdServer {
     <#
     .SYNOPSIS
@@ -1126,13 +1163,8 @@ function Get-ProgIdServer {
     param([Parameter(Mandatory = $true)][string]$ProgId, [Parameter(Mandatory = $true)][string[]]$ClassesRoots)
     foreach ($root in $ClassesRoots) {
         $classId = [string](Get-SpawnGuardRegistryValue -Path ($root + '\' + $ProgId + '\CLSID') -Name '')
-        if ($classId -notmatch '^\{?[0-9A-Fa-f-]{36}\}?$') { continue }
-        foreach ($lookup in $ClassesRoots) {
-            foreach ($server in @('InprocServer32', 'LocalServer32')) {
-                $value = [string](Get-SpawnGuardRegistryValue -Path ($lookup + '\CLSID\' + $classId + '\' + $server) -Name '')
-                if ($value.Trim().Length -gt 0) { return $value }
-            }
-        }
+        $server = Get-ClassServer -ClassId $classId -ClassesRoots $ClassesRoots
+        if ($null -ne $server) { return $server.Text }
     }
     return $null
 }
@@ -1177,11 +1209,58 @@ function Add-OfficeAddinEntry {
         }
     }
     foreach ($hive in (Get-UserHive)) {
-        if ($null -eq $hive.Environment -or -not $hive.Environment.ContainsKey('APPDATA')) { continue }
-        foreach ($folder in @('Microsoft\Word\STARTUP', 'Microsoft\Excel\XLSTART')) {
-            Add-FolderFileEntry -Result $Result -References $References -Kind 'office-addin' -Folder (Join-SpawnGuardPath -Path $hive.Environment['APPDATA'] -ChildPath $folder) -User $hive.User
+        if ($null -ne $hive.Environment -and $hive.Environment.ContainsKey('APPDATA')) {
+            foreach ($folder in @('Microsoft\Word\STARTUP', 'Microsoft\Excel\XLSTART')) {
+                Add-FolderFileEntry -Result $Result -References $References -Kind 'office-addin' -Folder (Join-SpawnGuardPath -Path $hive.Environment['APPDATA'] -ChildPath $folder) -User $hive.User
+            }
+        }
+        # Word's and Excel's options can name another startup folder (File > Options > Advanced).
+        foreach ($option in @(@('Word\Options', 'STARTUP-PATH'), @('Excel\Options', 'AltStartup'))) {
+            foreach ($key in (Resolve-SourceKey -Path ($hive.Root + '\Software\Microsoft\Office\*\' + $option[0]))) {
+                $folder = [string](Get-SpawnGuardRegistryValue -Path $key.Path -Name $option[1])
+                $expanded = Expand-CommandText -CommandLine $folder.Trim() -Environment $hive.Environment
+                # A remote folder is noted (never opened) by Add-FolderFileEntry; a relative one names nothing.
+                if (-not (Test-SpawnGuardRemotePath -Path $expanded) -and -not (Test-SpawnGuardAbsolutePath -Path $expanded)) { continue }
+                Add-FolderFileEntry -Result $Result -References $References -Kind 'office-addin' -Folder $expanded -User $hive.User
+            }
         }
     }
+    # The installation's own STARTUP and XLSTART load for every user.
+    foreach ($folder in (Get-OfficeProgramFolder)) {
+        foreach ($child in @('STARTUP', 'XLSTART')) {
+            Add-FolderFileEntry -Result $Result -References $References -Kind 'office-addin' -Folder (Join-SpawnGuardPath -Path $folder -ChildPath $child)
+        }
+    }
+}
+
+function Get-OfficeProgramFolder {
+    <#
+    .SYNOPSIS
+        The folders Office programs are installed in: each version's Common\InstallRoot Path (MSI
+        installs, both registry views) and Click-to-Run's InstallPath\root\Office<nn>. Local paths only.
+    #>
+    [CmdletBinding()]
+    [OutputType([string[]])]
+    param()
+    $folders = New-Object -TypeName System.Collections.ArrayList
+    foreach ($software in @('HKEY_LOCAL_MACHINE\SOFTWARE', 'HKEY_LOCAL_MACHINE\SOFTWARE\Wow6432Node')) {
+        foreach ($key in (Resolve-SourceKey -Path ($software + '\Microsoft\Office\*\Common\InstallRoot'))) {
+            [void]$folders.Add([string](Get-SpawnGuardRegistryValue -Path $key.Path -Name 'Path'))
+        }
+    }
+    $clickToRun = [string](Get-SpawnGuardRegistryValue -Path 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Office\ClickToRun' -Name 'InstallPath')
+    if ($clickToRun.Trim().Length -gt 0) {
+        foreach ($version in @('Office16', 'Office15')) { [void]$folders.Add((Join-SpawnGuardPath -Path $clickToRun.Trim() -ChildPath ('root\' + $version))) }
+    }
+    $unique = New-Object -TypeName System.Collections.ArrayList
+    foreach ($folder in $folders) {
+        $trimmed = $folder.Trim().TrimEnd('\')
+        if ($trimmed.Length -eq 0 -or -not (Test-SpawnGuardAbsolutePath -Path $trimmed) -or (Test-SpawnGuardRemotePath -Path $trimmed)) { continue }
+        $known = $false
+        foreach ($seen in $unique) { if ([string]::Equals($seen, $trimmed, [System.StringComparison]::OrdinalIgnoreCase)) { $known = $true } }
+        if (-not $known) { [void]$unique.Add($trimmed) }
+    }
+    return , [string[]]$unique.ToArray()
 }
 
 function Add-GroupPolicyScriptEntry {
@@ -1210,7 +1289,12 @@ function Add-GroupPolicyScriptEntry {
         }
     }
     $relative = 'Microsoft\Windows\CurrentVersion\Group Policy\Scripts\*\*\*'
-    $roots = @([pscustomobject]@{ Path = ('HKEY_LOCAL_MACHINE\SOFTWARE\' + $relative); User = $null; Environment = $null })
+    # State\Machine and State\<SID> hold the scripts as last applied, for the machine and each user.
+    $state = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Group Policy\State\*\Scripts\*\*\*'
+    $roots = @(
+        [pscustomobject]@{ Path = ('HKEY_LOCAL_MACHINE\SOFTWARE\' + $relative); User = $null; Environment = $null },
+        [pscustomobject]@{ Path = $state; User = $null; Environment = $null }
+    )
     foreach ($hive in (Get-UserHive)) { $roots += [pscustomobject]@{ Path = ($hive.Root + '\Software\' + $relative); User = $hive.User; Environment = $hive.Environment } }
     foreach ($root in $roots) {
         foreach ($key in (Resolve-SourceKey -Path $root.Path)) {

@@ -149,6 +149,11 @@ function Restore-QuarantineEntry {
     if (-not (Test-SpawnGuardAbsolutePath -Path $target) -or (Test-SpawnGuardRemotePath -Path $target)) {
         return (New-RestoreItem -Hash $Hash -RestoredPath $target -Status 'failed' -Reason 'invalid-manifest' -Message 'The manifest names an original path that is not a full local path; nothing was written.')
     }
+    $link = Find-SpawnGuardReparsePoint -LiteralPath $target
+    if ($null -ne $link) {
+        # A junction planted where the file was would send this SYSTEM write anywhere.
+        return (New-RestoreItem -Hash $Hash -RestoredPath $target -Status 'failed' -Reason 'reparse-point' -Message ('The original path goes through a junction or link, which is never followed (' + $link + '); nothing was written.'))
+    }
     if (Test-SpawnGuardFile -LiteralPath $target) {
         if ((Get-SpawnGuardFileHash -LiteralPath $target) -eq $Hash) {
             return (New-RestoreItem -Hash $Hash -RestoredPath $target -Status 'already-done' -Message 'The original path already holds this file.')

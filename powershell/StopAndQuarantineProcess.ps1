@@ -180,6 +180,7 @@ function Get-QuarantineBlockMessage {
         'file-unverified' { return 'The process had exited and no SHA-256 of its image was given, so the file at the path cannot be proven to be the one the alert saw: left in place.' }
         'powershell-host' { return 'The PowerShell image is never quarantined: the host worker runs its scripts with it.' }
         'worker-image' { return 'The image of the host worker itself is never quarantined.' }
+        'reparse-point' { return 'The executable or a folder above it is a junction or symbolic link, which is never followed: stopped only, not quarantined (move the file by hand after looking).' }
         'file-not-found' { return 'The executable is no longer at its path and is not in quarantine.' }
         'no-image-path' { return 'No executable path is known for this target, so nothing could be quarantined.' }
     }
@@ -203,7 +204,7 @@ function New-QuarantineFailureResult {
         [Parameter(Mandatory = $true)][AllowEmptyCollection()][int64[]]$TerminatedPids
     )
     $code = Get-SpawnGuardErrorCode -ErrorRecord $ErrorRecord
-    if (@('file-changed', 'trusted-signer', 'signature-unknown') -contains $code) {
+    if (@('file-changed', 'trusted-signer', 'signature-unknown', 'reparse-point') -contains $code) {
         [void]$Notes.Add((Get-QuarantineBlockMessage -Block $code))
         return (New-SpawnGuardProcessActionResult -Plan $Plan -Status $StopStatus -Reason $code -Message ($Notes -join ' ') -TerminatedPids $TerminatedPids)
     }
@@ -242,6 +243,9 @@ function Invoke-StopAndQuarantinePlan {
     } elseif (-not (Test-SpawnGuardFile -LiteralPath $imagePath)) {
         $existing = Find-SpawnGuardQuarantineRecord -Directory $Parsed.QuarantineDirectory -OriginalPath $imagePath
         if ($null -eq $existing) { $block = 'file-not-found' }
+    } elseif ($null -ne (Find-SpawnGuardReparsePoint -LiteralPath $imagePath)) {
+        # The link, not the file it leads to, would be hashed, checked or moved.
+        $block = 'reparse-point'
     } else {
         $block = Get-QuarantineBlock -ImagePath $imagePath -TrustedPublishers $Parsed.TrustedPublishers -WorkerProcesses $WorkerProcesses
     }

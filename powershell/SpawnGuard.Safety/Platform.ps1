@@ -52,16 +52,6 @@ function Get-SpawnGuardWin32Process {
     return @(Get-WmiObject -Class 'Win32_Process' -ErrorAction Stop)
 }
 
-function Stop-SpawnGuardProcessById {
-    <#
-    .SYNOPSIS
-        Stop-Process -Force on one PID (the caller has checked its identity just before).
-    #>
-    [CmdletBinding()]
-    param([Parameter(Mandatory = $true)][int64]$ProcessId)
-    Stop-Process -Id $ProcessId -Force -ErrorAction Stop
-}
-
 function Stop-SpawnGuardVerifiedProcess {
     <#
     .SYNOPSIS

@@ -49,6 +49,26 @@ function Initialize-SpawnGuardQuarantineDirectory {
     Set-SpawnGuardRestrictedAcl -LiteralPath $LiteralPath
 }
 
+function Find-SpawnGuardReparsePoint {
+    <#
+    .SYNOPSIS
+        The first of the path itself and the folders above it (up to the drive) that is a reparse
+        point (junction, symbolic link, mount point), or $null when there is none. Whoever can plant
+        one there can send a move or a write by SYSTEM to another place than the path names.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath)
+    $current = $LiteralPath.TrimEnd('\')
+    while ($current.Length -gt 3) {
+        if (Test-SpawnGuardReparsePoint -LiteralPath $current) { return $current }
+        $parent = Get-SpawnGuardParentPath -Path $current
+        if ($parent.Length -eq 0 -or $parent -eq $current) { break }
+        $current = $parent
+    }
+    return $null
+}
+
 function Assert-SpawnGuardQuarantineStore {
     <#
     .SYNOPSIS
@@ -58,14 +78,9 @@ function Assert-SpawnGuardQuarantineStore {
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)][string]$LiteralPath, [switch]$AllowMissing)
-    $current = $LiteralPath.TrimEnd('\')
-    while ($current.Length -gt 3) {
-        if (Test-SpawnGuardReparsePoint -LiteralPath $current) {
-            throw (New-SpawnGuardException -Code 'quarantine-untrusted' -Message ('The quarantine store is reached through a junction or link, which is never followed: ' + $current))
-        }
-        $parent = Get-SpawnGuardParentPath -Path $current
-        if ($parent.Length -eq 0 -or $parent -eq $current) { break }
-        $current = $parent
+    $link = Find-SpawnGuardReparsePoint -LiteralPath $LiteralPath
+    if ($null -ne $link) {
+        throw (New-SpawnGuardException -Code 'quarantine-untrusted' -Message ('The quarantine store is reached through a junction or link, which is never followed: ' + $link))
     }
     if (-not (Test-SpawnGuardDirectory -LiteralPath $LiteralPath)) {
         if ($AllowMissing) { return }
@@ -302,6 +317,11 @@ function Move-SpawnGuardFileToQuarantine {
         [AllowNull()][AllowEmptyString()][string]$ExpectedHash,
         [AllowEmptyCollection()][string[]]$TrustedPublishers = @()
     )
+    # The hash, the signature check and the move must all act on the file the path names.
+    $link = Find-SpawnGuardReparsePoint -LiteralPath $LiteralPath
+    if ($null -ne $link) {
+        throw (New-SpawnGuardException -Code 'reparse-point' -Message ('The path goes through a junction or link, which is never followed: ' + $link + '; the file was left in place.'))
+    }
     $sha256Before = Get-SpawnGuardFileHash -LiteralPath $LiteralPath
     if (-not [string]::IsNullOrEmpty($ExpectedHash) -and $sha256Before -ne $ExpectedHash.ToLowerInvariant()) {
         throw (New-SpawnGuardException -Code 'file-changed' -Message ('The file at ' + $LiteralPath + ' now hashes to ' + $sha256Before + ', not ' + $ExpectedHash.ToLowerInvariant() + ': it is not the file the alert saw, so it was left in place.'))
@@ -505,6 +525,11 @@ function Copy-SpawnGuardQuarantinedFile {
         [AllowNull()][AllowEmptyString()][string]$ExpectedHash
     )
     if (-not $PSCmdlet.ShouldProcess($Destination, ('Restore from ' + $QuarantinePath))) { return $null }
+    # A junction planted where the file was would send this SYSTEM write anywhere (System32 included).
+    $link = Find-SpawnGuardReparsePoint -LiteralPath $Destination
+    if ($null -ne $link) {
+        throw (New-SpawnGuardException -Code 'reparse-point' -Message ('The original path goes through a junction or link, which is never followed: ' + $link + '; nothing was written.'))
+    }
     New-SpawnGuardDirectory -LiteralPath (Get-SpawnGuardParentPath -Path $Destination)
     $staging = $Destination + '.spawnguard-restore'
     # A staging copy left by an interrupted restore is simply overwritten.

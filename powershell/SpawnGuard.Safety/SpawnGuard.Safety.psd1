@@ -9,7 +9,7 @@
     PowerShellVersion = '3.0'
     FunctionsToExport = @(
         'New-SpawnGuardException', 'Test-SpawnGuardAccessDenied', 'Get-SpawnGuardErrorCode',
-        'ConvertTo-SpawnGuardNativePath', 'Get-SpawnGuardWin32Process', 'Stop-SpawnGuardProcessById', 'Stop-SpawnGuardVerifiedProcess',
+        'ConvertTo-SpawnGuardNativePath', 'Get-SpawnGuardWin32Process', 'Stop-SpawnGuardVerifiedProcess',
         'Test-SpawnGuardProcessRunning', 'Get-SpawnGuardProcessOwner', 'Get-SpawnGuardCurrentSessionId', 'Read-SpawnGuardStandardInput',
         'Test-SpawnGuardFile', 'Test-SpawnGuardDirectory', 'Get-SpawnGuardFileLength',
         'Open-SpawnGuardFileForRead', 'Get-SpawnGuardChildFile', 'New-SpawnGuardDirectory',
@@ -41,7 +41,7 @@
         'Get-SpawnGuardVersionInfo', 'Get-SpawnGuardQuarantineDirectory', 'Initialize-SpawnGuardQuarantineDirectory',
         'Get-SpawnGuardQuarantinePath', 'Get-SpawnGuardManifestPath', 'Read-SpawnGuardQuarantineManifest',
         'Save-SpawnGuardQuarantineManifest', 'Find-SpawnGuardQuarantineRecord', 'Move-SpawnGuardFileToQuarantine', 'Copy-SpawnGuardQuarantinedFile',
-        'Assert-SpawnGuardQuarantineStore', 'Set-SpawnGuardEntryValue', 'Test-SpawnGuardPendingEntry', 'Find-SpawnGuardManifestEntry',
+        'Assert-SpawnGuardQuarantineStore', 'Find-SpawnGuardReparsePoint', 'Set-SpawnGuardEntryValue', 'Test-SpawnGuardPendingEntry', 'Find-SpawnGuardManifestEntry',
         'Remove-SpawnGuardManifestEntry', 'Test-SpawnGuardQuarantinePending', 'Complete-SpawnGuardQuarantineEntry', 'ConvertTo-SpawnGuardCanonicalPath', 'Test-SpawnGuardShortNamePath',
         'Test-SpawnGuardUnderDirectory', 'Test-SpawnGuardWindowsDirectoryFile', 'Test-SpawnGuardReparsePoint', 'Get-SpawnGuardLongPath',
         'Get-SpawnGuardSignerRootThumbprint', 'Get-SpawnGuardOwnerSid', 'Set-SpawnGuardAdministratorsOwner',

@@ -1014,6 +1014,74 @@ Describe 'FetchPersistenceEntries.ps1' {
         }
     }
 
+    Context 'the places an IR analyst also looks: TreatAs, applied Group Policy state, Office''s own folders' {
+        It 'follows a per-user TreatAs to the server of the class it sends to, the user''s own class first, then the machine''s' {
+            $classes = "HKEY_USERS\$script:Bob\Software\Classes\CLSID"
+            Set-TestRegistry -Keys @{
+                "$classes\{0A29FF9E-7F9C-4437-8B11-F424491E3931}\TreatAs"        = @{ '' = '{99999999-8888-7777-6666-555555555555}' }
+                "$classes\{99999999-8888-7777-6666-555555555555}\InprocServer32" = @{ '' = '%APPDATA%\evil.dll' }
+                "$classes\{13709620-C279-11CE-A49E-444553540000}\TreatAs"        = @{ '' = '{12121212-3434-5656-7878-909090909090}' }
+                "$script:Hklm\Classes\CLSID\{12121212-3434-5656-7878-909090909090}\LocalServer32" = @{ '' = '"C:\Program Files\Vendor\server.exe" -Embedding' }
+                "$classes\{44444444-4444-4444-4444-444444444444}\TreatAs"        = @{ '' = 'not a class id' }
+                "$script:Hklm\Microsoft\Windows NT\CurrentVersion\ProfileList\$script:Bob" = @{ 'ProfileImagePath' = 'C:\Users\bob' }
+            }
+            $document = (Invoke-TestFetch -Parameters @{ ReferencePaths = @('C:\Users\bob\AppData\Roaming\evil.dll') }).Document
+            $treatAs = @(Get-TestEntry -Document $document -Kind 'com-hijack' | Where-Object -FilterScript { $_.name -like '* TreatAs' })
+            $treatAs.Length | Should -Be 3
+            $user = $treatAs | Where-Object -FilterScript { $_.name -eq '{0A29FF9E-7F9C-4437-8B11-F424491E3931} TreatAs' }
+            $user.command | Should -Be '{99999999-8888-7777-6666-555555555555} -> %APPDATA%\evil.dll'
+            $user.imagePath | Should -Be 'C:\Users\bob\AppData\Roaming\evil.dll'
+            $user.user | Should -Be 'CONTOSO\bob'
+            $user.referencesTarget | Should -BeTrue
+            $machine = $treatAs | Where-Object -FilterScript { $_.name -eq '{13709620-C279-11CE-A49E-444553540000} TreatAs' }
+            $machine.imagePath | Should -Be 'C:\Program Files\Vendor\server.exe'
+            $machine.referencesTarget | Should -BeFalse
+            # A value that names no class is still reported, with no image made up for it.
+            ($treatAs | Where-Object -FilterScript { $_.name -eq '{44444444-4444-4444-4444-444444444444} TreatAs' }).imagePath | Should -BeNullOrEmpty
+        }
+
+        It 'reports the scripts Group Policy last applied (State\Machine and State\<SID>)' {
+            $state = "$script:Hklm\Microsoft\Windows\CurrentVersion\Group Policy\State"
+            Set-TestRegistry -Keys @{
+                "$state\Machine\Scripts\Startup\0\0"       = @{ 'Script' = 'C:\Users\Public\evil.ps1'; 'Parameters' = '-w hidden' }
+                "$state\$script:Bob\Scripts\Logon\0\0"     = @{ 'Script' = 'C:\Scripts\map-drives.cmd'; 'Parameters' = '' }
+            }
+            $document = (Invoke-TestFetch -Parameters @{ ReferencePaths = @('C:\Users\Public\evil.ps1') }).Document
+            $scripts = Get-TestEntry -Document $document -Kind 'gpo-script'
+            $scripts.Length | Should -Be 2
+            $evil = $scripts | Where-Object -FilterScript { $_.imagePath -eq 'C:\Users\Public\evil.ps1' }
+            $evil.location | Should -Be 'HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Group Policy\State\Machine\Scripts\Startup\0\0'
+            $evil.command | Should -Be '"C:\Users\Public\evil.ps1" -w hidden'
+            $evil.referencesTarget | Should -BeTrue
+            ($scripts | Where-Object -FilterScript { $_.location -like "*State\$script:Bob\*" }).imagePath | Should -Be 'C:\Scripts\map-drives.cmd'
+        }
+
+        It 'reports the files of the installation''s STARTUP and XLSTART folders and of the startup folders a user''s Office options name' {
+            Set-TestRegistry -Keys @{
+                "$script:Hklm\Microsoft\Office\ClickToRun"                                   = @{ 'InstallPath' = 'C:\Program Files\Microsoft Office' }
+                "$script:Hklm\Microsoft\Office\14.0\Common\InstallRoot"                     = @{ 'Path' = 'C:\Program Files\Microsoft Office\Office14\' }
+                "HKEY_USERS\$script:Bob\Software\Microsoft\Office\16.0\Word\Options"       = @{ 'STARTUP-PATH' = 'D:\Templates\Startup' }
+                "HKEY_USERS\$script:Bob\Software\Microsoft\Office\16.0\Excel\Options"      = @{ 'AltStartup' = '\\fileserver\share\xl' }
+            }
+            $null = New-TestFile -WindowsPath 'C:\Program Files\Microsoft Office\root\Office16\XLSTART\evil.xlam'
+            $null = New-TestFile -WindowsPath 'C:\Program Files\Microsoft Office\Office14\STARTUP\old.dotm'
+            $null = New-TestFile -WindowsPath 'D:\Templates\Startup\macro.dotm'
+            $run = Invoke-TestFetch -Parameters @{ ReferencePaths = @('C:\Program Files\Microsoft Office\root\Office16\XLSTART\evil.xlam') }
+            $addins = Get-TestEntry -Document $run.Document -Kind 'office-addin'
+            $addins.Length | Should -Be 3
+            $xlstart = $addins | Where-Object -FilterScript { $_.name -eq 'evil.xlam' }
+            $xlstart.location | Should -Be 'C:\Program Files\Microsoft Office\root\Office16\XLSTART'
+            $xlstart.user | Should -BeNullOrEmpty
+            $xlstart.referencesTarget | Should -BeTrue
+            ($addins | Where-Object -FilterScript { $_.name -eq 'old.dotm' }).location | Should -Be 'C:\Program Files\Microsoft Office\Office14\STARTUP'
+            $option = $addins | Where-Object -FilterScript { $_.name -eq 'macro.dotm' }
+            $option.location | Should -Be 'D:\Templates\Startup'
+            $option.user | Should -Be 'CONTOSO\bob'
+            # The share the Excel option names is noted, never opened as SYSTEM.
+            @($run.Document.errors | Where-Object -FilterScript { $_.code -eq 'office-addin-unavailable' }).Count | Should -Be 1
+        }
+    }
+
     Context 'the output contract (common/host-contract.ts)' {
         It 'prints a FetchPersistenceResult whose every entry has exactly the PersistenceEntry fields, types and kind names' {
             $contract = [System.IO.File]::ReadAllText($script:ContractPath)

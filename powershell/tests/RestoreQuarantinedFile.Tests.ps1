@@ -227,6 +227,20 @@ Describe 'RestoreQuarantinedFile.ps1' {
             Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath ($script:Quarantine + '\planted.quarantine')) | Should -BeTrue
         }
 
+        It 'never writes through a junction planted where the file was (reparse-point): nothing lands behind it and the copy stays' {
+            $elsewhere = ConvertTo-TestNativePath -LiteralPath 'C:\Windows\System32'
+            $null = New-Item -ItemType Directory -Force -Path $elsewhere
+            Remove-Item -LiteralPath (ConvertTo-TestNativePath -LiteralPath 'C:\Tools') -Recurse -Force
+            $null = New-TestLink -WindowsPath 'C:\Tools' -TargetWindowsPath 'C:\Windows\System32'
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-3'; sha256 = $script:Hash; quarantineDirectory = $script:Quarantine }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $document.results[0].status | Should -Be 'failed'
+            $document.results[0].reason | Should -Be 'reparse-point'
+            @(Get-ChildItem -LiteralPath $elsewhere -Force).Count | Should -Be 0
+            [System.IO.File]::Exists($script:CopyNative) | Should -BeTrue
+            [System.IO.File]::Exists($script:ManifestNative) | Should -BeTrue
+        }
+
         It 'refuses a store owned by someone else, restoring nothing' {
             Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardOwnerSid -MockWith { return 'S-1-5-21-1-2-3-1001' }
             $request = ConvertTo-TestRequest -Body @{ sha256 = $script:Hash; quarantineDirectory = $script:Quarantine }

@@ -159,6 +159,22 @@ function New-TestFile {
     return $native
 }
 
+function New-TestLink {
+    <#
+    .SYNOPSIS
+        Makes a Windows path (under the test root) a symbolic link to another one, as an attacker
+        plants a junction or link; returns the link's real path.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory = $true)][string]$WindowsPath, [Parameter(Mandatory = $true)][string]$TargetWindowsPath)
+    $native = ConvertTo-TestNativePath -LiteralPath $WindowsPath
+    $target = ConvertTo-TestNativePath -LiteralPath $TargetWindowsPath
+    $null = New-Item -ItemType Directory -Force -Path (Split-Path -Path $native -Parent)
+    $null = New-Item -ItemType SymbolicLink -Path $native -Target $target
+    return $native
+}
+
 function Get-TestSha256 {
     <#
     .SYNOPSIS
@@ -348,7 +364,7 @@ function Add-TestProcess {
 function Stop-TestProcess {
     <#
     .SYNOPSIS
-        Removes a PID from the fake process table (the body of a Stop-SpawnGuardProcessById mock that really "stops").
+        Removes a PID from the fake process table (the body of a stop mock that really "stops").
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)][int64]$ProcessId)
@@ -576,7 +592,7 @@ function Test-TestFileRecoverable {
 Export-ModuleMember -Function @(
     'Add-TestProcess', 'Stop-TestProcess', 'Test-TestProcessRunning', 'Stop-TestVerifiedProcess', 'New-TestWtsSession', 'Set-TestWtsSession', 'Add-TestWtsSnapshot', 'Get-TestWtsSession', 'Get-TestFileHash', 'Set-TestValue', 'Get-TestValue',
     'Test-TestWindowsHost', 'ConvertTo-TestRequest', 'New-TestProcess', 'Set-TestProcessTable', 'Get-TestWin32Process', 'ConvertFrom-TestOutput',
-    'Set-TestFileSystemRoot', 'ConvertTo-TestNativePath', 'New-TestFile', 'Get-TestSha256',
+    'Set-TestFileSystemRoot', 'ConvertTo-TestNativePath', 'New-TestFile', 'New-TestLink', 'Get-TestSha256',
     'Set-TestRegistry', 'Test-TestRegistryKey', 'Get-TestRegistrySubKeyName', 'Get-TestRegistryValueName', 'Get-TestRegistryValue',
     'New-TestSignature', 'Set-TestAuthenticodeSignature', 'Get-TestAuthenticodeSignature', 'Reset-TestCallCount', 'Add-TestCallCount',
     'Step-TestCrash', 'Get-TestStepCount', 'Invoke-TestFileStep', 'Test-TestFileRecoverable'

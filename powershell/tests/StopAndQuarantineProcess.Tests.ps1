@@ -336,6 +336,43 @@ Describe 'StopAndQuarantineProcess.ps1' {
             Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName ConvertTo-SpawnGuardNativePath -Times 0 -Exactly -ParameterFilter { $PesterBoundParameters['LiteralPath'].StartsWith('\\') }
         }
 
+        It 'stops the process but never follows <Case>: nothing is hashed through it, moved or written' -ForEach @(
+            @{ Case = 'a symbolic link at the image path'; Link = 'C:\Users\Public\evil.exe'; LinkTarget = 'C:\Program Files\Contoso\agent.exe'; Found = 'C:\Users\Public\evil.exe' },
+            @{ Case = 'a junction in a folder above it'; Link = 'C:\Users\Public'; LinkTarget = 'C:\Program Files\Contoso'; Found = 'C:\Users\Public' }
+        ) {
+            param($Link, $LinkTarget, $Found)
+            $linkNative = ConvertTo-TestNativePath -LiteralPath $Link
+            Remove-Item -LiteralPath $linkNative -Recurse -Force
+            if ($Link -eq 'C:\Users\Public') {
+                # The folder now leads elsewhere: the path the alert named still resolves, to another file.
+                $null = New-TestFile -WindowsPath 'C:\Program Files\Contoso\evil.exe' -Content $script:EvilContent
+            }
+            $null = New-TestLink -WindowsPath $Link -TargetWindowsPath $LinkTarget
+            $request = ConvertTo-TestRequest -Body @{ incidentId = 'INC-1'; targets = @(@{ pid = 4321; imagePath = 'C:\Users\Public\evil.exe' }); includeDescendants = $false; quarantineDirectory = $script:Quarantine }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $LASTEXITCODE | Should -Be 0
+            $document.results[0].status | Should -Be 'done'
+            $document.results[0].reason | Should -Be 'reparse-point'
+            $document.results[0].message | Should -Match 'junction or symbolic link'
+            @($document.results[0].terminatedPids) | Should -Be @(4321)
+            (Get-Item -LiteralPath $linkNative -Force).LinkType | Should -Be 'SymbolicLink'
+            Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath $script:Quarantine) | Should -BeFalse
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAuthenticodeSignature -Times 0 -Exactly
+            Find-SpawnGuardReparsePoint -LiteralPath 'C:\Users\Public\evil.exe' | Should -Be $Found
+        }
+
+        It 'refuses the move itself when the path goes through a link (reparse-point), leaving both the link and its target' {
+            $null = New-TestFile -WindowsPath 'C:\Users\Public\decoy\evil.exe' -Content $script:EvilContent
+            $null = New-TestLink -WindowsPath 'C:\Users\Public\linked' -TargetWindowsPath 'C:\Users\Public\decoy'
+            $caught = $null
+            try { $null = Move-SpawnGuardFileToQuarantine -LiteralPath 'C:\Users\Public\linked\evil.exe' -Directory $script:Quarantine } catch { $caught = $_ }
+            $caught | Should -Not -BeNullOrEmpty
+            Get-SpawnGuardErrorCode -ErrorRecord $caught | Should -Be 'reparse-point'
+            $caught.Exception.Message | Should -BeLike '*junction or link*'
+            [System.IO.File]::ReadAllText((ConvertTo-TestNativePath -LiteralPath 'C:\Users\Public\decoy\evil.exe')) | Should -Be $script:EvilContent
+            Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath $script:Quarantine) | Should -BeFalse
+        }
+
         It 'never quarantines a file under the Windows folder, written as <Case>, whatever its signature' -ForEach @(
             @{ Case = 'a path with ".."'; Path = 'C:\Users\..\Windows\Temp\evil.exe' },
             @{ Case = 'trailing dots and spaces'; Path = 'C:\Windows. \Temp\evil.exe' },

@@ -148,7 +148,7 @@ describe('the safety module (SpawnGuard.Safety/)', () => {
     const rules = new Set(names(windowsOnlyCalls(platform!.tree)));
     for (const rule of [
       'windows-only-command:Get-CimInstance',
-      'windows-only-command:Stop-Process',
+      'windows-only-command:Invoke-CimMethod',
       'windows-only-command:Get-AuthenticodeSignature',
     ]) {
       expect(rules).toContain(rule);

@@ -61,7 +61,7 @@ export interface FakeProcess {
   created: string;
   sessionId?: number;
   owner?: { user: string; domain?: string };
-  /** Stop-SpawnGuardProcessById starts a real `sleep` child, logs 'hang', then sleeps 300 s. */
+  /** The fake Stop-SpawnGuardVerifiedProcess starts a real `sleep` child, logs 'hang', then sleeps 300 s. */
   hangOnStop?: boolean;
   stopError?: 'access-denied';
 }
