@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { QuarantineDirectorySchema } from './host-contract';
 import { parsePayloadKey, type PayloadKey } from './payload-codec';
 
 const DURATION = /^\d+(ms|s|m|h|d)$/;
@@ -65,7 +66,7 @@ export const EnvironmentSchema = z
     SPAWNGUARD_REVIEW_TIMEOUT_POLICY: z.enum(['escalate', 'remediate', 'close']).default('escalate'),
     SPAWNGUARD_HOST_UNREACHABLE_TIMEOUT: duration('10m'),
     SPAWNGUARD_TRUSTED_PUBLISHERS: list,
-    SPAWNGUARD_QUARANTINE_DIR: optionalText,
+    SPAWNGUARD_QUARANTINE_DIR: optionalText.pipe(QuarantineDirectorySchema.optional()),
     SPAWNGUARD_LAB: bool,
     /** Host worker: the Windows PowerShell it runs (absolute path); default under %SystemRoot%. */
     SPAWNGUARD_POWERSHELL_PATH: optionalText,

@@ -4,6 +4,7 @@
  * Pure zod schemas: imported by workflows (types), activities (validation) and tests.
  */
 import { z } from 'zod';
+import { isRemoteWindowsPath } from './protected';
 
 // ---------- requests ----------
 
@@ -39,6 +40,19 @@ export type TerminateTarget = z.infer<typeof TerminateTargetSchema>;
 
 const incidentId = z.string().min(1).max(512);
 
+/**
+ * The quarantine store: a local drive path. One on a share or device path is never used (the host
+ * runs as SYSTEM: opening it authenticates the machine account to whoever serves it).
+ */
+export const QuarantineDirectorySchema = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((path) => /^[A-Za-z]:\\/.test(path.trim()) && !isRemoteWindowsPath(path), {
+    message:
+      'the quarantine directory must be a local drive path such as C:\\ProgramData\\spawnguard\\quarantine (never a share or device path)',
+  });
+
 export const StopProcessRequestSchema = z.object({
   incidentId,
   targets: z.array(TerminateTargetSchema).min(1).max(64),
@@ -48,7 +62,7 @@ export const StopAndQuarantineRequestSchema = z.object({
   incidentId,
   targets: z.array(TerminateTargetSchema).min(1).max(64),
   includeDescendants: z.boolean().default(true),
-  quarantineDirectory: z.string().min(1).max(1024).optional(),
+  quarantineDirectory: QuarantineDirectorySchema.optional(),
   /** Signer subject names whose valid signatures forbid quarantine (terminate only). */
   trustedPublishers: z.array(z.string().min(1).max(512)).max(64).default([]),
 });
@@ -80,7 +94,7 @@ export const ProcessTreeRequestSchema = z.object({ processIds: z.array(z.number(
 export const RestoreRequestSchema = z.object({
   incidentId: incidentId.optional(),
   sha256: z.string().regex(/^[0-9a-fA-F]{64}$/),
-  quarantineDirectory: z.string().min(1).max(1024).optional(),
+  quarantineDirectory: QuarantineDirectorySchema.optional(),
   overwrite: z.boolean().default(false),
 });
 

@@ -6,6 +6,7 @@ import type { Duration } from '@temporalio/common';
 import { z } from 'zod';
 import { CanonicalAlertSchema } from './alert';
 import { DecisionPolicySchema } from './decision';
+import { QuarantineDirectorySchema } from './host-contract';
 
 const duration = z
   .string()
@@ -25,7 +26,7 @@ export const PlaybookPolicySchema = z.object({
   hostUnreachableTimeout: duration.default('10m'),
   /** A host action that stops heartbeating this long (its worker died) is retried on the next worker. */
   hostHeartbeatTimeout: duration.default('30s'),
-  quarantineDirectory: z.string().optional(),
+  quarantineDirectory: QuarantineDirectorySchema.optional(),
   /** Host actions run against the simulated lab host; every report says so. */
   lab: z.boolean().default(false),
 });

@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHostActivities } from '../../activities/host/activities';
+import { loadConfig } from '../../common/config';
 import { canonicalImagePath, isProtectedByIdentity, workerProcessChain } from '../../activities/host/safety';
 import {
   HOST_FAILURE_TYPES,
@@ -116,6 +117,25 @@ describe('process targets refused before any process is spawned', () => {
       { incidentId: 'incident-1', targets: [remote], includeDescendants: true },
     ]);
   });
+
+  it.each(['\\\\attacker\\share\\q', '\\\\?\\UNC\\attacker\\q', 'quarantine', '\\Device\\Mup\\attacker\\q'])(
+    'refuses the quarantine store %j (not a local drive path) as invalid, before any spawn; so does the configuration',
+    async (quarantineDirectory) => {
+      const target = { pid: 4242, imagePath: EVIL };
+      for (const run of [
+        activities.stopAndQuarantineProcess({ incidentId: 'incident-1', targets: [target], quarantineDirectory }),
+        activities.restoreQuarantinedFile({ sha256: 'a'.repeat(64), quarantineDirectory }),
+      ]) {
+        const failure = await refusal(run);
+        expect(failure.type).toBe(HOST_FAILURE_TYPES.invalidRequest);
+      }
+      expect(host.argvFileExists()).toBe(false);
+      expect(() => loadConfig({ SPAWNGUARD_QUARANTINE_DIR: quarantineDirectory })).toThrow(/SPAWNGUARD_QUARANTINE_DIR/);
+      expect(loadConfig({ SPAWNGUARD_QUARANTINE_DIR: 'D:\\Quarantine' }).env.SPAWNGUARD_QUARANTINE_DIR).toBe(
+        'D:\\Quarantine',
+      );
+    },
+  );
 
   it('lets an impostor svchost.exe in a user folder through to the script', async () => {
     const impostor = { pid: 6667, name: 'svchost.exe', imagePath: 'C:\\Users\\Public\\svchost.exe' };
