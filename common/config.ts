@@ -72,6 +72,10 @@ export const EnvironmentSchema = z
     SPAWNGUARD_POWERSHELL_PATH: optionalText,
     /** Host worker: `allsigned` where the host's policy requires signed scripts (they run without -ExecutionPolicy Bypass). */
     SPAWNGUARD_POWERSHELL_POLICY: z.enum(['bypass', 'allsigned']).default('bypass'),
+    /** Host worker: `warm` runs scripts on long-lived PowerShell hosts (powershell/WarmHost.ps1), `cold` starts PowerShell per action. */
+    SPAWNGUARD_POWERSHELL_RUNNER: z.enum(['warm', 'cold']).default('warm'),
+    /** Host worker: warm PowerShell hosts at most (scripts running at once). */
+    SPAWNGUARD_POWERSHELL_WARM_PROCESSES: z.coerce.number().int().min(1).max(8).default(2),
     /** Encrypts payloads in Temporal (AES-256-GCM): 32 bytes, base64. */
     SPAWNGUARD_PAYLOAD_KEY: optionalText,
     /** Origin of the Temporal UI allowed to call the codec endpoint (CORS), e.g. http://localhost:8233. */

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHostActivities } from '../activities/host/activities';
-import { defaultPowerShellPath, runScript, type RunnerOptions } from '../activities/host/runner';
+import { createWarmPool, defaultPowerShellPath, runScript, type RunnerOptions } from '../activities/host/runner';
 import { workerProcessChain } from '../activities/host/safety';
 import { loadManifest, MANIFEST_FILE_NAME, verifyAll, type ScriptManifest } from '../activities/host/script-manifest';
 import { createLabHostActivities } from '../activities/lab/lab-host';
@@ -109,7 +109,7 @@ async function powershellActivities(
   config: ReturnType<typeof loadConfig>,
   platform: NodeJS.Platform,
   log: (line: string) => void,
-): Promise<HostActivities> {
+): Promise<{ activities: HostActivities; close: () => Promise<void> }> {
   const scriptsDirectory = resolve(options.scriptsDirectory ?? DEFAULT_SCRIPTS_DIRECTORY);
   const runner: RunnerOptions = {
     scriptsDirectory,
@@ -120,12 +120,24 @@ async function powershellActivities(
   const ancestors = platform === 'win32' ? await windowsParentChain(runner, log) : [];
   const chain = [...new Set([...workerProcessChain(platform), ...ancestors])];
   log(`Protecting the worker's own process chain: ${chain.join(' ← ')}`);
-  return createHostActivities({
+  // Warm: scripts run on long-lived PowerShell hosts (no start-up per action); cold when none can start.
+  const warm =
+    config.env.SPAWNGUARD_POWERSHELL_RUNNER === 'warm'
+      ? createWarmPool(runner, { size: config.env.SPAWNGUARD_POWERSHELL_WARM_PROCESSES, log })
+      : undefined;
+  log(
+    warm
+      ? `PowerShell runner: warm (up to ${config.env.SPAWNGUARD_POWERSHELL_WARM_PROCESSES} hosts, cold when none can start)`
+      : 'PowerShell runner: cold (a PowerShell process per action)',
+  );
+  const activities = createHostActivities({
     ...runner,
+    ...(warm ? { warm } : {}),
     workerProcessIds: () => chain,
     ...(config.env.SPAWNGUARD_QUARANTINE_DIR ? { quarantineDirectory: config.env.SPAWNGUARD_QUARANTINE_DIR } : {}),
     trustedPublishers: config.env.SPAWNGUARD_TRUSTED_PUBLISHERS,
   });
+  return { activities, close: async () => warm?.close() };
 }
 
 function labActivities(options: HostWorkerOptions, hostname: string, log: (line: string) => void): HostActivities {
@@ -147,8 +159,8 @@ export async function runHostWorker(options: HostWorkerOptions = {}): Promise<vo
   if (!check.ok) throw new Error(check.reason);
 
   const hostname = options.hostname ?? osHostname();
-  const activities = check.lab
-    ? labActivities(options, hostname, log)
+  const { activities, close } = check.lab
+    ? { activities: labActivities(options, hostname, log), close: async () => {} }
     : await powershellActivities(options, env, config, platform, log);
 
   const taskQueue = hostTaskQueue(hostname);
@@ -188,6 +200,7 @@ export async function runHostWorker(options: HostWorkerOptions = {}): Promise<vo
     }
     log('spawnguard host worker stopped');
   } finally {
+    await close();
     await connection.close();
   }
 }

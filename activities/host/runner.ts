@@ -37,6 +37,7 @@ import type { z } from 'zod';
 import { HOST_FAILURE_TYPES } from '../../common/host-contract';
 import { HOST_SCRIPTS, scriptFileName, type HostScriptName } from './scripts';
 import { verifyScript, type ScriptManifest } from './script-manifest';
+import { WarmPowerShellPool, type WarmCompleted, type WarmPoolOptions } from './warm-runner';
 
 /** Retryable failure types (retrying may help: a busy host, a transient WMI error, a hung script). */
 export const RETRYABLE_SCRIPT_FAILURES = {
@@ -62,6 +63,8 @@ export interface RunnerOptions {
   maxOutputBytes?: number;
   /** Cancels the run; default: the current activity's cancellation signal. */
   signal?: AbortSignal;
+  /** Run on these warm PowerShell hosts (createWarmPool); cold, a process per run, when absent or when none can start. */
+  warm?: WarmPowerShellPool;
 }
 
 export type ScriptResultOf<N extends HostScriptName> = z.infer<(typeof HOST_SCRIPTS)[N]>;
@@ -190,6 +193,32 @@ export function runningScriptPids(): number[] {
   return [...runningScripts];
 }
 
+/**
+ * Warm PowerShell hosts for these runner options (SPAWNGUARD_POWERSHELL_RUNNER=warm): started
+ * exactly like a script (same executable, flags and execution policy), their PIDs protected like
+ * running scripts'. Close it when the worker stops.
+ */
+export function createWarmPool(
+  options: Pick<RunnerOptions, 'scriptsDirectory' | 'manifest' | 'powershellPath' | 'executionPolicy'>,
+  pool: Partial<
+    Pick<WarmPoolOptions, 'size' | 'maxRequests' | 'maxWorkingSetBytes' | 'startTimeoutMs' | 'retryAfterMs' | 'log'>
+  > = {},
+): WarmPowerShellPool {
+  const powershell = options.powershellPath ?? defaultPowerShellPath();
+  if (!isAbsolute(powershell) && !win32.isAbsolute(powershell)) {
+    throw new Error(`PowerShell path must be absolute: ${powershell}`);
+  }
+  return new WarmPowerShellPool({
+    ...pool,
+    scriptsDirectory: resolve(options.scriptsDirectory),
+    manifest: options.manifest,
+    powershellPath: powershell,
+    powershellFlags: [...POWERSHELL_FLAGS, '-ExecutionPolicy', options.executionPolicy ?? defaultExecutionPolicy()],
+    killTree,
+    onProcess: (pid, alive) => (alive ? runningScripts.add(pid) : runningScripts.delete(pid)),
+  });
+}
+
 async function killTree(child: ChildProcess): Promise<void> {
   const pid = child.pid;
   if (pid === undefined) return;
@@ -233,6 +262,28 @@ interface Completed {
   stderr: string;
   outcome?: 'timeout' | 'cancelled' | 'overflow';
   spawnError?: Error;
+  refused?: WarmCompleted['refused'];
+}
+
+/** One run on a warm host, heartbeating like a cold one; undefined when no warm host can be had. */
+async function executeWarm(
+  pool: WarmPowerShellPool,
+  file: string,
+  input: Buffer,
+  options: ExecuteOptions,
+): Promise<Completed | undefined> {
+  const startedAt = Date.now();
+  const beat = () => options.activity?.heartbeat({ script: file, warm: true, elapsedMs: Date.now() - startedAt });
+  beat();
+  const heartbeats = setInterval(beat, options.heartbeatIntervalMs);
+  try {
+    const completed = await pool.run(file, input, { timeoutMs: options.timeoutMs, signal: options.signal });
+    if (!completed) return undefined;
+    if (completed.stdout.length > options.maxOutputBytes) return { ...completed, outcome: 'overflow' };
+    return completed;
+  } finally {
+    clearInterval(heartbeats);
+  }
 }
 
 /** Runs one host script and returns its validated result, or throws an ApplicationFailure (see the file header). */
@@ -269,19 +320,33 @@ export async function runScript<N extends HostScriptName>(
   }
   if (signal?.aborted) throw cancellation(signal);
 
-  const completed = await execute(
-    powershell,
-    powershellArguments(scriptPath, options.executionPolicy ?? defaultExecutionPolicy()),
-    encodeRequest(request),
-    file,
-    {
-      timeoutMs,
-      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
-      maxOutputBytes: options.maxOutputBytes ?? 16 * 1024 * 1024,
-      signal,
-      activity,
-    },
-  );
+  const input = encodeRequest(request);
+  const executeOptions: ExecuteOptions = {
+    timeoutMs,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
+    maxOutputBytes: options.maxOutputBytes ?? 16 * 1024 * 1024,
+    signal,
+    activity,
+  };
+  const warm = options.warm ? await executeWarm(options.warm, file, input, executeOptions) : undefined;
+  if (warm?.refused) {
+    const tampered = warm.refused.code === 'script-tampered';
+    throw failure(
+      tampered ? HOST_FAILURE_TYPES.scriptTampered : HOST_FAILURE_TYPES.badScriptOutput,
+      `The warm PowerShell host refused to run ${file}: ${warm.refused.message}`,
+      true,
+      { script: file, refused: warm.refused.code },
+    );
+  }
+  const completed =
+    warm ??
+    (await execute(
+      powershell,
+      powershellArguments(scriptPath, options.executionPolicy ?? defaultExecutionPolicy()),
+      input,
+      file,
+      executeOptions,
+    ));
   const details = { script: file, exitCode: completed.exitCode, stderr: readableStderr(completed.stderr) };
 
   if (completed.outcome === 'cancelled') throw cancellation(signal);

@@ -14,12 +14,14 @@ import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 
 import { join } from 'node:path';
 import { HOST_FAILURE_TYPES } from '../../common/host-contract';
 import {
+  createWarmPool,
   RETRYABLE_SCRIPT_FAILURES,
   runScript,
   runningScriptPids,
   type RunnerOptions,
 } from '../../activities/host/runner';
 import type { HostScriptName } from '../../activities/host/scripts';
+import type { WarmPowerShellPool } from '../../activities/host/warm-runner';
 import { scriptHash } from '../../activities/host/script-manifest';
 import {
   createFakeWindows,
@@ -210,14 +212,25 @@ describe('the fake Windows seam', () => {
   });
 });
 
-describe('the seven host scripts under real pwsh', () => {
+// The same runs, cold (a PowerShell process per run) and warm (runspaces in powershell/WarmHost.ps1):
+// the results must be the same.
+describe.each(['cold', 'warm'] as const)('the seven host scripts under real pwsh (%s runner)', (mode) => {
   let fake: FakeWindows;
   let run: ReturnType<typeof runner>;
+  let warm: WarmPowerShellPool | undefined;
   beforeAll(async () => {
     fake = await createFakeWindows();
-    run = runner(fake);
+    warm =
+      mode === 'warm'
+        ? createWarmPool({ scriptsDirectory: fake.scriptsDirectory, manifest: fake.manifest, powershellPath: pwsh })
+        : undefined;
+    const inner = runner(fake);
+    run = (name, request, extra = {}) => inner(name, request, { ...(warm ? { warm } : {}), ...extra });
   });
-  afterAll(() => fake?.remove());
+  afterAll(async () => {
+    await warm?.close();
+    fake?.remove();
+  });
 
   const reset = (world: Partial<World> = {}) => fake.reset({ processes: PROCESSES, ...world });
 

@@ -36,7 +36,13 @@ export const TEST_HELPERS = 'tests/SpawnGuard.TestHelpers.psm1';
  */
 export const SAFETY_PRIVATE_FUNCTIONS: readonly string[] = [];
 
-export type SourceKind = 'script' | 'module' | 'pester';
+/**
+ * script: a host action (one result document, the module, the seam); host: powershell/WarmHost.ps1,
+ * which runs those scripts in runspaces and itself touches nothing but its own folder; module; pester.
+ */
+export type SourceKind = 'script' | 'host' | 'module' | 'pester';
+
+export const WARM_HOST = 'WarmHost.ps1';
 
 export interface ParsedSource extends PowerShellFile {
   kind: SourceKind;
@@ -46,6 +52,7 @@ export interface ParsedSource extends PowerShellFile {
 export function kindOf(name: string): SourceKind {
   if (name.startsWith('tests/')) return 'pester';
   if (name.startsWith(`${SAFETY_MODULE}/`)) return 'module';
+  if (name === WARM_HOST) return 'host';
   return /\.(psm1|psd1)$/i.test(name) ? 'module' : 'script';
 }
 
@@ -101,7 +108,7 @@ function dotSourcedScripts(source: ParsedSource, all: ParsedSource[]): ParsedSou
     .some((operator) => operator.text === '.');
   if (!dotSources) return [];
   const named = new Set(stringLiterals(source.tree.rootNode).map((text) => text.toLowerCase()));
-  return all.filter((s) => s.kind === 'script' && named.has(s.name.toLowerCase()));
+  return all.filter((s) => (s.kind === 'script' || s.kind === 'host') && named.has(s.name.toLowerCase()));
 }
 
 /** What `source` may call, given every parsed source. */
