@@ -33,6 +33,8 @@ export const BenchOptionsSchema = z.object({
   incidents: count(7),
   /** Section 4: malicious incidents posted at once after section 3, to load the workers for the RSS peak. */
   burst: count(25, 0),
+  /** Section 5: runs of each host action cold and warm with real PowerShell (0: skip the section). */
+  psRuns: count(15, 0),
   /** Where to write the results (Markdown); `none` prints only. */
   output: z.string().min(1).default('docs/benchmarks.md'),
 });
@@ -47,6 +49,7 @@ const FLAGS = {
   'storm-incidents': 'BENCH_STORM_INCIDENTS',
   incidents: 'BENCH_INCIDENTS',
   burst: 'BENCH_BURST',
+  'ps-runs': 'BENCH_PS_RUNS',
   output: 'BENCH_OUTPUT',
 } as const;
 

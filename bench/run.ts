@@ -22,6 +22,10 @@
  *     section 3 and a burst of B incidents at once; the baseline's workers likewise. Then, as a
  *     diagnostic, the central worker again with a workflow bundle built beforehand.
  *
+ *  5. Host actions with real PowerShell (bench/powershell.ts): each action run cold (a PowerShell
+ *     process per run) and warm (powershell/WarmHost.ps1), interleaved, through the production
+ *     runner on the tests' fake Windows seam; an empty script cold and warm as baselines.
+ *
  * Sizes (flag, else environment variable, else default):
  *   --alerts N           BENCH_ALERTS            300  distinct alerts per side and round of section 1
  *   --concurrency C      BENCH_CONCURRENCY        32  requests/starts in flight (sections 1–2)
@@ -31,6 +35,7 @@
  *   --storm-incidents K  BENCH_STORM_INCIDENTS    50  distinct incidents in the storm
  *   --incidents M        BENCH_INCIDENTS           7  incidents (and baseline runs) timed in section 3
  *   --burst B            BENCH_BURST              25  incidents posted at once (twice: see 4)
+ *   --ps-runs R          BENCH_PS_RUNS            15  runs of each host action cold and warm in section 5 (0: skip)
  *   --output FILE        BENCH_OUTPUT   docs/benchmarks.md  (`none`: print only)
  * The defaults take about three to four minutes on a 2-core machine. Timing lives here only: no
  * test asserts on speed.
@@ -60,9 +65,12 @@ import {
   type RemediationContext,
 } from './remediation';
 import { consoleTable, describeMachine, loadAverage, machineLines } from './report';
+import { measureHostActions } from './powershell';
 import {
   details,
   fixed,
+  hostActionDetails,
+  hostActionRows,
   markdown,
   mib,
   readings,
@@ -375,8 +383,13 @@ async function main(): Promise<void> {
       stops,
     );
 
-    const table = rows(options, start, storm, remediation);
-    const notes = details(options, start, storm, remediation);
+    const hostActions = await measureHostActions(options.psRuns, progress);
+
+    const table = [...rows(options, start, storm, remediation), ...(hostActions ? hostActionRows(hostActions) : [])];
+    const notes = [
+      ...details(options, start, storm, remediation),
+      ...(hostActions ? [hostActionDetails(hostActions)] : []),
+    ];
     const missReadings = readings(table, start, remediation);
     const seconds = (performance.now() - began) / 1000;
     const loadAtEnd = loadAverage();
