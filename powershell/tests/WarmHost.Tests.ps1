@@ -55,7 +55,14 @@ Describe 'WarmHost.ps1' {
     }
 
     It 'runs a host script in the runspace it is given, with the safety module already there, and returns its exit code and output' {
-        (Get-Command -Name 'Test-SpawnGuardRemotePath' -ErrorAction SilentlyContinue) | Should -BeNullOrEmpty
+        $shell = [System.Management.Automation.PowerShell]::Create()
+        try {
+            $shell.Runspace = $script:Runspace
+            [void]$shell.AddCommand('Get-Module')
+            @($shell.Invoke() | ForEach-Object -Process { $_.Name }) | Should -Contain 'SpawnGuard.Safety'
+        } finally {
+            $shell.Dispose()
+        }
         $response = Invoke-WarmRequest -Line (ConvertTo-TestLine -Body '{"processIds":"not a list"}') -Runspace $script:Runspace
         $response.id | Should -Be 'req-1'
         $response.exitCode | Should -Be 2
