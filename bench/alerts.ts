@@ -18,7 +18,7 @@ export interface BenchAlert {
   alert: CanonicalAlert;
 }
 
-type AlertDocument = Record<string, unknown> & {
+export type AlertDocument = Record<string, unknown> & {
   alertId: string;
   host: { hostname: string };
   user: { name: string; domain: string };
@@ -38,7 +38,7 @@ function demoAlert(): AlertDocument {
   return JSON.parse(readFileSync(join(DEMO_DIRECTORY, 'alerts', 'malicious.json'), 'utf8')) as AlertDocument;
 }
 
-function benchAlert(document: AlertDocument): BenchAlert {
+export function benchAlert(document: AlertDocument): BenchAlert {
   // Normalized here exactly as the ingest service normalizes a post: the raw-start baseline starts
   // the same canonical alert, and a document the service would refuse stops the bench at once.
   return { body: JSON.stringify(document), alert: normalizeAlert(document) };
@@ -74,7 +74,10 @@ export function stormAlerts(set: number, incidents: number, posts: number): Benc
   return Array.from({ length: posts }, (_, i) => distinct[i % incidents] as BenchAlert);
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The content of bench dropper i's file: its SHA-256 is the one the alert carries. */
+export const dropperContent = (i: number) => `spawnguard bench dropper ${i}`;
 
 /**
  * Malicious incidents the lab host can remediate, each on its own processes, file and user session
@@ -95,7 +98,7 @@ export function labIncidents(count: number): { scenario: LabScenario; alerts: Be
     const user = `bench${i}`;
     const executable = `C:\\Users\\${user}\\AppData\\Local\\Temp\\invoice-${i}.exe`;
     const childStart = plusSeconds(base.child.startTime, i);
-    const hash = sha256(`spawnguard bench dropper ${i}`);
+    const hash = sha256(dropperContent(i));
     const session = 100 + i;
     scenario.processes.push(
       { ...word, pid: parentPid, owner: `CONTOSO\\${user}`, sessionId: session, running: true },

@@ -35,6 +35,8 @@ export const BenchOptionsSchema = z.object({
   burst: count(25, 0),
   /** Section 5: runs of each host action cold and warm with real PowerShell (0: skip the section). */
   psRuns: count(15, 0),
+  /** Section 5: incidents with real PowerShell on the host, measured cold and warm (0: skip). */
+  psIncidents: count(3, 0),
   /** Where to write the results (Markdown); `none` prints only. */
   output: z.string().min(1).default('docs/benchmarks.md'),
 });
@@ -50,6 +52,7 @@ const FLAGS = {
   incidents: 'BENCH_INCIDENTS',
   burst: 'BENCH_BURST',
   'ps-runs': 'BENCH_PS_RUNS',
+  'ps-incidents': 'BENCH_PS_INCIDENTS',
   output: 'BENCH_OUTPUT',
 } as const;
 

@@ -21,7 +21,13 @@ import {
 } from '../activities/host/runner';
 import type { HostScriptName } from '../activities/host/scripts';
 import { writeManifest } from '../activities/host/script-manifest';
-import { createFakeWindows, requirePwsh, type FakeProcess } from '../test/support/fake-windows';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createHostActivities } from '../activities/host/activities';
+import type { LabScenario } from '../activities/lab/scenario';
+import { hostTaskQueue } from '../common/names';
+import { createFakeWindows, requirePwsh, type FakeProcess, type World } from '../test/support/fake-windows';
+import { benchAlert, dropperContent, labIncidents, type AlertDocument } from './alerts';
+import { timeIncident, type RemediationContext } from './remediation';
 import { percentile } from './stats';
 
 export interface ActionTiming {
@@ -190,6 +196,140 @@ export async function measureHostActions(
       await warm.close();
     }
   } finally {
+    fake.remove();
+  }
+}
+
+// ---------- alert → validated remediation with real PowerShell on the host ----------
+
+/** The host the PowerShell incidents name: its own queue, apart from the lab host's. */
+export const POWERSHELL_HOST = 'PSHOST01';
+/** Added to every PID of these incidents: above this machine's pid_max, so no fake PID is a real process. */
+const PID_OFFSET = 40_000;
+
+export interface PowerShellIncidentResult {
+  /** Alert → closed, remediated, validated and reported incident, per runner (the first of each unmeasured). */
+  coldMs: number[];
+  warmMs: number[];
+}
+
+/** The lab scenario's machine as the fake Windows seam's world, every PID moved by PID_OFFSET. */
+function worldOf(scenario: LabScenario): Partial<World> {
+  const account = (owner: string | null) => {
+    if (!owner) return {};
+    const [domain, user] = owner.includes('\\') ? owner.split('\\') : [undefined, owner];
+    return { owner: { user: user!, ...(domain ? { domain } : {}) } };
+  };
+  const signatures: World['signatures'] = {};
+  for (const file of scenario.files) {
+    if (file.signatureStatus === 'valid' && file.signer) {
+      signatures[file.path] = {
+        status: 'Valid',
+        subject: `CN=${file.signer}, O=${file.signer}, C=US`,
+        isOsBinary: /^c:\\windows\\/i.test(file.path),
+      };
+    } else if (file.signatureStatus === 'invalid') signatures[file.path] = { status: 'HashMismatch' };
+    else if (file.signatureStatus === 'unknown') signatures[file.path] = { status: 'UnknownError', throws: true };
+  }
+  return {
+    processes: scenario.processes
+      .filter((p) => p.running)
+      .map((p) => ({
+        pid: p.pid + PID_OFFSET,
+        ppid: p.parentPid > 0 ? p.parentPid + PID_OFFSET : 0,
+        name: p.name,
+        path: p.path,
+        commandLine: p.commandLine,
+        created: p.startTime,
+        ...(p.sessionId === null ? {} : { sessionId: p.sessionId }),
+        ...account(p.owner),
+      })),
+    sessions: scenario.sessions.map((s) => {
+      const [domain, user] = s.user.includes('\\') ? s.user.split('\\') : [null, s.user];
+      return {
+        id: s.id,
+        station: s.type === 'rdp' ? `RDP-Tcp#${s.id}` : s.type === 'console' ? 'Console' : 'Services',
+        state: s.state === 'Active' ? 0 : 4,
+        user: user ?? null,
+        domain: domain ?? null,
+        protocol: s.type === 'rdp' ? 2 : 0,
+        clientAddress: s.clientAddress,
+      };
+    }),
+    signatures,
+  };
+}
+
+/**
+ * Incidents on a host worker running the real activities and scripts with real PowerShell (the
+ * fake Windows seam underneath), first cold then warm, `incidents` measured of each after one
+ * unmeasured. The central worker, ingest service and mail catcher are section 3's.
+ */
+export async function timePowerShellIncidents(
+  ctx: RemediationContext,
+  temporalAddress: string,
+  incidents: number,
+  progress: (line: string) => void,
+): Promise<PowerShellIncidentResult | undefined> {
+  if (incidents <= 0) return undefined;
+  const powershell = requirePwsh();
+  const perMode = incidents + 1;
+  const { scenario, alerts } = labIncidents(2 * perMode);
+  const fake = await createFakeWindows();
+  const connection = await NativeConnection.connect({ address: temporalAddress });
+  try {
+    fake.reset(worldOf(scenario));
+    for (const file of scenario.files) {
+      const bench = /invoice-(\d+)\.exe$/i.exec(file.path);
+      fake.writeFile(file.path, bench ? dropperContent(Number(bench[1])) : `MZ ${file.path}`);
+    }
+    const retargeted = alerts.map((alert, i) => {
+      const document = JSON.parse(alert.body) as AlertDocument;
+      document.alertId = `bench-powershell-${i}`;
+      document.host.hostname = POWERSHELL_HOST;
+      document.parent.pid += PID_OFFSET;
+      document.child.pid += PID_OFFSET;
+      return benchAlert(document);
+    });
+    const result: PowerShellIncidentResult = { coldMs: [], warmMs: [] };
+    for (const [m, mode] of (['cold', 'warm'] as const).entries()) {
+      const warm =
+        mode === 'warm'
+          ? createWarmPool({
+              scriptsDirectory: fake.scriptsDirectory,
+              manifest: fake.manifest,
+              powershellPath: powershell,
+            })
+          : undefined;
+      const activities = createHostActivities({
+        scriptsDirectory: fake.scriptsDirectory,
+        manifest: fake.manifest,
+        powershellPath: powershell,
+        ...(warm ? { warm } : {}),
+        workerUser: { name: 'svc-spawnguard', domain: 'CONTOSO' },
+      });
+      const worker = await Worker.create({
+        connection,
+        namespace: 'default',
+        taskQueue: hostTaskQueue(POWERSHELL_HOST),
+        activities,
+        maxConcurrentActivityTaskExecutions: 4,
+      });
+      try {
+        await worker.runUntil(async () => {
+          for (const [i, alert] of retargeted.slice(m * perMode, (m + 1) * perMode).entries()) {
+            const { ms } = await timeIncident(ctx, alert);
+            if (i > 0) (mode === 'cold' ? result.coldMs : result.warmMs).push(ms);
+            progress(`  ${mode} PowerShell incident ${i === 0 ? '(warm-up)' : i}: ${ms.toFixed(0)} ms`);
+          }
+        });
+      } finally {
+        await warm?.close();
+      }
+    }
+    return result;
+  } finally {
+    await connection.close();
     fake.remove();
   }
 }

@@ -5,7 +5,15 @@ import { promisify } from 'node:util';
 
 export interface Row {
   /** Names the rows with a target, for the readings of a miss. */
-  key?: 'start-throughput' | 'start-p99' | 'storm' | 'remediation' | 'central-rss' | 'host-rss' | 'warm-p50';
+  key?:
+    | 'start-throughput'
+    | 'start-p99'
+    | 'storm'
+    | 'remediation'
+    | 'central-rss'
+    | 'host-rss'
+    | 'warm-p50'
+    | 'powershell-remediation';
   metric: string;
   spawnguard: string;
   baseline: string;

@@ -24,7 +24,9 @@
  *
  *  5. Host actions with real PowerShell (bench/powershell.ts): each action run cold (a PowerShell
  *     process per run) and warm (powershell/WarmHost.ps1), interleaved, through the production
- *     runner on the tests' fake Windows seam; an empty script cold and warm as baselines.
+ *     runner on the tests' fake Windows seam; an empty script cold and warm as baselines. And
+ *     section 3's incident with a host worker running the real activities and scripts under pwsh
+ *     (same seam), cold and warm, against section 3's lab-host figure.
  *
  * Sizes (flag, else environment variable, else default):
  *   --alerts N           BENCH_ALERTS            300  distinct alerts per side and round of section 1
@@ -36,6 +38,7 @@
  *   --incidents M        BENCH_INCIDENTS           7  incidents (and baseline runs) timed in section 3
  *   --burst B            BENCH_BURST              25  incidents posted at once (twice: see 4)
  *   --ps-runs R          BENCH_PS_RUNS            15  runs of each host action cold and warm in section 5 (0: skip)
+ *   --ps-incidents I     BENCH_PS_INCIDENTS        3  incidents with real PowerShell on the host, cold and warm (0: skip)
  *   --output FILE        BENCH_OUTPUT   docs/benchmarks.md  (`none`: print only)
  * The defaults take about three to four minutes on a 2-core machine. Timing lives here only: no
  * test asserts on speed.
@@ -65,7 +68,7 @@ import {
   type RemediationContext,
 } from './remediation';
 import { consoleTable, describeMachine, loadAverage, machineLines } from './report';
-import { measureHostActions } from './powershell';
+import { measureHostActions, timePowerShellIncidents } from './powershell';
 import {
   details,
   fixed,
@@ -263,6 +266,11 @@ async function measureRemediation(
     );
   }
 
+  // Section 5's end-to-end half: the same incidents with real PowerShell on the host (cold, then
+  // warm), measured here while section 3's central worker, ingest service and mail catcher run.
+  progress(`section 5: ${options.psIncidents} incidents with real PowerShell on the host, cold then warm`);
+  const powershell = await timePowerShellIncidents(ctx, temporalAddress, options.psIncidents, progress);
+
   progress(`section 4: ${options.burst} incidents at once (and ${options.burst} baseline runs), then worker memory`);
   const centralBeforeBurst = await processes.central.memory();
   const burstMs = await burst(ctx, burstAlerts);
@@ -293,6 +301,7 @@ async function measureRemediation(
 
   return {
     playbookMs: playbook.map((r) => r.ms),
+    ...(powershell ? { powershell } : {}),
     mailMs: playbook.map((r) => r.mailMs),
     baselineMs: minimal.map((r) => r.ms),
     profiles: { playbook: playbook.map((r) => r.profile), baseline: minimal.map((r) => r.profile) },
@@ -385,10 +394,13 @@ async function main(): Promise<void> {
 
     const hostActions = await measureHostActions(options.psRuns, progress);
 
-    const table = [...rows(options, start, storm, remediation), ...(hostActions ? hostActionRows(hostActions) : [])];
+    const table = [
+      ...rows(options, start, storm, remediation),
+      ...(hostActions ? hostActionRows(hostActions, remediation) : []),
+    ];
     const notes = [
       ...details(options, start, storm, remediation),
-      ...(hostActions ? [hostActionDetails(hostActions)] : []),
+      ...(hostActions ? [hostActionDetails(hostActions, remediation)] : []),
     ];
     const missReadings = readings(table, start, remediation);
     const seconds = (performance.now() - began) / 1000;
