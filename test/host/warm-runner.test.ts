@@ -255,6 +255,35 @@ describe('runScript with a warm pool', () => {
     }
   });
 
+  it('a run sees the machine as it is when it runs, not as it was when its runspace was prepared', async () => {
+    const fake = await createFakeWindows();
+    try {
+      const process = (pid: number) => ({
+        pid,
+        ppid: 1,
+        name: `p${pid}.exe`,
+        path: `C:\\Users\\Public\\p${pid}.exe`,
+        created: '2024-05-01T09:00:00Z',
+      });
+      fake.reset({ processes: [process(41_000)] });
+      const warm = createWarmPool(
+        { scriptsDirectory: fake.scriptsDirectory, manifest: fake.manifest, powershellPath: pwsh },
+        { size: 1 },
+      );
+      pools.push(warm);
+      const options = { scriptsDirectory: fake.scriptsDirectory, manifest: fake.manifest, powershellPath: pwsh, warm };
+      const before = await runScript('GetProcessTree', { processIds: [41_000, 42_000] }, options);
+      expect(before.results.map((r) => r.found)).toEqual([true, false]);
+      // The host opens (and imports the module into) the next runspace right after answering.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      fake.reset({ processes: [process(42_000)] });
+      const after = await runScript('GetProcessTree', { processIds: [41_000, 42_000] }, options);
+      expect(after.results.map((r) => r.found)).toEqual([false, true]);
+    } finally {
+      fake.remove();
+    }
+  });
+
   it('maps a killed warm run like a killed cold one: retryable ScriptTimedOut', async () => {
     const fake = await createFakeWindows();
     try {
