@@ -307,6 +307,24 @@ Each spawnguard figure has a baseline measured in the same run, against the same
    once; for the central worker it includes bundling the workflow code at start, which
    \`createCentralWorker\` does unless given a bundle. The diagnostic row repeats the burst with a
    central worker given a bundle built beforehand, to show what bundling at start accounts for.
+5. **Host actions with real PowerShell** (skipped with \`--ps-runs 0 --ps-incidents 0\`). The host
+   scripts run under \`pwsh\` through the production runner (activities/host/runner.ts): manifest
+   check, request on stdin or to the warm host, output parsed and validated. Only the Windows-only
+   calls are fake — the tests' seam (test/host/fixtures/fake-windows), answering from a world file
+   — so files are hashed, JSON is built and parsed, and the module is imported for real.
+   *Per action*: ${options.psRuns} runs of each of five actions (process tree, file enrichment, a
+   stop of a process already gone, a session listing, persistence collection) **cold** — a
+   PowerShell process per run, the runner as it was before — and **warm** — one long-lived
+   \`powershell/WarmHost.ps1\`, a fresh runspace per run, opened ahead with the safety module —
+   interleaved, each round led by the other side, after two unmeasured rounds. The empty-script rows
+   split the cold figure: PowerShell's own start-up and exit (an empty script run cold) is what a
+   warm run no longer pays; an empty script run warm is what it still pays (runspace, protocol).
+   *End to end*: section 3's alert (on another host name) run by the same central worker, ingest
+   service and mail catcher, but on a host worker running the real host activities and scripts with
+   real PowerShell on the fake seam (in the bench process), ${options.psIncidents} incidents cold and
+   ${options.psIncidents} warm after one unmeasured of each, against section 3's lab-host median.
+   On Windows, \`powershell.exe\` start-up is typically 0.3–1.5 s (more under antivirus), so the
+   cold/warm gap measured here with \`pwsh\` on Linux is indicative, not Windows' own figure.
 `;
 }
 
