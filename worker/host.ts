@@ -125,6 +125,8 @@ async function powershellActivities(
     config.env.SPAWNGUARD_POWERSHELL_RUNNER === 'warm'
       ? createWarmPool(runner, { size: config.env.SPAWNGUARD_POWERSHELL_WARM_PROCESSES, log })
       : undefined;
+  // The first host starts now, so the first incident's first action does not wait for PowerShell.
+  warm?.prestart(1).catch((err: unknown) => log(`Could not start a warm PowerShell host: ${(err as Error).message}`));
   log(
     warm
       ? `PowerShell runner: warm (up to ${config.env.SPAWNGUARD_POWERSHELL_WARM_PROCESSES} hosts, cold when none can start)`

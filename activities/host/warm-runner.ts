@@ -390,6 +390,22 @@ export class WarmPowerShellPool {
     void this.acquire().then(next, () => next(undefined));
   }
 
+  /**
+   * Starts `count` hosts now (at most the pool's size), so the first action of the first incident
+   * does not wait for PowerShell either. Resolves once they are ready (or failed: runs then go cold).
+   */
+  async prestart(count = 1): Promise<void> {
+    const wanted = Math.min(count, this.size) - this.processes.size - this.starting;
+    await Promise.all(
+      Array.from({ length: Math.max(0, wanted) }, async () => {
+        const process = await this.start();
+        if (!process) return;
+        process.busy = false;
+        this.released(process, 0);
+      }),
+    );
+  }
+
   /** Stops every host (runs in flight end as killed). */
   async close(): Promise<void> {
     this.closed = true;

@@ -210,6 +210,15 @@ describe('the warm runner', () => {
     expect(new Set(results.map((r) => r?.pid)).size).toBeLessThanOrEqual(2);
   });
 
+  it('prestart makes a host ready before any run, and the first run uses it', async () => {
+    const warm = pool({ size: 2 });
+    await warm.prestart(1);
+    expect(warm.pids()).toHaveLength(1);
+    const [ready] = warm.pids();
+    expect((await run(warm, 'Echo.ps1'))?.pid).toBe(ready);
+    expect(warm.pids()).toEqual([ready]);
+  });
+
   it('recycles a host after maxRequests runs', async () => {
     const warm = pool({ size: 1, maxRequests: 2 });
     const pids: (number | undefined)[] = [];
