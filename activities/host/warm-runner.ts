@@ -308,9 +308,53 @@ export class WarmPowerShellPool {
   async run(script: string, request: Buffer, options: WarmRunOptions): Promise<WarmCompleted | undefined> {
     const sha256 = this.options.manifest.files[script];
     if (!sha256 || this.closed) return undefined;
-    const process = await this.acquire();
+    // The run's time limit counts from here: waiting for a busy host is part of it.
+    const deadline = Date.now() + options.timeoutMs;
+    const process = await this.acquireWithin(deadline, options.signal);
+    if (process === 'timeout' || process === 'cancelled') {
+      return {
+        exitCode: null,
+        signal: null,
+        stdout: Buffer.alloc(0),
+        stderr: process === 'timeout' ? 'no warm PowerShell host became free within the time limit' : '',
+        outcome: process,
+        pid: 0,
+      };
+    }
     if (!process) return undefined;
-    return process.run(script, sha256, request, options);
+    return process.run(script, sha256, request, { ...options, timeoutMs: Math.max(1, deadline - Date.now()) });
+  }
+
+  /** A host for one run, unless the deadline passes or the run is cancelled first. */
+  private acquireWithin(
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<WarmProcess | undefined | 'timeout' | 'cancelled'> {
+    if (signal?.aborted) return Promise.resolve('cancelled');
+    return new Promise((settle) => {
+      let done = false;
+      const finish = (value: WarmProcess | undefined | 'timeout' | 'cancelled'): boolean => {
+        if (done) return false;
+        done = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        settle(value);
+        return true;
+      };
+      const onAbort = () => finish('cancelled');
+      const timer = setTimeout(() => finish('timeout'), Math.max(0, deadline - Date.now()));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.acquire().then(
+        (process) => {
+          // Granted after the run gave up: the host goes to the next run instead.
+          if (!finish(process) && process) {
+            process.busy = false;
+            this.released(process, 0);
+          }
+        },
+        () => finish(undefined),
+      );
+    });
   }
 
   private async acquire(): Promise<WarmProcess | undefined> {

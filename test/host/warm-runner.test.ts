@@ -122,6 +122,20 @@ function childrenOf(pid: number): number[] {
   return found;
 }
 
+/** The `sleep` a Hang.ps1 probe started somewhere under `pid` (the pwsh tool shim runs PowerShell as its child). */
+function sleepUnder(pid: number): number | undefined {
+  for (const child of childrenOf(pid)) {
+    try {
+      if (readFileSync(`/proc/${child}/cmdline`, 'utf8').startsWith('sleep\u0000')) return child;
+    } catch {
+      continue; // gone meanwhile
+    }
+    const deeper = sleepUnder(child);
+    if (deeper !== undefined) return deeper;
+  }
+  return undefined;
+}
+
 const request = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8');
 const run = (p: WarmPowerShellPool, script: string, value: unknown = {}, timeoutMs = 60_000, signal?: AbortSignal) =>
   p.run(script, request(value), { timeoutMs, signal });
@@ -172,6 +186,7 @@ describe('the warm runner', () => {
 
   it('a hung script is killed with its whole process tree at the timeout; other runs go on', async () => {
     const warm = pool({ size: 2 });
+    await warm.prestart(2); // the time limit also counts waiting for a host to start
     const hung = run(warm, 'Hang.ps1', {}, 3_000);
     const other = await run(warm, 'Echo.ps1', { n: 1 });
     expect(other?.exitCode).toBe(0);
@@ -183,23 +198,42 @@ describe('the warm runner', () => {
     expect((await run(warm, 'Echo.ps1'))?.exitCode).toBe(0);
   });
 
-  it('cancellation kills the run at once, with its process tree; a run cancelled before it was sent leaves the host', async () => {
+  it('cancellation kills the run at once, with its process tree; a run cancelled before it was sent starts nothing', async () => {
     const warm = pool({ size: 1 });
     const early = new AbortController();
     early.abort();
     expect((await run(warm, 'Echo.ps1', {}, 60_000, early.signal))?.outcome).toBe('cancelled');
+
+    expect(warm.pids()).toEqual([]); // nothing was started for it
 
     const controller = new AbortController();
     const hung = run(warm, 'Hang.ps1', {}, 60_000, controller.signal);
     await eventually(() => warm.pids().length === 1);
     const hostPid = warm.pids()[0]!;
     expect(runningScriptPids()).toContain(hostPid); // never a remediation target while it lives
-    // The probe is running once its `sleep` child exists.
-    await eventually(() => childrenOf(hostPid).length > 0);
-    const sleeper = childrenOf(hostPid)[0]!;
+    // The probe is running once its `sleep` exists.
+    await eventually(() => sleepUnder(hostPid) !== undefined);
+    const sleeper = sleepUnder(hostPid)!;
     controller.abort();
     expect((await hung)?.outcome).toBe('cancelled');
     await eventually(() => !isAlive(hostPid) && !isAlive(sleeper));
+  });
+
+  it('a run waiting for a busy host gives up at its own time limit, or at once when cancelled', async () => {
+    const warm = pool({ size: 1 });
+    const stopHang = new AbortController();
+    const hung = run(warm, 'Hang.ps1', {}, 120_000, stopHang.signal);
+    await eventually(() => warm.pids().length === 1 && sleepUnder(warm.pids()[0]!) !== undefined);
+    const queued = await run(warm, 'Echo.ps1', {}, 1_500);
+    expect(queued).toMatchObject({ outcome: 'timeout', stdout: Buffer.alloc(0) });
+    const cancel = new AbortController();
+    const waiting = run(warm, 'Echo.ps1', {}, 120_000, cancel.signal);
+    setTimeout(() => cancel.abort(), 500);
+    expect((await waiting)?.outcome).toBe('cancelled');
+    stopHang.abort();
+    expect((await hung)?.outcome).toBe('cancelled');
+    // The host that gave up on them is free again for the next run.
+    expect((await run(warm, 'Echo.ps1'))?.exitCode).toBe(0);
   });
 
   it('runs at most `size` scripts at once and queues the rest', async () => {
