@@ -9,7 +9,7 @@ import type { FileFacts, HostActivities } from '../common/host-contract';
 import type { CentralActivities, EnrichmentResult, ReputationReport } from '../common/incident-status';
 import { hostTaskQueue } from '../common/names';
 import type { PlaybookInput } from '../common/playbook';
-import { buildFileEnrichment } from './decision';
+import { buildFileEnrichment, hashForReputation, hostFactsFor } from './decision';
 
 export interface EnrichmentInput {
   alert: PlaybookInput['alert'];
@@ -47,9 +47,8 @@ export async function windowsFileEnrichment({ alert, policy }: EnrichmentInput):
     }
   }
 
-  const factsFor = (process: AlertProcess) =>
-    hostFacts.find((f) => process.executable && f.path.toLowerCase() === process.executable.toLowerCase()) ?? null;
-  const hashOf = (process: AlertProcess) => process.hashes?.sha256 ?? factsFor(process)?.sha256 ?? null;
+  const factsFor = (process: AlertProcess) => hostFactsFor(hostFacts, process);
+  const hashOf = (process: AlertProcess) => hashForReputation(hostFacts, process);
 
   // Reputation: one lookup per distinct hash (the providers cache and rate-limit by hash too).
   const reputations = new Map<string, ReputationReport | null>();

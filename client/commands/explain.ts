@@ -9,9 +9,10 @@ import { createReputationService, type ReputationService } from '../../activitie
 import type { CanonicalAlert } from '../../common/alert';
 import { ConfigError, loadConfig } from '../../common/config';
 import { DecisionPolicySchema, type Decision, type DecisionPolicy } from '../../common/decision';
+import { FileEnrichmentResultSchema, type FileFacts } from '../../common/host-contract';
 import type { FileEnrichment, ReputationReport } from '../../common/incident-status';
 import { AlertFormatError, normalizeAlert } from '../../common/normalize';
-import { buildFileEnrichment, decide } from '../../workflows/decision';
+import { buildFileEnrichment, decide, hashForReputation, hostFactsFor } from '../../workflows/decision';
 import { CliError, EXIT } from '../cli';
 
 /** Alerts are small; anything this large is not one. */
@@ -29,8 +30,15 @@ output says which were consulted: VT_API_KEY (VT_API_URL), MALWAREBAZAAR_API_KEY
 SPAWNGUARD_TRUSTED_PUBLISHERS are treated like Microsoft (never quarantined).
 Missing reputation never makes an alert benign.
 
+With --facts FILE the host's own facts about the two files are used, exactly as the playbook uses
+them: FILE is what the host's enrichment script printed (GetFileEnrichment.ps1: {"results": [...]}
+with path, exists, sha256, signature, versionInfo, expectedLocation per file), for example the
+result of that activity in the incident's Temporal history. The decision is then the one the
+workflow made, given the same reputation answers.
+
 Examples:
   $ spawnguard explain alert.json
+  $ spawnguard explain alert.json --facts host-facts.json
   $ spawnguard explain - < winlogbeat-sysmon-event.json
   $ VT_API_KEY=... spawnguard explain alert.json | jq '{verdict, score, plan}'
 
@@ -40,6 +48,7 @@ configuration (the message names the field), 1 anything else.`;
 interface ExplainOptions {
   maliciousThreshold?: string;
   suspiciousThreshold?: string;
+  facts?: string;
 }
 
 export function register(program: Command): void {
@@ -51,6 +60,10 @@ export function register(program: Command): void {
     .option(
       '--suspicious-threshold <engines>',
       'engines (malicious + suspicious) at or above which a file is suspicious (default 3)',
+    )
+    .option(
+      '--facts <file>',
+      "the host's facts about the files (GetFileEnrichment.ps1's JSON), as the playbook would have them",
     )
     .addHelpText('after', HELP_AFTER)
     .action(async (source: string, options: ExplainOptions) => {
@@ -78,6 +91,8 @@ export interface Explanation {
 async function explain(source: string, options: ExplainOptions): Promise<Explanation> {
   const label = source === '-' ? 'standard input' : source;
   const alert = toAlert(parseJson(await readDocument(source), label), label);
+  const hostFacts = options.facts === undefined ? null : await readFacts(options.facts);
+  const facts = hostFacts ?? [];
 
   let service: ReputationService;
   let trustedPublishers: string[];
@@ -93,15 +108,15 @@ async function explain(source: string, options: ExplainOptions): Promise<Explana
 
   // One lookup per distinct hash, as the enrichment workflow does.
   const reports = new Map<string, ReputationReport | null>();
-  for (const sha256 of new Set([alert.parent.hashes?.sha256, alert.child.hashes?.sha256])) {
+  for (const sha256 of new Set([hashForReputation(facts, alert.parent), hashForReputation(facts, alert.child)])) {
     if (sha256) reports.set(sha256, await lookup(service, sha256));
   }
   const enrich = (role: 'parent' | 'child') => {
-    const sha256 = alert[role].hashes?.sha256;
+    const sha256 = hashForReputation(facts, alert[role]);
     return buildFileEnrichment({
       role,
       process: alert[role],
-      hostFacts: null,
+      hostFacts: hostFactsFor(facts, alert[role]),
       hostFactsError: null,
       reputation: sha256 ? (reports.get(sha256) ?? null) : null,
       policy,
@@ -109,7 +124,7 @@ async function explain(source: string, options: ExplainOptions): Promise<Explana
   };
   const parent = enrich('parent');
   const child = enrich('child');
-  const decision = decide({ alert, enrichment: { parent, child, hostReachable: false }, policy });
+  const decision = decide({ alert, enrichment: { parent, child, hostReachable: hostFacts !== null }, policy });
 
   const fileSummary = ({ path, sha256, risk, evidence }: FileEnrichment) => ({ path, sha256, risk, evidence });
   return {
@@ -128,6 +143,20 @@ async function explain(source: string, options: ExplainOptions): Promise<Explana
       ),
     },
   };
+}
+
+/** The host's file facts: GetFileEnrichment.ps1's result document (its `results`), validated. */
+async function readFacts(file: string): Promise<FileFacts[]> {
+  const label = `--facts ${file}`;
+  const parsed = FileEnrichmentResultSchema.safeParse(parseJson(await readDocument(file), label));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CliError(
+      `${label} is not GetFileEnrichment.ps1's result: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+      EXIT.usage,
+    );
+  }
+  return parsed.data.results;
 }
 
 async function readDocument(source: string): Promise<string> {

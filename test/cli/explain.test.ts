@@ -227,6 +227,98 @@ describe('spawnguard explain', () => {
     }
   });
 
+  it("--facts: decides with the host's own facts as the playbook would — host hash looked up, host signature believed", async () => {
+    // The sensor sent neither hashes nor signatures; the host's enrichment script supplies them.
+    const alert = {
+      alertId: 'facts-1',
+      detectedAt: '2024-05-02T11:02:44.120Z',
+      host: { hostname: 'APP02.contoso.local' },
+      user: { name: 'carol', domain: 'CONTOSO' },
+      parent: {
+        pid: 5316,
+        name: 'WINWORD.EXE',
+        executable: 'C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE',
+        startTime: '2024-05-02T11:00:01.000Z',
+      },
+      child: {
+        pid: 7044,
+        name: 'invoice.exe',
+        executable: 'C:\\Users\\carol\\AppData\\Local\\Temp\\invoice.exe',
+        startTime: '2024-05-02T11:02:44.101Z',
+      },
+    };
+    const dropper = 'ab'.repeat(32);
+    const word = 'cd'.repeat(32);
+    const facts = {
+      script: 'GetFileEnrichment.ps1',
+      ok: true,
+      hostname: 'APP02',
+      startedAt: '2024-05-02T11:02:45.000Z',
+      finishedAt: '2024-05-02T11:02:46.000Z',
+      results: [
+        {
+          path: alert.parent.executable,
+          exists: true,
+          sha256: word,
+          signature: { status: 'valid', signer: 'Microsoft Corporation', isMicrosoft: true, isOsBinary: false },
+          expectedLocation: null,
+        },
+        {
+          path: alert.child.executable.toUpperCase(), // Windows paths compare without case
+          exists: true,
+          sha256: dropper,
+          signature: { status: 'unsigned', isMicrosoft: false, isOsBinary: false },
+          expectedLocation: null,
+        },
+      ],
+      errors: [],
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'spawnguard-explain-facts-'));
+    const virusTotal = await startVirusTotal(new Map([[dropper, { malicious: 45, harmless: 0, undetected: 27 }]]));
+    try {
+      const alertFile = join(dir, 'alert.json');
+      const factsFile = join(dir, 'facts.json');
+      writeFileSync(alertFile, JSON.stringify(alert));
+      writeFileSync(factsFile, JSON.stringify(facts));
+      const env = { VT_API_KEY: VT_KEY, VT_API_URL: virusTotal.url };
+
+      const without = (await explain([alertFile], { env })).json();
+      expect(virusTotal.requests).toEqual([]); // no hash to look up without the host
+      expect(without.verdict).not.toBe('malicious');
+
+      const run = await explain([alertFile, '--facts', factsFile], { env });
+      expect(run.code).toBe(0);
+      const out = run.json();
+      expect(virusTotal.requests.sort()).toEqual([dropper, word].sort());
+      expect(out.verdict).toBe('malicious');
+      expect(codes(out)).toEqual(expect.arrayContaining(['vt-malicious', 'unsigned-in-user-folder']));
+      expect(out.plan.find((s) => s.action === 'quarantine-parent')?.skipped).toMatch(
+        /signed by Microsoft Corporation/,
+      );
+      expect(out.plan.find((s) => s.action === 'quarantine-child')?.skipped).toBeUndefined();
+    } finally {
+      await virusTotal.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("--facts: refuses a facts file that is not the enrichment script's result, naming the field (exit 2)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spawnguard-explain-facts-'));
+    try {
+      const factsFile = join(dir, 'facts.json');
+      writeFileSync(
+        factsFile,
+        JSON.stringify({ script: 'GetFileEnrichment.ps1', ok: true, results: [{ path: 'C:\\x.exe' }], errors: [] }),
+      );
+      const run = await explain([MALICIOUS, '--facts', factsFile]);
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(/--facts .*facts\.json is not GetFileEnrichment\.ps1's result: /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reads the allow and deny lists: a denylisted dropper is malicious with high confidence', async () => {
     const { parent, child } = hashesOf(MALICIOUS);
     const denylist = join(scratch, 'deny.txt');

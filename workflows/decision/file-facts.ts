@@ -27,6 +27,21 @@ export function processLabel(process: AlertProcess): string {
   return `${process.name} (PID ${process.pid})`;
 }
 
+/**
+ * The host's facts about a process's image, matched by path (case-insensitive, as Windows compares
+ * them): what the enrichment workflow does with GetFileEnrichment's results, and `spawnguard explain
+ * --facts` with the same results read from a file.
+ */
+export function hostFactsFor(hostFacts: readonly FileFacts[], process: AlertProcess): FileFacts | null {
+  const path = process.executable?.toLowerCase();
+  return (path && hostFacts.find((f) => f.path.toLowerCase() === path)) || null;
+}
+
+/** The SHA-256 reputation is looked up for: the alert's, else the one the host computed. */
+export function hashForReputation(hostFacts: readonly FileFacts[], process: AlertProcess): string | null {
+  return process.hashes?.sha256 ?? hostFactsFor(hostFacts, process)?.sha256 ?? null;
+}
+
 export function buildFileEnrichment(input: FileEnrichmentInput): FileEnrichment {
   const { role, process, hostFacts, hostFactsError, reputation, policy } = input;
   const facts = hostFacts && hostFacts.exists ? hostFacts : null;

@@ -27,7 +27,7 @@ import {
 import { relationshipFindings } from './relationship';
 import { SCORE_BANDS } from './rules';
 
-export { buildFileEnrichment } from './file-facts';
+export { buildFileEnrichment, hashForReputation, hostFactsFor } from './file-facts';
 export type { FileEnrichmentInput } from './file-facts';
 export { REASON_WEIGHTS } from './reasons';
 
