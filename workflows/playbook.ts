@@ -138,6 +138,8 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
     policy: policy.decision,
     // Histories recorded before this rule planned a quarantine of a file on a share: replay them so.
     blockRemoteImages: patched('remote-image-never-quarantined'),
+    // …and left an unsigned or unverified parent in a user folder running.
+    actOnUnverifiedUserFolderParent: patched('unverified-user-folder-parent-acted-on'),
   });
   status.decision = decision;
   status.timestamps.decided = now();

@@ -874,3 +874,37 @@ describe('a file on a share (issue 13, item 1)', () => {
     expect(decision.plan.find((s) => s.action === 'quarantine-child')?.skipped).toBeUndefined();
   });
 });
+
+describe('a parent in a user folder that is not validly signed (issue 14, item 4)', () => {
+  const tool = 'C:\\Users\\carol\\Downloads\\ReportHelper.exe';
+  const cmd = `${SYS32}\\cmd.exe`;
+  const alertWith = (signed?: string) =>
+    alertOf(proc(6600, tool, signed), proc(6712, cmd, MS_WINDOWS, { commandLine: 'cmd.exe /c whoami /groups' }));
+
+  it('is stopped (and quarantined where the host allows) even when its file could not be read', () => {
+    // No signature from the sensor and no host facts: the parent's file is unverified.
+    const alert = alertWith(undefined);
+    const decision = decide({ alert, enrichment: null, policy: policyOf() });
+    expect(decision.verdict).not.toBe('benign');
+    const parentSteps = decision.plan.filter((s) => s.action.endsWith('-parent'));
+    expect(parentSteps).toEqual([
+      { action: 'quarantine-parent', target: expect.objectContaining({ pid: 6600, imagePath: tool }) },
+    ]);
+    expect(decision.plan.map((s) => s.action)).toContain('terminate-child');
+  });
+
+  it('a history recorded before the rule replays without acting on that parent', () => {
+    const decision = decide({
+      alert: alertWith(undefined),
+      enrichment: null,
+      policy: policyOf(),
+      actOnUnverifiedUserFolderParent: false,
+    });
+    expect(decision.plan.filter((s) => s.action.endsWith('-parent'))).toEqual([]);
+  });
+
+  it('a validly signed tool in the same folder is left to the other rules', () => {
+    const decision = decide({ alert: alertWith('Contoso Ltd'), enrichment: null, policy: policyOf() });
+    expect(decision.plan.filter((s) => s.action.endsWith('-parent'))).toEqual([]);
+  });
+});

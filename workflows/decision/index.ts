@@ -38,9 +38,17 @@ export interface DecideInput {
   policy: DecisionPolicy;
   /** See PlanInput.blockRemoteImages: true unless replaying a history recorded before the rule. */
   blockRemoteImages?: boolean;
+  /** See PlanInput.actOnUnverifiedUserFolderParent: true unless replaying a history recorded before the rule. */
+  actOnUnverifiedUserFolderParent?: boolean;
 }
 
-export function decide({ alert, enrichment, policy, blockRemoteImages = true }: DecideInput): Decision {
+export function decide({
+  alert,
+  enrichment,
+  policy,
+  blockRemoteImages = true,
+  actOnUnverifiedUserFolderParent = true,
+}: DecideInput): Decision {
   const files: Record<Role, FileEnrichment> = {
     parent: enrichment?.parent ?? alertOnly('parent', alert, policy),
     child: enrichment?.child ?? alertOnly('child', alert, policy),
@@ -85,7 +93,16 @@ export function decide({ alert, enrichment, policy, blockRemoteImages = true }: 
     confidence: confidenceOf(verdict, score, findings, unvouched.length > 0, forced),
     reasons: publish(findings),
     plan:
-      verdict === 'benign' ? [] : remediationPlan({ alert, files, findings: implicated, policy, blockRemoteImages }),
+      verdict === 'benign'
+        ? []
+        : remediationPlan({
+            alert,
+            files,
+            findings: implicated,
+            policy,
+            blockRemoteImages,
+            actOnUnverifiedUserFolderParent,
+          }),
   };
 }
 

@@ -17,7 +17,7 @@ import { processLabel, trustedSigner } from './file-facts';
 import { nameStem } from './names';
 import { OFFENDING_FILE, type Finding, type Role } from './reasons';
 import { alertUser, isOfficeApplication, userLabel } from './relationship';
-import { EXPECTED_PARENTS } from './rules';
+import { EXPECTED_PARENTS, userWritableSegment } from './rules';
 
 export interface PlanInput {
   alert: CanonicalAlert;
@@ -30,6 +30,11 @@ export interface PlanInput {
    * history recorded before that rule, whose plan had no such block.
    */
   blockRemoteImages?: boolean;
+  /**
+   * An unsigned or unverified parent in a user-writable folder is acted on (default). False only
+   * when replaying a history recorded before that rule.
+   */
+  actOnUnverifiedUserFolderParent?: boolean;
 }
 
 /**
@@ -105,7 +110,14 @@ function quarantineBlock(
 const step = (action: PlanAction, target: PlanTarget, skipped?: string | null): PlanStep =>
   skipped ? { action, target, skipped } : { action, target };
 
-export function remediationPlan({ alert, files, findings, policy, blockRemoteImages = true }: PlanInput): PlanStep[] {
+export function remediationPlan({
+  alert,
+  files,
+  findings,
+  policy,
+  blockRemoteImages = true,
+  actOnUnverifiedUserFolderParent = true,
+}: PlanInput): PlanStep[] {
   const { parent, child } = alert;
   const plan: PlanStep[] = [];
 
@@ -114,15 +126,22 @@ export function remediationPlan({ alert, files, findings, policy, blockRemoteIma
   const officeLauncher =
     isOfficeApplication(parent.name) &&
     findings.some((f) => f.code === 'office-spawned-shell' || f.code === 'office-spawned-user-binary');
+  // A parent in a user-writable folder whose file is not validly signed (unsigned, or its signature
+  // could not be read at all) is acted on too: the host checks the signature again before any move.
+  const unverifiedUserFolderParent =
+    actOnUnverifiedUserFolderParent &&
+    parent.executable !== undefined &&
+    userWritableSegment(parent.executable) !== null &&
+    files.parent.signature?.status !== 'valid';
   const parentProtected = protectedReason(parent);
   if (parentProtected) {
     plan.push(
       step('terminate-parent', processTarget(parent, child), `${parentProtected}; acting on the child instead`),
     );
-  } else if (parentOffending || officeLauncher) {
+  } else if (parentOffending || officeLauncher || unverifiedUserFolderParent) {
     const block =
       quarantineBlock(parent, files.parent, policy, blockRemoteImages) ??
-      (parentOffending
+      (parentOffending || unverifiedUserFolderParent
         ? null
         : `${processLabel(parent)} only opened the document; its own file is not the offender: terminate only`);
     if (block) {
