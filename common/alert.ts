@@ -38,14 +38,18 @@ export const UserSchema = z.object({
   sid: z.string().max(256).optional(),
 });
 
+/** No Windows file name or path holds a NUL: one in an alert is an attempt to cut a path short. */
+const noNul = (text: string) => !text.includes('\u0000');
+
 export const ProcessSchema = z.object({
-  pid: z.number().int().min(0).max(0xffffffff),
+  /** PID 0 is the Idle process, which starts nothing and is started by nothing. */
+  pid: z.number().int().min(1, 'PID 0 (the Idle process) is never part of a process creation').max(0xffffffff),
   /** Sensor-assigned unique id: Sysmon ProcessGuid, Elastic `process.entity_id`. */
   entityId: z.string().min(1).max(256).optional(),
   /** Image file name, e.g. `WINWORD.EXE`. */
-  name: z.string().min(1).max(260),
+  name: z.string().min(1).max(260).refine(noNul, 'contains a NUL character'),
   /** Full image path, e.g. `C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE`. */
-  executable: z.string().min(1).max(32_767).optional(),
+  executable: z.string().min(1).max(32_767).refine(noNul, 'contains a NUL character').optional(),
   commandLine: z.string().max(32_767).optional(),
   startTime: isoTimestamp.optional(),
   hashes: FileHashesSchema.optional(),

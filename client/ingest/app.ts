@@ -43,6 +43,26 @@ export interface IngestAppOptions {
 
 /** Room for a full batch of Elastic alerts (a few kB each). */
 export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
+/** No alert format nests deeper than a dozen levels; a batch adds one. */
+export const MAX_JSON_DEPTH = 64;
+
+/** True when `text` opens more than `limit` arrays/objects at once (strings and escapes skipped). */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
 /** Alerts of one batch submitted to Temporal at once. */
 const BATCH_CONCURRENCY = 8;
 
@@ -75,10 +95,24 @@ export async function buildIngestApp(options: IngestAppOptions): Promise<Fastify
     else request.log.info(fields, 'request completed');
     done();
   });
-  // Some webhook senders label JSON as text/plain: read it as JSON (with the same prototype-poisoning
-  // guards) rather than as a string no alert format matches.
-  app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('text/plain', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  // JSON with fastify's prototype-poisoning guards, but never deeper than any alert format nests:
+  // a hostile body of 100,000 nested arrays is refused before anything walks it. Some webhook senders
+  // label JSON as text/plain: it is read as JSON too, rather than as a string no format matches.
+  const json = app.getDefaultJsonParser('error', 'error');
+  const cappedJson: Parameters<typeof app.addContentTypeParser>[2] = (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+      const error = Object.assign(new Error(`the body nests JSON deeper than ${MAX_JSON_DEPTH} levels`), {
+        statusCode: 400,
+      });
+      done(error, undefined);
+      return;
+    }
+    json(request, text, done);
+  };
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, cappedJson);
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, cappedJson);
 
   const temporalProblem = (reply: FastifyReply, problem: TemporalProblem): FastifyReply => {
     switch (problem.kind) {

@@ -188,6 +188,38 @@ describe('POST /v1/alerts refuses bad requests and starts nothing', () => {
     expect((await jsonOf(unknown)).message).toMatch(/unrecognized format/);
   });
 
+  it('refuses PID 0, a NUL inside a path and JSON nested 100,000 deep with 400, starting nothing', async () => {
+    const idle = alertDocument('canonical', freshHostname());
+    (idle.parent as Record<string, unknown>).pid = 0;
+    const zero = await ingest.post('/v1/alerts', idle);
+    expect(zero.status).toBe(400);
+    expect((await jsonOf(zero)).problems).toContainEqual(
+      expect.objectContaining({ field: 'parent.pid', message: expect.stringMatching(/PID 0/) }),
+    );
+
+    const cut = alertDocument('canonical', freshHostname());
+    (cut.child as Record<string, unknown>).executable = 'C:\\Users\\Public\\evil.exe\u0000.txt';
+    const nul = await ingest.post('/v1/alerts', cut);
+    expect(nul.status).toBe(400);
+    expect((await jsonOf(nul)).problems).toContainEqual(
+      expect.objectContaining({ field: 'child.executable', message: 'contains a NUL character' }),
+    );
+    // Neither started an incident: the same alerts made valid would have these workflow ids.
+    (idle.parent as Record<string, unknown>).pid = 4312;
+    (cut.child as Record<string, unknown>).executable = 'C:\\Users\\Public\\evil.exe';
+    for (const document of [idle, cut]) {
+      expect(await workflowExists(client, incidentWorkflowId(normalizeAlert(document)))).toBe(false);
+    }
+
+    const deep = await ingest.post('/v1/alerts', `${'['.repeat(100_000)}${']'.repeat(100_000)}`);
+    expect(deep.status).toBe(400);
+    expect((await jsonOf(deep)).message).toBe('the body nests JSON deeper than 64 levels');
+    // Brackets inside strings are text, not nesting.
+    const brackets = alertDocument('canonical', freshHostname());
+    (brackets.child as Record<string, unknown>).commandLine = `cmd.exe /c echo ${'['.repeat(200)}`;
+    expect((await ingest.post('/v1/alerts', brackets)).status).toBe(202);
+  });
+
   it('refuses a wrong-typed field, naming it as the sender spelled it', async () => {
     const document = alertDocument('security-4688', freshHostname());
     const workflowId = incidentWorkflowId(normalizeAlert(document));
