@@ -25,7 +25,8 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createHostActivities } from '../activities/host/activities';
 import type { LabScenario } from '../activities/lab/scenario';
 import { hostTaskQueue } from '../common/names';
-import { createFakeWindows, requirePwsh, type FakeProcess, type World } from '../test/support/fake-windows';
+import { EVIL, PROCESSES } from '../test/support/compromised-server';
+import { createFakeWindows, requirePwsh, type World } from '../test/support/fake-windows';
 import { benchAlert, dropperContent, labIncidents, type AlertDocument } from './alerts';
 import { timeIncident, type RemediationContext } from './remediation';
 import { percentile } from './stats';
@@ -44,46 +45,6 @@ export interface HostActionResult {
   emptyColdMs: number[];
   emptyWarmMs: number[];
 }
-
-const EVIL = 'C:\\Users\\Public\\evil.exe';
-
-const PROCESSES: FakeProcess[] = [
-  {
-    pid: 40_000,
-    ppid: 39_990,
-    name: 'wininit.exe',
-    path: 'C:\\Windows\\System32\\wininit.exe',
-    created: '2024-05-01T07:59:00Z',
-  },
-  {
-    pid: 40_100,
-    ppid: 40_000,
-    name: 'explorer.exe',
-    path: 'C:\\Windows\\explorer.exe',
-    created: '2024-05-01T08:00:00Z',
-    sessionId: 2,
-    owner: { user: 'bob', domain: 'CONTOSO' },
-  },
-  {
-    pid: 41_000,
-    ppid: 40_100,
-    name: 'evil.exe',
-    path: EVIL,
-    commandLine: `"${EVIL}" --beacon`,
-    created: '2024-05-01T09:00:00Z',
-    sessionId: 2,
-    owner: { user: 'bob', domain: 'CONTOSO' },
-  },
-  {
-    pid: 41_004,
-    ppid: 41_000,
-    name: 'cmd.exe',
-    path: 'C:\\Windows\\System32\\cmd.exe',
-    created: '2024-05-01T09:00:05Z',
-    sessionId: 2,
-    owner: { user: 'bob', domain: 'CONTOSO' },
-  },
-];
 
 /** Requests that leave the fake machine as it was, so every run does the same work. */
 const ACTIONS: { action: HostScriptName; request: unknown }[] = [

@@ -109,6 +109,11 @@ export function defaultExecutionPolicy(env: NodeJS.ProcessEnv = process.env): Ex
   );
 }
 
+/** Never a bare name: a PATH lookup could resolve to a planted binary. */
+function isAbsolutePowerShell(path: string): boolean {
+  return isAbsolute(path) || win32.isAbsolute(path);
+}
+
 function taskkillPath(): string {
   return win32.join(systemRoot(process.env), 'System32', 'taskkill.exe');
 }
@@ -205,7 +210,7 @@ export function createWarmPool(
   > = {},
 ): WarmPowerShellPool {
   const powershell = options.powershellPath ?? defaultPowerShellPath();
-  if (!isAbsolute(powershell) && !win32.isAbsolute(powershell)) {
+  if (!isAbsolutePowerShell(powershell)) {
     throw new Error(`PowerShell path must be absolute: ${powershell}`);
   }
   return new WarmPowerShellPool({
@@ -313,7 +318,7 @@ export async function runScript<N extends HostScriptName>(
 
   const powershell = options.powershellPath ?? defaultPowerShellPath();
   // No PATH lookup: a relative name could resolve to a planted binary. A configuration error: do not retry.
-  if (!isAbsolute(powershell) && !win32.isAbsolute(powershell)) {
+  if (!isAbsolutePowerShell(powershell)) {
     throw failure(RETRYABLE_SCRIPT_FAILURES.spawnFailed, `PowerShell path must be absolute: ${powershell}`, true, {
       script: file,
     });
