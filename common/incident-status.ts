@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { CanonicalAlertSchema } from './alert';
 import { DecisionSchema } from './decision';
-import { ActionStatusSchema, PersistenceEntrySchema, QuarantineRecordSchema } from './host-contract';
+import { ActionStatusSchema, PersistenceEntrySchema, ProcessInfoSchema, QuarantineRecordSchema } from './host-contract';
 
 export const PHASES = [
   'investigating',
@@ -59,6 +59,11 @@ export const FileEnrichmentSchema = z.object({
   signature: z
     .object({ status: z.enum(['valid', 'invalid', 'unsigned', 'unknown']), signer: z.string().nullable().optional() })
     .nullable(),
+  /**
+   * Who vouches for `signature`: the host verified the chain itself, or the alert claims it (the
+   * sensor's word). Absent in incidents recorded before evidence had a source.
+   */
+  signatureFrom: z.enum(['host', 'alert']).nullable().optional(),
   isMicrosoftSigned: z.boolean().nullable(),
   isOsBinary: z.boolean().nullable(),
   expectedLocation: z.boolean().nullable(),
@@ -74,6 +79,11 @@ export const EnrichmentResultSchema = z.object({
   parent: FileEnrichmentSchema,
   child: FileEnrichmentSchema,
   hostReachable: z.boolean(),
+  /**
+   * The host's process-tree record for the creator PID, asked only when the event does not name the
+   * parent (Security 4688 before Windows Server 2016); null when asked and not answered.
+   */
+  creator: ProcessInfoSchema.nullable().optional(),
 });
 export type EnrichmentResult = z.infer<typeof EnrichmentResultSchema>;
 

@@ -3,7 +3,7 @@
  * Field names as Elastic emits them; dotted keys (`"process.parent.pid": 1`) are expanded first.
  */
 import { z } from 'zod';
-import type { AlertProcess, CanonicalAlert, Signature } from '../alert';
+import { UNKNOWN_PROCESS_NAME, type AlertProcess, type CanonicalAlert, type Signature } from '../alert';
 import type { FieldOrigins } from './errors';
 import { compact, eventTime, windowsBaseName, windowsPid } from './fields';
 
@@ -67,7 +67,8 @@ export const ElasticDocumentSchema = z.looseObject({
     })
     .optional(),
   source: z.looseObject({ ip: z.string().optional() }).optional(),
-  process: namedProcess({ ...ecsProcessFields, parent: namedProcess(ecsProcessFields) }),
+  // The parent may lack both (its process had exited when the sensor looked): it stays unknown.
+  process: namedProcess({ ...ecsProcessFields, parent: z.looseObject(ecsProcessFields) }),
 });
 
 type EcsProcess = z.infer<typeof ElasticDocumentSchema>['process'];
@@ -87,7 +88,7 @@ function processFrom(p: EcsProcess | EcsProcess['parent']): AlertProcess {
   return compact({
     pid: p.pid,
     entityId: p.entity_id,
-    name: p.name ?? windowsBaseName(executable as string),
+    name: p.name ?? (executable ? windowsBaseName(executable) : UNKNOWN_PROCESS_NAME),
     executable,
     commandLine: p.command_line,
     startTime: p.start,

@@ -3,7 +3,7 @@
  * Security event 4688 (a new process has been created; PIDs in hex).
  */
 import { z } from 'zod';
-import type { CanonicalAlert } from '../alert';
+import { SYSTEM_PROCESS_ID, UNKNOWN_PROCESS_NAME, type AlertProcess, type CanonicalAlert } from '../alert';
 import type { FieldOrigins } from './errors';
 import {
   compact,
@@ -45,7 +45,8 @@ export const SysmonProcessCreateSchema = z.looseObject({
       Hashes: optionalEventString,
       ParentProcessGuid: optionalEventString,
       ParentProcessId: windowsPid,
-      ParentImage: z.string().min(1),
+      // Empty or `-` when Sysmon could not read the parent (it had exited): the parent stays unknown.
+      ParentImage: optionalEventString,
       ParentCommandLine: optionalEventString,
       ParentUser: optionalEventString,
     }),
@@ -66,10 +67,8 @@ export function fromSysmon(doc: z.infer<typeof SysmonProcessCreateSchema>): Cano
     user,
     session: compact({ id: e.TerminalSessionId, logonId: e.LogonId }),
     parent: compact({
-      pid: e.ParentProcessId,
+      ...creatorImage(e.ParentProcessId, e.ParentImage),
       entityId: e.ParentProcessGuid,
-      name: windowsBaseName(e.ParentImage),
-      executable: e.ParentImage,
       commandLine: e.ParentCommandLine,
       user: e.ParentUser ? splitAccount(e.ParentUser) : undefined,
     }),
@@ -96,12 +95,8 @@ export const Security4688Schema = z.looseObject({
       NewProcessId: windowsPid,
       NewProcessName: z.string().min(1),
       ProcessId: windowsPid,
-      ParentProcessName: z
-        .string({
-          message:
-            'required: Windows Server 2016 and later record the creator process name; for older hosts send Sysmon event 1',
-        })
-        .min(1),
+      // Event version 2 (Windows Server 2016 and later) only; empty for the children of System.
+      ParentProcessName: optionalEventString,
       CommandLine: optionalEventString,
       SubjectUserName: optionalEventString,
       SubjectDomainName: optionalEventString,
@@ -145,11 +140,7 @@ export function fromSecurity4688(doc: z.infer<typeof Security4688Schema>): Canon
     host: { hostname: w.computer_name },
     user,
     session: compact({ logonId: runsAsTarget(e) ? e.TargetLogonId : e.SubjectLogonId }),
-    parent: {
-      pid: e.ProcessId,
-      name: windowsBaseName(e.ParentProcessName),
-      executable: e.ParentProcessName,
-    },
+    parent: creatorImage(e.ProcessId, e.ParentProcessName),
     child: compact({
       pid: e.NewProcessId,
       name: windowsBaseName(e.NewProcessName),
@@ -160,6 +151,15 @@ export function fromSecurity4688(doc: z.infer<typeof Security4688Schema>): Canon
       user,
     }),
   });
+}
+
+/**
+ * The creator as the event names it. Without an image path it is System when its PID is 4, and
+ * otherwise unknown until the playbook resolves it on the host (`UNKNOWN_PROCESS_NAME`).
+ */
+function creatorImage(pid: number, image: string | undefined): Pick<AlertProcess, 'pid' | 'name' | 'executable'> {
+  if (image) return { pid, name: windowsBaseName(image), executable: image };
+  return { pid, name: pid === SYSTEM_PROCESS_ID ? 'System' : UNKNOWN_PROCESS_NAME };
 }
 
 const eventData = (field: string) => `winlog.event_data.${field}`;

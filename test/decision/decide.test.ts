@@ -196,8 +196,9 @@ const cases: Case[] = [
     name: 'Isass.exe (capital I for l) in System32, signed by nobody: a look-alike',
     alert: alertOf(proc(640, `${SYS32}\\wininit.exe`, MS_WINDOWS), proc(668, `${SYS32}\\Isass.exe`, 'unsigned')),
     enrichment: { parentReputation: [vtClean], childReputation: [vtNotFound] },
-    verdict: 'suspicious',
-    indicators: ['look-alike-name'],
+    // wininit.exe starts lsass.exe, never an "Isass.exe": the pair is an attack, not only the name.
+    verdict: 'malicious',
+    indicators: ['look-alike-name', 'unexpected-child-of-system-process'],
     plan: [
       ['terminate-parent', /critical Windows process.*acting on the child/],
       ['terminate-child'],
@@ -600,9 +601,10 @@ const cases: Case[] = [
       SYSTEM,
     ),
     enrichment: { parentReputation: [vtClean], childReputation: [vtClean] },
-    verdict: 'suspicious',
-    confidence: 'low',
-    indicators: ['service-account-shell', 'not-conclusively-benign'],
+    // lsass.exe never starts a shell: one that does runs injected code, whatever the files' reputation.
+    verdict: 'malicious',
+    confidence: 'high',
+    indicators: ['critical-process-spawned-shell', 'service-account-shell'],
     plan: [
       [
         'terminate-parent',

@@ -142,7 +142,9 @@ describe('buildFileEnrichment', () => {
       policy,
     });
     expect(file.risk).toBe('low');
-    expect(file.evidence).toContain('signed by Microsoft Windows (valid)');
+    expect(file.evidence).toContain(
+      'signed by Microsoft Windows (valid, as the alert claims; not verified on the host)',
+    );
   });
 
   it('rates a file at the malicious engine threshold or on the deny list high', () => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { AlertFormatError, detectFormat, normalizeAlert } from '../../common/normalize';
 import { expandDottedKeys } from '../../common/normalize/fields';
 import { incidentWorkflowId } from '../../common/incident';
+import { isUnknownProcess, UNKNOWN_PROCESS_NAME } from '../../common/alert';
 
 // Fixtures are edited freely to build broken documents, so their shape is deliberately untyped.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -210,6 +211,99 @@ describe('normalizeAlert: accepted documents', () => {
   });
 });
 
+describe('normalizeAlert: events that do not name the creator (DESIGN.md §6)', () => {
+  /** Security 4688 as Windows Server 2008 R2 – 2012 R2 write it: event version 1, no ParentProcessName, no Target account. */
+  const version1 = (edit: (d: Doc) => void = () => {}) =>
+    variant('security-4688', (d) => {
+      d.winlog.version = 1;
+      for (const field of [
+        'ParentProcessName',
+        'TargetUserSid',
+        'TargetUserName',
+        'TargetDomainName',
+        'TargetLogonId',
+        'MandatoryLabel',
+      ])
+        delete d.winlog.event_data[field];
+      edit(d);
+    });
+
+  it('accepts a 4688 version 1 event: the creator is its PID, named unknown until the host resolves it', () => {
+    const alert = normalizeAlert(version1());
+    expect(alert.parent).toEqual({ pid: 0x10d8, name: UNKNOWN_PROCESS_NAME });
+    expect(isUnknownProcess(alert.parent)).toBe(true);
+    expect(alert.child).toMatchObject({ pid: 0x17e8, name: 'powershell.exe' });
+    expect(alert.user).toEqual({
+      name: 'alice',
+      domain: 'CONTOSO',
+      sid: 'S-1-5-21-3623811015-3361044348-30300820-1104',
+    });
+  });
+
+  it('accepts a 4688 version 0 event the same way', () => {
+    const alert = normalizeAlert(
+      version1((d) => {
+        d.winlog.version = 0;
+        delete d.winlog.event_data.TokenElevationType;
+      }),
+    );
+    expect(isUnknownProcess(alert.parent)).toBe(true);
+  });
+
+  it('names the creator System when a 4688 gives PID 4 and an empty parent name (a child of System)', () => {
+    const alert = normalizeAlert(
+      variant('security-4688', (d) => {
+        d.winlog.event_data.ParentProcessName = '';
+        d.winlog.event_data.ProcessId = '0x4';
+        d.winlog.event_data.NewProcessName = 'C:\\Windows\\System32\\smss.exe';
+      }),
+    );
+    expect(alert.parent).toEqual({ pid: 4, name: 'System' });
+    expect(isUnknownProcess(alert.parent)).toBe(false);
+  });
+
+  it('keeps an empty or "-" parent name of another PID unknown, never guessed', () => {
+    for (const empty of ['', '-']) {
+      const alert = normalizeAlert(variant('security-4688', (d) => (d.winlog.event_data.ParentProcessName = empty)));
+      expect(alert.parent).toEqual({ pid: 0x10d8, name: UNKNOWN_PROCESS_NAME });
+    }
+  });
+
+  it('accepts a Sysmon event 1 without ParentImage (the parent had exited), keeping its PID and GUID', () => {
+    const alert = normalizeAlert(variant('sysmon-1', (d) => (d.winlog.event_data.ParentImage = '-')));
+    expect(alert.parent).toMatchObject({ pid: 4312, name: UNKNOWN_PROCESS_NAME });
+    expect(alert.parent.executable).toBeUndefined();
+    expect(alert.parent.entityId).toBe('{7c1a3e9f-1a0c-6632-0f04-000000001700}');
+  });
+
+  it('accepts an older Sysmon event without ParentUser, OriginalFileName and Hashes', () => {
+    const alert = normalizeAlert(
+      variant('sysmon-1', (d) => {
+        for (const field of ['ParentUser', 'OriginalFileName', 'Hashes']) delete d.winlog.event_data[field];
+      }),
+    );
+    expect(alert.parent.name).toBe('WINWORD.EXE');
+    expect(alert.child.originalFileName).toBeUndefined();
+    expect(alert.child.hashes).toBeUndefined();
+  });
+
+  it('accepts an ECS event whose parent has only its PID', () => {
+    const alert = normalizeAlert(
+      variant('ecs-process-event', (d) => {
+        delete d['process.parent.name'];
+        delete d['process.parent.executable'];
+      }),
+    );
+    expect(isUnknownProcess(alert.parent)).toBe(true);
+  });
+
+  it('cannot be made to name a real process unknown: "<" and ">" never occur in a Windows file name', () => {
+    expect(UNKNOWN_PROCESS_NAME).toMatch(/[<>]/);
+    const named = normalizeAlert(variant('sysmon-1', (d) => (d.winlog.event_data.ParentImage = 'C:\\x\\<unknown>')));
+    expect(isUnknownProcess(named.parent)).toBe(false);
+  });
+});
+
 describe('normalizeAlert: rejected documents name the field at fault', () => {
   const cases: { name: string; doc: unknown; field: string; message?: RegExp }[] = [
     { name: 'not an object', doc: ['an', 'array'], field: '', message: /JSON object/ },
@@ -243,11 +337,6 @@ describe('normalizeAlert: rejected documents name the field at fault', () => {
       message: /not a process id/,
     },
     {
-      name: 'Sysmon: missing ParentImage',
-      doc: variant('sysmon-1', (d) => delete d.winlog.event_data.ParentImage),
-      field: 'winlog.event_data.ParentImage',
-    },
-    {
       name: 'Sysmon: impossible UtcTime',
       doc: variant('sysmon-1', (d) => (d.winlog.event_data.UtcTime = '2024-02-30 10:11:12.351')),
       field: 'winlog.event_data.UtcTime',
@@ -259,24 +348,9 @@ describe('normalizeAlert: rejected documents name the field at fault', () => {
       field: 'winlog.event_data.NewProcessId',
     },
     {
-      name: '4688 from a pre-2016 host without ParentProcessName',
-      doc: variant('security-4688', (d) => delete d.winlog.event_data.ParentProcessName),
-      field: 'winlog.event_data.ParentProcessName',
-      message: /Sysmon event 1/,
-    },
-    {
       name: '4688: invalid computer name',
       doc: variant('security-4688', (d) => (d.winlog.computer_name = 'web 01$(calc)')),
       field: 'winlog.computer_name',
-    },
-    {
-      name: 'ECS: parent without name or executable',
-      doc: variant('ecs-process-event', (d) => {
-        delete d['process.parent.name'];
-        delete d['process.parent.executable'];
-      }),
-      field: 'process.parent',
-      message: /name.*executable/,
     },
     {
       name: 'ECS: missing @timestamp',

@@ -79,6 +79,7 @@ export function buildFileEnrichment(input: FileEnrichmentInput): FileEnrichment 
     sha256,
     factsFrom,
     signature,
+    signatureFrom: hostSignature ? 'host' : alertSignature ? 'alert' : null,
     isMicrosoftSigned,
     isOsBinary,
     expectedLocation,
@@ -105,8 +106,19 @@ export function buildFileEnrichment(input: FileEnrichmentInput): FileEnrichment 
 function signatureFacts(file: FileEnrichment): string[] {
   const signature = file.signature;
   if (!signature) return ['signature not known'];
-  if (signature.status === 'valid') return [`signed by ${signature.signer ?? 'an unnamed publisher'} (valid)`];
-  return [`signature ${signature.status}${signature.signer ? ` (${signature.signer})` : ''}`];
+  const from = signatureOrigin(file);
+  if (signature.status === 'valid') return [`signed by ${signature.signer ?? 'an unnamed publisher'} (valid${from})`];
+  return [`signature ${signature.status}${signature.signer ? ` (${signature.signer})` : ''}${from}`];
+}
+
+/**
+ * Where a file's signature fact comes from, for evidence: verified on the host outweighs the
+ * alert's claim (an EDR's `code_signature`), which outweighs nothing.
+ */
+export function signatureOrigin(file: Pick<FileEnrichment, 'signatureFrom'>): string {
+  if (file.signatureFrom === 'host') return ', verified on the host';
+  if (file.signatureFrom === 'alert') return ', as the alert claims; not verified on the host';
+  return '';
 }
 
 /** How one file looks on its own: identity, signature, location and reputation. */
@@ -164,7 +176,7 @@ export function fileFindings(
       finding(
         'invalid-signature',
         [role],
-        `${label} has a signature that does not verify${signature.signer ? ` (claims ${signature.signer})` : ''}`,
+        `${label} has a signature that does not verify${signature.signer ? ` (claims ${signature.signer})` : ''}${signatureOrigin(file)}`,
       ),
     );
   } else if (signature?.status === 'unsigned') {
@@ -173,7 +185,7 @@ export function fileFindings(
         ? finding(
             'unsigned-in-user-folder',
             [role],
-            `${label} is unsigned and runs from a user-writable folder (${path})`,
+            `${label} is unsigned and runs from a user-writable folder (${path})${signatureOrigin(file)}`,
           )
         : finding('unsigned', [role], `${label} is unsigned${path ? ` (${path})` : ''}`),
     );

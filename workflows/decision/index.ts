@@ -5,17 +5,23 @@
  *   reasons  = what the pair does (relationship, command line, user) + what each file is
  *              (identity, signature, location, reputation) + exculpatory evidence
  *   score    = the sum of the reasons' weights, 0–100 (weights in ./reasons)
- *   verdict  = by SCORE_BANDS; but benign needs a known-good reputation for both files (clean
- *              VirusTotal report or the allow list) and no indicator at all; short of that it is
+ *   verdict  = by SCORE_BANDS; but benign needs both files vouched for — by a known-good
+ *              reputation (clean VirusTotal report or the allow list), or, without reputation, by
+ *              the host: both verified there as validly signed OS binaries where they belong, in an
+ *              expected parent-child relationship — and no indicator at all; short of that it is
  *              suspicious with low confidence, so an analyst looks
  *   plan     = what remediation would run, or an approval would (empty for benign)
  */
 import type { CanonicalAlert } from '../../common/alert';
 import type { Decision, DecisionPolicy, Reason } from '../../common/decision';
 import type { EnrichmentResult, FileEnrichment } from '../../common/incident-status';
-import { buildFileEnrichment, fileFindings, processLabel, trustedSigner } from './file-facts';
+import { SYSTEM_PROCESS_ID } from '../../common/alert';
+import { behaviourFindings } from './behaviours';
+import { resolveCreator } from './creator';
+import { buildFileEnrichment, fileFindings, processLabel, signatureOrigin, trustedSigner } from './file-facts';
 import { remediationPlan } from './plan';
 import {
+  REASON_WEIGHTS,
   BAD_REPUTATION,
   CONCLUSIVE_REPUTATION,
   FILE_IDENTITY,
@@ -25,8 +31,11 @@ import {
   type Role,
 } from './reasons';
 import { relationshipFindings } from './relationship';
-import { SCORE_BANDS } from './rules';
+import { isExpectedLocation, isSystemLocation, SCORE_BANDS } from './rules';
+import { nameStem } from './names';
 
+export { BEHAVIOURS } from './reasons';
+export { creatorUnknown, resolveCreator } from './creator';
 export { buildFileEnrichment, hashForReputation, hostFactsFor } from './file-facts';
 export type { FileEnrichmentInput } from './file-facts';
 export { REASON_WEIGHTS } from './reasons';
@@ -40,28 +49,44 @@ export interface DecideInput {
   blockRemoteImages?: boolean;
   /** See PlanInput.actOnUnverifiedUserFolderParent: true unless replaying a history recorded before the rule. */
   actOnUnverifiedUserFolderParent?: boolean;
+  /**
+   * Behavioural indicators, benign verified on the host without reputation, and creators the event
+   * does not name: true unless replaying a history whose decision was made in workflow code before
+   * them (newer histories record the decision itself, see workflows/playbook.ts).
+   */
+  behaviours?: boolean;
 }
 
 export function decide({
-  alert,
+  alert: received,
   enrichment,
   policy,
   blockRemoteImages = true,
   actOnUnverifiedUserFolderParent = true,
+  behaviours = true,
 }: DecideInput): Decision {
+  // A creator the event names only by PID is what the host's process list says it was, or unknown.
+  const creator = behaviours ? resolveCreator(received, enrichment?.creator) : null;
+  const alert = creator?.alert ?? received;
   const files: Record<Role, FileEnrichment> = {
     parent: enrichment?.parent ?? alertOnly('parent', alert, policy),
     child: enrichment?.child ?? alertOnly('child', alert, policy),
   };
 
+  const relationship = relationshipFindings(alert);
+  const credits = signatureCredits(alert, files, policy);
   const gathered = answeredByAllowlist([
-    ...relationshipFindings(alert),
+    ...relationship,
+    ...(behaviours ? behaviourFindings(alert) : []),
+    ...(creator?.finding ? [creator.finding] : []),
     ...fileFindings('child', alert.child, files.child, policy),
     ...fileFindings('parent', alert.parent, files.parent, policy),
-    ...signatureCredits(alert, files, policy),
+    ...credits,
   ]);
+  if (behaviours) gathered.push(...hostVerifiedPair(alert, files, gathered));
   const implicated = gathered.filter((f) => f.weight > 0);
-  // Benign is earned, never assumed: both files vouched for by reputation, and nothing pointing at either.
+  // Benign is earned, never assumed: both files vouched for (by reputation, or verified on the
+  // host), and nothing pointing at either.
   const unvouched = (['child', 'parent'] as const).filter((role) => !vouched(gathered, role));
   const benignEstablished = implicated.length === 0 && unvouched.length === 0;
   const findings = benignEstablished ? gathered : withoutCredit(gathered, implicated.length > 0);
@@ -127,8 +152,53 @@ function signatureCredits(
   return (['child', 'parent'] as const).flatMap((role) => {
     const signer = trustedSigner(files[role], policy);
     if (!signer || files[role].expectedLocation === false) return [];
-    return [finding('trusted-signature', [role], `${processLabel(alert[role])} is validly signed by ${signer}`)];
+    // A signature the host verified outweighs one the alert only claims.
+    const weight =
+      files[role].signatureFrom === 'alert' ? Math.round(REASON_WEIGHTS['trusted-signature'] / 2) : undefined;
+    return [
+      finding(
+        'trusted-signature',
+        [role],
+        `${processLabel(alert[role])} is validly signed by ${signer}${signatureOrigin(files[role])}`,
+        weight,
+      ),
+    ];
   });
+}
+
+/**
+ * Benign without reputation (DESIGN.md §6): both files verified on the host as validly signed OS
+ * binaries at their expected locations, in an expected parent-child relationship, with nothing
+ * pointing at the pair. The alert's own claims about signatures never earn this. A child of the
+ * System process (PID 4, the kernel's, with no file) counts its parent as verified.
+ */
+function hostVerifiedPair(alert: CanonicalAlert, files: Record<Role, FileEnrichment>, findings: Finding[]): Finding[] {
+  if (findings.some((f) => f.weight > 0)) return [];
+  if (!findings.some((f) => f.code === 'expected-parent')) return [];
+  const verified = (role: Role) => {
+    const file = files[role];
+    const path = file.path ?? alert[role].executable;
+    return (
+      file.signatureFrom === 'host' &&
+      file.signature?.status === 'valid' &&
+      file.isMicrosoftSigned === true &&
+      file.isOsBinary === true &&
+      path !== undefined &&
+      path !== null &&
+      (isSystemLocation(path) || isExpectedLocation(nameStem(alert[role].name), path) === true)
+    );
+  };
+  const kernelParent = alert.parent.pid === SYSTEM_PROCESS_ID && nameStem(alert.parent.name) === 'system';
+  if (!verified('child') || !(kernelParent || verified('parent'))) return [];
+  const where = (role: Role) => `${processLabel(alert[role])} at ${files[role].path ?? alert[role].executable}`;
+  const parentFacts = kernelParent ? `${processLabel(alert.parent)} is the kernel's own process` : where('parent');
+  return [
+    finding(
+      'host-verified-os-pair',
+      ['parent', 'child'],
+      `verified on the host: ${where('child')} and ${parentFacts}; validly Microsoft-signed OS binaries where they belong, in an expected relationship, with no indicator: benign without reputation`,
+    ),
+  ];
 }
 
 /**
@@ -159,10 +229,14 @@ function withoutCredit(findings: Finding[], pointedAt: boolean): Finding[] {
   );
 }
 
-/** Positive evidence about a file's reputation: a clean VirusTotal report or the allow list. */
+/** Positive evidence about a file: a clean VirusTotal report, the allow list, or the host's verification. */
 function vouched(findings: Finding[], role: Role): boolean {
   return findings.some(
-    (f) => f.roles.includes(role) && (f.code === 'reputation-clean' || (f.code === 'allowlisted' && f.weight < 0)),
+    (f) =>
+      f.roles.includes(role) &&
+      (f.code === 'reputation-clean' ||
+        f.code === 'host-verified-os-pair' ||
+        (f.code === 'allowlisted' && f.weight < 0)),
   );
 }
 

@@ -5,6 +5,93 @@
  */
 import type { Reason } from '../../common/decision';
 
+/**
+ * Behavioural indicators (./behaviours): each with its weight, ATT&CK technique and the public
+ * detection rule it follows (Elastic prebuilt rules, Sigma process-creation rules).
+ */
+export interface Behaviour {
+  /** Contribution to the 0–100 score. */
+  weight: number;
+  /** MITRE ATT&CK technique(s), id and name. */
+  technique: string;
+  /** The public detection rule(s) the indicator follows. */
+  source: string;
+}
+
+export const BEHAVIOURS = {
+  'critical-process-spawned-shell': {
+    weight: 75,
+    technique: 'T1055 Process Injection; T1546.008 Accessibility Features',
+    source:
+      'Elastic "Unusual Parent-Child Relationship" (from the parent side); Sigma process-creation rules on shells under system processes',
+  },
+  'named-pipe-impersonation': {
+    weight: 80,
+    technique: 'T1134.001 Token Impersonation/Theft',
+    source: 'Sigma "Potential Meterpreter/CobaltStrike Activity" (getsystem, technique 1)',
+  },
+  'service-manager-spawned-shell': {
+    weight: 40,
+    technique: 'T1569.002 Service Execution; T1021.002 SMB/Windows Admin Shares',
+    source: 'Sigma "Potential Meterpreter/CobaltStrike Activity" (parent services.exe); PsExec-style service execution',
+  },
+  'system-spawned-unexpected-child': {
+    weight: 70,
+    technique: 'T1055 Process Injection',
+    source: 'Elastic "Unusual Child Process from a System Virtual Process"',
+  },
+  'unexpected-child-of-system-process': {
+    weight: 40,
+    technique: 'T1055 Process Injection; T1036 Masquerading',
+    source: 'Elastic "Unusual Parent-Child Relationship" (the children a system process is known to start)',
+  },
+  'lolbin-without-arguments': {
+    weight: 55,
+    technique: 'T1218.011 Rundll32; T1218.010 Regsvr32; T1055 Process Injection',
+    source:
+      'Sigma "Rundll32 Execution Without CommandLine Parameters" (Cobalt Strike spawn-to) and "Rundll32 Execution Without Parameters"',
+  },
+  'scriptlet-from-url': {
+    weight: 75,
+    technique: 'T1218.010 Regsvr32 (Squiblydoo)',
+    source: 'Sigma regsvr32 process-creation rules (/i: with a URL, scrobj.dll)',
+  },
+  'script-host-from-mail-or-browser': {
+    weight: 40,
+    technique: 'T1566.001 Spearphishing Attachment; T1204.002 Malicious File',
+    source: 'Elastic "Suspicious MS Outlook Child Process"; Sigma script hosts started by mail clients and browsers',
+  },
+  'script-in-mail-or-browser-cache': {
+    weight: 70,
+    technique: 'T1566.001 Spearphishing Attachment; T1204.002 Malicious File',
+    source:
+      'Elastic "Suspicious MS Outlook Child Process"; Sigma "Suspicious Double Extension"-style rules on files run from Content.Outlook and INetCache',
+  },
+  'remote-management-shell': {
+    weight: 25,
+    technique: 'T1047 Windows Management Instrumentation; T1021.006 Windows Remote Management',
+    source:
+      'Sigma "Suspicious Processes Spawned by WinRM" and "Potential WMI Lateral Movement WmiPrvSE Spawned PowerShell"',
+  },
+  'remote-management-shell-with-payload': {
+    weight: 50,
+    technique: 'T1047 Windows Management Instrumentation; T1021.006 Windows Remote Management; T1059.001 PowerShell',
+    source: 'Sigma "Suspicious WmiPrvSE Child Process" and "Suspicious Processes Spawned by WinRM"',
+  },
+  'office-lolbin-network-or-decode': {
+    weight: 30,
+    technique: 'T1105 Ingress Tool Transfer; T1140 Deobfuscate/Decode Files or Information',
+    source: 'Sigma "Suspicious Microsoft Office Child Process" with download or decode arguments',
+  },
+} as const satisfies Record<string, Behaviour>;
+
+export type BehaviourCode = keyof typeof BEHAVIOURS;
+
+/** The indicators' weights, part of REASON_WEIGHTS. */
+export const BEHAVIOUR_WEIGHTS = Object.fromEntries(
+  Object.entries(BEHAVIOURS).map(([code, behaviour]) => [code, behaviour.weight]),
+) as { [Code in BehaviourCode]: (typeof BEHAVIOURS)[Code]['weight'] };
+
 export const REASON_WEIGHTS = {
   // The pair's relationship (DESIGN.md §6).
   'office-spawned-shell': 50,
@@ -26,6 +113,8 @@ export const REASON_WEIGHTS = {
   'vt-malicious': 75,
   'malwarebazaar-known': 75,
   'vt-suspicious': 35,
+  // What the pair does (./behaviours).
+  ...BEHAVIOUR_WEIGHTS,
   // User context.
   'service-account-shell': 15,
   'service-account-user-folder': 15,
@@ -33,10 +122,14 @@ export const REASON_WEIGHTS = {
   allowlisted: -40,
   'reputation-clean': -15,
   'trusted-signature': -10,
+  // Both files verified on the host as OS binaries where they belong, in an expected relationship.
+  'host-verified-os-pair': -15,
   'expected-parent': -10,
   // Context only.
   'no-reputation': 0,
   unsigned: 0,
+  'parent-unknown': 0,
+  'parent-resolved-on-host': 0,
 } as const;
 
 export type ReasonCode = Exclude<

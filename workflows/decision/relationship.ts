@@ -3,7 +3,7 @@
  * parents, Office children, web-server children), with which command line, as which user.
  * Workflow-safe.
  */
-import type { AlertUser, CanonicalAlert } from '../../common/alert';
+import { isUnknownProcess, type AlertUser, type CanonicalAlert } from '../../common/alert';
 import { isServiceAccount } from '../../common/protected';
 import { processLabel } from './file-facts';
 import { matchName, nameStem } from './names';
@@ -73,9 +73,11 @@ export function relationshipFindings(alert: CanonicalAlert): Finding[] {
     );
   }
 
-  // Own keys only: a process named `constructor.exe` must not reach Object.prototype.
+  // Own keys only: a process named `constructor.exe` must not reach Object.prototype. A parent the
+  // event does not name is neither expected nor unexpected: nothing is claimed about it.
   const expected = Object.hasOwn(EXPECTED_PARENTS, childStem) ? EXPECTED_PARENTS[childStem] : undefined;
-  if (expected) {
+  const parentKnown = !isUnknownProcess(parent);
+  if (expected && parentKnown) {
     const parentExpected = matchName(parent.name, expected)?.exact === true;
     findings.push(
       parentExpected
@@ -112,7 +114,7 @@ export function relationshipFindings(alert: CanonicalAlert): Finding[] {
   const user = alertUser(alert);
   if (user && isServiceAccount(user)) {
     const who = userLabel(user);
-    if (matchName(child.name, SHELLS) && !matchName(parentStem, SERVICE_SHELL_LAUNCHERS)?.exact) {
+    if (parentKnown && matchName(child.name, SHELLS) && !matchName(parentStem, SERVICE_SHELL_LAUNCHERS)?.exact) {
       findings.push(
         finding(
           'service-account-shell',
