@@ -1,10 +1,11 @@
 /**
- * The activities the central worker registers on `spawnguard-central`: reputation lookups and the
- * two emails (CentralActivities in common/incident-status.ts).
+ * The activities the central worker registers on `spawnguard-central`: reputation lookups, the
+ * recorded decision and the two emails (CentralActivities in common/incident-status.ts).
  */
 import { Context } from '@temporalio/activity';
 import type { Config } from '../common/config';
 import type { CentralActivities } from '../common/incident-status';
+import { createDecisionActivities } from './decision';
 import { createReputationService, type ReputationServiceOptions } from './enrichment';
 import { createNotificationActivities, type NotificationOptions } from './notification';
 
@@ -23,6 +24,7 @@ export function createCentralActivities(config: Config, options: CentralActiviti
   const reputation = createReputationService(config, options.reputation);
   const notification = createNotificationActivities(config, options.notification);
   return {
+    ...createDecisionActivities(),
     lookupReputation: (request) => reputation.lookupReputation(request, activityCancellation()),
     sendIncidentReport: (request) => notification.sendIncidentReport(request),
     sendReviewRequest: (request) => notification.sendReviewRequest(request),

@@ -3,8 +3,8 @@
  * Pure schemas; workflow-safe.
  */
 import { z } from 'zod';
-import { CanonicalAlertSchema } from './alert';
-import { DecisionSchema } from './decision';
+import { CanonicalAlertSchema, type CanonicalAlert } from './alert';
+import { DecisionSchema, type Decision, type DecisionPolicy } from './decision';
 import { ActionStatusSchema, PersistenceEntrySchema, ProcessInfoSchema, QuarantineRecordSchema } from './host-contract';
 
 export const PHASES = [
@@ -134,6 +134,12 @@ export type IncidentStatus = z.infer<typeof IncidentStatusSchema>;
 /** The activities the central worker registers on `spawnguard-central`. */
 export interface CentralActivities {
   lookupReputation(request: { sha256: string }): Promise<ReputationReport>;
+  /** The decision engine, run once and recorded in history (a local activity of the playbook). */
+  decideIncident(request: {
+    alert: CanonicalAlert;
+    enrichment: EnrichmentResult | null;
+    policy: DecisionPolicy;
+  }): Promise<Decision>;
   sendIncidentReport(request: { status: IncidentStatus; uiUrl?: string }): Promise<{ messageId: string }>;
   sendReviewRequest(request: {
     status: IncidentStatus;

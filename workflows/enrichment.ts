@@ -5,11 +5,11 @@
  */
 import { ActivityFailure, ApplicationFailure, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
 import type { AlertProcess } from '../common/alert';
-import type { FileFacts, HostActivities } from '../common/host-contract';
+import type { FileFacts, HostActivities, ProcessInfo } from '../common/host-contract';
 import type { CentralActivities, EnrichmentResult, ReputationReport } from '../common/incident-status';
 import { hostTaskQueue } from '../common/names';
 import type { PlaybookInput } from '../common/playbook';
-import { buildFileEnrichment, hashForReputation, hostFactsFor } from './decision';
+import { buildFileEnrichment, creatorUnknown, hashForReputation, hostFactsFor, resolveCreator } from './decision';
 
 export interface EnrichmentInput {
   alert: PlaybookInput['alert'];
@@ -21,29 +21,53 @@ const { lookupReputation } = proxyActivities<CentralActivities>({
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ReputationAuthError'] },
 });
 
-export async function windowsFileEnrichment({ alert, policy }: EnrichmentInput): Promise<EnrichmentResult> {
+export async function windowsFileEnrichment({ alert: received, policy }: EnrichmentInput): Promise<EnrichmentResult> {
+  const host = proxyActivities<HostActivities>({
+    taskQueue: hostTaskQueue(received.host.hostname),
+    scheduleToStartTimeout: policy.hostUnreachableTimeout,
+    startToCloseTimeout: '2m',
+    heartbeatTimeout: policy.hostHeartbeatTimeout,
+    retry: { maximumAttempts: 3 },
+  });
+  let hostFactsError: string | null = null;
+  let hostReachable = true;
+  const hostFailed = (err: unknown) => {
+    hostReachable = !isScheduleToStartTimeout(err);
+    hostFactsError = hostReachable
+      ? describeFailure(err)
+      : `host ${received.host.hostname} unreachable (no worker picked up the task)`;
+  };
+
+  // A creator the event names only by PID (4688 before Windows Server 2016): the host's process list
+  // says which process that was, if it started before the child. Its image is then enriched too.
+  let creator: ProcessInfo | null | undefined;
+  if (creatorUnknown(received)) {
+    creator = null;
+    try {
+      const tree = await host.getProcessTree.executeWithOptions(
+        { summary: `Who was PID ${received.parent.pid} on ${received.host.hostname} (the event names no parent)` },
+        [{ processIds: [received.parent.pid] }],
+      );
+      creator = tree.results.find((info) => info.pid === received.parent.pid) ?? null;
+    } catch (err) {
+      hostFailed(err);
+    }
+  }
+  const alert = resolveCreator(received, creator).alert;
   const paths = unique([alert.parent.executable, alert.child.executable]);
 
   // Host facts: hash, signature, version info and location, from the host itself.
   let hostFacts: FileFacts[] = [];
-  let hostFactsError: string | null = null;
-  let hostReachable = true;
-  if (paths.length > 0) {
-    const { getFileEnrichment } = proxyActivities<HostActivities>({
-      taskQueue: hostTaskQueue(alert.host.hostname),
-      scheduleToStartTimeout: policy.hostUnreachableTimeout,
-      startToCloseTimeout: '2m',
-      heartbeatTimeout: policy.hostHeartbeatTimeout,
-      retry: { maximumAttempts: 3 },
-      summary: `Hash and signature of ${paths.length} file(s) on ${alert.host.hostname}`,
-    });
+  if (paths.length > 0 && hostReachable) {
     try {
-      hostFacts = (await getFileEnrichment({ paths })).results;
+      hostFacts = (
+        await host.getFileEnrichment.executeWithOptions(
+          { summary: `Hash and signature of ${paths.length} file(s) on ${alert.host.hostname}` },
+          [{ paths }],
+        )
+      ).results;
     } catch (err) {
-      hostReachable = !isScheduleToStartTimeout(err);
-      hostFactsError = hostReachable
-        ? describeFailure(err)
-        : `host ${alert.host.hostname} unreachable (no worker picked up the task)`;
+      hostFailed(err);
     }
   }
 
@@ -72,7 +96,12 @@ export async function windowsFileEnrichment({ alert, policy }: EnrichmentInput):
       policy: policy.decision,
     });
   };
-  return { parent: enrich('parent', alert.parent), child: enrich('child', alert.child), hostReachable };
+  return {
+    parent: enrich('parent', alert.parent),
+    child: enrich('child', alert.child),
+    hostReachable,
+    ...(creator !== undefined ? { creator } : {}),
+  };
 }
 
 function unique(values: (string | null | undefined)[]): string[] {

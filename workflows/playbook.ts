@@ -8,6 +8,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -35,6 +36,12 @@ const notifications = proxyActivities<CentralActivities>({
   startToCloseTimeout: '1m',
   // Mail must not be lost: retry until the SMTP server takes it (backing off to every 5 minutes).
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5m' },
+});
+
+// The decision is made once and recorded in history (a local activity): replays read it back.
+const { decideIncident } = proxyLocalActivities<CentralActivities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 5 },
 });
 
 const now = () => new Date().toISOString();
@@ -132,15 +139,22 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
 
   // ---- 2. decide ----
   status.phase = 'deciding';
-  const decision = decide({
-    alert,
-    enrichment: status.enrichment,
-    policy: policy.decision,
-    // Histories recorded before this rule planned a quarantine of a file on a share: replay them so.
-    blockRemoteImages: patched('remote-image-never-quarantined'),
-    // …and left an unsigned or unverified parent in a user folder running.
-    actOnUnverifiedUserFolderParent: patched('unverified-user-folder-parent-acted-on'),
-  });
+  // Incidents started by this release record their decision: replaying them never runs the rules
+  // again, so a later change to the rules changes neither their plan nor their replay. Histories
+  // recorded before it decided in workflow code, and replay the rules of their time.
+  const decision = patched('decision-recorded-once')
+    ? await decideIncident({ alert, enrichment: status.enrichment, policy: policy.decision })
+    : decide({
+        alert,
+        enrichment: status.enrichment,
+        policy: policy.decision,
+        // Histories recorded before this rule planned a quarantine of a file on a share: replay them so.
+        blockRemoteImages: patched('remote-image-never-quarantined'),
+        // …and left an unsigned or unverified parent in a user folder running.
+        actOnUnverifiedUserFolderParent: patched('unverified-user-folder-parent-acted-on'),
+        // …and had no behavioural indicators, host-verified benign, nor unnamed creators.
+        behaviours: false,
+      });
   status.decision = decision;
   status.timestamps.decided = now();
   upsertSearchAttributes([

@@ -6,6 +6,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import type { CanonicalAlert } from '../../common/alert';
+import { createDecisionActivities } from '../../activities/decision';
 import type { CentralActivities, IncidentStatus, ReputationReport } from '../../common/incident-status';
 import { hostTaskQueue } from '../../common/names';
 import { PlaybookPolicySchema, type PlaybookPolicy } from '../../common/playbook';
@@ -31,6 +32,8 @@ export function createCentralState(): CentralState {
 
 export function createTestCentralActivities(state: CentralState): CentralActivities {
   return {
+    // The real engine: the playbook records its decision through it.
+    ...createDecisionActivities(),
     async lookupReputation({ sha256 }) {
       return (
         state.reputations.get(sha256) ?? {
@@ -78,9 +81,18 @@ export interface Harness {
   hostname: string;
   policy(overrides?: Partial<PlaybookPolicy>): PlaybookPolicy;
   start(alert: CanonicalAlert, policy: PlaybookPolicy): Promise<WorkflowHandle>;
-  /** Runs fn while both workers poll; `hostWorker: false` leaves the host without a worker. */
-  run<T>(fn: () => Promise<T>, options?: { hostWorker?: boolean }): Promise<T>;
+  /**
+   * Runs fn while both workers poll; `hostWorker: false` leaves the host without a worker. A run can
+   * use other workflow code and central activities (a later release of the playbook).
+   */
+  run<T>(fn: () => Promise<T>, options?: RunOptions): Promise<T>;
   startHostWorker(): Promise<{ worker: Worker; running: Promise<void> }>;
+}
+
+export interface RunOptions {
+  hostWorker?: boolean;
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  centralActivities?: CentralActivities;
 }
 
 export interface HarnessOptions {
@@ -124,8 +136,8 @@ export async function createHarness(client: Client, options: HarnessOptions = {}
       const centralWorker = await Worker.create({
         connection,
         taskQueue,
-        workflowBundle: await workflowBundle(),
-        activities: options.centralActivities ?? createTestCentralActivities(central),
+        workflowBundle: runOptions.workflowBundle ?? (await workflowBundle()),
+        activities: runOptions.centralActivities ?? options.centralActivities ?? createTestCentralActivities(central),
       });
       const hostWorker = runOptions.hostWorker === false ? undefined : await startHostWorker();
       try {
