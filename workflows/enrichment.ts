@@ -4,12 +4,11 @@
  * per-file risk with evidence. Facts already in the alert are used, not fetched again.
  */
 import { ActivityFailure, ApplicationFailure, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
-import type { AlertProcess } from '../common/alert';
 import type { FileFacts, HostActivities, ProcessInfo } from '../common/host-contract';
 import type { CentralActivities, EnrichmentResult, ReputationReport } from '../common/incident-status';
 import { hostTaskQueue } from '../common/names';
 import type { PlaybookInput } from '../common/playbook';
-import { buildFileEnrichment, creatorUnknown, hashForReputation, hostFactsFor, resolveCreator } from './decision';
+import { creatorUnknown, enrichmentFromFacts, reputationHashes, resolveCreator } from './decision';
 
 export interface EnrichmentInput {
   alert: PlaybookInput['alert'];
@@ -71,12 +70,9 @@ export async function windowsFileEnrichment({ alert: received, policy }: Enrichm
     }
   }
 
-  const factsFor = (process: AlertProcess) => hostFactsFor(hostFacts, process);
-  const hashOf = (process: AlertProcess) => hashForReputation(hostFacts, process);
-
   // Reputation: one lookup per distinct hash (the providers cache and rate-limit by hash too).
   const reputations = new Map<string, ReputationReport | null>();
-  for (const sha256 of unique([hashOf(alert.parent), hashOf(alert.child)])) {
+  for (const sha256 of reputationHashes(alert, hostFacts)) {
     try {
       reputations.set(sha256, await lookupReputation({ sha256 }));
     } catch {
@@ -85,23 +81,15 @@ export async function windowsFileEnrichment({ alert: received, policy }: Enrichm
     }
   }
 
-  const enrich = (role: 'parent' | 'child', process: AlertProcess) => {
-    const sha256 = hashOf(process);
-    return buildFileEnrichment({
-      role,
-      process,
-      hostFacts: factsFor(process),
-      hostFactsError,
-      reputation: sha256 ? (reputations.get(sha256) ?? null) : null,
-      policy: policy.decision,
-    });
-  };
-  return {
-    parent: enrich('parent', alert.parent),
-    child: enrich('child', alert.child),
+  return enrichmentFromFacts({
+    alert,
+    hostFacts,
+    hostFactsError,
     hostReachable,
     ...(creator !== undefined ? { creator } : {}),
-  };
+    reputations,
+    policy: policy.decision,
+  });
 }
 
 function unique(values: (string | null | undefined)[]): string[] {

@@ -9,10 +9,15 @@ import { createReputationService, type ReputationService } from '../../activitie
 import type { CanonicalAlert } from '../../common/alert';
 import { ConfigError, loadConfig } from '../../common/config';
 import { DecisionPolicySchema, type Decision, type DecisionPolicy } from '../../common/decision';
-import { FileEnrichmentResultSchema, type FileFacts } from '../../common/host-contract';
+import {
+  FileEnrichmentResultSchema,
+  ProcessTreeResultSchema,
+  type FileFacts,
+  type ProcessInfo,
+} from '../../common/host-contract';
 import type { FileEnrichment, ReputationReport } from '../../common/incident-status';
 import { AlertFormatError, normalizeAlert } from '../../common/normalize';
-import { buildFileEnrichment, decide, hashForReputation, hostFactsFor } from '../../workflows/decision';
+import { decide, enrichmentFromFacts, reputationHashes, resolveCreator } from '../../workflows/decision';
 import { CliError, EXIT } from '../cli';
 
 /** Alerts are small; anything this large is not one. */
@@ -28,7 +33,9 @@ Reputation sources are the configured ones; a source without its key or list is 
 output says which were consulted: VT_API_KEY (VT_API_URL), MALWAREBAZAAR_API_KEY
 (MALWAREBAZAAR_API_URL), SPAWNGUARD_ALLOWLIST, SPAWNGUARD_DENYLIST. Signers named in
 SPAWNGUARD_TRUSTED_PUBLISHERS are treated like Microsoft (never quarantined).
-Missing reputation never makes an alert benign.
+Missing reputation alone never makes an alert benign; a pair whose both files the host verified
+(--facts) as validly signed OS binaries where they belong, in an expected relationship, is benign
+without it.
 
 With --facts FILE the host's own facts about the two files are used, exactly as the playbook uses
 them: FILE is what the host's enrichment script printed (GetFileEnrichment.ps1: {"results": [...]}
@@ -36,9 +43,15 @@ with path, exists, sha256, signature, versionInfo, expectedLocation per file), f
 result of that activity in the incident's Temporal history. The decision is then the one the
 workflow made, given the same reputation answers.
 
+With --process-tree FILE an event that names the creator only by its PID (Security 4688 from
+Windows Server 2008 R2 – 2012 R2) gets the parent the host's process list gave the playbook:
+FILE is GetProcessTree.ps1's result for that PID. The parent is taken when that process started
+before the child; otherwise (PID reused, process gone) it stays unknown and is never acted on.
+
 Examples:
   $ spawnguard explain alert.json
   $ spawnguard explain alert.json --facts host-facts.json
+  $ spawnguard explain 4688-v1.json --process-tree creator.json --facts host-facts.json
   $ spawnguard explain - < winlogbeat-sysmon-event.json
   $ VT_API_KEY=... spawnguard explain alert.json | jq '{verdict, score, plan}'
 
@@ -49,6 +62,7 @@ interface ExplainOptions {
   maliciousThreshold?: string;
   suspiciousThreshold?: string;
   facts?: string;
+  processTree?: string;
 }
 
 export function register(program: Command): void {
@@ -64,6 +78,10 @@ export function register(program: Command): void {
     .option(
       '--facts <file>',
       "the host's facts about the files (GetFileEnrichment.ps1's JSON), as the playbook would have them",
+    )
+    .option(
+      '--process-tree <file>',
+      "the host's process list for the creator PID (GetProcessTree.ps1's JSON), for events that do not name the parent",
     )
     .addHelpText('after', HELP_AFTER)
     .action(async (source: string, options: ExplainOptions) => {
@@ -93,6 +111,7 @@ async function explain(source: string, options: ExplainOptions): Promise<Explana
   const alert = toAlert(parseJson(await readDocument(source), label), label);
   const hostFacts = options.facts === undefined ? null : await readFacts(options.facts);
   const facts = hostFacts ?? [];
+  const creator = options.processTree === undefined ? undefined : await readCreator(options.processTree, alert);
 
   let service: ReputationService;
   let trustedPublishers: string[];
@@ -106,25 +125,21 @@ async function explain(source: string, options: ExplainOptions): Promise<Explana
   }
   const policy = policyFrom(options, trustedPublishers);
 
-  // One lookup per distinct hash, as the enrichment workflow does.
+  // A creator the event names only by PID is what the host's process list says, as in the workflow.
+  const resolved = resolveCreator(alert, creator).alert;
   const reports = new Map<string, ReputationReport | null>();
-  for (const sha256 of new Set([hashForReputation(facts, alert.parent), hashForReputation(facts, alert.child)])) {
-    if (sha256) reports.set(sha256, await lookup(service, sha256));
-  }
-  const enrich = (role: 'parent' | 'child') => {
-    const sha256 = hashForReputation(facts, alert[role]);
-    return buildFileEnrichment({
-      role,
-      process: alert[role],
-      hostFacts: hostFactsFor(facts, alert[role]),
-      hostFactsError: null,
-      reputation: sha256 ? (reports.get(sha256) ?? null) : null,
-      policy,
-    });
-  };
-  const parent = enrich('parent');
-  const child = enrich('child');
-  const decision = decide({ alert, enrichment: { parent, child, hostReachable: hostFacts !== null }, policy });
+  for (const sha256 of reputationHashes(resolved, facts)) reports.set(sha256, await lookup(service, sha256));
+  const enrichment = enrichmentFromFacts({
+    alert: resolved,
+    hostFacts: facts,
+    hostFactsError: null,
+    hostReachable: hostFacts !== null,
+    ...(creator !== undefined ? { creator } : {}),
+    reputations: reports,
+    policy,
+  });
+  const { parent, child } = enrichment;
+  const decision = decide({ alert, enrichment, policy });
 
   const fileSummary = ({ path, sha256, risk, evidence }: FileEnrichment) => ({ path, sha256, risk, evidence });
   return {
@@ -157,6 +172,20 @@ async function readFacts(file: string): Promise<FileFacts[]> {
     );
   }
   return parsed.data.results;
+}
+
+/** GetProcessTree.ps1's record of the creator PID, validated; null when it has no record of it. */
+async function readCreator(file: string, alert: CanonicalAlert): Promise<ProcessInfo | null> {
+  const label = `--process-tree ${file}`;
+  const parsed = ProcessTreeResultSchema.safeParse(parseJson(await readDocument(file), label));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CliError(
+      `${label} is not GetProcessTree.ps1's result: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+      EXIT.usage,
+    );
+  }
+  return parsed.data.results.find((info) => info.pid === alert.parent.pid) ?? null;
 }
 
 async function readDocument(source: string): Promise<string> {

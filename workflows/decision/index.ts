@@ -37,6 +37,8 @@ import { nameStem } from './names';
 export { BEHAVIOURS } from './reasons';
 export { creatorUnknown, resolveCreator } from './creator';
 export { buildFileEnrichment, hashForReputation, hostFactsFor } from './file-facts';
+export { enrichmentFromFacts, reputationHashes } from './facts';
+export type { EnrichmentFacts } from './facts';
 export type { FileEnrichmentInput } from './file-facts';
 export { REASON_WEIGHTS } from './reasons';
 
