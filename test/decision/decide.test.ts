@@ -214,7 +214,8 @@ const cases: Case[] = [
       SYSTEM,
     ),
     enrichment: { parentReputation: [vtClean], childReputation: [vtNotFound] },
-    verdict: 'suspicious',
+    // A look-alike of a system binary's name is a deliberate masquerade: malicious on its own.
+    verdict: 'malicious',
     indicators: ['look-alike-name'],
   },
   {
@@ -457,8 +458,9 @@ const cases: Case[] = [
       proc(6120, POWERSHELL, MS_WINDOWS, { commandLine: `powershell -enc ${ENCODED}` }),
     ),
     enrichment: { parentReputation: [vtClean], childReputation: [allowlisted] },
-    verdict: 'suspicious',
-    indicators: ['office-spawned-shell', 'suspicious-command-line'],
+    // The encoded command decodes to `IEX (New-Object Net.WebClient)`: download and execute.
+    verdict: 'malicious',
+    indicators: ['office-spawned-shell', 'suspicious-command-line', 'download-and-execute'],
     exculpatory: ['allowlisted'],
   },
 
@@ -616,15 +618,16 @@ const cases: Case[] = [
     ],
   },
   {
-    name: 'svchost.exe (shared host) → powershell -enc as SYSTEM: suspicious; the child is acted on',
+    name: 'svchost.exe (shared host) → powershell -enc (download and execute) as SYSTEM: the child is acted on',
     alert: alertOf(
       proc(1300, `${SYS32}\\svchost.exe`, MS_WINDOWS),
       proc(7500, POWERSHELL, MS_WINDOWS, { commandLine: `powershell.exe -ExecutionPolicy Bypass -enc ${ENCODED}` }),
       SYSTEM,
     ),
     enrichment: { parentReputation: [vtClean], childReputation: [vtClean] },
-    verdict: 'suspicious',
-    indicators: ['suspicious-command-line'],
+    // Decoded, the command downloads and runs code in memory.
+    verdict: 'malicious',
+    indicators: ['suspicious-command-line', 'download-and-execute'],
     absent: ['service-account-shell'],
     plan: [
       ['terminate-parent', /shared host/],
@@ -634,15 +637,16 @@ const cases: Case[] = [
     ],
   },
   {
-    name: 'w3wp.exe → cmd.exe as NETWORK SERVICE (a web shell): suspicious; the service account is not logged off',
+    name: 'w3wp.exe → cmd.exe /c whoami as NETWORK SERVICE (a web shell): the service account is not logged off',
     alert: alertOf(
       proc(4400, `${SYS32}\\inetsrv\\w3wp.exe`, MS_WINDOWS),
       proc(4410, `${SYS32}\\cmd.exe`, MS_WINDOWS, { commandLine: 'cmd.exe /c whoami' }),
       { name: 'NETWORK SERVICE', domain: 'NT AUTHORITY' },
     ),
     enrichment: { parentReputation: [vtClean], childReputation: [vtClean] },
-    verdict: 'suspicious',
-    indicators: ['server-app-spawned-shell', 'service-account-shell'],
+    // `whoami` through a web server's shell: a web shell's first command.
+    verdict: 'malicious',
+    indicators: ['server-app-spawned-shell', 'service-account-shell', 'web-shell-discovery'],
     plan: [
       ['terminate-child'],
       ['fetch-persistence'],

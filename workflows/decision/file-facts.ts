@@ -9,7 +9,7 @@ import type { DecisionPolicy } from '../../common/decision';
 import type { FileFacts } from '../../common/host-contract';
 import type { FileEnrichment, ReputationReport, ReputationResult } from '../../common/incident-status';
 import { isMicrosoftSigner, isTrustedPublisher } from '../../common/protected';
-import { IMITATED_NAMES, isExpectedLocation, isSystemLocation, userWritableSegment } from './rules';
+import { DUAL_USE_TOOLS, IMITATED_NAMES, isExpectedLocation, isSystemLocation, userWritableSegment } from './rules';
 import { lookAlikeSkeleton, matchName, nameStem, unusualCharacters } from './names';
 import { finding, type Finding, type Role } from './reasons';
 
@@ -127,6 +127,7 @@ export function fileFindings(
   process: AlertProcess,
   file: FileEnrichment,
   policy: DecisionPolicy,
+  { legacy = false }: { legacy?: boolean } = {},
 ): Finding[] {
   const label = processLabel(process);
   const findings: Finding[] = [];
@@ -157,7 +158,8 @@ export function fileFindings(
 
   const original = file.originalFileName ? nameStem(file.originalFileName) : null;
   if (original && original !== stem && lookAlikeSkeleton(original) !== lookAlikeSkeleton(stem)) {
-    const renamedFrom = matchName(original, IMITATED_NAMES);
+    // The rules of older histories knew renamed system binaries only, not renamed dual-use tools.
+    const renamedFrom = matchName(original, legacy ? IMITATED_NAMES : [...IMITATED_NAMES, ...DUAL_USE_TOOLS]);
     if (renamedFrom?.exact) {
       findings.push(
         finding(

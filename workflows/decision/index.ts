@@ -27,12 +27,22 @@ import {
   FILE_IDENTITY,
   finding,
   NOT_CONCLUSIVELY_BENIGN,
+  LEGACY_WEIGHTS,
   type Finding,
+  type ReasonCode,
   type Role,
 } from './reasons';
 import { relationshipFindings } from './relationship';
-import { isExpectedLocation, isSystemLocation, SCORE_BANDS } from './rules';
-import { nameStem } from './names';
+import { windowsRootedPath } from '../../common/protected';
+import {
+  EXPECTED_PARENTS,
+  isExpectedLocation,
+  isSystemLocation,
+  LIVING_OFF_THE_LAND,
+  SCORE_BANDS,
+  userWritableSegment,
+} from './rules';
+import { matchName, nameStem } from './names';
 
 export { BEHAVIOURS } from './reasons';
 export { creatorUnknown, resolveCreator } from './creator';
@@ -75,16 +85,22 @@ export function decide({
     child: enrichment?.child ?? alertOnly('child', alert, policy),
   };
 
-  const relationship = relationshipFindings(alert);
-  const credits = signatureCredits(alert, files, policy);
-  const gathered = answeredByAllowlist([
-    ...relationship,
-    ...(behaviours ? behaviourFindings(alert) : []),
-    ...(creator?.finding ? [creator.finding] : []),
-    ...fileFindings('child', alert.child, files.child, policy),
-    ...fileFindings('parent', alert.parent, files.parent, policy),
-    ...credits,
-  ]);
+  // Histories decided in workflow code before these rules replay the rules of their time.
+  const legacy = !behaviours;
+  const gathered = answeredByAllowlist(
+    [
+      ...relationshipFindings(alert, { decodeCommands: !legacy }),
+      ...(behaviours ? behaviourFindings(alert, files) : []),
+      ...(creator?.finding ? [creator.finding] : []),
+      ...fileFindings('child', alert.child, files.child, policy, { legacy }),
+      ...fileFindings('parent', alert.parent, files.parent, policy, { legacy }),
+      ...signatureCredits(alert, files, policy, legacy),
+    ].map((f) =>
+      legacy && LEGACY_WEIGHTS[f.code as ReasonCode] !== undefined
+        ? { ...f, weight: LEGACY_WEIGHTS[f.code as ReasonCode] as number }
+        : f,
+    ),
+  );
   if (behaviours) gathered.push(...hostVerifiedPair(alert, files, gathered));
   const implicated = gathered.filter((f) => f.weight > 0);
   // Benign is earned, never assumed: both files vouched for (by reputation, or verified on the
@@ -150,13 +166,16 @@ function signatureCredits(
   alert: CanonicalAlert,
   files: Record<Role, FileEnrichment>,
   policy: DecisionPolicy,
+  legacy: boolean,
 ): Finding[] {
   return (['child', 'parent'] as const).flatMap((role) => {
     const signer = trustedSigner(files[role], policy);
     if (!signer || files[role].expectedLocation === false) return [];
     // A signature the host verified outweighs one the alert only claims.
     const weight =
-      files[role].signatureFrom === 'alert' ? Math.round(REASON_WEIGHTS['trusted-signature'] / 2) : undefined;
+      files[role].signatureFrom === 'alert' && !legacy
+        ? Math.round(REASON_WEIGHTS['trusted-signature'] / 2)
+        : undefined;
     return [
       finding(
         'trusted-signature',
@@ -176,7 +195,7 @@ function signatureCredits(
  */
 function hostVerifiedPair(alert: CanonicalAlert, files: Record<Role, FileEnrichment>, findings: Finding[]): Finding[] {
   if (findings.some((f) => f.weight > 0)) return [];
-  if (!findings.some((f) => f.code === 'expected-parent')) return [];
+  if (!expectedRelationship(alert, findings)) return [];
   const verified = (role: Role) => {
     const file = files[role];
     const path = file.path ?? alert[role].executable;
@@ -187,7 +206,8 @@ function hostVerifiedPair(alert: CanonicalAlert, files: Record<Role, FileEnrichm
       file.isOsBinary === true &&
       path !== undefined &&
       path !== null &&
-      (isSystemLocation(path) || isExpectedLocation(nameStem(alert[role].name), path) === true)
+      isExpectedLocation(nameStem(alert[role].name), path) !== false &&
+      (isSystemLocation(path) || inWindowsFolder(path))
     );
   };
   const kernelParent = alert.parent.pid === SYSTEM_PROCESS_ID && nameStem(alert.parent.name) === 'system';
@@ -229,6 +249,28 @@ function withoutCredit(findings: Finding[], pointedAt: boolean): Finding[] {
   return findings.map((f) =>
     f.weight >= 0 || f.code === 'allowlisted' ? f : { ...f, weight: 0, evidence: `${f.evidence} (no credit: ${why})` },
   );
+}
+
+/**
+ * An expected parent-child relationship: one the table of system processes' parents names, or a
+ * launcher (the shell, the service manager, a service host) starting an OS program that is neither a
+ * system process (the table rules those) nor a shell or LOLBin (whose use is never vouched for).
+ */
+function expectedRelationship(alert: CanonicalAlert, findings: Finding[]): boolean {
+  if (findings.some((f) => f.code === 'expected-parent')) return true;
+  const childStem = nameStem(alert.child.name);
+  return (
+    !Object.hasOwn(EXPECTED_PARENTS, childStem) &&
+    matchName(alert.parent.name, LAUNCHERS)?.exact === true &&
+    matchName(alert.child.name, LIVING_OFF_THE_LAND) === null
+  );
+}
+
+const LAUNCHERS = ['explorer', 'services', 'svchost'] as const;
+
+/** Under C:\Windows (any drive) but not in one of its user-writable folders (Temp, Tasks, Tracing). */
+function inWindowsFolder(path: string): boolean {
+  return /^[a-z]:\\windows\\/.test(windowsRootedPath(path)) && userWritableSegment(path) === null;
 }
 
 /** Positive evidence about a file: a clean VirusTotal report, the allow list, or the host's verification. */

@@ -78,10 +78,54 @@ export const BEHAVIOURS = {
     technique: 'T1047 Windows Management Instrumentation; T1021.006 Windows Remote Management; T1059.001 PowerShell',
     source: 'Sigma "Suspicious WmiPrvSE Child Process" and "Suspicious Processes Spawned by WinRM"',
   },
-  'office-lolbin-network-or-decode': {
+  'office-lolbin-payload': {
     weight: 30,
-    technique: 'T1105 Ingress Tool Transfer; T1140 Deobfuscate/Decode Files or Information',
-    source: 'Sigma "Suspicious Microsoft Office Child Process" with download or decode arguments',
+    technique:
+      'T1105 Ingress Tool Transfer; T1140 Deobfuscate/Decode Files or Information; T1218 System Binary Proxy Execution',
+    source:
+      'Sigma "Suspicious Microsoft Office Child Process" with download, decode or dropped-file arguments (IcedID/QakBot loaders)',
+  },
+  'download-and-execute': {
+    weight: 50,
+    technique: 'T1059.001 PowerShell; T1105 Ingress Tool Transfer',
+    source: 'Sigma "Suspicious PowerShell Download and Execute Pattern" (read in the decoded command too)',
+  },
+  'lolbin-download': {
+    weight: 45,
+    technique: 'T1105 Ingress Tool Transfer; T1197 BITS Jobs',
+    source: 'Sigma "Suspicious Download Via Certutil.EXE" and "File Download Via Bitsadmin"',
+  },
+  'web-shell-discovery': {
+    weight: 35,
+    technique: 'T1505.003 Web Shell; T1033 System Owner/User Discovery; T1087 Account Discovery',
+    source: 'Sigma "Suspicious Shells Spawn by Web Servers" and "Webshell Recon Commands"',
+  },
+  'credential-dumping': {
+    weight: 75,
+    technique: 'T1003.001 LSASS Memory',
+    source: 'Sigma "Potential LSASS Process Dump Via Procdump" and "Process Memory Dump Via Comsvcs.DLL"',
+  },
+  'remote-exec-output-to-admin-share': {
+    weight: 75,
+    technique: 'T1047 Windows Management Instrumentation; T1021.002 SMB/Windows Admin Shares',
+    source: 'Sigma "Potential Impacket Lateral Movement Activity" (wmiexec/smbexec output to \\\\127.0.0.1\\ADMIN$)',
+  },
+  'service-binary-in-windows-root': {
+    weight: 45,
+    technique: 'T1569.002 Service Execution; T1021.002 SMB/Windows Admin Shares',
+    source: 'Sigma PsExec and Impacket psexec service rules (a service binary copied to ADMIN$, i.e. C:\\Windows)',
+  },
+  'unsigned-service-binary-in-windows-root': {
+    weight: 70,
+    technique: 'T1569.002 Service Execution; T1021.002 SMB/Windows Admin Shares',
+    source:
+      'Sigma PsExec and Impacket psexec service rules (Metasploit psexec: an unsigned, randomly named service binary)',
+  },
+  'lolbin-proxy-user-file': {
+    weight: 45,
+    technique: 'T1218 System Binary Proxy Execution',
+    source:
+      'Sigma process-creation rules on InstallUtil, RegAsm/RegSvcs, MSBuild, Odbcconf and CMSTP loading files from user folders',
   },
 } as const satisfies Record<string, Behaviour>;
 
@@ -103,7 +147,8 @@ export const REASON_WEIGHTS = {
   'suspicious-command-line-extra': 10,
   'suspicious-command-line-max': 45,
   // The file itself.
-  'look-alike-name': 55,
+  // Look-alike characters in a system binary's name are a deliberate masquerade: malicious alone.
+  'look-alike-name': 70,
   'system-name-wrong-location': 50,
   'renamed-binary': 40,
   'invalid-signature': 30,
@@ -136,6 +181,9 @@ export type ReasonCode = Exclude<
   keyof typeof REASON_WEIGHTS,
   'suspicious-command-line-extra' | 'suspicious-command-line-max'
 >;
+
+/** Weights that differed in the rules older histories replay (decided in workflow code, before 2026-11-28). */
+export const LEGACY_WEIGHTS: Partial<Record<ReasonCode, number>> = { 'look-alike-name': 55 };
 
 /**
  * Lifts a score that fell in the benign band to the suspicious band when benign is not established

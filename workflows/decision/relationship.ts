@@ -34,7 +34,8 @@ export function isOfficeApplication(name: string): boolean {
   return matchName(name, OFFICE_APPLICATIONS)?.exact === true;
 }
 
-export function relationshipFindings(alert: CanonicalAlert): Finding[] {
+/** `decodeCommands`: read encoded PowerShell commands too (false only for the rules of older histories). */
+export function relationshipFindings(alert: CanonicalAlert, { decodeCommands = true } = {}): Finding[] {
   const { parent, child } = alert;
   const parentLabel = processLabel(parent);
   const childLabel = processLabel(child);
@@ -94,7 +95,7 @@ export function relationshipFindings(alert: CanonicalAlert): Finding[] {
     ['child', child],
     ['parent', parent],
   ] as const) {
-    const indicators = commandLineIndicators(process.commandLine);
+    const indicators = commandLineIndicators(process.commandLine, { decode: decodeCommands });
     if (indicators.length === 0) continue;
     const weight = Math.min(
       REASON_WEIGHTS['suspicious-command-line-max'],

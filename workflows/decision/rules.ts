@@ -158,6 +158,31 @@ export const IMITATED_NAMES: readonly string[] = [
   ]),
 ];
 
+/**
+ * Dual-use tools attackers rename to pass unnoticed (procdump as `dbgh64.exe`, PsExec's service as
+ * `WinDefSvc.exe`, rclone as `svchelper.exe`): the original file name in the version resource
+ * gives them away (T1036.003).
+ */
+export const DUAL_USE_TOOLS = [
+  'procdump',
+  'procdump64',
+  'psexec',
+  'psexec64',
+  'psexesvc',
+  'paexec',
+  'rclone',
+  'adfind',
+  'nc',
+  'ncat',
+  'plink',
+  'mimikatz',
+  'winrar',
+  'rar',
+  '7za',
+  'anydesk',
+  'ngrok',
+] as const;
+
 /** Shells and LOLBins: Microsoft-signed tools whose signature says nothing about how they are used. */
 export const LIVING_OFF_THE_LAND: readonly string[] = OFFICE_FORBIDDEN_CHILDREN;
 
@@ -215,9 +240,59 @@ export const SUSPICIOUS_COMMAND_LINE: readonly { indicator: string; pattern: Reg
   { indicator: 'execution policy bypass', pattern: /(?:^|\s)[-/](?:ex[a-z]*|ep)\s+bypass\b/i },
 ];
 
-export function commandLineIndicators(commandLine: string | undefined): string[] {
+/**
+ * The indicators in a command line; with `decode`, also those in the script an encoded PowerShell
+ * command hides (`-enc <base64>`), as an analyst decodes it, marked as such.
+ */
+export function commandLineIndicators(commandLine: string | undefined, { decode = false } = {}): string[] {
   if (!commandLine) return [];
-  return SUSPICIOUS_COMMAND_LINE.filter(({ pattern }) => pattern.test(commandLine)).map(({ indicator }) => indicator);
+  const found = SUSPICIOUS_COMMAND_LINE.filter(({ pattern }) => pattern.test(commandLine)).map(
+    ({ indicator }) => indicator,
+  );
+  const decoded = decode ? decodedPowerShell(commandLine) : null;
+  if (decoded) {
+    for (const { indicator, pattern } of SUSPICIOUS_COMMAND_LINE) {
+      if (!found.includes(indicator) && pattern.test(decoded)) found.push(`${indicator} (in the decoded command)`);
+    }
+  }
+  return found;
+}
+
+const ENCODED_COMMAND = /(?:^|\s)[-/]e(?:c|n[a-z]*)?\s+["']?([A-Za-z0-9+/=]{16,})/i;
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/**
+ * The script of `powershell -EncodedCommand <base64>` (UTF-16LE, as PowerShell takes it), or null.
+ * Decoded by hand: workflow code has no Buffer. Only read, never run.
+ */
+export function decodedPowerShell(commandLine: string): string | null {
+  const encoded = ENCODED_COMMAND.exec(commandLine)?.[1]?.replace(/=+$/, '');
+  if (!encoded) return null;
+  const bytes: number[] = [];
+  let buffer = 0;
+  let bits = 0;
+  for (const ch of encoded) {
+    buffer = (buffer << 6) | BASE64.indexOf(ch);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes.push((buffer >> bits) & 0xff);
+    }
+  }
+  let text = '';
+  for (let i = 0; i + 1 < bytes.length; i += 2)
+    text += String.fromCharCode((bytes[i] ?? 0) | ((bytes[i + 1] ?? 0) << 8));
+  return text;
+}
+
+/** Downloads and runs in memory in one command (decoded too): `IEX (New-Object Net.WebClient).DownloadString(…)`. */
+export function downloadsAndExecutes(commandLine: string | undefined): boolean {
+  if (!commandLine) return false;
+  const texts = [commandLine, decodedPowerShell(commandLine) ?? ''];
+  const downloads =
+    /downloadstring|downloaddata|downloadfile|net\.webclient|invoke-webrequest|\biwr\b|invoke-restmethod|\birm\b|start-bitstransfer/i;
+  const executes = /\biex\b|invoke-expression|\|\s*iex|\.invoke\(|\[scriptblock\]::create|start-process/i;
+  return texts.some((text) => downloads.test(text) && executes.test(text));
 }
 
 /** Score bands: at or above `malicious` the verdict is malicious, at or above `suspicious` suspicious. */
