@@ -4,10 +4,12 @@
  * incident approved from the review page in Chromium; and the audit trail found in the Temporal UI
  * by its search attributes.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { defaultPayloadConverter } from '@temporalio/common';
 import nodemailer from 'nodemailer';
 import { chromium, type Browser } from 'playwright-core';
 import { DEMO_DIRECTORY, startDevStack, type DevStack } from '../../client/dev-stack';
@@ -92,6 +94,32 @@ async function status(workflowId: string): Promise<IncidentStatus> {
     headers: headers(),
   });
   return (await response.json()) as IncidentStatus;
+}
+
+/** `spawnguard explain ALERT --facts FACTS` with the stack's reputation sources and lists, as an analyst runs it. */
+function runExplain(alertFile: string, factsFile: string): Promise<Record<string, unknown>> {
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    VT_API_KEY: SECRETS.reputationKey,
+    VT_API_URL: reputationApi.vtUrl,
+    MALWAREBAZAAR_API_KEY: SECRETS.reputationKey,
+    MALWAREBAZAAR_API_URL: reputationApi.mbUrl,
+    SPAWNGUARD_ALLOWLIST: join(DEMO_DIRECTORY, 'allowlist.txt'),
+    SPAWNGUARD_DENYLIST: join(DEMO_DIRECTORY, 'denylist.txt'),
+  };
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['bin/spawnguard.js', 'explain', alertFile, '--facts', factsFile],
+      { env, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`explain failed: ${stderr}`));
+        const { verdict, score, confidence, reasons, plan } = JSON.parse(stdout) as Record<string, unknown>;
+        resolve({ verdict, score, confidence, reasons, plan });
+      },
+    );
+  });
 }
 
 const mailsAbout = (workflowId: string) =>
@@ -213,6 +241,47 @@ describe('the local stack, end to end', () => {
       await waitFor(body, (text) => /stopAndQuarantineProcess|terminateSession/.test(text), 60_000);
     } finally {
       await page.close();
+    }
+  });
+
+  it('explain --facts reproduces the decision the workflow made for each demo incident', async () => {
+    const client = await testClient();
+    const scratch = mkdtempSync(join(tmpdir(), 'spawnguard-e2e-explain-'));
+    try {
+      for (const [sample, workflowId] of [
+        ['malicious', malicious],
+        ['suspicious', suspicious],
+        ['benign', benign],
+      ] as const) {
+        const made = (await status(workflowId)).decision;
+        // The host's facts, exactly as GetFileEnrichment.ps1 returned them to the enrichment workflow.
+        const history = await client.workflow.getHandle(`${workflowId}-enrichment`).fetchHistory();
+        const events = history.events ?? [];
+        const scheduled = events.find(
+          (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'getFileEnrichment',
+        );
+        const completed = events.find(
+          (e) =>
+            e.activityTaskCompletedEventAttributes &&
+            String(e.activityTaskCompletedEventAttributes.scheduledEventId) === String(scheduled?.eventId),
+        );
+        const payload = completed?.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
+        expect({ sample, recorded: Boolean(payload) }).toEqual({ sample, recorded: true });
+        const facts = join(scratch, `${sample}-facts.json`);
+        writeFileSync(facts, JSON.stringify(defaultPayloadConverter.fromPayload(payload!)));
+
+        const explained = await runExplain(join(DEMO_DIRECTORY, 'alerts', `${sample}.json`), facts);
+        expect({ sample, ...explained }).toEqual({
+          sample,
+          verdict: made?.verdict,
+          score: made?.score,
+          confidence: made?.confidence,
+          reasons: made?.reasons,
+          plan: made?.plan,
+        });
+      }
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
     }
   });
 
