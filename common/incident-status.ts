@@ -108,6 +108,22 @@ export const ReviewStateSchema = z.object({
   comment: z.string().nullable(),
   decidedAt: z.string().nullable(),
   via: z.enum(['signal', 'update']).nullable(),
+  /**
+   * Approvals and rejections that arrived when no review was pending (before the verdict, or after
+   * another analyst decided): recorded, never applied, never dropped. The first 20 are kept.
+   */
+  notApplied: z
+    .array(
+      z.object({
+        decision: z.enum(['approve', 'reject']),
+        analyst: z.string(),
+        comment: z.string().nullable(),
+        at: z.string(),
+        via: z.enum(['signal', 'update']),
+        why: z.string(),
+      }),
+    )
+    .optional(),
 });
 export type ReviewState = z.infer<typeof ReviewStateSchema>;
 
@@ -121,7 +137,12 @@ export const IncidentStatusSchema = z.object({
   review: ReviewStateSchema,
   actions: z.array(ActionRecordSchema),
   persistence: z.array(PersistenceEntrySchema),
+  /** Later alerts for this incident, by id: the first 10 and the latest 10 (see `duplicateCount`). */
   duplicates: z.array(z.object({ alertId: z.string(), source: z.string(), receivedAt: z.string() })),
+  /** How many distinct later alerts the incident received (absent in incidents recorded before the count). */
+  duplicateCount: z.number().int().min(0).optional(),
+  /** Sends of an alert id already recorded (retries, repeated rules), counted only. */
+  alertsResent: z.number().int().min(0).optional(),
   /** True when the host actions ran against the simulated lab host, not a real Windows host. */
   lab: z.boolean(),
   reportSent: z.boolean(),
@@ -130,6 +151,16 @@ export const IncidentStatusSchema = z.object({
   timestamps: z.object({ started: z.string(), decided: z.string().nullable(), closed: z.string().nullable() }),
 });
 export type IncidentStatus = z.infer<typeof IncidentStatusSchema>;
+
+/** `602 distinct (19,398 resends); first: a (elastic), …; latest: …` — the count is exact, the lists bounded. */
+export function laterAlerts(status: IncidentStatus): string {
+  const total = status.duplicateCount ?? status.duplicates.length;
+  const label = (d: IncidentStatus['duplicates'][number]) => `${d.alertId} (${d.source})`;
+  const resent = status.alertsResent ? ` (${status.alertsResent} resends)` : '';
+  if (total <= status.duplicates.length) return `${total}${resent}: ${status.duplicates.map(label).join(', ')}`;
+  const half = Math.ceil(status.duplicates.length / 2);
+  return `${total} distinct${resent}; first: ${status.duplicates.slice(0, half).map(label).join(', ')}; latest: ${status.duplicates.slice(half).map(label).join(', ')}`;
+}
 
 /** The activities the central worker registers on `spawnguard-central`. */
 export interface CentralActivities {

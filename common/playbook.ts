@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { CanonicalAlertSchema } from './alert';
 import { DecisionPolicySchema } from './decision';
 import { QuarantineDirectorySchema } from './host-contract';
+import type { IncidentStatus } from './incident-status';
 
 const duration = z
   .string()
@@ -29,6 +30,13 @@ export const PlaybookPolicySchema = z.object({
   quarantineDirectory: QuarantineDirectorySchema.optional(),
   /** Host actions run against the simulated lab host; every report says so. */
   lab: z.boolean().default(false),
+  /**
+   * A review wait continues as new once its run's history reaches this many events (or the server
+   * suggests it first), so a storm of later alerts never reaches the history limits.
+   */
+  historyEventBound: z.number().int().min(200).max(40_000).optional(),
+  /** How long a notification is retried (SMTP down, wrong host) before the incident records it failed. */
+  notificationTimeout: duration.optional(),
 });
 export type PlaybookPolicy = z.infer<typeof PlaybookPolicySchema>;
 
@@ -37,7 +45,14 @@ export const PlaybookInputSchema = z.object({
   policy: PlaybookPolicySchema,
   receivedAt: z.string(),
 });
-export type PlaybookInput = z.infer<typeof PlaybookInputSchema>;
+
+/**
+ * The playbook's input: the alert and policy, and — for a run that continued as new while waiting
+ * for review — the incident as it stood (status, the alert ids seen, how many runs so far).
+ */
+export type PlaybookInput = z.infer<typeof PlaybookInputSchema> & {
+  resume?: { status: IncidentStatus; seenAlertIds: string[]; runs: number };
+};
 
 export const ReviewSignalSchema = z.object({
   analyst: z.string().trim().min(1, 'analyst is required').max(256),

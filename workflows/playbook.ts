@@ -3,12 +3,18 @@
  * validate → notify. Every step is in Temporal history: the Temporal UI is the audit trail.
  */
 import {
+  ActivityFailure,
+  allHandlersFinished,
+  CancellationScope,
   condition,
+  isCancellation,
+  continueAsNew,
   executeChild,
   log,
   patched,
   proxyActivities,
   proxyLocalActivities,
+  TimeoutFailure,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -32,11 +38,19 @@ import { remediate } from './remediation';
 
 // Central activities and the enrichment child run on the playbook's own task queue, which is
 // `spawnguard-central` in production (the central worker serves all three).
-const notifications = proxyActivities<CentralActivities>({
-  startToCloseTimeout: '1m',
-  // Mail must not be lost: retry until the SMTP server takes it (backing off to every 5 minutes).
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5m' },
-});
+/**
+ * Mail must not be lost to a passing SMTP outage: retried, backing off to every 5 minutes, for as
+ * long as the policy's notification timeout (default 2 h). Past it the incident records that the
+ * notification failed and closes: a wrong SMTP host never keeps incidents open forever.
+ */
+function notifications(policy: PlaybookInput['policy']) {
+  return proxyActivities<CentralActivities>({
+    startToCloseTimeout: '1m',
+    scheduleToCloseTimeout: policy.notificationTimeout ?? DEFAULT_NOTIFICATION_TIMEOUT,
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5m' },
+  });
+}
+const DEFAULT_NOTIFICATION_TIMEOUT = '2h';
 
 // The decision is made once and recorded in history (a local activity): replays read it back.
 const { decideIncident } = proxyLocalActivities<CentralActivities>({
@@ -46,10 +60,18 @@ const { decideIncident } = proxyLocalActivities<CentralActivities>({
 
 const now = () => new Date().toISOString();
 
+/** Later alerts kept by id in the status: the first few and the latest few (the count is exact). */
+const KEPT_DUPLICATES = 10;
+/** Alert ids remembered for de-duplication across runs (continue-as-new carries them). */
+const MAX_TRACKED_ALERT_IDS = 10_000;
+/** Events after which a review wait continues as new, unless the policy says otherwise. */
+const DEFAULT_HISTORY_EVENT_BOUND = 10_000;
+
 export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Promise<IncidentStatus> {
   const { alert, policy } = input;
   const workflowId = workflowInfo().workflowId;
-  const status: IncidentStatus = {
+  // A run continued as new while waiting for review carries the incident as it stood.
+  const status: IncidentStatus = input.resume?.status ?? {
     workflowId,
     alert,
     phase: 'investigating',
@@ -74,15 +96,22 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
   };
 
   // ---- messages ----
-  let firstDelivery = true;
   setHandler(statusQuery, () => status);
+  // Each later alert is recorded once by its id, however often it is sent (ingest retries, a rule
+  // firing on every event of a beaconing process): the count of distinct alerts, the first and the
+  // latest few. Resends of an id already seen, the starting alert's included, are only counted.
+  const seenAlertIds = new Set<string>(input.resume?.seenAlertIds ?? [alert.alertId]);
   setHandler(alertReceivedSignal, (received) => {
-    // A resend of the alert that started the incident is not a second report of it.
-    if (firstDelivery && received.alertId === alert.alertId) {
-      firstDelivery = false;
+    if (seenAlertIds.has(received.alertId)) {
+      status.alertsResent = (status.alertsResent ?? 0) + 1;
       return;
     }
-    status.duplicates.push(received);
+    if (seenAlertIds.size < MAX_TRACKED_ALERT_IDS) seenAlertIds.add(received.alertId);
+    status.duplicateCount = (status.duplicateCount ?? status.duplicates.length) + 1;
+    status.duplicates =
+      status.duplicates.length < 2 * KEPT_DUPLICATES
+        ? [...status.duplicates, received]
+        : [...status.duplicates.slice(0, KEPT_DUPLICATES), ...status.duplicates.slice(KEPT_DUPLICATES + 1), received];
   });
   const decideReview = (decision: 'approve' | 'reject', review: ReviewSignal, via: 'signal' | 'update') => {
     status.review = {
@@ -96,8 +125,37 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
     log.info('Analyst review recorded', { decision, analyst: review.analyst, comment: review.comment });
   };
   const onSignal = (decision: 'approve' | 'reject') => (review: ReviewSignal) => {
-    if (status.review.status !== 'pending' || !review?.analyst?.trim()) {
-      log.warn('Review signal ignored', { decision, reviewStatus: status.review.status });
+    if (!review?.analyst?.trim()) {
+      log.warn('Review signal without an analyst ignored', { decision });
+      return;
+    }
+    if (status.review.status !== 'pending') {
+      // Too early (no verdict yet) or too late (already decided): kept in the status and the report,
+      // never applied — an approval given before the plan existed approves nothing.
+      const why =
+        status.review.status === 'not-needed'
+          ? status.phase === 'investigating' || status.phase === 'deciding'
+            ? 'arrived before the verdict: no review was open yet'
+            : 'no review was needed for this verdict'
+          : `the review was already ${status.review.status}${status.review.analyst ? ` by ${status.review.analyst}` : ''}`;
+      const notApplied = status.review.notApplied ?? [];
+      if (notApplied.length < 20) {
+        status.review = {
+          ...status.review,
+          notApplied: [
+            ...notApplied,
+            {
+              decision,
+              analyst: review.analyst.trim().slice(0, 256),
+              comment: typeof review.comment === 'string' ? review.comment.slice(0, 4096) : null,
+              at: now(),
+              via: 'signal',
+              why,
+            },
+          ],
+        };
+      }
+      log.warn('Review signal recorded, not applied', { decision, why });
       return;
     }
     decideReview(decision, review, 'signal');
@@ -119,6 +177,11 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
       },
     },
   );
+
+  if (input.resume) {
+    log.info('Continued as new while waiting for review', { previousRuns: input.resume.runs });
+    return afterDecision(status, input, seenAlertIds);
+  }
 
   upsertSearchAttributes([
     { key: SA.AlertId, value: alert.alertId },
@@ -168,10 +231,23 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
   if (decision.verdict === 'benign') {
     return close(status, 'closed-benign', 'none');
   }
+  return afterDecision(status, input, seenAlertIds);
+}
+
+/** From a non-benign decision to the end: host unreachable, review, remediation, report. */
+async function afterDecision(
+  status: IncidentStatus,
+  input: PlaybookInput,
+  seenAlertIds: Set<string>,
+): Promise<IncidentStatus> {
+  const { alert, policy } = input;
+  const workflowId = status.workflowId;
+  const decision = status.decision as NonNullable<IncidentStatus['decision']>;
+  const enrichment = status.enrichment as NonNullable<IncidentStatus['enrichment']>;
 
   // The host's worker did not pick up the enrichment within the configured time: remediation would
   // only wait as long again. Close now, saying so, so the SOC can act on the host by other means.
-  if (!status.enrichment.hostReachable) {
+  if (!enrichment.hostReachable) {
     for (const step of decision.plan) {
       status.actions.push({
         action: step.action,
@@ -186,14 +262,14 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
         at: now(),
       });
     }
-    return close(status, 'host-unreachable', 'host-unreachable', { report: true });
+    return close(status, 'host-unreachable', 'host-unreachable', { report: true, policy });
   }
 
   if (decision.verdict === 'suspicious') {
-    const approved = await awaitReview(status, input);
+    const approved = await awaitReview(status, input, seenAlertIds);
     if (!approved) {
       const outcome: Outcome = status.review.status === 'rejected' ? 'closed-false-positive' : 'closed-unreviewed';
-      return close(status, outcome, 'none', { report: true });
+      return close(status, outcome, 'none', { report: true, policy });
     }
   }
 
@@ -218,29 +294,69 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
   // ---- 5. notify ----
   const remediationStatus =
     outcome === 'remediated' ? 'remediated' : outcome === 'host-unreachable' ? 'host-unreachable' : 'partial';
-  return close(status, outcome, remediationStatus, { report: true });
+  return close(status, outcome, remediationStatus, { report: true, policy });
 }
 
-/** Asks an analyst; resolves true when remediation should go ahead. */
-async function awaitReview(status: IncidentStatus, input: PlaybookInput): Promise<boolean> {
+/**
+ * Asks an analyst; resolves true when remediation should go ahead. A long wait under a storm of
+ * later alerts continues as new (the server's suggestion, or the policy's event bound), carrying the
+ * incident and the rest of the deadline: no run's history grows without bound.
+ */
+async function awaitReview(status: IncidentStatus, input: PlaybookInput, seenAlertIds: Set<string>): Promise<boolean> {
   const { policy } = input;
-  status.phase = 'awaiting-review';
-  const requestedAt = new Date();
-  status.review = {
-    ...status.review,
-    status: 'pending',
-    requestedAt: requestedAt.toISOString(),
-    deadline: new Date(requestedAt.getTime() + durationMs(policy.reviewTimeout)).toISOString(),
-  };
-  upsertSearchAttributes([{ key: SA.ReviewStatus, value: 'pending' }]);
-  setCurrentDetails(`Waiting for an analyst (until ${status.review.deadline})`);
-  // The request mail is sent alongside the wait: an SMTP outage must not delay the review itself.
-  const requestMail = notifications
-    .sendReviewRequest({ status })
-    .catch((err) => log.error('Review request mail failed', { err }));
+  let requestMail: Promise<unknown> = Promise.resolve();
+  let requestScope: CancellationScope | null = null;
+  let requestSent = false;
+  if (!input.resume) {
+    status.phase = 'awaiting-review';
+    const requestedAt = new Date();
+    status.review = {
+      ...status.review,
+      status: 'pending',
+      requestedAt: requestedAt.toISOString(),
+      deadline: new Date(requestedAt.getTime() + durationMs(policy.reviewTimeout)).toISOString(),
+    };
+    upsertSearchAttributes([{ key: SA.ReviewStatus, value: 'pending' }]);
+    setCurrentDetails(`Waiting for an analyst (until ${status.review.deadline})`);
+    // The request mail is sent alongside the wait: an SMTP outage must not delay the review itself.
+    // Cancelled once the review is decided: a request still retrying then would be stale.
+    requestScope = new CancellationScope();
+    requestMail = requestScope
+      .run(() => notifications(policy).sendReviewRequest({ status }))
+      .then(() => (requestSent = true))
+      .catch((err) => {
+        if (isCancellation(err)) log.info('Review request mail withdrawn: the review was decided first');
+        else log.error('Review request mail failed', { error: describeFailure(err) });
+      });
+  }
 
-  const decided = await condition(() => status.review.status !== 'pending', policy.reviewTimeout);
+  const mayContinueAsNew = patched('review-wait-continues-as-new');
+  const eventBound = policy.historyEventBound ?? DEFAULT_HISTORY_EVENT_BOUND;
+  const tooLong = () =>
+    mayContinueAsNew && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= eventBound);
+  const remaining = () => Math.max(0, Date.parse(status.review.deadline ?? '') - Date.now());
+  let decided = status.review.status !== 'pending';
+  while (!decided) {
+    const woke = await condition(() => status.review.status !== 'pending' || tooLong(), Math.max(1, remaining()));
+    decided = status.review.status !== 'pending';
+    if (decided || !woke) break;
+    // The history is long: the request mail settles first (it is bounded by its schedule-to-close),
+    // then the next run takes over the wait with the same deadline.
+    await requestMail;
+    await condition(allHandlersFinished);
+    const carried: PlaybookInput = {
+      ...input,
+      resume: {
+        status,
+        seenAlertIds: [...seenAlertIds],
+        runs: (input.resume?.runs ?? 1) + 1,
+      },
+    };
+    await continueAsNew<typeof suspiciousParentProcessPlaybook>(carried);
+  }
   if (decided) {
+    // (Histories recorded before this let a request still retrying run on: replay them so.)
+    if (requestScope && !requestSent && patched('review-request-withdrawn-when-decided')) requestScope.cancel();
     upsertSearchAttributes([{ key: SA.ReviewStatus, value: status.review.status }]);
     return status.review.status === 'approved';
   }
@@ -250,7 +366,7 @@ async function awaitReview(status: IncidentStatus, input: PlaybookInput): Promis
   log.warn('Review timed out', { policy: policy.reviewTimeoutPolicy });
   if (policy.reviewTimeoutPolicy === 'escalate') {
     await requestMail;
-    await notifications
+    await notifications(policy)
       .sendReviewRequest({ status, reminder: true })
       .catch((err) => log.error('Escalation mail failed', { error: describeFailure(err) }));
   }
@@ -262,7 +378,7 @@ async function close(
   status: IncidentStatus,
   outcome: Outcome,
   remediationStatus: string,
-  options: { report: boolean } = { report: false },
+  options: { report: false } | { report: true; policy: PlaybookInput['policy'] } = { report: false },
 ): Promise<IncidentStatus> {
   status.outcome = outcome;
   upsertSearchAttributes([{ key: SA.RemediationStatus, value: remediationStatus }]);
@@ -270,13 +386,16 @@ async function close(
     status.phase = 'notifying';
     setCurrentDetails(`Sending the report: ${outcome}`);
     try {
-      await notifications.sendIncidentReport({ status });
+      await notifications(options.policy).sendIncidentReport({ status });
       status.reportSent = true;
     } catch (err) {
-      // Only failures retrying cannot fix end here (no recipients configured, credentials or
-      // recipient refused); an SMTP outage keeps retrying inside the activity. The incident still
-      // closes with its outcome, and the status says why no report went out.
-      status.reportError = describeFailure(err);
+      // Failures retrying cannot fix (no recipients configured, credentials or recipient refused),
+      // or an SMTP outage longer than the notification timeout. The incident still closes with its
+      // outcome, and the status says why no report went out.
+      status.reportError =
+        err instanceof ActivityFailure && (err.retryState === 'TIMEOUT' || err.cause instanceof TimeoutFailure)
+          ? `notification failed: the report was not delivered within ${options.policy.notificationTimeout ?? DEFAULT_NOTIFICATION_TIMEOUT} (last error: ${describeFailure(err)})`
+          : `notification failed: ${describeFailure(err)}`;
       log.error('Incident report not sent', { error: status.reportError });
     }
   }

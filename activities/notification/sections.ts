@@ -1,7 +1,13 @@
 /** The sections both emails share, built from the incident status (pure functions). */
 import type { AlertProcess, AlertUser } from '../../common/alert';
 import type { PlanStep } from '../../common/decision';
-import type { ActionRecord, IncidentStatus, Outcome, ReputationReport } from '../../common/incident-status';
+import {
+  laterAlerts,
+  type ActionRecord,
+  type IncidentStatus,
+  type Outcome,
+  type ReputationReport,
+} from '../../common/incident-status';
 import { hostTaskQueue } from '../../common/names';
 import type { Block, Section } from './document';
 
@@ -80,9 +86,7 @@ export function alertSection(status: IncidentStatus): Section {
         ['Detected', alert.detectedAt],
         [
           'Duplicates',
-          status.duplicates.length > 0
-            ? `${status.duplicates.length} more alert(s) for this incident: ${status.duplicates.map((d) => `${d.alertId} (${d.source})`).join(', ')}`
-            : undefined,
+          status.duplicates.length > 0 ? `later alerts for this incident: ${laterAlerts(status)}` : undefined,
         ],
       ],
     },
@@ -203,6 +207,16 @@ export function outcomeText(status: IncidentStatus): string {
 }
 
 export function reviewLine(status: IncidentStatus): string | undefined {
+  const line = decisionLine(status);
+  // Approvals and rejections that came when no review was open: the SOC sees them, none was applied.
+  const ignored = (status.review.notApplied ?? []).map(
+    (a) => `${a.decision} by ${a.analyst} at ${a.at} not applied: ${a.why}${a.comment ? ` ("${a.comment}")` : ''}`,
+  );
+  if (ignored.length === 0) return line;
+  return [line, ...ignored.map((text) => `${text[0]?.toUpperCase() ?? ''}${text.slice(1)}.`)].filter(Boolean).join(' ');
+}
+
+function decisionLine(status: IncidentStatus): string | undefined {
   const review = status.review;
   const by = `${review.analyst ?? 'unknown analyst'}${review.decidedAt ? ` at ${review.decidedAt}` : ''}${review.via ? ` (via ${review.via})` : ''}`;
   const comment = review.comment ? `: "${review.comment}"` : '';

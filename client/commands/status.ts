@@ -1,6 +1,6 @@
 /** `spawnguard status <workflowId>`: the incident as its `status` query reports it. */
 import type { Command } from 'commander';
-import type { IncidentStatus } from '../../common/incident-status';
+import { laterAlerts, type IncidentStatus } from '../../common/incident-status';
 import { formatTable, printJson, withTemporal } from '../ingest/cli-support';
 import { incidentStatus } from '../ingest/incidents';
 
@@ -60,7 +60,12 @@ export function formatStatus(status: IncidentStatus): string {
     );
   }
   if (status.duplicates.length > 0) {
-    lines.push('', `Duplicate alerts: ${status.duplicates.map((d) => `${d.alertId} (${d.source})`).join(', ')}`);
+    lines.push('', `Later alerts: ${laterAlerts(status)}`);
+  }
+  for (const attempt of status.review.notApplied ?? []) {
+    lines.push(
+      `Not applied: ${attempt.decision} by ${attempt.analyst} at ${attempt.at} — ${attempt.why}${attempt.comment ? ` ("${attempt.comment}")` : ''}`,
+    );
   }
   return lines.join('\n');
 }

@@ -3,6 +3,7 @@
  * list. One implementation for the HTTP API, the review page and the CLI.
  */
 import type { Client } from '@temporalio/client';
+import { createHash } from 'node:crypto';
 import {
   IncidentStatusSchema,
   ReviewStateSchema,
@@ -38,7 +39,12 @@ export async function incidentStatus(
   return parsed.data;
 }
 
-/** Approve or reject through the `review` update, so the analyst learns at once if no review is pending. */
+/**
+ * Approve or reject through the `review` update, so the analyst learns at once if no review is
+ * pending. The update id is derived from the decision itself: a retry of the same approval (a
+ * timeout, a 503, a double click) re-attaches to the update already made and gets its result,
+ * instead of being refused because the review is no longer pending.
+ */
 export async function reviewIncident(
   client: Client,
   workflowId: string,
@@ -46,9 +52,19 @@ export async function reviewIncident(
   deadlineMs = DEFAULT_DEADLINE_MS,
 ): Promise<ReviewState> {
   const result = await withTemporalDeadline(client, deadlineMs, () =>
-    client.workflow.getHandle(workflowId).executeUpdate(reviewUpdate, { args: [review] }),
+    client.workflow
+      .getHandle(workflowId)
+      .executeUpdate(reviewUpdate, { args: [review], updateId: reviewUpdateId(workflowId, review) }),
   );
   return ReviewStateSchema.parse(result);
+}
+
+/** The same decision on the same incident, by the same analyst with the same comment, is one update. */
+export function reviewUpdateId(workflowId: string, review: ReviewUpdate): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([workflowId, review.decision, review.analyst.trim(), review.comment ?? '']))
+    .digest('hex');
+  return `review-${review.decision}-${digest.slice(0, 32)}`;
 }
 
 export interface PendingReview {

@@ -8,6 +8,8 @@ export function policyFromEnvironment(env: Environment): PlaybookPolicy {
     reviewTimeout: env.SPAWNGUARD_REVIEW_TIMEOUT,
     reviewTimeoutPolicy: env.SPAWNGUARD_REVIEW_TIMEOUT_POLICY,
     hostUnreachableTimeout: env.SPAWNGUARD_HOST_UNREACHABLE_TIMEOUT,
+    notificationTimeout: env.SPAWNGUARD_NOTIFICATION_TIMEOUT,
+    historyEventBound: env.SPAWNGUARD_HISTORY_EVENT_BOUND,
     ...(env.SPAWNGUARD_QUARANTINE_DIR ? { quarantineDirectory: env.SPAWNGUARD_QUARANTINE_DIR } : {}),
     lab: env.SPAWNGUARD_LAB,
   });

@@ -13,7 +13,7 @@ import {
   type Payload,
 } from '@temporalio/common';
 import { encodeUnifiedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { CanonicalAlert } from '../../common/alert';
 import { incidentWorkflowId } from '../../common/incident';
 import { CENTRAL_TASK_QUEUE, SA, WORKFLOW_TYPES } from '../../common/names';
@@ -108,8 +108,12 @@ export async function submitAlert(client: Client, alert: CanonicalAlert, options
       client.workflowService.signalWorkflowExecution({
         namespace: client.options.namespace,
         identity: client.options.identity,
-        requestId: randomUUID(),
-        workflowExecution: { workflowId, runId: response.runId },
+        // The same alert on the same run is one signal: Temporal keeps a signal's request id and
+        // drops a repeat, so a storm of resends adds nothing to the incident's history.
+        requestId: signalRequestId(workflowId, response.runId, alert.alertId),
+        // The incident's current run, not the one the start answered with: a wait that continued as
+        // new in between (a storm of later alerts) has handed the incident to its next run.
+        workflowExecution: { workflowId },
         signalName: alertReceivedSignal.name,
         input: signalInput,
       }),
@@ -120,4 +124,12 @@ export async function submitAlert(client: Client, alert: CanonicalAlert, options
     throw err;
   }
   return { workflowId, runId: response.runId, deduplicated: true };
+}
+
+/** A request id fixed by the run and the alert id, in UUID form. */
+export function signalRequestId(workflowId: string, runId: string, alertId: string): string {
+  const hex = createHash('sha256')
+    .update(JSON.stringify(['alertReceived', workflowId, runId, alertId]))
+    .digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }

@@ -185,6 +185,35 @@ describe('incident report', () => {
     expect(text).toContain('No action was taken on the host.');
   });
 
+  it('counts a storm of later alerts exactly and lists the first and latest, and shows approvals not applied', async () => {
+    const later = (n: number) => ({ alertId: `storm-${n}`, source: 'elastic', receivedAt: '2026-03-01T10:16:00Z' });
+    const status = remediatedIncident({
+      duplicates: [
+        ...[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(later),
+        ...[590, 591, 592, 593, 594, 595, 596, 597, 598, 599].map(later),
+      ],
+      duplicateCount: 600,
+      alertsResent: 19_399,
+    });
+    status.review = {
+      ...status.review,
+      notApplied: [
+        {
+          decision: 'approve',
+          analyst: 'eager-eve',
+          comment: null,
+          at: '2026-03-01T10:15:30Z',
+          via: 'signal',
+          why: 'arrived before the verdict: no review was open yet',
+        },
+      ],
+    };
+    const text = textOf(await sendReport(status));
+    expect(text).toContain('later alerts for this incident: 600 distinct (19399 resends); first: storm-0 (elastic)');
+    expect(text).toContain('latest: storm-590 (elastic)');
+    expect(text).toContain('Approve by eager-eve at 2026-03-01T10:15:30Z not applied: arrived before the verdict');
+  });
+
   it('contains no secret from the configuration', async () => {
     const mail = await sendReport(remediatedIncident());
     for (const secret of Object.values(SECRETS)) expect(mail.raw).not.toContain(secret);
