@@ -23,8 +23,9 @@ import type { HostScriptName } from '../activities/host/scripts';
 import { writeManifest } from '../activities/host/script-manifest';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createHostActivities } from '../activities/host/activities';
+import { countRunning, createHostControlActivities } from '../activities/host/control';
 import type { LabScenario } from '../activities/lab/scenario';
-import { hostTaskQueue } from '../common/names';
+import { hostControlTaskQueue, hostTaskQueue } from '../common/names';
 import { EVIL, PROCESSES } from '../test/support/compromised-server';
 import { createFakeWindows, requirePwsh, type World } from '../test/support/fake-windows';
 import { benchAlert, dropperContent, labIncidents, type AlertDocument } from './alerts';
@@ -269,13 +270,22 @@ export async function timePowerShellIncidents(
         ...(warm ? { warm } : {}),
         workerUser: { name: 'svc-spawnguard', domain: 'CONTOSO' },
       });
+      const counted = countRunning(activities);
       const worker = await Worker.create({
         connection,
         namespace: 'default',
         taskQueue: hostTaskQueue(POWERSHELL_HOST),
-        activities,
+        activities: counted.activities,
         maxConcurrentActivityTaskExecutions: 4,
       });
+      // The control queue the playbook pings before host work, as worker/host.ts runs it.
+      const control = await Worker.create({
+        connection,
+        namespace: 'default',
+        taskQueue: hostControlTaskQueue(POWERSHELL_HOST),
+        activities: createHostControlActivities(POWERSHELL_HOST, false, counted.load),
+      });
+      const controlRunning = control.run();
       try {
         await worker.runUntil(async () => {
           for (const [i, alert] of retargeted.slice(m * perMode, (m + 1) * perMode).entries()) {
@@ -285,6 +295,8 @@ export async function timePowerShellIncidents(
           }
         });
       } finally {
+        control.shutdown();
+        await controlRunning;
         await warm?.close();
       }
     }

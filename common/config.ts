@@ -66,6 +66,7 @@ export const EnvironmentSchema = z
     SPAWNGUARD_REVIEW_TIMEOUT_POLICY: z.enum(['escalate', 'remediate', 'close']).default('escalate'),
     SPAWNGUARD_HOST_UNREACHABLE_TIMEOUT: duration('10m'),
     SPAWNGUARD_NOTIFICATION_TIMEOUT: duration('2h'),
+    SPAWNGUARD_HOST_LIVENESS_TIMEOUT: duration('30s'),
     SPAWNGUARD_HISTORY_EVENT_BOUND: z.coerce.number().int().min(200).max(40_000).default(10_000),
     SPAWNGUARD_TRUSTED_PUBLISHERS: list,
     SPAWNGUARD_QUARANTINE_DIR: optionalText.pipe(QuarantineDirectorySchema.optional()),

@@ -296,4 +296,20 @@ export interface HostActivities {
   restoreQuarantinedFile(request: RestoreRequest): Promise<z.infer<typeof RestoreResultSchema>>;
 }
 
+/** What a host worker answers on its control queue (`spawnguard-host-<hostname>-control`). */
+export interface HostPing {
+  hostname: string;
+  /** The host worker's process id and start time: a restart shows as a new pair. */
+  pid: number;
+  startedAt: string;
+  lab: boolean;
+  /** Host actions running now (of the worker's slots): how busy the host is. */
+  running: number;
+}
+
+/** The activities a host worker registers on its control queue. */
+export interface HostControlActivities {
+  pingHost(): Promise<HostPing>;
+}
+
 export { HOST_FAILURE_TYPES } from './host-failures';

@@ -143,6 +143,19 @@ export const IncidentStatusSchema = z.object({
   duplicateCount: z.number().int().min(0).optional(),
   /** Sends of an alert id already recorded (retries, repeated rules), counted only. */
   alertsResent: z.number().int().min(0).optional(),
+  /**
+   * The host worker's last answer to a ping on its control queue (absent before the first ping, and
+   * in incidents recorded before pings): whether it answered, when, and what that means.
+   */
+  hostWorker: z
+    .object({
+      answered: z.boolean(),
+      checkedAt: z.string(),
+      message: z.string(),
+      running: z.number().int().min(0).nullable().optional(),
+      lab: z.boolean().nullable().optional(),
+    })
+    .optional(),
   /** True when the host actions ran against the simulated lab host, not a real Windows host. */
   lab: z.boolean(),
   reportSent: z.boolean(),

@@ -15,6 +15,14 @@ export function hostTaskQueue(hostname: string): string {
   return `spawnguard-host-${shortHostname(hostname)}`;
 }
 
+/**
+ * `spawnguard-host-<hostname>-control`: the host worker's liveness queue. It answers a ping at
+ * once however busy the host's action queue is, so "busy" is never mistaken for "no worker".
+ */
+export function hostControlTaskQueue(hostname: string): string {
+  return `${hostTaskQueue(hostname)}-control`;
+}
+
 export function shortHostname(hostname: string): string {
   const trimmed = hostname.trim().toLowerCase();
   // An IP address has no domain to strip.

@@ -25,6 +25,11 @@ export const PlaybookPolicySchema = z.object({
   reviewTimeoutPolicy: z.enum(['escalate', 'remediate', 'close']).default('escalate'),
   /** How long a host action may wait for the host's worker to pick it up before the host is unreachable. */
   hostUnreachableTimeout: duration.default('10m'),
+  /**
+   * How long a ping on the host worker's control queue waits to be answered: a host with no worker
+   * is known this fast (the incident then waits for one up to `hostUnreachableTimeout`).
+   */
+  hostLivenessTimeout: duration.optional(),
   /** A host action that stops heartbeating this long (its worker died) is retried on the next worker. */
   hostHeartbeatTimeout: duration.default('30s'),
   quarantineDirectory: QuarantineDirectorySchema.optional(),

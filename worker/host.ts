@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHostActivities } from '../activities/host/activities';
+import { countRunning, createHostControlActivities } from '../activities/host/control';
 import { createWarmPool, defaultPowerShellPath, runScript, type RunnerOptions } from '../activities/host/runner';
 import { workerProcessChain } from '../activities/host/safety';
 import { loadManifest, MANIFEST_FILE_NAME, verifyAll, type ScriptManifest } from '../activities/host/script-manifest';
@@ -18,7 +19,7 @@ import { createLabHostActivities } from '../activities/lab/lab-host';
 import { LabScenarioSchema, loadLabScenario } from '../activities/lab/scenario';
 import { loadConfig } from '../common/config';
 import type { HostActivities } from '../common/host-contract';
-import { hostTaskQueue, shortHostname } from '../common/names';
+import { hostControlTaskQueue, hostTaskQueue, shortHostname } from '../common/names';
 import { connectWorker, workerDefaults } from './connection';
 
 export const DEFAULT_SCRIPTS_DIRECTORY = resolve(__dirname, '..', 'powershell');
@@ -170,19 +171,30 @@ export async function runHostWorker(options: HostWorkerOptions = {}): Promise<vo
     throw new Error(`Cannot reach Temporal at ${config.temporal.address}: ${(err as Error).message}`);
   });
   try {
+    const counted = countRunning(activities);
     const worker = await Worker.create({
       ...workerDefaults(config.temporal),
       connection,
       taskQueue,
-      activities,
+      activities: counted.activities,
       // PowerShell processes are heavy; a host handles a few actions at a time.
       maxConcurrentActivityTaskExecutions: 4,
       shutdownGraceTime: SHUTDOWN_GRACE_MS,
     });
+    // The liveness queue has slots of its own: a busy host still answers at once.
+    const control = await Worker.create({
+      ...workerDefaults(config.temporal),
+      connection,
+      taskQueue: hostControlTaskQueue(hostname),
+      activities: createHostControlActivities(hostname, check.lab, counted.load),
+      maxConcurrentActivityTaskExecutions: 8,
+      shutdownGraceTime: SHUTDOWN_GRACE_MS,
+    });
     // run() is RUNNING as soon as it is called, so a stop request can arrive any time after this.
-    const running = worker.run();
+    const running = Promise.all([worker.run(), control.run()]).then(() => undefined);
     const shutdown = () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
+      if (control.getState() === 'RUNNING') control.shutdown();
     };
     // Ctrl+C, the service wrapper's stop (it sends Ctrl+C first), `kill`, and Ctrl+Break on Windows.
     const signals: NodeJS.Signals[] = platform === 'win32' ? ['SIGINT', 'SIGTERM', 'SIGBREAK'] : ['SIGINT', 'SIGTERM'];

@@ -3,16 +3,24 @@
  * from the alert (parent and child executables), gathers host facts and reputation, and returns a
  * per-file risk with evidence. Facts already in the alert are used, not fetched again.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { FileFacts, HostActivities, ProcessInfo } from '../common/host-contract';
 import type { CentralActivities, EnrichmentResult, ReputationReport } from '../common/incident-status';
 import { hostTaskQueue } from '../common/names';
 import type { PlaybookInput } from '../common/playbook';
+import { isScheduleToStartTimeout, onLiveHost } from './host-liveness';
+
+export { isScheduleToStartTimeout } from './host-liveness';
 import { creatorUnknown, enrichmentFromFacts, reputationHashes, resolveCreator } from './decision';
 
 export interface EnrichmentInput {
   alert: PlaybookInput['alert'];
   policy: PlaybookInput['policy'];
+  /**
+   * false: the playbook pinged the host's worker and none answered before the unreachable timeout,
+   * so nothing is asked of the host. Absent in incidents recorded before the ping.
+   */
+  hostAnswered?: boolean;
 }
 
 const { lookupReputation } = proxyActivities<CentralActivities>({
@@ -20,7 +28,11 @@ const { lookupReputation } = proxyActivities<CentralActivities>({
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ReputationAuthError'] },
 });
 
-export async function windowsFileEnrichment({ alert: received, policy }: EnrichmentInput): Promise<EnrichmentResult> {
+export async function windowsFileEnrichment({
+  alert: received,
+  policy,
+  hostAnswered,
+}: EnrichmentInput): Promise<EnrichmentResult> {
   const host = proxyActivities<HostActivities>({
     taskQueue: hostTaskQueue(received.host.hostname),
     scheduleToStartTimeout: policy.hostUnreachableTimeout,
@@ -28,8 +40,11 @@ export async function windowsFileEnrichment({ alert: received, policy }: Enrichm
     heartbeatTimeout: policy.hostHeartbeatTimeout,
     retry: { maximumAttempts: 3 },
   });
-  let hostFactsError: string | null = null;
-  let hostReachable = true;
+  let hostFactsError: string | null =
+    hostAnswered === false
+      ? `host ${received.host.hostname} unreachable: no host worker answered within ${policy.hostUnreachableTimeout}`
+      : null;
+  let hostReachable = hostAnswered !== false;
   const hostFailed = (err: unknown) => {
     hostReachable = !isScheduleToStartTimeout(err);
     hostFactsError = hostReachable
@@ -40,12 +55,14 @@ export async function windowsFileEnrichment({ alert: received, policy }: Enrichm
   // A creator the event names only by PID (4688 before Windows Server 2016): the host's process list
   // says which process that was, if it started before the child. Its image is then enriched too.
   let creator: ProcessInfo | null | undefined;
-  if (creatorUnknown(received)) {
+  if (creatorUnknown(received) && hostReachable) {
     creator = null;
     try {
-      const tree = await host.getProcessTree.executeWithOptions(
-        { summary: `Who was PID ${received.parent.pid} on ${received.host.hostname} (the event names no parent)` },
-        [{ processIds: [received.parent.pid] }],
+      const tree = await onLiveHost(received.host.hostname, policy, () =>
+        host.getProcessTree.executeWithOptions(
+          { summary: `Who was PID ${received.parent.pid} on ${received.host.hostname} (the event names no parent)` },
+          [{ processIds: [received.parent.pid] }],
+        ),
       );
       creator = tree.results.find((info) => info.pid === received.parent.pid) ?? null;
     } catch (err) {
@@ -60,9 +77,11 @@ export async function windowsFileEnrichment({ alert: received, policy }: Enrichm
   if (paths.length > 0 && hostReachable) {
     try {
       hostFacts = (
-        await host.getFileEnrichment.executeWithOptions(
-          { summary: `Hash and signature of ${paths.length} file(s) on ${alert.host.hostname}` },
-          [{ paths }],
+        await onLiveHost(alert.host.hostname, policy, () =>
+          host.getFileEnrichment.executeWithOptions(
+            { summary: `Hash and signature of ${paths.length} file(s) on ${alert.host.hostname}` },
+            [{ paths }],
+          ),
         )
       ).results;
     } catch (err) {
@@ -94,14 +113,6 @@ export async function windowsFileEnrichment({ alert: received, policy }: Enrichm
 
 function unique(values: (string | null | undefined)[]): string[] {
   return [...new Set(values.filter((v): v is string => Boolean(v)))];
-}
-
-export function isScheduleToStartTimeout(err: unknown): boolean {
-  return (
-    err instanceof ActivityFailure &&
-    err.cause instanceof TimeoutFailure &&
-    err.cause.timeoutType === 'SCHEDULE_TO_START'
-  );
 }
 
 export function describeFailure(err: unknown): string {

@@ -21,7 +21,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CentralActivities, IncidentStatus, Outcome } from '../common/incident-status';
-import { SA, WORKFLOW_TYPES } from '../common/names';
+import { hostControlTaskQueue, SA, WORKFLOW_TYPES } from '../common/names';
 import {
   alertReceivedSignal,
   approveSignal,
@@ -34,6 +34,7 @@ import type { PlaybookInput, ReviewSignal } from '../common/playbook';
 import { decide } from './decision';
 import { describeFailure } from './enrichment';
 import type { windowsFileEnrichment } from './enrichment';
+import { DEFAULT_HOST_LIVENESS_TIMEOUT, pingHost } from './host-liveness';
 import { remediate } from './remediation';
 
 // Central activities and the enrichment child run on the playbook's own task queue, which is
@@ -194,8 +195,11 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
   setCurrentDetails(`Investigating ${alert.parent.name} → ${alert.child.name} on ${alert.host.hostname}`);
 
   // ---- 1. investigate ----
+  // Is the host's worker there? Known within the liveness timeout, said in the status, and waited
+  // for (pinging) up to the unreachable timeout; histories recorded before the ping replay without.
+  const hostAnswered = patched('host-liveness-checked') ? await waitForHostWorker(status, input) : undefined;
   status.enrichment = await executeChild<typeof windowsFileEnrichment>(WORKFLOW_TYPES.fileEnrichment, {
-    args: [{ alert, policy }],
+    args: [{ alert, policy, ...(hostAnswered === undefined ? {} : { hostAnswered }) }],
     workflowId: `${workflowId}-enrichment`,
     staticSummary: `File enrichment: ${alert.parent.name} and ${alert.child.name}`,
   });
@@ -371,6 +375,43 @@ async function awaitReview(status: IncidentStatus, input: PlaybookInput, seenAle
       .catch((err) => log.error('Escalation mail failed', { error: describeFailure(err) }));
   }
   return policy.reviewTimeoutPolicy === 'remediate';
+}
+
+/**
+ * Pings the host worker until it answers or the unreachable timeout passes; the status says which
+ * as soon as the first ping is answered or not (within the liveness timeout).
+ */
+async function waitForHostWorker(status: IncidentStatus, input: PlaybookInput): Promise<boolean> {
+  const { alert, policy } = input;
+  const hostname = alert.host.hostname;
+  const queue = hostControlTaskQueue(hostname);
+  const giveUpAt = Date.now() + durationMs(policy.hostUnreachableTimeout);
+  const livenessMs = durationMs(policy.hostLivenessTimeout ?? DEFAULT_HOST_LIVENESS_TIMEOUT);
+  for (;;) {
+    const ping = await pingHost(hostname, policy, Math.max(1_000, Math.min(livenessMs, giveUpAt - Date.now())));
+    if (ping) {
+      status.hostWorker = {
+        answered: true,
+        checkedAt: now(),
+        message: `the host worker of ${hostname} answered (${ping.running} action(s) running${ping.lab ? ', lab host' : ''})`,
+        running: ping.running,
+        lab: ping.lab,
+      };
+      setCurrentDetails(`Investigating ${alert.parent.name} → ${alert.child.name} on ${hostname}`);
+      return true;
+    }
+    const waitingUntil = new Date(giveUpAt).toISOString();
+    status.hostWorker = {
+      answered: false,
+      checkedAt: now(),
+      message: `no host worker for ${hostname} answered on ${queue} within ${policy.hostLivenessTimeout ?? DEFAULT_HOST_LIVENESS_TIMEOUT}; waiting for one until ${waitingUntil}`,
+    };
+    setCurrentDetails(`Waiting for the host worker of ${hostname} (until ${waitingUntil})`);
+    if (Date.now() >= giveUpAt) {
+      status.hostWorker.message = `no host worker for ${hostname} answered on ${queue} within ${policy.hostUnreachableTimeout}`;
+      return false;
+    }
+  }
 }
 
 /** Records the outcome, sends the report when asked (the report states the outcome), and closes. */

@@ -14,6 +14,7 @@ import { hostTaskQueue } from '../common/names';
 import type { PlaybookPolicy } from '../common/playbook';
 import { normalizeUser } from '../common/user-name';
 import { describeFailure, isScheduleToStartTimeout } from './enrichment';
+import { onLiveHostActivities } from './host-liveness';
 
 export interface RemediationResult {
   actions: ActionRecord[];
@@ -30,6 +31,16 @@ interface Context {
 }
 
 function hostActivities(ctx: Context, summary: string, startToCloseTimeout: Duration = '5m'): HostActivities {
+  // An action that waited its whole schedule-to-start time is queued again while the host's worker
+  // answers its ping: busy is not unreachable.
+  return onLiveHostActivities(
+    proxyHostActivities(ctx, summary, startToCloseTimeout),
+    ctx.alert.host.hostname,
+    ctx.policy,
+  );
+}
+
+function proxyHostActivities(ctx: Context, summary: string, startToCloseTimeout: Duration): HostActivities {
   return proxyActivities<HostActivities>({
     taskQueue: hostTaskQueue(ctx.alert.host.hostname),
     // A host with no worker polling must not hang the incident: it times out to schedule.

@@ -9,6 +9,7 @@ export function policyFromEnvironment(env: Environment): PlaybookPolicy {
     reviewTimeoutPolicy: env.SPAWNGUARD_REVIEW_TIMEOUT_POLICY,
     hostUnreachableTimeout: env.SPAWNGUARD_HOST_UNREACHABLE_TIMEOUT,
     notificationTimeout: env.SPAWNGUARD_NOTIFICATION_TIMEOUT,
+    hostLivenessTimeout: env.SPAWNGUARD_HOST_LIVENESS_TIMEOUT,
     historyEventBound: env.SPAWNGUARD_HISTORY_EVENT_BOUND,
     ...(env.SPAWNGUARD_QUARANTINE_DIR ? { quarantineDirectory: env.SPAWNGUARD_QUARANTINE_DIR } : {}),
     lab: env.SPAWNGUARD_LAB,

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { CanonicalAlert } from '../../common/alert';
 import { createDecisionActivities } from '../../activities/decision';
 import type { CentralActivities, IncidentStatus, ReputationReport } from '../../common/incident-status';
-import { hostTaskQueue } from '../../common/names';
+import { hostControlTaskQueue, hostTaskQueue } from '../../common/names';
+import { countRunning, createHostControlActivities } from '../../activities/host/control';
 import { PlaybookPolicySchema, type PlaybookPolicy } from '../../common/playbook';
 import { createTestHost, type TestHost } from './test-host';
 import { testAddress } from './temporal';
@@ -86,11 +87,13 @@ export interface Harness {
    * use other workflow code and central activities (a later release of the playbook).
    */
   run<T>(fn: () => Promise<T>, options?: RunOptions): Promise<T>;
-  startHostWorker(): Promise<{ worker: Worker; running: Promise<void> }>;
+  startHostWorker(options?: { slots?: number }): Promise<{ worker: { shutdown(): void }; running: Promise<void> }>;
 }
 
 export interface RunOptions {
   hostWorker?: boolean;
+  /** The host worker's action slots (default: the SDK's). */
+  hostSlots?: number;
   workflowBundle?: WorkflowBundleWithSourceMap;
   centralActivities?: CentralActivities;
 }
@@ -109,13 +112,28 @@ export async function createHarness(client: Client, options: HarnessOptions = {}
   const central = createCentralState();
   const host = createTestHost(hostname);
   const connection = await NativeConnection.connect({ address: options.address ?? testAddress() });
-  const startHostWorker = async () => {
-    const worker = await Worker.create({
+  // The host worker as the product runs it: its action queue (slots as configured) and its control
+  // queue answering pings.
+  const startHostWorker = async (hostOptions: { slots?: number } = {}) => {
+    const counted = countRunning(host.activities);
+    const actions = await Worker.create({
       connection,
       taskQueue: hostTaskQueue(hostname),
-      activities: host.activities,
+      activities: counted.activities,
+      ...(hostOptions.slots ? { maxConcurrentActivityTaskExecutions: hostOptions.slots } : {}),
     });
-    return { worker, running: worker.run() };
+    const control = await Worker.create({
+      connection,
+      taskQueue: hostControlTaskQueue(hostname),
+      activities: createHostControlActivities(hostname, true, counted.load),
+    });
+    const worker = {
+      shutdown: () => {
+        if (actions.getState() === 'RUNNING') actions.shutdown();
+        if (control.getState() === 'RUNNING') control.shutdown();
+      },
+    };
+    return { worker, running: Promise.all([actions.run(), control.run()]).then(() => undefined) };
   };
   return {
     client,
@@ -139,7 +157,10 @@ export async function createHarness(client: Client, options: HarnessOptions = {}
         workflowBundle: runOptions.workflowBundle ?? (await workflowBundle()),
         activities: runOptions.centralActivities ?? options.centralActivities ?? createTestCentralActivities(central),
       });
-      const hostWorker = runOptions.hostWorker === false ? undefined : await startHostWorker();
+      const hostWorker =
+        runOptions.hostWorker === false
+          ? undefined
+          : await startHostWorker(runOptions.hostSlots ? { slots: runOptions.hostSlots } : {});
       try {
         return await centralWorker.runUntil(fn());
       } finally {
