@@ -190,6 +190,48 @@ export const PersistenceEntrySchema = z.object({
 });
 export type PersistenceEntry = z.infer<typeof PersistenceEntrySchema>;
 
+/** The most persistence entries an activity result carries: those referencing the offender first. */
+export const PERSISTENCE_ENTRY_CAP = 200;
+/** Of which at most this many reference nothing the incident is about (context for the analyst). */
+export const PERSISTENCE_OTHER_CAP = 50;
+
+/** What a capped persistence listing left out, counted exactly: every entry is in a count. */
+export const PersistenceSummarySchema = z.object({
+  total: z.number().int().min(0),
+  referencing: z.number().int().min(0),
+  byKind: z.record(z.string(), z.number().int().min(0)),
+  /** Entries not in `results` (all of them reference nothing the incident is about, unless `referencing` > the cap). */
+  omitted: z.number().int().min(0),
+});
+export type PersistenceSummary = z.infer<typeof PersistenceSummarySchema>;
+
+/**
+ * Caps a host's persistence listing for the workflow (a payload is at most 2 MB, and a server has
+ * thousands of entries): every entry that references the offender, up to the cap, then a few others,
+ * with exact counts per kind. The full list stays on the host: FetchPersistenceEntries.ps1 again.
+ */
+export function capPersistence(entries: readonly PersistenceEntry[]): {
+  results: PersistenceEntry[];
+  summary: PersistenceSummary;
+} {
+  const referencing = entries.filter((e) => e.referencesTarget);
+  const others = entries.filter((e) => !e.referencesTarget);
+  const keptReferencing = referencing.slice(0, PERSISTENCE_ENTRY_CAP);
+  const keptOthers = others.slice(0, Math.min(PERSISTENCE_OTHER_CAP, PERSISTENCE_ENTRY_CAP - keptReferencing.length));
+  const byKind: Record<string, number> = {};
+  for (const entry of entries) byKind[entry.kind] = (byKind[entry.kind] ?? 0) + 1;
+  const results = [...keptReferencing, ...keptOthers];
+  return {
+    results,
+    summary: {
+      total: entries.length,
+      referencing: referencing.length,
+      byKind,
+      omitted: entries.length - results.length,
+    },
+  };
+}
+
 export const FileFactsSchema = z.object({
   path: z.string(),
   exists: z.boolean(),
@@ -292,7 +334,10 @@ export interface HostActivities {
   stopProcess(request: StopProcessRequest): Promise<ScriptResult<ProcessActionResult>>;
   stopAndQuarantineProcess(request: StopAndQuarantineRequest): Promise<ScriptResult<ProcessActionResult>>;
   terminateSession(request: TerminateSessionRequest): Promise<ScriptResult<SessionActionResult>>;
-  fetchPersistenceEntries(request: FetchPersistenceRequest): Promise<ScriptResult<PersistenceEntry>>;
+  /** Capped with `capPersistence`: `summary` counts what the results leave out. */
+  fetchPersistenceEntries(
+    request: FetchPersistenceRequest,
+  ): Promise<ScriptResult<PersistenceEntry> & { summary?: PersistenceSummary }>;
   restoreQuarantinedFile(request: RestoreRequest): Promise<z.infer<typeof RestoreResultSchema>>;
 }
 

@@ -5,7 +5,13 @@
 import { z } from 'zod';
 import { CanonicalAlertSchema, type CanonicalAlert } from './alert';
 import { DecisionSchema, type Decision, type DecisionPolicy } from './decision';
-import { ActionStatusSchema, PersistenceEntrySchema, ProcessInfoSchema, QuarantineRecordSchema } from './host-contract';
+import {
+  ActionStatusSchema,
+  PersistenceEntrySchema,
+  PersistenceSummarySchema,
+  ProcessInfoSchema,
+  QuarantineRecordSchema,
+} from './host-contract';
 
 export const PHASES = [
   'investigating',
@@ -136,7 +142,10 @@ export const IncidentStatusSchema = z.object({
   enrichment: EnrichmentResultSchema.nullable(),
   review: ReviewStateSchema,
   actions: z.array(ActionRecordSchema),
+  /** The host's persistence entries: those referencing the offender first, capped (see `persistenceSummary`). */
   persistence: z.array(PersistenceEntrySchema),
+  /** Exact counts per kind of every entry the host listed; absent in incidents recorded before the cap. */
+  persistenceSummary: PersistenceSummarySchema.optional(),
   /** Later alerts for this incident, by id: the first 10 and the latest 10 (see `duplicateCount`). */
   duplicates: z.array(z.object({ alertId: z.string(), source: z.string(), receivedAt: z.string() })),
   /** How many distinct later alerts the incident received (absent in incidents recorded before the count). */

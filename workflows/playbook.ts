@@ -286,6 +286,7 @@ async function afterDecision(
     decision.plan,
   );
   status.persistence = result.persistence;
+  if (result.persistenceSummary) status.persistenceSummary = result.persistenceSummary;
   status.phase = 'validating';
   const acted = status.actions.filter((a) => a.status !== 'skipped');
   const complete = acted.every((a) => (a.status === 'done' || a.status === 'already-done') && a.validated !== false);

@@ -7,7 +7,13 @@ import type { Duration } from '@temporalio/common';
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { CanonicalAlert } from '../common/alert';
 import type { PlanStep } from '../common/decision';
-import type { HostActivities, PersistenceEntry, ProcessActionResult, TerminateTarget } from '../common/host-contract';
+import type {
+  HostActivities,
+  PersistenceEntry,
+  PersistenceSummary,
+  ProcessActionResult,
+  TerminateTarget,
+} from '../common/host-contract';
 import { HOST_FAILURE_TYPES } from '../common/host-failures';
 import type { ActionRecord } from '../common/incident-status';
 import { hostTaskQueue } from '../common/names';
@@ -19,7 +25,15 @@ import { onLiveHostActivities } from './host-liveness';
 export interface RemediationResult {
   actions: ActionRecord[];
   persistence: PersistenceEntry[];
+  /** Exact counts of the host's persistence entries, of which `persistence` lists a capped part. */
+  persistenceSummary: PersistenceSummary | null;
   hostUnreachable: boolean;
+}
+
+/** The persistence step's findings: the capped entries and the host's exact counts. */
+interface Collected {
+  entries: PersistenceEntry[];
+  summary: PersistenceSummary | null;
 }
 
 interface Context {
@@ -74,6 +88,7 @@ function runOrder(plan: PlanStep[]): PlanStep[] {
 export async function remediate(ctx: Context, plan: PlanStep[]): Promise<RemediationResult> {
   const actions: ActionRecord[] = [];
   const persistence: PersistenceEntry[] = [];
+  const collected: Collected = { entries: persistence, summary: null };
   const terminated = new Map<ActionRecord, number[]>();
   /** Each logoff record and the session it logged off: validation re-checks that session only. */
   const loggedOff = new Map<ActionRecord, number>();
@@ -135,7 +150,7 @@ export async function remediate(ctx: Context, plan: PlanStep[]): Promise<Remedia
       continue;
     }
     try {
-      await runStep(ctx, step, referencePaths, processRecord, record, persistence, {
+      await runStep(ctx, step, referencePaths, processRecord, record, collected, {
         sessionIds: attackerSessions,
         loggedOff: (r, sessionId) => loggedOff.set(r, sessionId),
       });
@@ -168,7 +183,7 @@ export async function remediate(ctx: Context, plan: PlanStep[]): Promise<Remedia
       }
     }
   }
-  return { actions, persistence, hostUnreachable };
+  return { actions, persistence, persistenceSummary: collected.summary, hostUnreachable };
 }
 
 /**
@@ -201,7 +216,7 @@ async function runStep(
   referencePaths: string[],
   processRecord: (step: PlanStep, r: ProcessActionResult) => void,
   record: (r: ActionRecord) => void,
-  persistence: PersistenceEntry[],
+  collected: Collected,
   logoff: LogoffTargets,
 ): Promise<void> {
   const target = step.target;
@@ -311,14 +326,17 @@ async function runStep(
       });
       // Entries that reference the offending binaries first: they are what the analyst must remove.
       const entries = [...result.results].sort((a, b) => Number(b.referencesTarget) - Number(a.referencesTarget));
-      persistence.push(...entries);
-      const flagged = entries.filter((e) => e.referencesTarget).length;
+      collected.entries.push(...entries);
+      // The listing is capped on the host (payload limits); the summary counts every entry.
+      if (result.summary) collected.summary = result.summary;
+      const flagged = result.summary?.referencing ?? entries.filter((e) => e.referencesTarget).length;
+      const total = result.summary?.total ?? entries.length;
       record({
         action: step.action,
         target: target.description,
         status: 'done',
         reason: null,
-        message: `${entries.length} persistence entries, ${flagged} referencing the offending binaries`,
+        message: `${total} persistence entries, ${flagged} referencing the offending binaries${result.summary?.omitted ? ` (${result.summary.omitted} not listed here: run FetchPersistenceEntries.ps1 on the host for all)` : ''}`,
         quarantine: null,
         validated: true,
         at: now(),

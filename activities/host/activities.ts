@@ -4,6 +4,7 @@
  * applies the TypeScript safety rules (safety.ts), and only then runs the script (runner.ts).
  */
 import {
+  capPersistence,
   FetchPersistenceRequestSchema,
   FileEnrichmentRequestSchema,
   ProcessTreeRequestSchema,
@@ -92,7 +93,8 @@ export function createHostActivities(options: HostActivityOptions): HostActiviti
 
     async fetchPersistenceEntries(request) {
       const parsed = parseHostRequest(FetchPersistenceRequestSchema, request, 'fetchPersistenceEntries');
-      return run('FetchPersistenceEntries', parsed);
+      const listing = await run('FetchPersistenceEntries', parsed);
+      return { ...listing, ...capPersistence(listing.results) };
     },
 
     async restoreQuarantinedFile(request) {

@@ -6,6 +6,7 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import {
+  capPersistence,
   FetchPersistenceRequestSchema,
   FileEnrichmentRequestSchema,
   ProcessTreeRequestSchema,
@@ -460,7 +461,8 @@ export function createLabHostActivities(scenario: LabScenario, options: LabHostO
         const matched = refs.find((r) => command.includes(r)) ?? null;
         return { ...e, imagePath: null, referencesTarget: matched !== null, matchedPath: matched };
       });
-      return envelope('FetchPersistenceEntries.ps1', results, startedAt);
+      const capped = capPersistence(results);
+      return { ...envelope('FetchPersistenceEntries.ps1', capped.results, startedAt), summary: capped.summary };
     },
 
     async restoreQuarantinedFile(request) {

@@ -98,10 +98,19 @@ function persistenceSection(status: IncidentStatus): Section[] {
   ];
   const shown = [...flagged, ...others.slice(0, MAX_OTHER_PERSISTENCE)];
   blocks.push({ kind: 'list', items: shown.map(describe) });
-  if (others.length > MAX_OTHER_PERSISTENCE) {
+  // The host's exact counts: the listing the workflow carries is capped (payload limits).
+  const summary = status.persistenceSummary;
+  const total = summary?.total ?? status.persistence.length;
+  const notShown = total - shown.length;
+  if (notShown > 0) {
+    const kinds = summary
+      ? ` (${Object.entries(summary.byKind)
+          .map(([kind, count]) => `${kind} ${count}`)
+          .join(', ')})`
+      : '';
     blocks.push({
       kind: 'paragraph',
-      text: `…and ${others.length - MAX_OTHER_PERSISTENCE} more entries that do not reference them (see the incident in the Temporal UI).`,
+      text: `…and ${notShown} more entries that do not reference them, of ${total} on the host${kinds}. For the full list run FetchPersistenceEntries.ps1 on ${status.alert.host.hostname}.`,
     });
   }
   return [{ title: 'Persistence', blocks }];
