@@ -152,6 +152,14 @@ export const IncidentStatusSchema = z.object({
   duplicateCount: z.number().int().min(0).optional(),
   /** Sends of an alert id already recorded (retries, repeated rules), counted only. */
   alertsResent: z.number().int().min(0).optional(),
+  /** Facts later alerts added before the decision (first 20): which alert, which fields. */
+  mergedFacts: z.array(z.object({ alertId: z.string(), added: z.array(z.string()) })).optional(),
+  /** Every alert id this incident recorded (set when it closes): a re-send of one is not new evidence. */
+  alertIds: z.array(z.string()).optional(),
+  /** The closed incident this one re-opens: new alert ids arrived after it closed. */
+  reopenedFrom: z
+    .object({ workflowId: z.string(), runId: z.string(), outcome: z.string(), closedAt: z.string().nullable() })
+    .optional(),
   /**
    * The host worker's last answer to a ping on its control queue (absent before the first ping, and
    * in incidents recorded before pings): whether it answered, when, and what that means.

@@ -6,6 +6,7 @@
  * applies the same rules (a test keeps the two in agreement).
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CanonicalAlert } from './alert';
 import type { IncidentStatus, ReviewState } from './incident-status';
 import type { ReviewSignal, ReviewUpdate } from './playbook';
 
@@ -13,6 +14,8 @@ export interface AlertReceived {
   alertId: string;
   source: string;
   receivedAt: string;
+  /** The later alert itself: its facts about the pair are merged in when it comes before the decision. */
+  alert?: CanonicalAlert;
 }
 
 export const approveSignal = defineSignal<[ReviewSignal]>('approve');

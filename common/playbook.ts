@@ -57,7 +57,17 @@ export const PlaybookInputSchema = z.object({
  */
 export type PlaybookInput = z.infer<typeof PlaybookInputSchema> & {
   resume?: { status: IncidentStatus; seenAlertIds: string[]; runs: number };
+  /** Set when new evidence re-opened a closed incident: the incident it continues. */
+  reopens?: ReopenLink;
 };
+
+/** The closed incident a re-opened one continues (new alert ids after it closed). */
+export interface ReopenLink {
+  workflowId: string;
+  runId: string;
+  outcome: string;
+  closedAt: string | null;
+}
 
 export const ReviewSignalSchema = z.object({
   analyst: z.string().trim().min(1, 'analyst is required').max(256),

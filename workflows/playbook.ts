@@ -31,6 +31,7 @@ import {
   statusQuery,
 } from '../common/messages';
 import type { PlaybookInput, ReviewSignal } from '../common/playbook';
+import { mergeLaterAlert } from '../common/alert-merge';
 import { decide } from './decision';
 import { describeFailure } from './enrichment';
 import type { windowsFileEnrichment } from './enrichment';
@@ -92,6 +93,7 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
     persistence: [],
     duplicates: [],
     lab: policy.lab,
+    ...(input.reopens ? { reopenedFrom: input.reopens } : {}),
     reportSent: false,
     timestamps: { started: now(), decided: null, closed: null },
   };
@@ -102,17 +104,29 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
   // firing on every event of a beaconing process): the count of distinct alerts, the first and the
   // latest few. Resends of an id already seen, the starting alert's included, are only counted.
   const seenAlertIds = new Set<string>(input.resume?.seenAlertIds ?? [alert.alertId]);
+  // Later alerts' facts about the pair, merged into what the decision reads while it is still to come.
+  let decisionAlert = alert;
   setHandler(alertReceivedSignal, (received) => {
     if (seenAlertIds.has(received.alertId)) {
       status.alertsResent = (status.alertsResent ?? 0) + 1;
       return;
     }
+    if (received.alert && status.decision === null) {
+      const merged = mergeLaterAlert(decisionAlert, received.alert);
+      if (merged.added.length > 0) {
+        decisionAlert = merged.alert;
+        const recorded = status.mergedFacts ?? [];
+        if (recorded.length < 20) status.mergedFacts = [...recorded, { alertId: received.alertId, added: merged.added }];
+      }
+    }
+    // The status keeps the reference only, not the later alert's facts.
+    const reference = { alertId: received.alertId, source: received.source, receivedAt: received.receivedAt };
     if (seenAlertIds.size < MAX_TRACKED_ALERT_IDS) seenAlertIds.add(received.alertId);
     status.duplicateCount = (status.duplicateCount ?? status.duplicates.length) + 1;
     status.duplicates =
       status.duplicates.length < 2 * KEPT_DUPLICATES
-        ? [...status.duplicates, received]
-        : [...status.duplicates.slice(0, KEPT_DUPLICATES), ...status.duplicates.slice(KEPT_DUPLICATES + 1), received];
+        ? [...status.duplicates, reference]
+        : [...status.duplicates.slice(0, KEPT_DUPLICATES), ...status.duplicates.slice(KEPT_DUPLICATES + 1), reference];
   });
   const decideReview = (decision: 'approve' | 'reject', review: ReviewSignal, via: 'signal' | 'update') => {
     status.review = {
@@ -210,7 +224,12 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
   // again, so a later change to the rules changes neither their plan nor their replay. Histories
   // recorded before it decided in workflow code, and replay the rules of their time.
   const decision = patched('decision-recorded-once')
-    ? await decideIncident({ alert, enrichment: status.enrichment, policy: policy.decision })
+    ? await decideIncident({
+        // Facts later alerts added while investigating (histories recorded before this decided on the first).
+        alert: patched('later-alerts-merged-before-decision') ? decisionAlert : alert,
+        enrichment: status.enrichment,
+        policy: policy.decision,
+      })
     : decide({
         alert,
         enrichment: status.enrichment,
@@ -233,7 +252,7 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
   );
 
   if (decision.verdict === 'benign') {
-    return close(status, 'closed-benign', 'none');
+    return close(status, 'closed-benign', 'none', seenAlertIds);
   }
   return afterDecision(status, input, seenAlertIds);
 }
@@ -266,14 +285,14 @@ async function afterDecision(
         at: now(),
       });
     }
-    return close(status, 'host-unreachable', 'host-unreachable', { report: true, policy });
+    return close(status, 'host-unreachable', 'host-unreachable', seenAlertIds, { report: true, policy });
   }
 
   if (decision.verdict === 'suspicious') {
     const approved = await awaitReview(status, input, seenAlertIds);
     if (!approved) {
       const outcome: Outcome = status.review.status === 'rejected' ? 'closed-false-positive' : 'closed-unreviewed';
-      return close(status, outcome, 'none', { report: true, policy });
+      return close(status, outcome, 'none', seenAlertIds, { report: true, policy });
     }
   }
 
@@ -299,7 +318,7 @@ async function afterDecision(
   // ---- 5. notify ----
   const remediationStatus =
     outcome === 'remediated' ? 'remediated' : outcome === 'host-unreachable' ? 'host-unreachable' : 'partial';
-  return close(status, outcome, remediationStatus, { report: true, policy });
+  return close(status, outcome, remediationStatus, seenAlertIds, { report: true, policy });
 }
 
 /**
@@ -420,6 +439,7 @@ async function close(
   status: IncidentStatus,
   outcome: Outcome,
   remediationStatus: string,
+  seenAlertIds: Set<string>,
   options: { report: false } | { report: true; policy: PlaybookInput['policy'] } = { report: false },
 ): Promise<IncidentStatus> {
   status.outcome = outcome;
@@ -441,6 +461,8 @@ async function close(
       log.error('Incident report not sent', { error: status.reportError });
     }
   }
+  // Every alert id the incident recorded: a later re-send of one is acknowledged, not new evidence.
+  status.alertIds = [...seenAlertIds];
   status.phase = 'closed';
   status.timestamps.closed = now();
   setCurrentDetails(`Closed: ${outcome}`);

@@ -88,6 +88,16 @@ export function alertSection(status: IncidentStatus): Section {
           'Duplicates',
           status.duplicates.length > 0 ? `later alerts for this incident: ${laterAlerts(status)}` : undefined,
         ],
+        [
+          'Merged facts',
+          (status.mergedFacts ?? []).map((m) => `${m.alertId}: ${m.added.join(', ')}`).join('; ') || undefined,
+        ],
+        [
+          'Re-opens',
+          status.reopenedFrom
+            ? `${status.reopenedFrom.workflowId} (closed ${status.reopenedFrom.outcome}): new evidence arrived after it closed`
+            : undefined,
+        ],
       ],
     },
   ];

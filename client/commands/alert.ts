@@ -56,10 +56,12 @@ export function register(program: Command): void {
             s.workflowId,
             s.runId,
             s.closed
-              ? 'incident already completed'
-              : s.deduplicated
-                ? 'attached to the running incident'
-                : 'incident started',
+              ? 'incident already completed (this alert was part of it)'
+              : s.reopened
+                ? `new evidence: incident re-opened (continues ${s.reopened})`
+                : s.deduplicated
+                  ? 'attached to the running incident'
+                  : 'incident started',
           ]),
         ),
       );

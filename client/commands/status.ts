@@ -59,9 +59,19 @@ export function formatStatus(status: IncidentStatus): string {
       ),
     );
   }
+  if (status.reopenedFrom) {
+    lines.push(
+      '',
+      `Re-opens ${status.reopenedFrom.workflowId} (closed ${status.reopenedFrom.outcome}${status.reopenedFrom.closedAt ? ` at ${status.reopenedFrom.closedAt}` : ''}): new evidence arrived after it closed`,
+    );
+  }
   if (status.duplicates.length > 0) {
     lines.push('', `Later alerts: ${laterAlerts(status)}`);
   }
+  for (const merged of status.mergedFacts ?? []) {
+    lines.push(`Facts from ${merged.alertId} used in the decision: ${merged.added.join(', ')}`);
+  }
+  if (status.hostWorker && !status.hostWorker.answered) lines.push('', `Host worker: ${status.hostWorker.message}`);
   for (const attempt of status.review.notApplied ?? []) {
     lines.push(
       `Not applied: ${attempt.decision} by ${attempt.analyst} at ${attempt.at} — ${attempt.why}${attempt.comment ? ` ("${attempt.comment}")` : ''}`,

@@ -205,10 +205,12 @@ export async function buildIngestApp(options: IngestAppOptions): Promise<Fastify
           source: alert.source,
         },
         submission.closed
-          ? 'alert of an incident that already completed: not recorded on it'
-          : submission.deduplicated
-            ? 'alert attached to its incident'
-            : 'incident started',
+          ? 'alert of an incident that already completed (a re-send): acknowledged, not re-run'
+          : submission.reopened
+            ? `new evidence for a closed incident: re-opened as ${submission.workflowId}`
+            : submission.deduplicated
+              ? 'alert attached to its incident'
+              : 'incident started',
       );
       return submission;
     };

@@ -18,7 +18,8 @@ import type { CanonicalAlert } from '../../common/alert';
 import { incidentWorkflowId } from '../../common/incident';
 import { CENTRAL_TASK_QUEUE, SA, WORKFLOW_TYPES } from '../../common/names';
 import { alertReceivedSignal, type AlertReceived } from '../../common/messages';
-import type { PlaybookInput, PlaybookPolicy } from '../../common/playbook';
+import type { PlaybookInput, PlaybookPolicy, ReopenLink } from '../../common/playbook';
+import { IncidentStatusSchema, type IncidentStatus, type Outcome } from '../../common/incident-status';
 import { withTemporalDeadline } from './temporal';
 
 export interface Submission {
@@ -26,8 +27,10 @@ export interface Submission {
   runId: string;
   /** True when the incident's workflow already existed: this alert was attached to it. */
   deduplicated: boolean;
-  /** The incident had already completed: the alert was not recorded on it (only in the log). */
+  /** The incident had already completed and knew this alert: a re-send, acknowledged, not re-run. */
   closed?: true;
+  /** New evidence for a closed incident: this alert started the incident's next run, linked to this one. */
+  reopened?: string;
 }
 
 /** gRPC ALREADY_EXISTS: the start's answer when the reuse policy refuses a new run. */
@@ -57,10 +60,73 @@ async function encode(client: Client, values: unknown[]): Promise<Payload[]> {
  * through the workflow service directly, encoded with the client's own data converter.
  */
 export async function submitAlert(client: Client, alert: CanonicalAlert, options: SubmitOptions): Promise<Submission> {
-  const workflowId = options.workflowId ?? incidentWorkflowId(alert);
+  const incidentId = options.workflowId ?? incidentWorkflowId(alert);
+  let reopens: ReopenLink | undefined;
+  // The incident, or the latest re-opening of it: a closed one either knew this alert (a re-send:
+  // acknowledged with the closed run) or did not (new evidence: the next one in the chain starts).
+  for (let generation = 1; ; generation++) {
+    const workflowId = generation === 1 ? incidentId : reopenedWorkflowId(incidentId, generation);
+    const submission = await startOrSignal(client, alert, options, workflowId, reopens);
+    if (!submission.closed) return { ...submission, ...(reopens ? { reopened: reopens.workflowId } : {}) };
+    const deadlineMs = options.deadlineMs ?? 10_000;
+    const closed = await withTemporalDeadline(client, deadlineMs, () =>
+      client.workflow.getHandle(workflowId, submission.runId).result(),
+    ).catch(() => null);
+    const status = IncidentStatusSchema.safeParse(closed);
+    if (
+      !status.success ||
+      knowsAlert(status.data, alert.alertId) ||
+      !REOPENED_OUTCOMES.includes(status.data.outcome as Outcome) ||
+      generation >= MAX_GENERATIONS
+    ) {
+      return submission;
+    }
+    reopens = {
+      workflowId,
+      runId: submission.runId,
+      outcome: status.data.outcome ?? 'unknown',
+      closedAt: status.data.timestamps.closed,
+    };
+  }
+}
+
+/**
+ * Outcomes new evidence re-opens: the incident ended without removing the threat. A remediated
+ * incident is not re-opened by a late copy of its alert (its process is gone).
+ */
+const REOPENED_OUTCOMES: readonly Outcome[] = [
+  'closed-benign',
+  'closed-false-positive',
+  'closed-unreviewed',
+  'host-unreachable',
+];
+
+/** A run that ran away cannot chain incidents without end. */
+const MAX_GENERATIONS = 20;
+
+/** `<incident>.reopened-2`, `-3`, …: the same incident, re-opened by new evidence. */
+export function reopenedWorkflowId(incidentId: string, generation: number): string {
+  return `${incidentId}.reopened-${generation}`;
+}
+
+function knowsAlert(status: IncidentStatus, alertId: string): boolean {
+  return (
+    status.alert.alertId === alertId ||
+    (status.alertIds ?? []).includes(alertId) ||
+    status.duplicates.some((d) => d.alertId === alertId)
+  );
+}
+
+async function startOrSignal(
+  client: Client,
+  alert: CanonicalAlert,
+  options: SubmitOptions,
+  workflowId: string,
+  reopens: ReopenLink | undefined,
+): Promise<Submission> {
   const receivedAt = new Date().toISOString();
-  const input: PlaybookInput = { alert, policy: options.policy, receivedAt };
-  const received: AlertReceived = { alertId: alert.alertId, source: alert.source, receivedAt };
+  const input: PlaybookInput = { alert, policy: options.policy, receivedAt, ...(reopens ? { reopens } : {}) };
+  const received: AlertReceived = { alertId: alert.alertId, source: alert.source, receivedAt, alert };
   const searchAttributes = new TypedSearchAttributes([
     { key: SA.AlertId, value: alert.alertId },
     { key: SA.Hostname, value: alert.host.hostname },
@@ -77,15 +143,16 @@ export async function submitAlert(client: Client, alert: CanonicalAlert, options
     taskQueue: { name: options.taskQueue ?? CENTRAL_TASK_QUEUE },
     input: { payloads: await encode(client, [input]) },
     workflowIdConflictPolicy: encodeWorkflowIdConflictPolicy('USE_EXISTING'),
-    // A report arriving after its incident completed (a benign one closes within seconds, a 4688
-    // copy of a Sysmon event may come later) must not investigate and report it again; only an
-    // incident whose run failed or was terminated starts anew.
+    // A report arriving after its incident completed is answered by submitAlert (a re-send, or new
+    // evidence that re-opens it); only an incident whose run failed or was terminated starts anew here.
     workflowIdReusePolicy: encodeWorkflowIdReusePolicy('ALLOW_DUPLICATE_FAILED_ONLY'),
     searchAttributes: { indexedFields: encodeUnifiedSearchAttributes(undefined, searchAttributes) },
+    // The Temporal UI shows what a re-opened incident continues.
+    ...(reopens ? { memo: { fields: { reopenedFrom: (await encode(client, [reopens]))[0] as Payload } } } : {}),
   };
   const deadlineMs = options.deadlineMs ?? 10_000;
   const closedRun = async (): Promise<Submission> => {
-    // The incident completed: this alert is a late duplicate of it, answered with the closed run.
+    // The incident completed: submitAlert decides whether this alert is a re-send or new evidence.
     const closed = await withTemporalDeadline(client, deadlineMs, () =>
       client.workflow.getHandle(workflowId).describe(),
     );

@@ -7,6 +7,8 @@ import { normalizeAlert } from '../../common/normalize';
 import { IncidentStatusSchema } from '../../common/incident-status';
 import { SA } from '../../common/names';
 import { pendingReviews } from '../../client/ingest/incidents';
+import { submitAlert } from '../../client/ingest/submit';
+import { PlaybookPolicySchema } from '../../common/playbook';
 import { testClient, uniqueTaskQueue } from '../support/temporal';
 import { NO_REVIEW_RULE } from './fixtures/review-playbook';
 import {
@@ -160,20 +162,55 @@ describe('POST /v1/incidents/:workflowId/review', () => {
 });
 
 describe('a report that arrives after its incident', () => {
-  it('completed: is answered with the completed run, and starts nothing', async () => {
+  it('completed: an exact re-send of its alert is answered with the completed run, and starts nothing', async () => {
+    const hostname = freshHostname();
+    const document = alertDocument('elastic-alert', hostname);
+    const workflowId = await startIncident(document);
+    await withStandInPlaybook(ingest.taskQueue, async () => {
+      expect((await review(workflowId, { decision: 'reject', analyst: 'bob' })).status).toBe(200);
+      await client.workflow.getHandle(workflowId).result();
+    });
+    const { runId } = await client.workflow.getHandle(workflowId).describe();
+    // Within the ingest's memory of recent alerts, the answer comes from there…
+    const late = await ingest.post('/v1/alerts', document);
+    expect(late.status).toBe(202);
+    expect(await jsonOf(late)).toMatchObject({ workflowId, deduplicated: true });
+    // …and past it (another replica, a restart) from the closed incident, which knows the alert.
+    const policy = PlaybookPolicySchema.parse({});
+    const resent = await submitAlert(client, normalizeAlert(document), { policy, taskQueue: ingest.taskQueue });
+    expect(resent).toEqual({ workflowId, runId, deduplicated: true, closed: true });
+    const runs = [];
+    for await (const run of client.workflow.list({ query: `WorkflowId STARTS_WITH "${workflowId}"` })) runs.push(run);
+    expect(runs).toHaveLength(1);
+  });
+
+  it('closed as a false positive: a new alert for it re-opens the incident, linked to the closed one', async () => {
     const hostname = freshHostname();
     const workflowId = await startIncident(alertDocument('elastic-alert', hostname));
     await withStandInPlaybook(ingest.taskQueue, async () => {
       expect((await review(workflowId, { decision: 'reject', analyst: 'bob' })).status).toBe(200);
       await client.workflow.getHandle(workflowId).result();
     });
-    const { runId } = await client.workflow.getHandle(workflowId).describe();
-    const late = await ingest.post('/v1/alerts', alertDocument('security-4688', hostname));
-    expect(late.status).toBe(202);
-    expect(await jsonOf(late)).toEqual({ workflowId, runId, deduplicated: true, closed: true });
-    const runs = [];
-    for await (const run of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runs.push(run);
-    expect(runs).toHaveLength(1);
+    const closed = await client.workflow.getHandle(workflowId).describe();
+    // Another sensor's alert about the same pair: new evidence after the analyst closed it.
+    const fresh = alertDocument('security-4688', hostname);
+    const reopened = await jsonOf(await ingest.post('/v1/alerts', fresh));
+    expect(reopened).toMatchObject({
+      workflowId: `${workflowId}.reopened-2`,
+      deduplicated: false,
+      reopened: workflowId,
+    });
+    const described = await client.workflow.getHandle(reopened.workflowId as string).describe();
+    expect(described.memo?.reopenedFrom).toEqual({
+      workflowId,
+      runId: closed.runId,
+      outcome: 'closed-false-positive',
+      closedAt: expect.any(String),
+    });
+    // The same new alert sent again is a duplicate of the re-opened incident, not a third one.
+    const again = await jsonOf(await ingest.post('/v1/alerts', fresh));
+    expect(again).toMatchObject({ workflowId: `${workflowId}.reopened-2`, deduplicated: true });
+    await client.workflow.getHandle(reopened.workflowId as string).terminate('test done');
   });
 
   it('was terminated: starts it anew', async () => {
