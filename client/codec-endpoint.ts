@@ -2,11 +2,14 @@
  * The codec endpoint (Temporal's remote codec protocol): `POST …/encode` and `POST …/decode` take
  * and return `{ payloads: [{ metadata: { key: base64 }, data: base64 }] }` (Payloads as proto3 JSON),
  * so the Temporal UI can show encrypted payloads to the people allowed to open it. Served by the
- * ingest service when SPAWNGUARD_PAYLOAD_KEY is set; point the UI's "Codec Server" setting (or
- * `temporal server start-dev --ui-codec-endpoint`) at `<public url>/codec`.
+ * ingest service when SPAWNGUARD_PAYLOAD_KEY is set, on a listener of its own (SPAWNGUARD_CODEC_LISTEN,
+ * loopback by default; a token is required anywhere else), never on the public ingest listener:
+ * whoever reaches it can read every payload. Point the UI's "Codec Server" setting at
+ * `http://<codec listener>/codec`.
  */
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
@@ -28,6 +31,8 @@ const toJson = ({ metadata, data }: Payload): JsonPayload => ({
 
 export interface CodecEndpointOptions {
   codec: PayloadCodec;
+  /** When set, every encode/decode call must carry `Authorization: Bearer <token>` (401 otherwise). */
+  token?: string;
   /** The Temporal UI's origin, allowed to call the endpoint from the browser. */
   corsOrigin?: string;
   prefix?: string;
@@ -51,6 +56,9 @@ export function registerCodecEndpoint(app: FastifyInstance, options: CodecEndpoi
     });
     app.post(url, async (request, reply) => {
       cors(reply);
+      if (options.token && !bearerMatches(request.headers.authorization, options.token)) {
+        return reply.code(401).header('WWW-Authenticate', 'Bearer').send({ error: 'authorization required' });
+      }
       const parsed = PayloadsSchema.safeParse(request.body);
       if (!parsed.success) {
         return reply.code(400).send({
@@ -67,4 +75,12 @@ export function registerCodecEndpoint(app: FastifyInstance, options: CodecEndpoi
       }
     });
   }
+}
+
+/** `Bearer <token>`, compared in constant time. */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() ?? '';
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(token).digest();
+  return given.length > 0 && timingSafeEqual(a, b);
 }

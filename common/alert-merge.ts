@@ -50,8 +50,12 @@ function mergeProcess(known: AlertProcess, later: AlertProcess): { process: Aler
 }
 
 /** The incident's alert with the facts `later` adds about the same pair, and which facts those were. */
-export function mergeLaterAlert(known: CanonicalAlert, later: CanonicalAlert): { alert: CanonicalAlert; added: string[] } {
-  if (!sameInstance(known.parent, later.parent) || !sameInstance(known.child, later.child)) return { alert: known, added: [] };
+export function mergeLaterAlert(
+  known: CanonicalAlert,
+  later: CanonicalAlert,
+): { alert: CanonicalAlert; added: string[] } {
+  if (!sameInstance(known.parent, later.parent) || !sameInstance(known.child, later.child))
+    return { alert: known, added: [] };
   const parent = mergeProcess(known.parent, later.parent);
   const child = mergeProcess(known.child, later.child);
   const alert: CanonicalAlert = { ...known, parent: parent.process, child: child.process };

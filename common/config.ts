@@ -81,6 +81,13 @@ export const EnvironmentSchema = z
     SPAWNGUARD_POWERSHELL_WARM_PROCESSES: z.coerce.number().int().min(1).max(8).default(2),
     /** Encrypts payloads in Temporal (AES-256-GCM): 32 bytes, base64. */
     SPAWNGUARD_PAYLOAD_KEY: optionalText,
+    /** Where the codec endpoint listens: never the public ingest listener; loopback unless a token is set. */
+    SPAWNGUARD_CODEC_LISTEN: z
+      .string()
+      .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:8089')
+      .default('127.0.0.1:8089'),
+    /** Bearer token the codec endpoint requires (what the Temporal UI's proxy sends). */
+    SPAWNGUARD_CODEC_TOKEN: optionalText,
     /** Origin of the Temporal UI allowed to call the codec endpoint (CORS), e.g. http://localhost:8233. */
     SPAWNGUARD_CODEC_CORS_ORIGIN: optionalText,
     SPAWNGUARD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
@@ -114,6 +121,8 @@ export interface TemporalSettings {
   apiKey?: string;
   /** Encrypts payloads when set (SPAWNGUARD_PAYLOAD_KEY). */
   payloadKey?: PayloadKey;
+  /** Earlier keys, still able to decrypt what they encrypted (rotation). */
+  retiredPayloadKeys?: PayloadKey[];
   tls?: {
     serverNameOverride?: string;
     serverRootCACertificate?: Buffer;
@@ -170,13 +179,20 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       ...(crt && key ? { clientCertPair: { crt, key } } : {}),
     };
   }
+  // `current[,retired,…]`: the first key encrypts, every key decrypts (rotation keeps old payloads readable).
   let payloadKey: PayloadKey | undefined;
+  const retiredPayloadKeys: PayloadKey[] = [];
   if (env.SPAWNGUARD_PAYLOAD_KEY) {
-    try {
-      payloadKey = parsePayloadKey(env.SPAWNGUARD_PAYLOAD_KEY);
-    } catch (err) {
-      problems.push(`SPAWNGUARD_PAYLOAD_KEY: ${(err as Error).message}`);
-    }
+    const keys = env.SPAWNGUARD_PAYLOAD_KEY.split(',').map((k) => k.trim());
+    keys.forEach((text, index) => {
+      try {
+        const parsed = parsePayloadKey(text);
+        if (index === 0) payloadKey = parsed;
+        else retiredPayloadKeys.push(parsed);
+      } catch (err) {
+        problems.push(`SPAWNGUARD_PAYLOAD_KEY (key ${index + 1} of ${keys.length}): ${(err as Error).message}`);
+      }
+    });
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -187,6 +203,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       ...(env.TEMPORAL_API_KEY ? { apiKey: env.TEMPORAL_API_KEY } : {}),
       ...(tls ? { tls } : {}),
       ...(payloadKey ? { payloadKey } : {}),
+      ...(retiredPayloadKeys.length > 0 ? { retiredPayloadKeys } : {}),
     },
   };
 }

@@ -74,7 +74,13 @@ export class EncryptionCodec implements PayloadCodec {
   }
 }
 
-/** The data converter every client and worker uses: encrypting when a key is configured. */
-export function spawnguardDataConverter(payloadKey: PayloadKey | undefined): DataConverter | undefined {
-  return payloadKey ? { payloadCodecs: [new EncryptionCodec(payloadKey)] } : undefined;
+/**
+ * The data converter every client and worker uses: encrypting with the current key when one is
+ * configured, decrypting with it or any retired one (rotation keeps open incidents readable).
+ */
+export function spawnguardDataConverter(
+  settings: { payloadKey?: PayloadKey; retiredPayloadKeys?: PayloadKey[] } | undefined,
+): DataConverter | undefined {
+  if (!settings?.payloadKey) return undefined;
+  return { payloadCodecs: [new EncryptionCodec(settings.payloadKey, settings.retiredPayloadKeys ?? [])] };
 }

@@ -13,7 +13,7 @@ export function connectWorker(settings: TemporalSettings): Promise<NativeConnect
 
 /** Options every spawnguard worker shares: namespace and (when configured) payload encryption. */
 export function workerDefaults(settings: TemporalSettings): Pick<WorkerOptions, 'namespace' | 'dataConverter'> {
-  const dataConverter = spawnguardDataConverter(settings.payloadKey);
+  const dataConverter = spawnguardDataConverter(settings);
   return { namespace: settings.namespace, ...(dataConverter ? { dataConverter } : {}) };
 }
 

@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream } from 'pino';
-import type { Config } from '../../common/config';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { ConfigError, type Config } from '../../common/config';
 import { EncryptionCodec } from '../../common/payload-codec';
 import { registerCodecEndpoint } from '../codec-endpoint';
 import { buildIngestApp } from './app';
@@ -19,6 +20,8 @@ export { reviewLink } from '../review/links';
 
 export interface IngestService {
   url: string;
+  /** The codec endpoint's base URL, when payloads are encrypted. */
+  codecUrl?: string;
   ingestToken: string;
   close(): Promise<void>;
 }
@@ -61,22 +64,52 @@ export async function startIngestService(config: Config, options: StartIngestOpt
     secureCookies: env.SPAWNGUARD_PUBLIC_URL?.startsWith('https:') ?? false,
     ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
   });
-  if (config.temporal.payloadKey) {
-    // Payloads are encrypted: the Temporal UI decodes them through this service (README, Deployment).
-    registerCodecEndpoint(app, {
-      codec: new EncryptionCodec(config.temporal.payloadKey),
-      ...(env.SPAWNGUARD_CODEC_CORS_ORIGIN ? { corsOrigin: env.SPAWNGUARD_CODEC_CORS_ORIGIN } : {}),
-    });
+  // Payloads are encrypted: the Temporal UI decodes them through the codec endpoint (README,
+  // Deployment) — on a listener of its own, never the public ingest one.
+  const codecApp = config.temporal.payloadKey ? await startCodecListener(config) : null;
+  try {
+    await app.listen({ host: options.host ?? '0.0.0.0', port: options.port ?? env.SPAWNGUARD_PORT });
+  } catch (err) {
+    await codecApp?.close();
+    throw err;
   }
-  await app.listen({ host: options.host ?? '0.0.0.0', port: options.port ?? env.SPAWNGUARD_PORT });
-  const address = app.server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`,
+    url: urlOf(app),
+    ...(codecApp ? { codecUrl: `${urlOf(codecApp)}/codec` } : {}),
     ingestToken,
     async close() {
       await app.close();
+      await codecApp?.close();
       await client.connection.close();
     },
   };
+}
+
+function urlOf(app: FastifyInstance): string {
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
+}
+
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/;
+
+/** The codec endpoint on SPAWNGUARD_CODEC_LISTEN; off loopback only with SPAWNGUARD_CODEC_TOKEN. */
+async function startCodecListener(config: Config): Promise<FastifyInstance> {
+  const { env } = config;
+  const separator = env.SPAWNGUARD_CODEC_LISTEN.lastIndexOf(':');
+  const host = env.SPAWNGUARD_CODEC_LISTEN.slice(0, separator);
+  const port = Number(env.SPAWNGUARD_CODEC_LISTEN.slice(separator + 1));
+  if (!LOOPBACK.test(host) && !env.SPAWNGUARD_CODEC_TOKEN) {
+    throw new ConfigError([
+      `SPAWNGUARD_CODEC_LISTEN: ${env.SPAWNGUARD_CODEC_LISTEN} is reachable from other machines; set SPAWNGUARD_CODEC_TOKEN (the codec endpoint turns ciphertext into plaintext for whoever calls it)`,
+    ]);
+  }
+  const codecApp = Fastify({ bodyLimit: 8 * 1024 * 1024 });
+  registerCodecEndpoint(codecApp, {
+    codec: new EncryptionCodec(config.temporal.payloadKey!, config.temporal.retiredPayloadKeys ?? []),
+    ...(env.SPAWNGUARD_CODEC_TOKEN ? { token: env.SPAWNGUARD_CODEC_TOKEN } : {}),
+    ...(env.SPAWNGUARD_CODEC_CORS_ORIGIN ? { corsOrigin: env.SPAWNGUARD_CODEC_CORS_ORIGIN } : {}),
+  });
+  await codecApp.listen({ host, port });
+  return codecApp;
 }

@@ -22,7 +22,7 @@ export function lazyClient(settings: TemporalSettings): Client {
     ...(settings.tls ? { tls: settings.tls } : {}),
     ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
   });
-  const dataConverter = spawnguardDataConverter(settings.payloadKey);
+  const dataConverter = spawnguardDataConverter(settings);
   return new Client({ connection, namespace: settings.namespace, ...(dataConverter ? { dataConverter } : {}) });
 }
 

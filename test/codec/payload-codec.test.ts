@@ -7,6 +7,7 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import Fastify from 'fastify';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { registerCodecEndpoint } from '../../client/codec-endpoint';
+import { startIngestService } from '../../client/ingest';
 import { loadConfig } from '../../common/config';
 import {
   ENCRYPTED_ENCODING,
@@ -15,7 +16,7 @@ import {
   spawnguardDataConverter,
 } from '../../common/payload-codec';
 import { historyText } from '../support/histories';
-import { testClient, uniqueTaskQueue, withWorker } from '../support/temporal';
+import { testAddress as testAddressForCodec, testClient, uniqueTaskQueue, withWorker } from '../support/temporal';
 
 const newKey = () => parsePayloadKey(randomBytes(32).toString('base64'));
 const encodingOf = (p: Payload) => new TextDecoder().decode(p.metadata?.encoding ?? new Uint8Array());
@@ -65,15 +66,34 @@ describe('EncryptionCodec', () => {
     const base64 = randomBytes(32).toString('base64');
     expect(loadConfig({ SPAWNGUARD_PAYLOAD_KEY: base64 }).temporal.payloadKey?.key.toString('base64')).toBe(base64);
     expect(() => loadConfig({ SPAWNGUARD_PAYLOAD_KEY: 'c2hvcnQ=' })).toThrow(
-      /SPAWNGUARD_PAYLOAD_KEY: must be 32 random bytes/,
+      /SPAWNGUARD_PAYLOAD_KEY \(key 1 of 1\): must be 32 random bytes/,
     );
+    expect(() => loadConfig({ SPAWNGUARD_PAYLOAD_KEY: `${base64},c2hvcnQ=` })).toThrow(
+      /SPAWNGUARD_PAYLOAD_KEY \(key 2 of 2\): must be 32 random bytes/,
+    );
+  });
+
+  it('rotates: "new,old" encrypts with the new key and still opens what the old one encrypted', async () => {
+    const oldText = randomBytes(32).toString('base64');
+    const newText = randomBytes(32).toString('base64');
+    const before = spawnguardDataConverter(loadConfig({ SPAWNGUARD_PAYLOAD_KEY: oldText }).temporal)!;
+    const after = spawnguardDataConverter(loadConfig({ SPAWNGUARD_PAYLOAD_KEY: `${newText}, ${oldText}` }).temporal)!;
+    const [sealedBefore] = await before.payloadCodecs![0]!.encode([plain]);
+    const [opened] = await after.payloadCodecs![0]!.decode([sealedBefore!]);
+    expect(defaultPayloadConverter.fromPayload(opened!)).toEqual(defaultPayloadConverter.fromPayload(plain));
+    const [sealedAfter] = await after.payloadCodecs![0]!.encode([plain]);
+    const keyId = (payload: typeof plain) => Buffer.from(payload.metadata?.['encryption-key-id'] ?? []).toString();
+    expect(keyId(sealedAfter!)).toBe(parsePayloadKey(newText).id);
+    expect(keyId(sealedBefore!)).toBe(parsePayloadKey(oldText).id);
+    // The old configuration cannot open what the new key sealed.
+    await expect(before.payloadCodecs![0]!.decode([sealedAfter!])).rejects.toThrow(/unknown key/);
   });
 });
 
 describe('encrypted workflows on the dev server', () => {
   it('stores only ciphertext in history, while worker and client see the values', async () => {
     const key = newKey();
-    const dataConverter = spawnguardDataConverter(key)!;
+    const dataConverter = spawnguardDataConverter({ payloadKey: key })!;
     const plainClient = await testClient();
     const client = new Client({ connection: plainClient.connection, namespace: 'default', dataConverter });
     const taskQueue = uniqueTaskQueue('codec');
@@ -129,5 +149,62 @@ describe('encrypted workflows on the dev server', () => {
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ problems: [{ field: 'payloads.0.data', message: 'must be base64' }] });
     await app.close();
+  });
+});
+
+describe('the codec endpoint of the ingest service', () => {
+  const payloadKey = randomBytes(32).toString('base64');
+  const env = (extra: Record<string, string>) =>
+    loadConfig({
+      SPAWNGUARD_PAYLOAD_KEY: payloadKey,
+      SPAWNGUARD_INGEST_TOKEN: 'ingest-token-for-codec-test',
+      SPAWNGUARD_LINK_SECRET: 'link-secret-for-codec-test',
+      TEMPORAL_ADDRESS: testAddressForCodec(),
+      ...extra,
+    });
+
+  it('is not on the public ingest listener, and asks for its token on its own', async () => {
+    const service = await startIngestService(
+      env({ SPAWNGUARD_CODEC_LISTEN: '127.0.0.1:0', SPAWNGUARD_CODEC_TOKEN: 'codec-token-7f3a' }),
+      { host: '127.0.0.1', port: 0, notice: () => {}, logDestination: { write: () => {} } },
+    );
+    try {
+      const sealed = await spawnguardDataConverter(env({}).temporal)!.payloadCodecs![0]!.encode([
+        defaultPayloadConverter.toPayload({ commandLine: 'powershell -enc SQBFAFgA' }),
+      ]);
+      const body = JSON.stringify({
+        payloads: sealed.map((p) => ({
+          metadata: Object.fromEntries(
+            Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v!).toString('base64')]),
+          ),
+          data: Buffer.from(p.data!).toString('base64'),
+        })),
+      });
+      const post = (url: string, headers: Record<string, string> = {}) =>
+        fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      // The public listener (SIEMs post alerts there) has no codec at all.
+      expect((await post(`${service.url}/codec/decode`)).status).toBe(404);
+      expect(service.codecUrl).toBeDefined();
+      expect((await post(`${service.codecUrl}/decode`)).status).toBe(401);
+      expect((await post(`${service.codecUrl}/decode`, { authorization: 'Bearer wrong' })).status).toBe(401);
+      const opened = await post(`${service.codecUrl}/decode`, { authorization: 'Bearer codec-token-7f3a' });
+      expect(opened.status).toBe(200);
+      const [payload] = ((await opened.json()) as { payloads: { metadata: Record<string, string>; data: string }[] })
+        .payloads;
+      expect(Buffer.from(payload!.data, 'base64').toString()).toContain('powershell -enc SQBFAFgA');
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('refuses to listen beyond loopback without a token', async () => {
+    await expect(
+      startIngestService(env({ SPAWNGUARD_CODEC_LISTEN: '0.0.0.0:0' }), {
+        host: '127.0.0.1',
+        port: 0,
+        notice: () => {},
+        logDestination: { write: () => {} },
+      }),
+    ).rejects.toThrow(/SPAWNGUARD_CODEC_TOKEN/);
   });
 });
