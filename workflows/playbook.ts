@@ -116,7 +116,8 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
       if (merged.added.length > 0) {
         decisionAlert = merged.alert;
         const recorded = status.mergedFacts ?? [];
-        if (recorded.length < 20) status.mergedFacts = [...recorded, { alertId: received.alertId, added: merged.added }];
+        if (recorded.length < 20)
+          status.mergedFacts = [...recorded, { alertId: received.alertId, added: merged.added }];
       }
     }
     // The status keeps the reference only, not the later alert's facts.
