@@ -6,7 +6,7 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { FileFacts, HostActivities, ProcessInfo } from '../common/host-contract';
 import type { CentralActivities, EnrichmentResult, ReputationReport } from '../common/incident-status';
-import { hostTaskQueue } from '../common/names';
+import { hostTaskQueue, shortHostname } from '../common/names';
 import type { PlaybookInput } from '../common/playbook';
 import { isScheduleToStartTimeout, onLiveHost } from './host-liveness';
 
@@ -52,6 +52,14 @@ export async function windowsFileEnrichment({
       : `host ${received.host.hostname} unreachable (no worker picked up the task)`;
   };
 
+  // The host's answers are claims too: one from a worker that says it is another host (a worker on
+  // the wrong queue, or one pretending) is not used, and the status says so.
+  const answeredByTheHost = (result: { hostname: string; script: string }) => {
+    if (!result.hostname || shortHostname(result.hostname) === shortHostname(received.host.hostname)) return true;
+    hostFactsError = `${result.script} answered as host ${result.hostname}, not ${received.host.hostname}: its facts are not used`;
+    return false;
+  };
+
   // A creator the event names only by PID (4688 before Windows Server 2016): the host's process list
   // says which process that was, if it started before the child. Its image is then enriched too.
   let creator: ProcessInfo | null | undefined;
@@ -64,7 +72,9 @@ export async function windowsFileEnrichment({
           [{ processIds: [received.parent.pid] }],
         ),
       );
-      creator = tree.results.find((info) => info.pid === received.parent.pid) ?? null;
+      creator = answeredByTheHost(tree)
+        ? (tree.results.find((info) => info.pid === received.parent.pid) ?? null)
+        : null;
     } catch (err) {
       hostFailed(err);
     }
@@ -76,14 +86,13 @@ export async function windowsFileEnrichment({
   let hostFacts: FileFacts[] = [];
   if (paths.length > 0 && hostReachable) {
     try {
-      hostFacts = (
-        await onLiveHost(alert.host.hostname, policy, () =>
-          host.getFileEnrichment.executeWithOptions(
-            { summary: `Hash and signature of ${paths.length} file(s) on ${alert.host.hostname}` },
-            [{ paths }],
-          ),
-        )
-      ).results;
+      const facts = await onLiveHost(alert.host.hostname, policy, () =>
+        host.getFileEnrichment.executeWithOptions(
+          { summary: `Hash and signature of ${paths.length} file(s) on ${alert.host.hostname}` },
+          [{ paths }],
+        ),
+      );
+      hostFacts = answeredByTheHost(facts) ? facts.results : [];
     } catch (err) {
       hostFailed(err);
     }

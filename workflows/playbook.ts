@@ -21,7 +21,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CentralActivities, IncidentStatus, Outcome } from '../common/incident-status';
-import { hostControlTaskQueue, SA, WORKFLOW_TYPES } from '../common/names';
+import { hostControlTaskQueue, SA, shortHostname, WORKFLOW_TYPES } from '../common/names';
 import {
   alertReceivedSignal,
   approveSignal,
@@ -409,7 +409,12 @@ async function waitForHostWorker(status: IncidentStatus, input: PlaybookInput): 
   const giveUpAt = Date.now() + durationMs(policy.hostUnreachableTimeout);
   const livenessMs = durationMs(policy.hostLivenessTimeout ?? DEFAULT_HOST_LIVENESS_TIMEOUT);
   for (;;) {
-    const ping = await pingHost(hostname, policy, Math.max(1_000, Math.min(livenessMs, giveUpAt - Date.now())));
+    const answer = await pingHost(hostname, policy, Math.max(1_000, Math.min(livenessMs, giveUpAt - Date.now())));
+    // A worker on this host's queue that says it is another host is not this host's worker.
+    const impostor = answer !== null && shortHostname(answer.hostname) !== shortHostname(hostname);
+    if (impostor)
+      log.warn('A host worker of another name answered on this host’s queue', { answeredAs: answer.hostname });
+    const ping = impostor ? null : answer;
     if (ping) {
       status.hostWorker = {
         answered: true,
@@ -425,7 +430,7 @@ async function waitForHostWorker(status: IncidentStatus, input: PlaybookInput): 
     status.hostWorker = {
       answered: false,
       checkedAt: now(),
-      message: `no host worker for ${hostname} answered on ${queue} within ${policy.hostLivenessTimeout ?? DEFAULT_HOST_LIVENESS_TIMEOUT}; waiting for one until ${waitingUntil}`,
+      message: `${impostor ? `a worker calling itself ${answer.hostname} answered on ${queue}, not ${hostname}'s; ` : ''}no host worker for ${hostname} answered on ${queue} within ${policy.hostLivenessTimeout ?? DEFAULT_HOST_LIVENESS_TIMEOUT}; waiting for one until ${waitingUntil}`,
     };
     setCurrentDetails(`Waiting for the host worker of ${hostname} (until ${waitingUntil})`);
     if (Date.now() >= giveUpAt) {
