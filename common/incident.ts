@@ -1,7 +1,9 @@
 /**
  * Incident identity: duplicates of one incident (same host, same parent instance, same child
  * instance) get the same workflow ID whichever rule or format reported them (DESIGN.md §3).
+ * Node-side only (ingest, CLI): workflow code never computes an incident's id.
  */
+import { createHash } from 'node:crypto';
 import type { AlertProcess, CanonicalAlert } from './alert';
 import { shortHostname } from './names';
 
@@ -22,7 +24,9 @@ function utcSecond(isoTimestamp: string): string {
  */
 function processInstance(process: AlertProcess): string | undefined {
   if (process.startTime) return `${process.pid}.${utcSecond(process.startTime)}`;
-  if (process.entityId) return `${process.pid}.${process.entityId.replace(/[^A-Za-z0-9]/g, '').slice(0, 64)}`;
+  // Hashed, not stripped: `{AAAA-BBBB}` and `AAAA.BBBB` are different processes.
+  if (process.entityId)
+    return `${process.pid}.e${createHash('sha256').update(process.entityId).digest('hex').slice(0, 20)}`;
   return undefined;
 }
 

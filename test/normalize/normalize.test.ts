@@ -203,6 +203,17 @@ describe('normalizeAlert: accepted documents', () => {
     expect(new Set(ids)).toEqual(new Set(['spawnguard-web01-4312-6120.20240501T101112Z']));
   });
 
+  it('tells processes known only by their sensor id apart, however alike the ids look once stripped', () => {
+    const byEntity = (entityId: string) => {
+      const alert = normalizeAlert(fixture('canonical'));
+      const { startTime: _started, ...child } = alert.child;
+      return incidentWorkflowId({ ...alert, child: { ...child, entityId } });
+    };
+    expect(byEntity('{AAAA-BBBB}')).not.toBe(byEntity('AAAA.BBBB'));
+    expect(byEntity('{AAAA-BBBB}')).toBe(byEntity('{AAAA-BBBB}'));
+    expect(byEntity('{AAAA-BBBB}')).toMatch(/^spawnguard-web01-4312-6120\.e[0-9a-f]{20}$/);
+  });
+
   it('recognizes each format by its own fields', () => {
     expect(detectFormat(fixture('canonical'))).toBe('canonical');
     expect(detectFormat(fixture('sysmon-1'))).toBe('sysmon');
