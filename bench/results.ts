@@ -28,6 +28,8 @@ export interface StormResult {
   ingestIncidents: number;
   rawIncidents: number;
   deduplicated: number;
+  /** The longest history among the ingest storm's incidents, in events: what the re-sends cost each incident. */
+  longestHistory: number;
 }
 
 export type WorkerRole = 'central' | 'host' | 'baselineCentral' | 'baselineHost';
@@ -182,7 +184,7 @@ export function details(
   const host = rem.steps.filter((s) => s === 'host').length;
   return [
     `Section 1: ${options.rounds} round(s) of ${options.alerts} alerts per side, ${options.concurrency} in flight, after ${options.warmup} warm-up posts, starts and signal-with-starts; ingest ${start.ingest.operations} posts in ${fixed(start.ingest.seconds, 2)} s, raw ${start.raw.operations} starts in ${fixed(start.raw.seconds, 2)} s, raw signal-with-start ${start.rawSignalWithStart.operations} calls in ${fixed(start.rawSignalWithStart.seconds, 2)} s. Ingest/raw throughput round by round: ${start.roundRatios.map((r) => ratio(r)).join(', ')}. CPU of the bench process per alert: ${fixed(start.ingest.cpuMsPerOperation, 2)} ms with the ingest service (HTTP client and service), ${fixed(start.raw.cpuMsPerOperation, 2)} ms raw start, ${fixed(start.rawSignalWithStart.cpuMsPerOperation, 2)} ms raw signal-with-start.`,
-    `Section 2: ingest answered ${storm.deduplicated} of ${options.stormPosts} posts as duplicates and made ${storm.ingestIncidents} incidents in ${fixed(storm.ingest.seconds, 2)} s; raw signal-with-start made ${storm.rawIncidents} incidents in ${fixed(storm.raw.seconds, 2)} s. CPU of the bench process per post: ${fixed(storm.ingest.cpuMsPerOperation, 2)} ms with the ingest service, ${fixed(storm.raw.cpuMsPerOperation, 2)} ms raw.`,
+    `Section 2: ingest answered ${storm.deduplicated} of ${options.stormPosts} posts as duplicates and made ${storm.ingestIncidents} incidents in ${fixed(storm.ingest.seconds, 2)} s; raw signal-with-start made ${storm.rawIncidents} incidents in ${fixed(storm.raw.seconds, 2)} s. The longest incident history after the storm: ${storm.longestHistory} events (each alert id is recorded once: re-sends are answered by the ingest's memory or dropped by Temporal by their signal request id). CPU of the bench process per post: ${fixed(storm.ingest.cpuMsPerOperation, 2)} ms with the ingest service, ${fixed(storm.raw.cpuMsPerOperation, 2)} ms raw.`,
     `Section 3: the playbook ran ${rem.steps.length} activities (${rem.steps.length - host} central, ${host} on the host) plus the enrichment child workflow; the baseline runs ${rem.steps.length} no-op activities in the same order on the same kinds of queue. Playbook ${rem.playbookMs.map((ms) => fixed(ms, 0)).join(', ')} ms; baseline ${rem.baselineMs.map((ms) => fixed(ms, 0)).join(', ')} ms.`,
     `Section 3: the report email reached the SMTP server a median ${fixed(median(rem.mailMs), 0)} ms after the alert was posted; the workflow had closed, as observed by the client, a median ${fixed(median(rem.playbookMs), 0)} ms after.`,
     `Section 3, from the histories (medians per run): the playbook spent ${profileText(rem.profiles.playbook)}; the baseline ${profileText(rem.profiles.baseline)}. The playbook's slowest activity types (all calls of the type, median): ${slowestActivities(rem.profiles.playbook, 4)}.`,

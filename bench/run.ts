@@ -143,14 +143,19 @@ async function measureStorm(ctx: StartPathContext, options: BenchOptions): Promi
     ingestIncidents: new Set(ingestRun.results.map((r) => r.workflowId)).size,
     rawIncidents: new Set(rawRun.results).size,
     deduplicated: ingestRun.results.filter((r) => r.deduplicated).length,
+    longestHistory: 0,
   };
+  for (const workflowId of new Set(ingestRun.results.map((r) => r.workflowId))) {
+    const { historyLength } = await ctx.client.workflow.getHandle(workflowId).describe();
+    result.longestHistory = Math.max(result.longestHistory, historyLength);
+  }
   if (result.ingestIncidents !== options.stormIncidents || result.rawIncidents !== options.stormIncidents) {
     throw new Error(
       `the storm made ${result.ingestIncidents} (ingest) and ${result.rawIncidents} (raw) incidents, expected ${options.stormIncidents}`,
     );
   }
   progress(
-    `  ingest ${fixed(result.ingest.throughput)} posts/s (${result.deduplicated} answered as duplicates), raw ${fixed(result.raw.throughput)} calls/s`,
+    `  ingest ${fixed(result.ingest.throughput)} posts/s (${result.deduplicated} answered as duplicates), raw ${fixed(result.raw.throughput)} calls/s; longest incident history ${result.longestHistory} events`,
   );
   return result;
 }

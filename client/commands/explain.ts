@@ -4,6 +4,7 @@
  * own facts and the configured reputation providers, runs the decision engine and prints JSON.
  */
 import type { Command } from 'commander';
+import type { z } from 'zod';
 import { readFile, stat } from 'node:fs/promises';
 import { createReputationService, type ReputationService } from '../../activities/enrichment';
 import type { CanonicalAlert } from '../../common/alert';
@@ -162,30 +163,31 @@ async function explain(source: string, options: ExplainOptions): Promise<Explana
 
 /** The host's file facts: GetFileEnrichment.ps1's result document (its `results`), validated. */
 async function readFacts(file: string): Promise<FileFacts[]> {
-  const label = `--facts ${file}`;
-  const parsed = FileEnrichmentResultSchema.safeParse(parseJson(await readDocument(file), label));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new CliError(
-      `${label} is not GetFileEnrichment.ps1's result: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-      EXIT.usage,
-    );
-  }
-  return parsed.data.results;
+  return (await readScriptResult(FileEnrichmentResultSchema, `--facts ${file}`, file, 'GetFileEnrichment.ps1')).results;
 }
 
 /** GetProcessTree.ps1's record of the creator PID, validated; null when it has no record of it. */
 async function readCreator(file: string, alert: CanonicalAlert): Promise<ProcessInfo | null> {
-  const label = `--process-tree ${file}`;
-  const parsed = ProcessTreeResultSchema.safeParse(parseJson(await readDocument(file), label));
+  const tree = await readScriptResult(ProcessTreeResultSchema, `--process-tree ${file}`, file, 'GetProcessTree.ps1');
+  return tree.results.find((info) => info.pid === alert.parent.pid) ?? null;
+}
+
+/** A host script's result document read from a file, validated; the message names the field at fault. */
+async function readScriptResult<S extends z.ZodType>(
+  schema: S,
+  label: string,
+  file: string,
+  script: string,
+): Promise<z.output<S>> {
+  const parsed = schema.safeParse(parseJson(await readDocument(file), label));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new CliError(
-      `${label} is not GetProcessTree.ps1's result: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+      `${label} is not ${script}'s result: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
       EXIT.usage,
     );
   }
-  return parsed.data.results.find((info) => info.pid === alert.parent.pid) ?? null;
+  return parsed.data;
 }
 
 async function readDocument(source: string): Promise<string> {

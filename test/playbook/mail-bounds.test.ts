@@ -7,7 +7,13 @@
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { IncidentStatus } from '../../common/incident-status';
-import { createHarness, createTestCentralActivities, statusOf, waitFor } from '../support/playbook-harness';
+import {
+  createHarness,
+  createTestCentralActivities,
+  statusOf,
+  waitFor,
+  withHeldReport,
+} from '../support/playbook-harness';
 import { maliciousScenario, suspiciousScenario } from '../support/scenarios';
 import { testClient } from '../support/temporal';
 
@@ -43,19 +49,13 @@ it('a report the mail server never takes: the incident closes after the notifica
 it('a review request still retrying when the analyst decides is withdrawn, never sent late', async () => {
   const h = await createHarness(client);
   const alert = suspiciousScenario(h);
-  const today = createTestCentralActivities(h.central);
+  const held = withHeldReport(h.central);
   let requestAttempts = 0;
-  let releaseReport = () => {};
-  const reportGate = new Promise<void>((resolve) => (releaseReport = resolve));
   const centralActivities = {
-    ...today,
+    ...held.activities,
     sendReviewRequest: async () => {
       requestAttempts += 1;
       throw smtpDown();
-    },
-    sendIncidentReport: async (request: Parameters<typeof today.sendIncidentReport>[0]) => {
-      await reportGate;
-      return today.sendIncidentReport(request);
     },
   };
   const result: IncidentStatus = await h.run(
@@ -82,7 +82,7 @@ it('a review request still retrying when the analyst decides is withdrawn, never
       const history = await handle.fetchHistory();
       const cancelRequested = (history.events ?? []).filter((e) => e.activityTaskCancelRequestedEventAttributes);
       expect(cancelRequested).toHaveLength(1);
-      releaseReport();
+      held.release();
       return (await handle.result()) as IncidentStatus;
     },
     { centralActivities },

@@ -6,7 +6,7 @@
 import type { Client } from '@temporalio/client';
 import type { IncidentStatus } from '../../common/incident-status';
 import { reviewIncident, reviewUpdateId } from '../../client/ingest/incidents';
-import { createHarness, createTestCentralActivities, statusOf, waitFor } from '../support/playbook-harness';
+import { createHarness, statusOf, waitFor, withHeldReport } from '../support/playbook-harness';
 import { suspiciousScenario } from '../support/scenarios';
 import { testClient } from '../support/temporal';
 
@@ -56,16 +56,7 @@ describe('review', () => {
     const h = await createHarness(client);
     const alert = suspiciousScenario(h);
     // The report waits until the late approval is in, so the incident is still open to take it.
-    let releaseReport = () => {};
-    const reportGate = new Promise<void>((resolve) => (releaseReport = resolve));
-    const today = createTestCentralActivities(h.central);
-    const centralActivities = {
-      ...today,
-      sendIncidentReport: async (request: Parameters<typeof today.sendIncidentReport>[0]) => {
-        await reportGate;
-        return today.sendIncidentReport(request);
-      },
-    };
+    const held = withHeldReport(h.central);
     const result: IncidentStatus = await h.run(
       async () => {
         const handle = await h.start(alert, h.policy());
@@ -98,14 +89,14 @@ describe('review', () => {
             () => statusOf(handle),
             (s) => (s.review.notApplied ?? []).length === 2,
           );
-          releaseReport();
+          held.release();
           return (await handle.result()) as IncidentStatus;
         } finally {
           host.worker.shutdown();
           await host.running;
         }
       },
-      { hostWorker: false, centralActivities },
+      { hostWorker: false, centralActivities: held.activities },
     );
     expect(result.outcome).toBe('closed-false-positive');
     expect(result.review).toMatchObject({ status: 'rejected', analyst: 'alice' });

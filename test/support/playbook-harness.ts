@@ -56,6 +56,26 @@ export function createTestCentralActivities(state: CentralState): CentralActivit
   };
 }
 
+/**
+ * The recording central activities, with the incident report held back until `release()`: the
+ * incident stays open (notifying) for as long as a test needs it to.
+ */
+export function withHeldReport(state: CentralState): { activities: CentralActivities; release(): void } {
+  const today = createTestCentralActivities(state);
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  return {
+    activities: {
+      ...today,
+      sendIncidentReport: async (request) => {
+        await gate;
+        return today.sendIncidentReport(request);
+      },
+    },
+    release: () => release(),
+  };
+}
+
 export function vtReport(sha256: string, malicious: number, total = 72): ReputationReport {
   return {
     sha256,
