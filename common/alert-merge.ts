@@ -6,7 +6,7 @@
  * a later alert never overwrites what was already known. Pure: safe in workflow code.
  */
 import type { AlertProcess, CanonicalAlert } from './alert';
-import { isUnknownProcess } from './alert';
+import { isUnknownProcess } from './process-identity';
 
 const PROCESS_FACTS = [
   'entityId',

@@ -44,6 +44,14 @@ describe('recorded playbook histories', () => {
     expect(outcome).toEqual(recordedIds().map((workflowId) => ({ workflowId, error: null })));
   });
 
+  it('run on a bundle without the schema library: every module in it is evaluated for each workflow', async () => {
+    const { code } = await workflowBundle();
+    // zod's error class and its module path; workflow code takes zod-free modules (common/messages,
+    // common/process-identity) and type-only imports of the schemas.
+    expect(code.includes('ZodError')).toBe(false);
+    expect(code).not.toMatch(/node_modules\/zod\//);
+  });
+
   it('fail on an incompatible change to the workflow, so CI catches it', async () => {
     const changed = await bundleWorkflowCode({
       workflowsPath: require.resolve('../fixtures/workflows/changed-playbook'),

@@ -4,7 +4,8 @@
  * Sigma process-creation rules). The indicators' codes, weights, ATT&CK techniques and sources are
  * the BEHAVIOURS table in ./reasons; `behaviourFindings` says which ones a pair shows. Workflow-safe.
  */
-import { SYSTEM_PROCESS_ID, type AlertProcess, type CanonicalAlert } from '../../common/alert';
+import type { AlertProcess, CanonicalAlert } from '../../common/alert';
+import { SYSTEM_PROCESS_ID } from '../../common/process-identity';
 import { normalizeWindowsPath } from '../../common/protected';
 import { processLabel } from './file-facts';
 import { matchName, nameStem } from './names';

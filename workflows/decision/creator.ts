@@ -4,7 +4,8 @@
  * process started before the child. A PID whose process is gone, or was started after the child (the
  * PID was reused), leaves the parent unknown: the alert is still decided, on the child. Workflow-safe.
  */
-import { isUnknownProcess, type CanonicalAlert } from '../../common/alert';
+import type { CanonicalAlert } from '../../common/alert';
+import { isUnknownProcess } from '../../common/process-identity';
 import type { ProcessInfo } from '../../common/host-contract';
 import { finding, type Finding } from './reasons';
 

@@ -15,7 +15,7 @@
 import type { CanonicalAlert } from '../../common/alert';
 import type { Decision, DecisionPolicy, Reason } from '../../common/decision';
 import type { EnrichmentResult, FileEnrichment } from '../../common/incident-status';
-import { SYSTEM_PROCESS_ID } from '../../common/alert';
+import { SYSTEM_PROCESS_ID } from '../../common/process-identity';
 import { behaviourFindings } from './behaviours';
 import { resolveCreator } from './creator';
 import { buildFileEnrichment, fileFindings, processLabel, signatureOrigin, trustedSigner } from './file-facts';

@@ -3,7 +3,8 @@
  * parents, Office children, web-server children), with which command line, as which user.
  * Workflow-safe.
  */
-import { isUnknownProcess, type AlertUser, type CanonicalAlert } from '../../common/alert';
+import type { AlertUser, CanonicalAlert } from '../../common/alert';
+import { isUnknownProcess } from '../../common/process-identity';
 import { isServiceAccount } from '../../common/protected';
 import { processLabel } from './file-facts';
 import { matchName, nameStem } from './names';
