@@ -9,8 +9,8 @@
  */
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { bearerCheck } from './ingest/auth';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 const PayloadsSchema = z.object({
@@ -40,6 +40,7 @@ export interface CodecEndpointOptions {
 
 export function registerCodecEndpoint(app: FastifyInstance, options: CodecEndpointOptions): void {
   const prefix = options.prefix ?? '/codec';
+  const validBearer = options.token ? bearerCheck(options.token) : null;
   const cors = (reply: { header(name: string, value: string): unknown }) => {
     if (!options.corsOrigin) return;
     reply.header('Access-Control-Allow-Origin', options.corsOrigin);
@@ -56,7 +57,7 @@ export function registerCodecEndpoint(app: FastifyInstance, options: CodecEndpoi
     });
     app.post(url, async (request, reply) => {
       cors(reply);
-      if (options.token && !bearerMatches(request.headers.authorization, options.token)) {
+      if (validBearer && !validBearer(request.headers.authorization)) {
         return reply.code(401).header('WWW-Authenticate', 'Bearer').send({ error: 'authorization required' });
       }
       const parsed = PayloadsSchema.safeParse(request.body);
@@ -75,12 +76,4 @@ export function registerCodecEndpoint(app: FastifyInstance, options: CodecEndpoi
       }
     });
   }
-}
-
-/** `Bearer <token>`, compared in constant time. */
-function bearerMatches(header: string | undefined, token: string): boolean {
-  const given = /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() ?? '';
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(token).digest();
-  return given.length > 0 && timingSafeEqual(a, b);
 }

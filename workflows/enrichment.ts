@@ -10,7 +10,6 @@ import { hostTaskQueue, shortHostname } from '../common/names';
 import type { PlaybookInput } from '../common/playbook';
 import { isScheduleToStartTimeout, onLiveHost } from './host-liveness';
 
-export { isScheduleToStartTimeout } from './host-liveness';
 import { creatorUnknown, enrichmentFromFacts, reputationHashes, resolveCreator } from './decision';
 
 export interface EnrichmentInput {

@@ -19,8 +19,8 @@ import type { ActionRecord } from '../common/incident-status';
 import { hostTaskQueue } from '../common/names';
 import type { PlaybookPolicy } from '../common/playbook';
 import { normalizeUser } from '../common/user-name';
-import { describeFailure, isScheduleToStartTimeout } from './enrichment';
-import { onLiveHostActivities } from './host-liveness';
+import { describeFailure } from './enrichment';
+import { isScheduleToStartTimeout, onLiveHostActivities } from './host-liveness';
 
 export interface RemediationResult {
   actions: ActionRecord[];
