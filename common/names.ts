@@ -23,6 +23,19 @@ export function hostControlTaskQueue(hostname: string): string {
   return `${hostTaskQueue(hostname)}-control`;
 }
 
+/**
+ * Task priority on a host's action queue (1 runs first; Temporal's default is 3). Several incidents
+ * on one host share its few slots: containment (stop, quarantine, logoff, and the session look-up
+ * they need) is dispatched before investigation (file facts, process tree, validation), and both
+ * before enumeration (the persistence listing, which can take minutes).
+ */
+export const HOST_TASK_PRIORITY = {
+  containment: 1,
+  investigation: 2,
+  enumeration: 4,
+} as const;
+export type HostTaskPriority = keyof typeof HOST_TASK_PRIORITY;
+
 export function shortHostname(hostname: string): string {
   const trimmed = hostname.trim().toLowerCase();
   // An IP address has no domain to strip.

@@ -6,7 +6,7 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { FileFacts, HostActivities, ProcessInfo } from '../common/host-contract';
 import type { CentralActivities, EnrichmentResult, ReputationReport } from '../common/incident-status';
-import { hostTaskQueue, shortHostname } from '../common/names';
+import { HOST_TASK_PRIORITY, hostTaskQueue, shortHostname } from '../common/names';
 import type { PlaybookInput } from '../common/playbook';
 import { isScheduleToStartTimeout, onLiveHost } from './host-liveness';
 
@@ -34,6 +34,7 @@ export async function windowsFileEnrichment({
 }: EnrichmentInput): Promise<EnrichmentResult> {
   const host = proxyActivities<HostActivities>({
     taskQueue: hostTaskQueue(received.host.hostname),
+    priority: { priorityKey: HOST_TASK_PRIORITY.investigation },
     scheduleToStartTimeout: policy.hostUnreachableTimeout,
     startToCloseTimeout: '2m',
     heartbeatTimeout: policy.hostHeartbeatTimeout,

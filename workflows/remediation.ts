@@ -16,7 +16,7 @@ import type {
 } from '../common/host-contract';
 import { HOST_FAILURE_TYPES } from '../common/host-failures';
 import type { ActionRecord } from '../common/incident-status';
-import { hostTaskQueue } from '../common/names';
+import { HOST_TASK_PRIORITY, hostTaskQueue, type HostTaskPriority } from '../common/names';
 import type { PlaybookPolicy } from '../common/playbook';
 import { normalizeUser } from '../common/user-name';
 import { describeFailure } from './enrichment';
@@ -44,19 +44,32 @@ interface Context {
   onRecord: (record: ActionRecord) => void;
 }
 
-function hostActivities(ctx: Context, summary: string, startToCloseTimeout: Duration = '5m'): HostActivities {
+function hostActivities(
+  ctx: Context,
+  summary: string,
+  priority: HostTaskPriority,
+  startToCloseTimeout: Duration = '5m',
+): HostActivities {
   // An action that waited its whole schedule-to-start time is queued again while the host's worker
   // answers its ping: busy is not unreachable.
   return onLiveHostActivities(
-    proxyHostActivities(ctx, summary, startToCloseTimeout),
+    proxyHostActivities(ctx, summary, priority, startToCloseTimeout),
     ctx.alert.host.hostname,
     ctx.policy,
   );
 }
 
-function proxyHostActivities(ctx: Context, summary: string, startToCloseTimeout: Duration): HostActivities {
+function proxyHostActivities(
+  ctx: Context,
+  summary: string,
+  priority: HostTaskPriority,
+  startToCloseTimeout: Duration,
+): HostActivities {
   return proxyActivities<HostActivities>({
     taskQueue: hostTaskQueue(ctx.alert.host.hostname),
+    // Containment first: on a host that several incidents keep busy, a later incident's stop or
+    // quarantine is dispatched before an earlier incident's minutes-long persistence listing.
+    priority: { priorityKey: HOST_TASK_PRIORITY[priority] },
     // A host with no worker polling must not hang the incident: it times out to schedule.
     scheduleToStartTimeout: ctx.policy.hostUnreachableTimeout,
     startToCloseTimeout,
@@ -197,7 +210,7 @@ async function offendingSessionIds(ctx: Context, plan: PlanStep[]): Promise<numb
   if (ctx.alert.session?.id !== undefined) return [ctx.alert.session.id];
   const child = ctx.alert.child;
   if (!child.executable) return [];
-  const tree = await hostActivities(ctx, `Session of ${child.name} (PID ${child.pid})`).getProcessTree({
+  const tree = await hostActivities(ctx, `Session of ${child.name} (PID ${child.pid})`, 'containment').getProcessTree({
     processIds: [child.pid],
   });
   const found = tree.results.find((p) => p.found && p.pid === child.pid);
@@ -245,7 +258,7 @@ async function runStep(
         seen?.executable && seen.executable.toLowerCase() === processTarget.imagePath.toLowerCase()
           ? seen.hashes?.sha256
           : undefined;
-      const result = await hostActivities(ctx, summary).stopAndQuarantineProcess({
+      const result = await hostActivities(ctx, summary, 'containment').stopAndQuarantineProcess({
         incidentId: ctx.incidentId,
         targets: [sha256 ? { ...processTarget, sha256 } : processTarget],
         includeDescendants: step.action === 'quarantine-child',
@@ -257,7 +270,7 @@ async function runStep(
     }
     case 'terminate-parent':
     case 'terminate-child': {
-      const result = await hostActivities(ctx, summary).stopProcess({
+      const result = await hostActivities(ctx, summary, 'containment').stopProcess({
         incidentId: ctx.incidentId,
         targets: [processTarget],
         includeDescendants: step.action === 'terminate-child',
@@ -269,7 +282,7 @@ async function runStep(
       if (!target.user) throw new Error('logoff-user step without a user');
       const user = normalizeUser(target.user);
       const child = ctx.alert.child;
-      const result = await hostActivities(ctx, summary).terminateSession({
+      const result = await hostActivities(ctx, summary, 'containment').terminateSession({
         incidentId: ctx.incidentId,
         users: [user],
         // The sessions hosting the offending process; the script also looks the child up itself
@@ -320,7 +333,7 @@ async function runStep(
     }
     case 'fetch-persistence': {
       // Enumerating every persistence kind on a big host takes minutes (the script's own limit is 10).
-      const result = await hostActivities(ctx, summary, '12m').fetchPersistenceEntries({
+      const result = await hostActivities(ctx, summary, 'enumeration', '12m').fetchPersistenceEntries({
         incidentId: ctx.incidentId,
         referencePaths,
       });
@@ -354,7 +367,7 @@ async function validate(
   loggedOff: Map<ActionRecord, number>,
 ): Promise<void> {
   const succeeded = (a: ActionRecord) => a.status === 'done' || a.status === 'already-done';
-  const host = hostActivities(ctx, 'Validate remediation');
+  const host = hostActivities(ctx, 'Validate remediation', 'investigation');
 
   const pids = [...new Set([...terminated.entries()].filter(([a]) => succeeded(a)).flatMap(([, p]) => p))];
   if (pids.length > 0) {

@@ -61,6 +61,16 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const namespace = options.namespace ?? 'default';
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--namespace', namespace];
   args.push('--log-level', options.logLevel ?? 'warn', ...searchAttributeFlags());
+  // One partition per task queue: task priority (containment before enumeration on a busy host) is
+  // kept within a partition, so a single one keeps it exact. A dev server carries no load that needs more.
+  args.push(
+    '--dynamic-config-value',
+    'matching.numTaskqueueReadPartitions=1',
+    '--dynamic-config-value',
+    'matching.numTaskqueueWritePartitions=1',
+    '--dynamic-config-value',
+    'matching.useNewMatcher=true',
+  );
   let uiUrl: string | undefined;
   if (options.headless) {
     args.push('--headless');
