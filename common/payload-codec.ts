@@ -76,11 +76,16 @@ export class EncryptionCodec implements PayloadCodec {
 
 /**
  * The data converter every client and worker uses: encrypting with the current key when one is
- * configured, decrypting with it or any retired one (rotation keeps open incidents readable).
+ * configured, decrypting with it or any retired one (rotation keeps open incidents readable), and
+ * failure messages with the payloads.
  */
 export function spawnguardDataConverter(
   settings: { payloadKey?: PayloadKey; retiredPayloadKeys?: PayloadKey[] } | undefined,
 ): DataConverter | undefined {
   if (!settings?.payloadKey) return undefined;
-  return { payloadCodecs: [new EncryptionCodec(settings.payloadKey, settings.retiredPayloadKeys ?? [])] };
+  return {
+    payloadCodecs: [new EncryptionCodec(settings.payloadKey, settings.retiredPayloadKeys ?? [])],
+    // Failure messages and stack traces are encrypted too; workflow bundles take the same path.
+    failureConverterPath: require.resolve('./failure-converter'),
+  };
 }

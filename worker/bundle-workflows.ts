@@ -1,5 +1,6 @@
 /**
- * Bundles the workflows (webpack) into one file: `bundle-workflows.ts <workflowsPath> <outFile>`.
+ * Bundles the workflows (webpack) into one file:
+ * `bundle-workflows.ts <workflowsPath> <outFile> [failureConverterPath]`.
  * Run in a short-lived child process by the central worker, so webpack's memory (well over
  * 100 MiB) is never part of the long-running worker's.
  */
@@ -8,10 +9,18 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 async function run(): Promise<void> {
-  const [workflowsPath, outFile] = process.argv.slice(2);
-  if (!workflowsPath || !outFile) throw new Error('usage: bundle-workflows.ts <workflowsPath> <outFile>');
+  const [workflowsPath, outFile, failureConverterPath] = process.argv.slice(2);
+  if (!workflowsPath || !outFile) {
+    throw new Error('usage: bundle-workflows.ts <workflowsPath> <outFile> [failureConverterPath]');
+  }
   const quiet = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never;
-  const { code } = await bundleWorkflowCode({ workflowsPath: resolve(workflowsPath), logger: quiet });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: resolve(workflowsPath),
+    // Failures raised in workflow code are converted inside the bundle: an encrypted deployment's
+    // converter encodes their messages.
+    ...(failureConverterPath ? { failureConverterPath: resolve(failureConverterPath) } : {}),
+    logger: quiet,
+  });
   writeFileSync(outFile, code);
 }
 

@@ -17,6 +17,7 @@ import { createReputationService } from '../activities/enrichment';
 import { describeMailConfiguration, mailConfiguration } from '../activities/notification';
 import { loadConfig, type Config } from '../common/config';
 import { CENTRAL_TASK_QUEUE } from '../common/names';
+import { spawnguardDataConverter } from '../common/payload-codec';
 import { configuredReviewLink } from '../client/review/links';
 import { connectWorker, workerDefaults } from './connection';
 
@@ -40,13 +41,23 @@ export interface CreateCentralWorkerOptions {
  * Bundles the workflows in a child process (worker/bundle-workflows.ts) and returns the bundle's
  * path: webpack would otherwise stay in the worker's memory for its whole life.
  */
-export async function bundleWorkflowsApart(workflowsPath: string): Promise<{ codePath: string }> {
+export async function bundleWorkflowsApart(
+  workflowsPath: string,
+  failureConverterPath?: string,
+): Promise<{ codePath: string }> {
   const codePath = join(mkdtempSync(join(tmpdir(), 'spawnguard-workflows-')), 'workflows.js');
   const script = require.resolve('./bundle-workflows');
   await new Promise<void>((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--require', require.resolve('tsx/cjs'), script, workflowsPath, codePath],
+      [
+        '--require',
+        require.resolve('tsx/cjs'),
+        script,
+        workflowsPath,
+        codePath,
+        ...(failureConverterPath ? [failureConverterPath] : []),
+      ],
       { maxBuffer: 16 * 1024 * 1024 },
       (err, _stdout, stderr) =>
         err ? reject(new Error(`bundling the workflows failed: ${stderr || err.message}`)) : resolve(),
@@ -60,7 +71,10 @@ export async function createCentralWorker(options: CreateCentralWorkerOptions): 
   const bundledApart =
     options.workflowBundle || options.workflowsPath
       ? undefined
-      : await bundleWorkflowsApart(require.resolve('../workflows'));
+      : await bundleWorkflowsApart(
+          require.resolve('../workflows'),
+          spawnguardDataConverter(config.temporal)?.failureConverterPath,
+        );
   try {
     return await Worker.create({
       connection: options.connection,

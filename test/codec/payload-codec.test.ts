@@ -2,13 +2,16 @@
  * Payload encryption: what reaches Temporal is ciphertext, workers and clients with the key see
  * the real values, tampering and wrong keys are detected, and the codec endpoint lets the UI decode.
  */
-import { Client } from '@temporalio/client';
+import { Client, WorkflowFailedError } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import Fastify from 'fastify';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { registerCodecEndpoint } from '../../client/codec-endpoint';
 import { startIngestService } from '../../client/ingest';
 import { loadConfig } from '../../common/config';
+import { bundleWorkflowsApart } from '../../worker/central';
 import {
   ENCRYPTED_ENCODING,
   EncryptionCodec,
@@ -149,6 +152,59 @@ describe('encrypted workflows on the dev server', () => {
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ problems: [{ field: 'payloads.0.data', message: 'must be base64' }] });
     await app.close();
+  });
+});
+
+describe('encrypted failures on the dev server', () => {
+  it('stores failure messages encoded: an activity’s and the workflow’s own, bundled apart as the central worker does', async () => {
+    const key = newKey();
+    const dataConverter = spawnguardDataConverter({ payloadKey: key })!;
+    expect(dataConverter.failureConverterPath).toBe(require.resolve('../../common/failure-converter'));
+    const plainClient = await testClient();
+    const client = new Client({ connection: plainClient.connection, namespace: 'default', dataConverter });
+    const taskQueue = uniqueTaskQueue('codec-failure');
+    const marker = `C:\\Users\\victim-${randomUUID()}\\payload.exe`;
+    const workflowId = `codec-failure-${randomUUID()}`;
+    const bundle = await bundleWorkflowsApart(
+      require.resolve('../fixtures/workflows/smoke'),
+      dataConverter.failureConverterPath,
+    );
+    const failure = await withWorker(
+      {
+        taskQueue,
+        dataConverter,
+        workflowBundle: bundle,
+        activities: {
+          fail: async (path: string) => {
+            throw new Error(`cannot open ${path}`);
+          },
+        },
+      },
+      () =>
+        client.workflow.execute('failingWorkflow', { taskQueue, workflowId, args: [marker] }).then(
+          () => new Error('the workflow did not fail'),
+          (err: unknown) => err,
+        ),
+    );
+    rmSync(dirname(bundle.codePath), { recursive: true, force: true });
+    // A client with the key reads the messages as they were raised.
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect((failure as WorkflowFailedError).cause?.message).toBe(`the workflow gave up on ${marker}`);
+
+    // History holds neither message in the clear: both say "Encoded failure", their text is ciphertext.
+    const history = await plainClient.workflow.getHandle(workflowId).fetchHistory();
+    expect(historyText(history.events)).not.toContain(marker);
+    expect(historyText(history.events)).not.toContain('victim-');
+    const activityFailure = history.events?.find((e) => e.activityTaskFailedEventAttributes)
+      ?.activityTaskFailedEventAttributes?.failure;
+    const workflowFailure = history.events?.find((e) => e.workflowExecutionFailedEventAttributes)
+      ?.workflowExecutionFailedEventAttributes?.failure;
+    for (const recorded of [activityFailure, workflowFailure]) {
+      expect(recorded?.message).toBe('Encoded failure');
+      expect(encodingOf(recorded?.encodedAttributes as Payload)).toBe(ENCRYPTED_ENCODING);
+    }
+    const [opened] = await new EncryptionCodec(key).decode([activityFailure!.encodedAttributes as Payload]);
+    expect(defaultPayloadConverter.fromPayload(opened!)).toMatchObject({ message: `cannot open ${marker}` });
   });
 });
 
