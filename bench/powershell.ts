@@ -283,7 +283,7 @@ export async function timePowerShellIncidents(
         connection,
         namespace: 'default',
         taskQueue: hostControlTaskQueue(POWERSHELL_HOST),
-        activities: createHostControlActivities(POWERSHELL_HOST, false, counted.load),
+        activities: createHostControlActivities({ hostname: POWERSHELL_HOST }, false, counted.load),
       });
       const controlRunning = control.run();
       try {

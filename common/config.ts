@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { QuarantineDirectorySchema } from './host-contract';
 import { parsePayloadKey, type PayloadKey } from './payload-codec';
+import { HostDomainSchema } from './playbook';
 
 const DURATION = /^\d+(ms|s|m|h|d)$/;
 const duration = (fallback: string) =>
@@ -67,6 +68,10 @@ export const EnvironmentSchema = z
     SPAWNGUARD_HOST_UNREACHABLE_TIMEOUT: duration('10m'),
     SPAWNGUARD_NOTIFICATION_TIMEOUT: duration('2h'),
     SPAWNGUARD_HOST_LIVENESS_TIMEOUT: duration('30s'),
+    /** `short` (DESIGN.md §3): host queues by short name; `fqdn`: by fully qualified name, on every part. */
+    SPAWNGUARD_HOST_QUEUE_NAMES: z.enum(['short', 'fqdn']).default('short'),
+    /** The DNS domain that completes short host names (in alerts, and the host worker's own) under `fqdn`. */
+    SPAWNGUARD_HOST_DOMAIN: optionalText.pipe(HostDomainSchema.optional()),
     SPAWNGUARD_HISTORY_EVENT_BOUND: z.coerce.number().int().min(200).max(40_000).default(10_000),
     SPAWNGUARD_TRUSTED_PUBLISHERS: list,
     SPAWNGUARD_QUARANTINE_DIR: optionalText.pipe(QuarantineDirectorySchema.optional()),

@@ -341,9 +341,20 @@ export interface HostActivities {
   restoreQuarantinedFile(request: RestoreRequest): Promise<z.infer<typeof RestoreResultSchema>>;
 }
 
+/**
+ * Every host request names the host it is for, as the alert does (`web01` or
+ * `web01.contoso.local`). A worker that is not that host refuses it (`WrongHost`): the request
+ * reached it through a queue it shares with a namesake, or a forged one.
+ */
+export interface HostAddressed {
+  forHost?: string;
+}
+
 /** What a host worker answers on its control queue (`spawnguard-host-<hostname>-control`). */
 export interface HostPing {
   hostname: string;
+  /** The worker's fully qualified name, when it knows one: two domains' `web01` are told apart by it. */
+  fqdn?: string;
   /** The host worker's process id and start time: a restart shows as a new pair. */
   pid: number;
   startedAt: string;

@@ -11,4 +11,6 @@ export const HOST_FAILURE_TYPES = {
   notWindows: 'NotWindows',
   /** PowerShell runs in Constrained Language Mode (AppLocker/WDAC): the scripts refuse; retrying cannot help. */
   powershellRestricted: 'PowerShellRestricted',
+  /** The request is for another host (a namesake sharing this short-name queue): refused, never run. */
+  wrongHost: 'WrongHost',
 } as const;

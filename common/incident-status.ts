@@ -171,6 +171,8 @@ export const IncidentStatusSchema = z.object({
       message: z.string(),
       running: z.number().int().min(0).nullable().optional(),
       lab: z.boolean().nullable().optional(),
+      /** null: the alert's host name cannot name a queue (a short name where queues are named by FQDN). */
+      queue: z.string().nullable().optional(),
     })
     .optional(),
   /** True when the host actions ran against the simulated lab host, not a real Windows host. */

@@ -10,17 +10,67 @@ export const WORKFLOW_TYPES = {
 
 export const CENTRAL_TASK_QUEUE = 'spawnguard-central';
 
-/** `spawnguard-host-<hostname>`: lower-cased, domain stripped (`WEB01.contoso.local` → `web01`). */
-export function hostTaskQueue(hostname: string): string {
-  return `spawnguard-host-${shortHostname(hostname)}`;
+/**
+ * How host task queues are named. `short` (DESIGN.md §3, the default): lower-cased, domain stripped
+ * (`WEB01.contoso.local` → `spawnguard-host-web01`). `fqdn`: by the fully qualified name
+ * (`spawnguard-host-web01.contoso.local`), for estates where two domains have a host of the same
+ * short name; an alert that names a host without its domain is qualified with `domain`.
+ */
+export interface HostQueueNaming {
+  names: 'short' | 'fqdn';
+  domain?: string | undefined;
+}
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/** A name with a DNS domain (`web01.contoso.local`), not a short name or an address. */
+export function isQualifiedHostname(hostname: string): boolean {
+  const trimmed = hostname.trim();
+  return trimmed.includes('.') && !IPV4.test(trimmed);
+}
+
+/**
+ * The host part of its task queues' names, or null when it cannot be known: a short name in an
+ * estate whose queues are named by fully qualified name, with no domain configured to complete it.
+ * Such a host is never guessed at.
+ */
+export function hostQueueKey(hostname: string, naming?: HostQueueNaming): string | null {
+  if (!naming || naming.names === 'short') return shortHostname(hostname);
+  const trimmed = hostname.trim().toLowerCase().replace(/\.$/, '');
+  if (IPV4.test(trimmed) || isQualifiedHostname(trimmed)) return trimmed;
+  const domain = naming.domain
+    ?.trim()
+    .toLowerCase()
+    .replace(/^\.|\.$/g, '');
+  return domain ? `${trimmed}.${domain}` : null;
+}
+
+/** Why `hostQueueKey` has no answer, in words for the status and the report. */
+export function unqualifiedHostProblem(hostname: string): string {
+  return (
+    `the alert names host ${hostname} without its DNS domain, host queues are named by fully qualified ` +
+    'name (SPAWNGUARD_HOST_QUEUE_NAMES=fqdn) and SPAWNGUARD_HOST_DOMAIN is not set: which host is meant is ' +
+    'not known, so nothing is asked of any host'
+  );
+}
+
+function requiredKey(hostname: string, naming?: HostQueueNaming): string {
+  const key = hostQueueKey(hostname, naming);
+  if (key === null) throw new Error(unqualifiedHostProblem(hostname));
+  return key;
+}
+
+/** `spawnguard-host-<hostname>`, the host worker's action queue (see `HostQueueNaming`). */
+export function hostTaskQueue(hostname: string, naming?: HostQueueNaming): string {
+  return `spawnguard-host-${requiredKey(hostname, naming)}`;
 }
 
 /**
  * `spawnguard-host-<hostname>-control`: the host worker's liveness queue. It answers a ping at
  * once however busy the host's action queue is, so "busy" is never mistaken for "no worker".
  */
-export function hostControlTaskQueue(hostname: string): string {
-  return `${hostTaskQueue(hostname)}-control`;
+export function hostControlTaskQueue(hostname: string, naming?: HostQueueNaming): string {
+  return `${hostTaskQueue(hostname, naming)}-control`;
 }
 
 /**
@@ -39,8 +89,20 @@ export type HostTaskPriority = keyof typeof HOST_TASK_PRIORITY;
 export function shortHostname(hostname: string): string {
   const trimmed = hostname.trim().toLowerCase();
   // An IP address has no domain to strip.
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(trimmed)) return trimmed;
+  if (IPV4.test(trimmed)) return trimmed;
   return trimmed.split('.')[0] ?? trimmed;
+}
+
+/**
+ * Whether a worker that calls itself `self` is the host an alert calls `claimed`: the same short
+ * name, and — when both names are fully qualified — the same full name (`web01.contoso.local` is
+ * not `web01.fabrikam.local`, though they share a short-name queue).
+ */
+export function sameHost(claimed: string, self: { hostname: string; fqdn?: string | undefined }): boolean {
+  if (shortHostname(claimed) !== shortHostname(self.hostname)) return false;
+  const full = self.fqdn ?? (isQualifiedHostname(self.hostname) ? self.hostname : undefined);
+  if (!isQualifiedHostname(claimed) || !full) return true;
+  return claimed.trim().toLowerCase().replace(/\.$/, '') === full.trim().toLowerCase().replace(/\.$/, '');
 }
 
 /** Custom search attributes, registered on the dev server and in docker-compose. */

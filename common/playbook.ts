@@ -9,6 +9,15 @@ import { DecisionPolicySchema } from './decision';
 import { QuarantineDirectorySchema } from './host-contract';
 import type { IncidentStatus } from './incident-status';
 
+/** A DNS domain (`contoso.local`), completing short host names when queues are named by FQDN. */
+export const HostDomainSchema = z
+  .string()
+  .max(253)
+  .regex(
+    /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/,
+    'must be a DNS domain like contoso.local',
+  );
+
 const duration = z
   .string()
   .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration like 30s, 10m, 24h')
@@ -40,6 +49,11 @@ export const PlaybookPolicySchema = z.object({
    * suggests it first), so a storm of later alerts never reaches the history limits.
    */
   historyEventBound: z.number().int().min(200).max(40_000).optional(),
+  /**
+   * How host task queues are named (`HostQueueNaming` in names.ts); absent: by short name, as
+   * DESIGN.md §3 has it and incidents recorded before the option was added.
+   */
+  hostQueues: z.object({ names: z.enum(['short', 'fqdn']), domain: HostDomainSchema.optional() }).optional(),
   /** How long a notification is retried (SMTP down, wrong host) before the incident records it failed. */
   notificationTimeout: duration.optional(),
 });

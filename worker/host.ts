@@ -11,7 +11,12 @@ import { existsSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHostActivities } from '../activities/host/activities';
-import { countRunning, createHostControlActivities } from '../activities/host/control';
+import {
+  countRunning,
+  createHostControlActivities,
+  refuseOtherHosts,
+  type HostIdentity,
+} from '../activities/host/control';
 import { createWarmPool, defaultPowerShellPath, runScript, type RunnerOptions } from '../activities/host/runner';
 import { workerProcessChain } from '../activities/host/safety';
 import { loadManifest, MANIFEST_FILE_NAME, verifyAll, type ScriptManifest } from '../activities/host/script-manifest';
@@ -19,7 +24,14 @@ import { createLabHostActivities } from '../activities/lab/lab-host';
 import { LabScenarioSchema, loadLabScenario } from '../activities/lab/scenario';
 import { loadConfig } from '../common/config';
 import type { HostActivities } from '../common/host-contract';
-import { hostControlTaskQueue, hostTaskQueue, shortHostname } from '../common/names';
+import {
+  hostControlTaskQueue,
+  hostQueueKey,
+  hostTaskQueue,
+  isQualifiedHostname,
+  shortHostname,
+  type HostQueueNaming,
+} from '../common/names';
 import { connectWorker, workerDefaults } from './connection';
 
 export const DEFAULT_SCRIPTS_DIRECTORY = resolve(__dirname, '..', 'powershell');
@@ -32,7 +44,10 @@ export const DEFAULT_SCRIPTS_DIRECTORY = resolve(__dirname, '..', 'powershell');
 export const SHUTDOWN_GRACE_MS = 30_000;
 
 export interface HostWorkerOptions {
-  /** Default: this machine's name (the task queue lower-cases it and strips the domain). */
+  /**
+   * Default: this machine's name. The task queue lower-cases it and strips the domain, or — with
+   * SPAWNGUARD_HOST_QUEUE_NAMES=fqdn — keeps the full name (completed with SPAWNGUARD_HOST_DOMAIN).
+   */
   hostname?: string;
   /** Environment for loadConfig; default process.env. */
   env?: Record<string, string | undefined>;
@@ -153,6 +168,15 @@ function labActivities(options: HostWorkerOptions, hostname: string, log: (line:
   });
 }
 
+/**
+ * This host's names: the machine name (on Windows the short, NetBIOS-style one) and its fully
+ * qualified name when it is known — given whole, or completed with SPAWNGUARD_HOST_DOMAIN.
+ */
+export function hostIdentity(hostname: string, domain?: string): HostIdentity {
+  if (isQualifiedHostname(hostname)) return { hostname: shortHostname(hostname), fqdn: hostname.toLowerCase() };
+  return { hostname, ...(domain ? { fqdn: `${shortHostname(hostname)}.${domain.toLowerCase()}` } : {}) };
+}
+
 export async function runHostWorker(options: HostWorkerOptions = {}): Promise<void> {
   const log = options.log ?? ((line: string) => console.log(line));
   const env = options.env ?? process.env;
@@ -166,7 +190,15 @@ export async function runHostWorker(options: HostWorkerOptions = {}): Promise<vo
     ? { activities: labActivities(options, hostname, log), close: async () => {} }
     : await powershellActivities(options, env, config, platform, log);
 
-  const taskQueue = hostTaskQueue(hostname);
+  const identity = hostIdentity(hostname, config.env.SPAWNGUARD_HOST_DOMAIN);
+  const naming: HostQueueNaming = { names: config.env.SPAWNGUARD_HOST_QUEUE_NAMES };
+  if (hostQueueKey(identity.fqdn ?? hostname, naming) === null) {
+    throw new Error(
+      `Host queues are named by fully qualified name (SPAWNGUARD_HOST_QUEUE_NAMES=fqdn) and this host's name, ` +
+        `${hostname}, has no domain: set SPAWNGUARD_HOST_DOMAIN to this host's DNS domain (e.g. contoso.local)`,
+    );
+  }
+  const taskQueue = hostTaskQueue(identity.fqdn ?? hostname, naming);
   const connection = await connectWorker(config.temporal).catch((err: unknown) => {
     throw new Error(`Cannot reach Temporal at ${config.temporal.address}: ${(err as Error).message}`);
   });
@@ -176,7 +208,8 @@ export async function runHostWorker(options: HostWorkerOptions = {}): Promise<vo
       ...workerDefaults(config.temporal),
       connection,
       taskQueue,
-      activities: counted.activities,
+      // A request for another host (a namesake on a shared short-name queue) is refused, never run.
+      activities: refuseOtherHosts(counted.activities, identity),
       // PowerShell processes are heavy; a host handles a few actions at a time.
       maxConcurrentActivityTaskExecutions: 4,
       shutdownGraceTime: SHUTDOWN_GRACE_MS,
@@ -185,8 +218,8 @@ export async function runHostWorker(options: HostWorkerOptions = {}): Promise<vo
     const control = await Worker.create({
       ...workerDefaults(config.temporal),
       connection,
-      taskQueue: hostControlTaskQueue(hostname),
-      activities: createHostControlActivities(hostname, check.lab, counted.load),
+      taskQueue: hostControlTaskQueue(identity.fqdn ?? hostname, naming),
+      activities: createHostControlActivities(identity, check.lab, counted.load),
       maxConcurrentActivityTaskExecutions: 8,
       shutdownGraceTime: SHUTDOWN_GRACE_MS,
     });
@@ -202,7 +235,7 @@ export async function runHostWorker(options: HostWorkerOptions = {}): Promise<vo
     options.signal?.addEventListener('abort', shutdown, { once: true });
     if (options.signal?.aborted) shutdown();
     log(
-      `spawnguard host worker polling ${taskQueue} on ${config.temporal.address}` +
+      `spawnguard host worker for ${identity.fqdn ?? hostname} polling ${taskQueue} on ${config.temporal.address}` +
         (check.lab ? ' (lab mode: simulated host, no real remediation)' : ''),
     );
     options.onPolling?.(taskQueue);

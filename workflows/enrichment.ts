@@ -6,9 +6,9 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { FileFacts, HostActivities, ProcessInfo } from '../common/host-contract';
 import type { CentralActivities, EnrichmentResult, ReputationReport } from '../common/incident-status';
-import { HOST_TASK_PRIORITY, hostTaskQueue, shortHostname } from '../common/names';
+import { HOST_TASK_PRIORITY, hostQueueKey, hostTaskQueue, sameHost } from '../common/names';
 import type { PlaybookInput } from '../common/playbook';
-import { isScheduleToStartTimeout, onLiveHost } from './host-liveness';
+import { addressedTo, isScheduleToStartTimeout, onLiveHost } from './host-liveness';
 
 import { creatorUnknown, enrichmentFromFacts, reputationHashes, resolveCreator } from './decision';
 
@@ -32,8 +32,11 @@ export async function windowsFileEnrichment({
   policy,
   hostAnswered,
 }: EnrichmentInput): Promise<EnrichmentResult> {
+  // A short host name where queues are named in full names no queue: the host is not asked (the
+  // playbook has said so in its status), and the proxy below is never called.
+  const addressable = hostQueueKey(received.host.hostname, policy.hostQueues) !== null;
   const host = proxyActivities<HostActivities>({
-    taskQueue: hostTaskQueue(received.host.hostname),
+    taskQueue: hostTaskQueue(received.host.hostname, addressable ? policy.hostQueues : undefined),
     priority: { priorityKey: HOST_TASK_PRIORITY.investigation },
     scheduleToStartTimeout: policy.hostUnreachableTimeout,
     startToCloseTimeout: '2m',
@@ -44,7 +47,7 @@ export async function windowsFileEnrichment({
     hostAnswered === false
       ? `host ${received.host.hostname} unreachable: no host worker answered within ${policy.hostUnreachableTimeout}`
       : null;
-  let hostReachable = hostAnswered !== false;
+  let hostReachable = hostAnswered !== false && addressable;
   const hostFailed = (err: unknown) => {
     hostReachable = !isScheduleToStartTimeout(err);
     hostFactsError = hostReachable
@@ -55,7 +58,7 @@ export async function windowsFileEnrichment({
   // The host's answers are claims too: one from a worker that says it is another host (a worker on
   // the wrong queue, or one pretending) is not used, and the status says so.
   const answeredByTheHost = (result: { hostname: string; script: string }) => {
-    if (!result.hostname || shortHostname(result.hostname) === shortHostname(received.host.hostname)) return true;
+    if (!result.hostname || sameHost(received.host.hostname, { hostname: result.hostname })) return true;
     hostFactsError = `${result.script} answered as host ${result.hostname}, not ${received.host.hostname}: its facts are not used`;
     return false;
   };
@@ -69,7 +72,7 @@ export async function windowsFileEnrichment({
       const tree = await onLiveHost(received.host.hostname, policy, () =>
         host.getProcessTree.executeWithOptions(
           { summary: `Who was PID ${received.parent.pid} on ${received.host.hostname} (the event names no parent)` },
-          [{ processIds: [received.parent.pid] }],
+          [addressedTo({ processIds: [received.parent.pid] }, received.host.hostname)],
         ),
       );
       creator = answeredByTheHost(tree)
@@ -89,7 +92,7 @@ export async function windowsFileEnrichment({
       const facts = await onLiveHost(alert.host.hostname, policy, () =>
         host.getFileEnrichment.executeWithOptions(
           { summary: `Hash and signature of ${paths.length} file(s) on ${alert.host.hostname}` },
-          [{ paths }],
+          [addressedTo({ paths }, alert.host.hostname)],
         ),
       );
       hostFacts = answeredByTheHost(facts) ? facts.results : [];

@@ -7,8 +7,8 @@
  * does not answer is unreachable. Workflow code.
  */
 import { ActivityFailure, log, patched, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
-import type { HostControlActivities, HostPing } from '../common/host-contract';
-import { hostControlTaskQueue } from '../common/names';
+import type { HostAddressed, HostControlActivities, HostPing } from '../common/host-contract';
+import { hostControlTaskQueue, sameHost } from '../common/names';
 import type { PlaybookPolicy } from '../common/playbook';
 
 export const DEFAULT_HOST_LIVENESS_TIMEOUT = '30s';
@@ -25,7 +25,7 @@ export function isScheduleToStartTimeout(err: unknown): boolean {
 /** The host worker's answer, or null when none picked the ping up within the liveness timeout. */
 export async function pingHost(hostname: string, policy: PlaybookPolicy, withinMs?: number): Promise<HostPing | null> {
   const { pingHost: ping } = proxyActivities<HostControlActivities>({
-    taskQueue: hostControlTaskQueue(hostname),
+    taskQueue: hostControlTaskQueue(hostname, policy.hostQueues),
     scheduleToStartTimeout: withinMs ?? policy.hostLivenessTimeout ?? DEFAULT_HOST_LIVENESS_TIMEOUT,
     startToCloseTimeout: '10s',
     retry: { maximumAttempts: 1 },
@@ -52,20 +52,31 @@ export async function onLiveHost<T>(hostname: string, policy: PlaybookPolicy, ru
     } catch (err) {
       if (!isScheduleToStartTimeout(err) || !patched('busy-host-is-not-unreachable')) throw err;
       const ping = await pingHost(hostname, policy);
-      if (!ping) throw err;
+      // A worker that says it is another host is not this host's worker.
+      if (!ping || !sameHost(hostname, ping)) throw err;
       log.info('Host busy: its worker answers, the action is queued again', { hostname, running: ping.running });
     }
   }
 }
 
-/** Every method of a host-activity proxy run through `onLiveHost`. */
+/**
+ * The request addressed to the alert's host (`forHost`): a worker that is another host — two
+ * domains' `web01` sharing a short-name queue — refuses it instead of acting on the wrong machine.
+ */
+export function addressedTo<R>(request: R, hostname: string): R & HostAddressed {
+  return { ...request, forHost: hostname };
+}
+
+/** Every method of a host-activity proxy run through `onLiveHost`, its request addressed to the host. */
 export function onLiveHostActivities<A extends object>(activities: A, hostname: string, policy: PlaybookPolicy): A {
   return new Proxy(activities, {
     get(target, name) {
       const method = (target as Record<string | symbol, unknown>)[name];
       if (typeof method !== 'function') return method;
-      return (...args: unknown[]) =>
-        onLiveHost(hostname, policy, () => (method as (...a: unknown[]) => Promise<unknown>)(...args));
+      return (request: unknown) =>
+        onLiveHost(hostname, policy, () =>
+          (method as (r: unknown) => Promise<unknown>)(addressedTo(request, hostname)),
+        );
     },
   });
 }

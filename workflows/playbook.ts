@@ -21,7 +21,15 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CentralActivities, IncidentStatus, Outcome } from '../common/incident-status';
-import { hostControlTaskQueue, SA, shortHostname, WORKFLOW_TYPES } from '../common/names';
+import {
+  hostControlTaskQueue,
+  hostQueueKey,
+  hostTaskQueue,
+  SA,
+  sameHost,
+  unqualifiedHostProblem,
+  WORKFLOW_TYPES,
+} from '../common/names';
 import {
   alertReceivedSignal,
   approveSignal,
@@ -280,7 +288,9 @@ async function afterDecision(
         reason: step.skipped ?? 'host-unreachable',
         message: step.skipped
           ? null
-          : `not attempted: no host worker for ${alert.host.hostname} picked up work within ${policy.hostUnreachableTimeout}`,
+          : status.hostWorker?.queue === null
+            ? `not attempted: ${status.hostWorker.message}`
+            : `not attempted: no host worker for ${alert.host.hostname} picked up work within ${policy.hostUnreachableTimeout}`,
         quarantine: null,
         validated: null,
         at: now(),
@@ -405,15 +415,22 @@ async function awaitReview(status: IncidentStatus, input: PlaybookInput, seenAle
 async function waitForHostWorker(status: IncidentStatus, input: PlaybookInput): Promise<boolean> {
   const { alert, policy } = input;
   const hostname = alert.host.hostname;
-  const queue = hostControlTaskQueue(hostname);
+  if (hostQueueKey(hostname, policy.hostQueues) === null) {
+    // Queues are named by full name and the alert gives a short one: no host is guessed at.
+    status.hostWorker = { answered: false, checkedAt: now(), message: unqualifiedHostProblem(hostname), queue: null };
+    return false;
+  }
+  const queue = hostControlTaskQueue(hostname, policy.hostQueues);
+  const actionQueue = hostTaskQueue(hostname, policy.hostQueues);
   const giveUpAt = Date.now() + durationMs(policy.hostUnreachableTimeout);
   const livenessMs = durationMs(policy.hostLivenessTimeout ?? DEFAULT_HOST_LIVENESS_TIMEOUT);
   for (;;) {
     const answer = await pingHost(hostname, policy, Math.max(1_000, Math.min(livenessMs, giveUpAt - Date.now())));
-    // A worker on this host's queue that says it is another host is not this host's worker.
-    const impostor = answer !== null && shortHostname(answer.hostname) !== shortHostname(hostname);
-    if (impostor)
-      log.warn('A host worker of another name answered on this host’s queue', { answeredAs: answer.hostname });
+    // A worker on this host's queue that says it is another host is not this host's worker: another
+    // short name, or the same short name in another domain.
+    const impostor = answer !== null && !sameHost(hostname, answer);
+    const answeredAs = answer?.fqdn ?? answer?.hostname;
+    if (impostor) log.warn('A host worker of another name answered on this host’s queue', { answeredAs });
     const ping = impostor ? null : answer;
     if (ping) {
       status.hostWorker = {
@@ -422,6 +439,7 @@ async function waitForHostWorker(status: IncidentStatus, input: PlaybookInput): 
         message: `the host worker of ${hostname} answered (${ping.running} action(s) running${ping.lab ? ', lab host' : ''})`,
         running: ping.running,
         lab: ping.lab,
+        queue: actionQueue,
       };
       setCurrentDetails(`Investigating ${alert.parent.name} → ${alert.child.name} on ${hostname}`);
       return true;
@@ -430,7 +448,8 @@ async function waitForHostWorker(status: IncidentStatus, input: PlaybookInput): 
     status.hostWorker = {
       answered: false,
       checkedAt: now(),
-      message: `${impostor ? `a worker calling itself ${answer.hostname} answered on ${queue}, not ${hostname}'s; ` : ''}no host worker for ${hostname} answered on ${queue} within ${policy.hostLivenessTimeout ?? DEFAULT_HOST_LIVENESS_TIMEOUT}; waiting for one until ${waitingUntil}`,
+      message: `${impostor ? `a worker calling itself ${answeredAs} answered on ${queue}, not ${hostname}'s; ` : ''}no host worker for ${hostname} answered on ${queue} within ${policy.hostLivenessTimeout ?? DEFAULT_HOST_LIVENESS_TIMEOUT}; waiting for one until ${waitingUntil}`,
+      queue: actionQueue,
     };
     setCurrentDetails(`Waiting for the host worker of ${hostname} (until ${waitingUntil})`);
     if (Date.now() >= giveUpAt) {

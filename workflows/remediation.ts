@@ -66,7 +66,7 @@ function proxyHostActivities(
   startToCloseTimeout: Duration,
 ): HostActivities {
   return proxyActivities<HostActivities>({
-    taskQueue: hostTaskQueue(ctx.alert.host.hostname),
+    taskQueue: hostTaskQueue(ctx.alert.host.hostname, ctx.policy.hostQueues),
     // Containment first: on a host that several incidents keep busy, a later incident's stop or
     // quarantine is dispatched before an earlier incident's minutes-long persistence listing.
     priority: { priorityKey: HOST_TASK_PRIORITY[priority] },

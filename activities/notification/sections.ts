@@ -201,8 +201,11 @@ export function actionLine(record: ActionRecord): string {
 }
 
 export function outcomeText(status: IncidentStatus): string {
-  const queue = hostTaskQueue(status.alert.host.hostname);
   const host = status.alert.host.hostname;
+  const unaddressable = status.hostWorker?.queue === null;
+  // The queue the incident used (recorded with the ping); incidents from before record none and used
+  // the short-name queue.
+  const queue = status.hostWorker?.queue ?? hostTaskQueue(host);
   const texts: Record<Outcome, string> = {
     remediated: 'Remediated: the planned actions ran on the host and were verified.',
     'partially-remediated':
@@ -211,7 +214,9 @@ export function outcomeText(status: IncidentStatus): string {
     'closed-false-positive': 'Closed as a false positive by the analyst; no action was taken.',
     'closed-unreviewed': 'Closed without review: no analyst decided before the deadline; no action was taken.',
     'closed-no-action': 'Closed: there was nothing to do on the host.',
-    'host-unreachable': `HOST UNREACHABLE: no spawnguard host worker answered on task queue ${queue}, so nothing was done on ${host}. The threat may still be active: remediate by hand, or start the host worker on ${host}.`,
+    'host-unreachable': unaddressable
+      ? `HOST NOT IDENTIFIED: ${status.hostWorker?.message}. The threat may still be active: remediate by hand, or set SPAWNGUARD_HOST_DOMAIN.`
+      : `HOST UNREACHABLE: no spawnguard host worker answered on task queue ${queue}, so nothing was done on ${host}. The threat may still be active: remediate by hand, or start the host worker on ${host}.`,
   };
   return status.outcome ? texts[status.outcome] : `Still open (phase: ${status.phase}).`;
 }

@@ -13,5 +13,13 @@ export function policyFromEnvironment(env: Environment): PlaybookPolicy {
     historyEventBound: env.SPAWNGUARD_HISTORY_EVENT_BOUND,
     ...(env.SPAWNGUARD_QUARANTINE_DIR ? { quarantineDirectory: env.SPAWNGUARD_QUARANTINE_DIR } : {}),
     lab: env.SPAWNGUARD_LAB,
+    ...(env.SPAWNGUARD_HOST_QUEUE_NAMES === 'fqdn'
+      ? {
+          hostQueues: {
+            names: 'fqdn',
+            ...(env.SPAWNGUARD_HOST_DOMAIN ? { domain: env.SPAWNGUARD_HOST_DOMAIN } : {}),
+          },
+        }
+      : {}),
   });
 }

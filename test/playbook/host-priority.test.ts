@@ -56,7 +56,7 @@ it('a new incident’s containment is dispatched ahead of a backlog of persisten
   const control = await Worker.create({
     connection,
     taskQueue: hostControlTaskQueue(h.hostname),
-    activities: createHostControlActivities(h.hostname, true, countRunning(h.host.activities).load),
+    activities: createHostControlActivities({ hostname: h.hostname }, true, countRunning(h.host.activities).load),
   });
   const controlRunning = control.run();
 

@@ -84,6 +84,12 @@ describe('review', () => {
           // The early approval did not approve: the review is open and waits for someone.
           expect((await statusOf(handle)).review.status).toBe('pending');
           await handle.signal('reject', { analyst: 'alice', comment: 'admin tool' });
+          // Bob approves once alice's rejection is recorded (sent at once, both could be handled in
+          // one workflow task, before the report is scheduled).
+          await waitFor(
+            () => statusOf(handle),
+            (s) => s.review.status === 'rejected',
+          );
           await handle.signal('approve', { analyst: 'bob' });
           await waitFor(
             () => statusOf(handle),

@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { CanonicalAlert } from '../../common/alert';
 import { createDecisionActivities } from '../../activities/decision';
 import type { CentralActivities, IncidentStatus, ReputationReport } from '../../common/incident-status';
-import { hostControlTaskQueue, hostTaskQueue } from '../../common/names';
-import { countRunning, createHostControlActivities } from '../../activities/host/control';
+import { hostControlTaskQueue, hostTaskQueue, type HostQueueNaming } from '../../common/names';
+import { countRunning, createHostControlActivities, refuseOtherHosts } from '../../activities/host/control';
 import { PlaybookPolicySchema, type PlaybookPolicy } from '../../common/playbook';
 import { createTestHost, type TestHost } from './test-host';
 import { testAddress } from './temporal';
@@ -120,6 +120,10 @@ export interface RunOptions {
 
 export interface HarnessOptions {
   hostname?: string;
+  /** The host worker's fully qualified name (it answers pings with it and refuses other hosts' requests). */
+  hostFqdn?: string;
+  /** How the host worker names its queues (default: by short name, DESIGN.md §3). */
+  hostQueues?: HostQueueNaming;
   /** The Temporal server the workers poll (default: the one the global setup started). */
   address?: string;
   /** Central activities instead of the recording test ones (e.g. the real ones against fake APIs). */
@@ -134,18 +138,20 @@ export async function createHarness(client: Client, options: HarnessOptions = {}
   const connection = await NativeConnection.connect({ address: options.address ?? testAddress() });
   // The host worker as the product runs it: its action queue (slots as configured) and its control
   // queue answering pings.
+  const identity = { hostname, ...(options.hostFqdn ? { fqdn: options.hostFqdn } : {}) };
+  const queueHost = options.hostQueues?.names === 'fqdn' && options.hostFqdn ? options.hostFqdn : hostname;
   const startHostWorker = async (hostOptions: { slots?: number } = {}) => {
     const counted = countRunning(host.activities);
     const actions = await Worker.create({
       connection,
-      taskQueue: hostTaskQueue(hostname),
-      activities: counted.activities,
+      taskQueue: hostTaskQueue(queueHost, options.hostQueues),
+      activities: refuseOtherHosts(counted.activities, identity),
       ...(hostOptions.slots ? { maxConcurrentActivityTaskExecutions: hostOptions.slots } : {}),
     });
     const control = await Worker.create({
       connection,
-      taskQueue: hostControlTaskQueue(hostname),
-      activities: createHostControlActivities(hostname, true, counted.load),
+      taskQueue: hostControlTaskQueue(queueHost, options.hostQueues),
+      activities: createHostControlActivities(identity, true, counted.load),
     });
     const worker = {
       shutdown: () => {
@@ -197,18 +203,33 @@ export async function statusOf(handle: WorkflowHandle): Promise<IncidentStatus> 
   return handle.query<IncidentStatus>('status');
 }
 
+/**
+ * Polls until `accept` holds. A probe that fails (a status query the server could not deliver while
+ * the worker was busy with a storm of signals) counts as "not yet"; at the deadline the last value or
+ * error is reported.
+ */
 export async function waitFor<T>(
   probe: () => Promise<T>,
   accept: (value: T) => boolean,
   timeoutMs = 30_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let value = await probe();
-  while (!accept(value)) {
-    if (Date.now() > deadline)
-      throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value).slice(0, 2000)}`);
+  let last: { value: T } | { error: unknown } | undefined;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (accept(value)) return value;
+      last = { value };
+    } catch (error) {
+      last = { error };
+    }
+    if (Date.now() > deadline) {
+      const seen =
+        last && 'value' in last
+          ? `last value: ${JSON.stringify(last.value).slice(0, 2000)}`
+          : `last error: ${String(last?.error)}`;
+      throw new Error(`condition not met within ${timeoutMs} ms; ${seen}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 200));
-    value = await probe();
   }
-  return value;
 }
