@@ -28,6 +28,30 @@ const list = z
       .map((s) => s.trim())
       .filter(Boolean),
   );
+/** `siem:token,edr:token2`: named credentials that may only send alerts, each rate-limited on its own. */
+const senderCredentials = list.pipe(
+  z
+    .array(
+      z
+        .string()
+        .regex(
+          /^[a-z0-9][a-z0-9_.-]{0,62}:\S{16,}$/,
+          'each entry is name:token (name: a-z 0-9 _ . -, token: at least 16 characters)',
+        )
+        .transform((entry) => {
+          const at = entry.indexOf(':');
+          return { name: entry.slice(0, at), token: entry.slice(at + 1) };
+        }),
+    )
+    .refine(
+      (credentials) => new Set(credentials.map((c) => c.name)).size === credentials.length,
+      'names must be unique',
+    )
+    .refine(
+      (credentials) => credentials.every((c) => c.name !== 'ingest-token'),
+      '"ingest-token" names SPAWNGUARD_INGEST_TOKEN; give the sender another name',
+    ),
+);
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 const url = (fallback?: string) => (fallback ? z.url().default(fallback) : z.url().optional());
 
@@ -60,6 +84,10 @@ export const EnvironmentSchema = z
 
     SPAWNGUARD_PORT: port(3000),
     SPAWNGUARD_INGEST_TOKEN: optionalText,
+    /** Further senders (`name:token,…`): they may post alerts, nothing else. */
+    SPAWNGUARD_INGEST_CREDENTIALS: senderCredentials,
+    /** Requests a minute each credential may make to `POST /v1/alerts` (0: no limit). */
+    SPAWNGUARD_INGEST_RATE_LIMIT: z.coerce.number().int().min(0).max(10_000_000).default(6_000),
     SPAWNGUARD_PUBLIC_URL: url(),
     SPAWNGUARD_TEMPORAL_UI_URL: url('http://localhost:8233'),
     SPAWNGUARD_LINK_SECRET: optionalText,

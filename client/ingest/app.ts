@@ -14,7 +14,8 @@ import type { CanonicalAlert } from '../../common/alert';
 import { incidentWorkflowId } from '../../common/incident';
 import { ReviewUpdateSchema, type PlaybookPolicy } from '../../common/playbook';
 import { registerReviewPage, WorkflowIdSchema } from '../review/page';
-import { bearerCheck } from './auth';
+import rateLimit from '@fastify/rate-limit';
+import { bearerCheck, credentialCheck, type SenderCredential } from './auth';
 import { InvalidAlertsError, parseAlertDocuments } from './documents';
 import { incidentStatus, pendingReviews, reviewIncident } from './incidents';
 import { RecentAlerts } from './recent-alerts';
@@ -25,6 +26,10 @@ export interface IngestAppOptions {
   client: Client;
   /** SPAWNGUARD_INGEST_TOKEN: bearer token for the API, and the review page's sign-in. */
   ingestToken: string;
+  /** SPAWNGUARD_INGEST_CREDENTIALS: senders (a SIEM, an EDR) that may post alerts and nothing else. */
+  senders?: SenderCredential[];
+  /** SPAWNGUARD_INGEST_RATE_LIMIT: requests a minute to `POST /v1/alerts` per credential (0: none). */
+  rateLimitPerMinute?: number;
   /** SPAWNGUARD_LINK_SECRET: signs review links and the review page's session. */
   linkSecret: string;
   policy: PlaybookPolicy;
@@ -63,6 +68,17 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
   }
   return false;
 }
+/** The name `SPAWNGUARD_INGEST_TOKEN` goes by in logs and rate limits. */
+export const INGEST_TOKEN_CREDENTIAL = 'ingest-token';
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6_000;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The credential that authenticated the request (`ingest-token`, or a sender's name). */
+    credential?: string;
+  }
+}
+
 /** Alerts of one batch submitted to Temporal at once. */
 const BATCH_CONCURRENCY = 8;
 
@@ -145,7 +161,8 @@ export async function buildIngestApp(options: IngestAppOptions): Promise<Fastify
         : statusCode === 500
           ? 'internal error'
           : error.message);
-    return reply.code(statusCode).send({ error: statusCode === 500 ? 'internal' : 'bad-request', message });
+    const kind = statusCode === 500 ? 'internal' : statusCode === 429 ? 'rate-limited' : 'bad-request';
+    return reply.code(statusCode).send({ error: kind, message });
   });
 
   // Authentication runs before the body is read: an unauthenticated sender cannot make us parse anything.
@@ -155,7 +172,44 @@ export async function buildIngestApp(options: IngestAppOptions): Promise<Fastify
       request.log.warn({ url: request.url }, 'unauthenticated request refused');
       return unauthorized(reply);
     }
+    request.credential = INGEST_TOKEN_CREDENTIAL;
   };
+  // Alerts may come from the ingest token or from a sender's own credential (which opens nothing else).
+  const senders = options.senders ?? [];
+  if (senders.some((s) => s.name === INGEST_TOKEN_CREDENTIAL)) {
+    throw new Error(`"${INGEST_TOKEN_CREDENTIAL}" is the ingest token's name; give the sender another`);
+  }
+  const sender = credentialCheck([{ name: INGEST_TOKEN_CREDENTIAL, token: ingestToken }, ...senders]);
+  const requireSender = async (request: FastifyRequest, reply: FastifyReply) => {
+    const name = sender(request.headers.authorization);
+    if (name === undefined) {
+      request.log.warn({ url: request.url }, 'unauthenticated request refused');
+      return unauthorized(reply);
+    }
+    request.credential = name;
+  };
+  // Each credential has its own budget, counted after authentication and before the body is read:
+  // a runaway or compromised sender is slowed down without starving the others.
+  const perMinute = options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
+  await app.register(rateLimit, { global: false });
+  const alertsRateLimit =
+    perMinute > 0
+      ? {
+          rateLimit: {
+            max: perMinute,
+            timeWindow: 60_000,
+            hook: 'preParsing' as const,
+            keyGenerator: (request: FastifyRequest) => request.credential ?? 'unauthenticated',
+            onExceeded: (request: FastifyRequest) =>
+              request.log.warn({ credential: request.credential }, 'alert rate limit reached: 429'),
+            errorResponseBuilder: (request: FastifyRequest, context: { max: number; after: string }) => ({
+              statusCode: 429,
+              code: 'RATE_LIMITED',
+              message: `credential "${request.credential}" sent more than ${context.max} requests a minute; retry in ${context.after} (nothing in this request was accepted)`,
+            }),
+          },
+        }
+      : {};
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
@@ -175,7 +229,7 @@ export async function buildIngestApp(options: IngestAppOptions): Promise<Fastify
     }
   });
 
-  app.post('/v1/alerts', { onRequest: requireBearer }, async (request, reply) => {
+  app.post('/v1/alerts', { onRequest: requireSender, config: alertsRateLimit }, async (request, reply) => {
     let alerts: CanonicalAlert[];
     let batch: boolean;
     try {
@@ -203,6 +257,7 @@ export async function buildIngestApp(options: IngestAppOptions): Promise<Fastify
           runId: submission.runId,
           deduplicated: submission.deduplicated,
           source: alert.source,
+          credential: request.credential,
         },
         submission.closed
           ? 'alert of an incident that already completed (a re-send): acknowledged, not re-run'

@@ -60,6 +60,8 @@ export async function startIngestService(config: Config, options: StartIngestOpt
     ingestToken,
     linkSecret,
     policy: policyFromEnvironment(env),
+    senders: env.SPAWNGUARD_INGEST_CREDENTIALS,
+    rateLimitPerMinute: env.SPAWNGUARD_INGEST_RATE_LIMIT,
     logger,
     secureCookies: env.SPAWNGUARD_PUBLIC_URL?.startsWith('https:') ?? false,
     ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
