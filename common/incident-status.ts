@@ -135,6 +135,11 @@ export type ReviewState = z.infer<typeof ReviewStateSchema>;
 
 export const IncidentStatusSchema = z.object({
   workflowId: z.string(),
+  /**
+   * The incident's first run id: with the workflow id, the chain of runs this incident is (a run
+   * continued as new keeps it). Review links are bound to it. Absent in incidents recorded before.
+   */
+  firstRunId: z.string().optional(),
   alert: CanonicalAlertSchema,
   phase: z.enum(PHASES),
   outcome: z.enum(OUTCOMES).nullable(),

@@ -83,6 +83,7 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
   // A run continued as new while waiting for review carries the incident as it stood.
   const status: IncidentStatus = input.resume?.status ?? {
     workflowId,
+    firstRunId: workflowInfo().firstExecutionRunId,
     alert,
     phase: 'investigating',
     outcome: null,

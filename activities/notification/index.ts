@@ -28,7 +28,7 @@ export interface NotificationOptions {
    * signed by the ingest side; used when the request carries no `reviewUrl`. Without either, the
    * email gives the CLI and HTTP instructions only.
    */
-  reviewLink?: (workflowId: string) => string | undefined;
+  reviewLink?: (workflowId: string, firstRunId?: string) => string | undefined;
 }
 
 const webLink = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
@@ -74,7 +74,7 @@ export function createNotificationActivities(
     },
     async sendReviewRequest(request) {
       const { status, reviewUrl, reminder } = parseRequest(ReviewRequestSchema, request, 'sendReviewRequest');
-      const signedLink = reviewUrl ?? options.reviewLink?.(status.workflowId);
+      const signedLink = reviewUrl ?? options.reviewLink?.(status.workflowId, status.firstRunId);
       const content = buildReviewRequest(status, {
         incidentLink: incidentLink(status.workflowId),
         publicUrl: reviewPageBase,

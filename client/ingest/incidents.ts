@@ -50,10 +50,13 @@ export async function reviewIncident(
   workflowId: string,
   review: ReviewUpdate,
   deadlineMs = DEFAULT_DEADLINE_MS,
+  firstRunId?: string,
 ): Promise<ReviewState> {
   const result = await withTemporalDeadline(client, deadlineMs, () =>
     client.workflow
-      .getHandle(workflowId)
+      // With the first run id (a review link's), the server delivers the decision to that chain of
+      // runs only, never to a later incident that reuses the workflow id.
+      .getHandle(workflowId, undefined, firstRunId ? { firstExecutionRunId: firstRunId } : undefined)
       .executeUpdate(reviewUpdate, { args: [review], updateId: reviewUpdateId(workflowId, review) }),
   );
   return ReviewStateSchema.parse(result);

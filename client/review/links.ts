@@ -1,8 +1,11 @@
 /**
  * Review links: `<publicUrl>/review/<workflowId>?token=…`. The token is an HMAC (SHA-256, keyed
- * with SPAWNGUARD_LINK_SECRET) over the workflow id and an expiry, so a link opens the page for
- * that one incident until it expires, and cannot be forged or moved to another incident. Opening
- * a link changes nothing; the token only authorizes the page's POST.
+ * with SPAWNGUARD_LINK_SECRET) over the workflow id, the incident's first run id and an expiry, so
+ * a link opens the page for that one incident until it expires, and cannot be forged or moved to
+ * another incident — not even to a later incident under the same workflow id: the first run id
+ * names the chain of runs (continue-as-new keeps it), and the decision is sent to that chain only.
+ * Opening a link changes nothing; the token only authorizes the page's POST. Links issued before
+ * the run id was bound (`v1`) name the workflow id only, and still work until they expire.
  *
  * The same secret signs the review page's session cookie, under another purpose so that neither
  * kind of token is accepted as the other.
@@ -12,33 +15,43 @@ import { createHmac } from 'node:crypto';
 import { publicUrl, type Config } from '../../common/config';
 import { secretsEqual } from '../ingest/auth';
 
-const VERSION = 'v1';
-
 function mac(secret: string, purpose: string, subject: string, expiresAt: number): string {
   return createHmac('sha256', secret).update(`${purpose}\n${subject}\n${expiresAt}`).digest('base64url');
 }
 
 function sign(secret: string, purpose: string, subject: string, expiresAt: number): string {
-  return `${VERSION}.${expiresAt}.${mac(secret, purpose, subject, expiresAt)}`;
+  return `v1.${expiresAt}.${mac(secret, purpose, subject, expiresAt)}`;
 }
 
 export type TokenCheck =
-  { valid: true; expiresAt: number } | { valid: false; reason: 'malformed' | 'forged' | 'expired' };
+  | { valid: true; expiresAt: number; firstRunId?: string }
+  | { valid: false; reason: 'malformed' | 'forged' | 'expired' };
+
+/** A run id as Temporal makes them (a UUID); nothing else is signed into a token. */
+const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function verify(token: string, secret: string, purpose: string, subject: string, now: number): TokenCheck {
-  const match = /^v1\.(\d{10,13})\.([A-Za-z0-9_-]{43})$/.exec(token);
-  if (!match) return { valid: false, reason: 'malformed' };
-  const expiresAt = Number(match[1]);
+  const match = /^(v1|v2)\.(\d{10,13})\.(?:([0-9a-f-]{36})\.)?([A-Za-z0-9_-]{43})$/.exec(token);
+  if (!match || (match[1] === 'v2') !== (match[3] !== undefined)) return { valid: false, reason: 'malformed' };
+  const expiresAt = Number(match[2]);
+  const firstRunId = match[3];
+  const signed = firstRunId ? `${subject}\n${firstRunId}` : subject;
   // The signature is checked before the expiry so an altered expiry reads as forged.
-  if (!secretsEqual(match[2] as string, mac(secret, purpose, subject, expiresAt)))
+  if (!secretsEqual(match[4] as string, mac(secret, purpose, signed, expiresAt)))
     return { valid: false, reason: 'forged' };
   if (expiresAt <= now) return { valid: false, reason: 'expired' };
-  return { valid: true, expiresAt };
+  return { valid: true, expiresAt, ...(firstRunId ? { firstRunId } : {}) };
 }
 
-/** Expiry is in milliseconds since the epoch. */
-export function signReviewToken(workflowId: string, secret: string, expiresAt: number): string {
-  return sign(secret, 'review', workflowId, expiresAt);
+/**
+ * Expiry is in milliseconds since the epoch. With the incident's first run id the token is bound to
+ * that chain of runs (`v2`); without one (an incident recorded before the status carried it), to
+ * the workflow id only.
+ */
+export function signReviewToken(workflowId: string, secret: string, expiresAt: number, firstRunId?: string): string {
+  if (firstRunId === undefined) return sign(secret, 'review', workflowId, expiresAt);
+  if (!RUN_ID.test(firstRunId)) throw new Error(`not a run id: ${firstRunId}`);
+  return `v2.${expiresAt}.${firstRunId}.${mac(secret, 'review', `${workflowId}\n${firstRunId}`, expiresAt)}`;
 }
 
 export function verifyReviewToken(token: string, workflowId: string, secret: string, now = Date.now()): TokenCheck {
@@ -55,11 +68,11 @@ export interface ReviewLinkOptions {
   now?: number;
 }
 
-/** The link the review-request email carries for one incident. */
-export function reviewLink(workflowId: string, options: ReviewLinkOptions): string {
+/** The link the review-request email carries for one incident (bound to its chain of runs when given). */
+export function reviewLink(workflowId: string, options: ReviewLinkOptions, firstRunId?: string): string {
   const expiresAt = (options.now ?? Date.now()) + options.ttlMs;
   const base = options.publicUrl.replace(/\/+$/, '');
-  const token = signReviewToken(workflowId, options.secret, expiresAt);
+  const token = signReviewToken(workflowId, options.secret, expiresAt, firstRunId);
   return `${base}/review/${encodeURIComponent(workflowId)}?token=${encodeURIComponent(token)}`;
 }
 
@@ -69,12 +82,14 @@ export function reviewLink(workflowId: string, options: ReviewLinkOptions): stri
  * that work for twice SPAWNGUARD_REVIEW_TIMEOUT, so a link still opens the incident after its review
  * timed out. Without a secret, none: the email then gives the CLI and HTTP instructions only.
  */
-export function configuredReviewLink(config: Config): ((workflowId: string) => string) | undefined {
+export function configuredReviewLink(
+  config: Config,
+): ((workflowId: string, firstRunId?: string) => string) | undefined {
   const secret = config.env.SPAWNGUARD_LINK_SECRET;
   if (!secret) return undefined;
   const base = publicUrl(config.env);
   const ttlMs = 2 * msToNumber(config.env.SPAWNGUARD_REVIEW_TIMEOUT as Duration);
-  return (workflowId) => reviewLink(workflowId, { publicUrl: base, secret, ttlMs });
+  return (workflowId, firstRunId) => reviewLink(workflowId, { publicUrl: base, secret, ttlMs }, firstRunId);
 }
 
 /** The review page's session (after the analyst signed in with the ingest token). */

@@ -71,6 +71,9 @@ function cookie(request: FastifyRequest, name: string): string | undefined {
   return undefined;
 }
 
+const EARLIER_INCIDENT =
+  'This review link was issued for an earlier incident under this id, which has ended. Open the current incident from the pending-review list.';
+
 function tokenRefusal(check: TokenCheck & { valid: false }): string {
   return check.reason === 'expired'
     ? 'This review link has expired. Open the incident from the pending-review list, or ask for a new link.'
@@ -143,16 +146,15 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
       if (!workflowId.success) return html(reply, 400, messagePage('Bad link', 'The link does not name an incident.'));
       const query = z.object({ token: z.string().max(200).optional() }).safeParse(request.query);
       const presented = query.success ? query.data.token : undefined;
-      let token = presented;
+      let boundTo: string | undefined;
       if (presented !== undefined) {
         const check = verifyReviewToken(presented, workflowId.data, linkSecret);
         if (!check.valid) {
           request.log.warn({ workflowId: workflowId.data, reason: check.reason }, 'review link refused');
           return html(reply, 403, messagePage('Link refused', tokenRefusal(check)));
         }
-      } else if (signedIn(request)) {
-        token = signReviewToken(workflowId.data, linkSecret, Date.now() + listTokenTtlMs);
-      } else {
+        boundTo = check.firstRunId;
+      } else if (!signedIn(request)) {
         return html(
           reply,
           403,
@@ -161,6 +163,13 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
       }
       try {
         const status = await incidentStatus(client, workflowId.data, deadlineMs);
+        if (boundTo !== undefined && status.firstRunId !== boundTo) {
+          request.log.warn({ workflowId: workflowId.data, boundTo }, 'review link of an earlier incident refused');
+          return html(reply, 403, messagePage('Link refused', EARLIER_INCIDENT));
+        }
+        // A signed-in analyst gets a token for this incident's chain of runs, as an email link would.
+        const token =
+          presented ?? signReviewToken(workflowId.data, linkSecret, Date.now() + listTokenTtlMs, status.firstRunId);
         return html(reply, 200, incidentPage(status, token));
       } catch (err) {
         return problemPage(reply, classifyTemporalError(err));
@@ -176,6 +185,7 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
       }
       const { token, decision, analyst, comment } = form.data;
       const bearer = hasValidBearer(request.headers.authorization, ingestToken);
+      let boundTo: string | undefined;
       if (!bearer) {
         const check: TokenCheck = token
           ? verifyReviewToken(token, workflowId.data, linkSecret)
@@ -184,6 +194,7 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
           request.log.warn({ workflowId: workflowId.data, reason: check.reason }, 'review decision refused');
           return html(reply, 403, messagePage('Not recorded', tokenRefusal(check)));
         }
+        boundTo = check.firstRunId;
       }
       const review = ReviewUpdateSchema.safeParse({ decision, analyst, ...(comment ? { comment } : {}) });
       if (!review.success) {
@@ -196,9 +207,14 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
         }
       }
       try {
-        await reviewIncident(client, workflowId.data, review.data, deadlineMs);
+        // A link's decision goes to the chain of runs the link was issued for, or nowhere.
+        await reviewIncident(client, workflowId.data, review.data, deadlineMs, boundTo);
       } catch (err) {
         const problem = classifyTemporalError(err);
+        if (boundTo !== undefined && problem.kind === 'not-found') {
+          request.log.warn({ workflowId: workflowId.data, boundTo }, 'review decision for an earlier incident refused');
+          return html(reply, 403, messagePage('Not recorded', EARLIER_INCIDENT));
+        }
         request.log.warn({ workflowId: workflowId.data, problem }, 'review decision not recorded');
         return problemPage(reply, problem);
       }

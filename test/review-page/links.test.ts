@@ -37,6 +37,29 @@ describe('review links', () => {
     expect(verifyReviewToken(`${token}A`, ID, SECRET, NOW)).toEqual({ valid: false, reason: 'malformed' });
   });
 
+  it('binds a token to the incident’s first run id when given one; the run id cannot be swapped', () => {
+    const run = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b';
+    const other = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c';
+    const token = signReviewToken(ID, SECRET, NOW + 60_000, run);
+    expect(token.startsWith(`v2.${NOW + 60_000}.${run}.`)).toBe(true);
+    expect(verifyReviewToken(token, ID, SECRET, NOW)).toEqual({
+      valid: true,
+      expiresAt: NOW + 60_000,
+      firstRunId: run,
+    });
+    expect(verifyReviewToken(token.replace(run, other), ID, SECRET, NOW)).toEqual({ valid: false, reason: 'forged' });
+    // A v1 token with a run id spliced in, or a v2 token without one, is not a token.
+    expect(verifyReviewToken(token.replace('v2.', 'v1.'), ID, SECRET, NOW)).toEqual({
+      valid: false,
+      reason: 'malformed',
+    });
+    expect(verifyReviewToken(token.replace(`${run}.`, ''), ID, SECRET, NOW)).toEqual({
+      valid: false,
+      reason: 'malformed',
+    });
+    expect(() => signReviewToken(ID, SECRET, NOW, 'not-a-run-id')).toThrow(/not a run id/);
+  });
+
   it('keeps review tokens and sessions apart', () => {
     const session = signSession(SECRET, NOW + 60_000);
     expect(verifySession(session, SECRET, NOW).valid).toBe(true);

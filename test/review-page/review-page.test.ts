@@ -7,9 +7,11 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { reviewLink, signReviewToken } from '../../client/review/links';
 import { IncidentStatusSchema } from '../../common/incident-status';
 import { SA } from '../../common/names';
+import { normalizeAlert } from '../../common/normalize';
 import {
   alertDocument,
   freshHostname,
+  TEST_POLICY,
   jsonOf,
   startTestIngest,
   waitFor,
@@ -43,14 +45,24 @@ afterEach(async () => {
   await page?.close();
 });
 
-async function startIncident(hostname = freshHostname()): Promise<string> {
-  const response = await ingest.post('/v1/alerts', alertDocument('elastic-alert', hostname));
+async function startIncident(hostnameOrDocument: string | Record<string, unknown> = freshHostname()): Promise<string> {
+  const document =
+    typeof hostnameOrDocument === 'string' ? alertDocument('elastic-alert', hostnameOrDocument) : hostnameOrDocument;
+  const response = await ingest.post('/v1/alerts', document);
   expect(response.status).toBe(202);
   return (await jsonOf(response)).workflowId;
 }
 
-const link = (workflowId: string, overrides: { secret?: string; ttlMs?: number; now?: number } = {}) =>
-  reviewLink(workflowId, { publicUrl: ingest.url, secret: ingest.linkSecret, ttlMs: 10 * 60_000, ...overrides });
+const link = (
+  workflowId: string,
+  overrides: { secret?: string; ttlMs?: number; now?: number } = {},
+  firstRunId?: string,
+) =>
+  reviewLink(
+    workflowId,
+    { publicUrl: ingest.url, secret: ingest.linkSecret, ttlMs: 10 * 60_000, ...overrides },
+    firstRunId,
+  );
 
 const resultOf = async (workflowId: string) =>
   IncidentStatusSchema.parse(await client.workflow.getHandle(workflowId).result());
@@ -220,6 +232,48 @@ describe('review page', () => {
       expect(JSON.stringify(ingest.logs)).not.toContain(new URL(url).searchParams.get('token'));
       expect(await reviewStatus(workflowId)).toBe('pending');
       expect((await handle.describe()).typedSearchAttributes.get(SA.ReviewStatus)).toBe('pending');
+    });
+  });
+
+  it('a link is bound to the incident it was issued for: a later incident under the same workflow id refuses it', async () => {
+    const document = alertDocument('elastic-alert', freshHostname());
+    const workflowId = await startIncident(document);
+    await withStandInPlaybook(ingest.taskQueue, async () => {
+      const first = (await client.workflow.getHandle(workflowId).describe()).raw.workflowExecutionInfo?.firstRunId;
+      expect(first).toMatch(/^[0-9a-f-]{36}$/);
+      const earlier = link(workflowId, {}, first!);
+      expect(new URL(earlier).searchParams.get('token')).toMatch(new RegExp(`^v2\\.\\d+\\.${first}\\.`));
+
+      // That incident ends; the same workflow id is used again for a new one (another chain of runs).
+      await client.workflow.getHandle(workflowId).terminate('test: the incident ended');
+      const again = await client.workflow.start('suspiciousParentProcessPlaybook', {
+        taskQueue: ingest.taskQueue,
+        workflowId,
+        args: [{ alert: normalizeAlert(document), policy: TEST_POLICY, receivedAt: new Date().toISOString() }],
+      });
+      await waitFor(
+        () => reviewStatus(workflowId),
+        (s) => s === 'pending',
+      );
+
+      const opened = await page.goto(earlier);
+      expect(opened?.status()).toBe(403);
+      expect(await page.getByRole('alert').textContent()).toMatch(/issued for an earlier incident under this id/);
+      const token = new URL(earlier).searchParams.get('token') as string;
+      const posted = await postForm(workflowId, { token, decision: 'approve', analyst: 'mallory' });
+      expect(posted.status).toBe(403);
+      expect(await posted.text()).toContain('issued for an earlier incident under this id');
+      expect(await reviewStatus(workflowId)).toBe('pending');
+
+      // The new incident's own link works.
+      const current = link(workflowId, {}, again.firstExecutionRunId);
+      const approved = await postForm(workflowId, {
+        token: new URL(current).searchParams.get('token') as string,
+        decision: 'approve',
+        analyst: 'dave',
+      });
+      expect(approved.status).toBe(303);
+      expect(await resultOf(workflowId)).toMatchObject({ review: { status: 'approved', analyst: 'dave' } });
     });
   });
 
