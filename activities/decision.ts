@@ -1,5 +1,5 @@
 /**
- * `decideIncident`: the decision engine run once, as a local activity of the playbook, so the
+ * `decideIncident`: the decision engine run once, as an activity of the playbook, so the
  * verdict and plan are recorded in the incident's history. A replay reads them back instead of
  * running the rules again: a release that changes a rule never changes the plan an analyst is
  * reviewing, nor breaks the replay of an incident waiting for review.

@@ -202,7 +202,7 @@ export function laterAlerts(status: IncidentStatus): string {
 /** The activities the central worker registers on `spawnguard-central`. */
 export interface CentralActivities {
   lookupReputation(request: { sha256: string }): Promise<ReputationReport>;
-  /** The decision engine, run once and recorded in history (a local activity of the playbook). */
+  /** The decision engine, run once and recorded in history (an activity of the playbook). */
   decideIncident(request: {
     alert: CanonicalAlert;
     enrichment: EnrichmentResult | null;

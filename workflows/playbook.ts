@@ -62,11 +62,23 @@ function notifications(policy: PlaybookInput['policy']) {
 }
 const DEFAULT_NOTIFICATION_TIMEOUT = '2h';
 
-// The decision is made once and recorded in history (a local activity): replays read it back.
-const { decideIncident } = proxyLocalActivities<CentralActivities>({
-  startToCloseTimeout: '30s',
-  retry: { maximumAttempts: 5 },
-});
+// The decision is made once and recorded in history: replays read it back. An activity of its own
+// on the central queue. It was a local activity first; with SDK 1.24 a local activity that resolves
+// in the workflow task after the one that recorded its marker (a status query arriving meanwhile
+// does it) cannot be replayed — the commands that follow it land one task later than replay expects
+// ("patch marker … but there is no corresponding change command"). Histories recorded with the
+// local activity replay with it.
+const decisionActivities = {
+  local: proxyLocalActivities<CentralActivities>({
+    startToCloseTimeout: '30s',
+    retry: { maximumAttempts: 5 },
+  }),
+  recorded: proxyActivities<CentralActivities>({
+    startToCloseTimeout: '30s',
+    retry: { maximumAttempts: 5 },
+    summary: 'Decide: verdict, reasons and plan',
+  }),
+};
 
 const now = () => new Date().toISOString();
 
@@ -234,7 +246,7 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
   // again, so a later change to the rules changes neither their plan nor their replay. Histories
   // recorded before it decided in workflow code, and replay the rules of their time.
   const decision = patched('decision-recorded-once')
-    ? await decideIncident({
+    ? await (patched('decision-as-activity') ? decisionActivities.recorded : decisionActivities.local).decideIncident({
         // Facts later alerts added while investigating (histories recorded before this decided on the first).
         alert: patched('later-alerts-merged-before-decision') ? decisionAlert : alert,
         enrichment: status.enrichment,
