@@ -6,7 +6,7 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { FileFacts, HostActivities, ProcessInfo } from '../common/host-contract';
 import type { CentralActivities, EnrichmentResult, ReputationReport } from '../common/incident-status';
-import { HOST_TASK_PRIORITY, hostQueueKey, hostTaskQueue, sameHost } from '../common/names';
+import { HOST_TASK_PRIORITY, hostQueueKey, hostTaskQueue, sameHost, unqualifiedHostProblem } from '../common/names';
 import type { PlaybookInput } from '../common/playbook';
 import { addressedTo, isScheduleToStartTimeout, onLiveHost } from './host-liveness';
 
@@ -43,8 +43,9 @@ export async function windowsFileEnrichment({
     heartbeatTimeout: policy.hostHeartbeatTimeout,
     retry: { maximumAttempts: 3 },
   });
-  let hostFactsError: string | null =
-    hostAnswered === false
+  let hostFactsError: string | null = !addressable
+    ? unqualifiedHostProblem(received.host.hostname)
+    : hostAnswered === false
       ? `host ${received.host.hostname} unreachable: no host worker answered within ${policy.hostUnreachableTimeout}`
       : null;
   let hostReachable = hostAnswered !== false && addressable;

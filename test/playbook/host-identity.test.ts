@@ -143,6 +143,7 @@ it('fqdn queues: an alert naming a short host is not guessed at without a domain
   })) as IncidentStatus[];
   expect(unknown!.outcome).toBe('host-unreachable');
   expect(unknown!.hostWorker).toMatchObject({ answered: false, queue: null });
+  expect(unknown!.enrichment?.parent.hostFactsError).toBe(unknown!.hostWorker?.message);
   expect(unknown!.hostWorker?.message).toMatch(
     new RegExp(`^the alert names host ${short.toUpperCase()} without its DNS domain`),
   );
