@@ -30,7 +30,12 @@ afterEach(async () => {
 
 const FAST_BACKOFF = { maxRetries: 3, initialDelayMs: 20, maxDelayMs: 2_000 };
 
-function service(env: Record<string, string> = {}) {
+/**
+ * The local fake answers in milliseconds; the client's deadline is generous so a loaded CI machine
+ * (2 cores, a dev server and a browser beside it) never turns an answer into a timeout. The test of
+ * the deadline itself passes a short one.
+ */
+function service(env: Record<string, string> = {}, timeoutMs = 5_000) {
   const config = loadConfig({
     VT_API_KEY: VALID_KEY,
     VT_API_URL: api.vtUrl,
@@ -38,7 +43,7 @@ function service(env: Record<string, string> = {}) {
     MALWAREBAZAAR_API_URL: api.mbUrl,
     ...env,
   });
-  return createReputationService(config, { timeoutMs: 500, backoff: FAST_BACKOFF });
+  return createReputationService(config, { timeoutMs, backoff: FAST_BACKOFF });
 }
 
 const result = (report: ReputationReport, source: string) => report.results.find((r) => r.source === source);
@@ -162,7 +167,7 @@ describe('VirusTotal v3', () => {
   });
 
   it('reports a server that does not answer in time as unknown with a timeout error', async () => {
-    const report = await service().lookupReputation({ sha256: HASHES.slow });
+    const report = await service({}, 500).lookupReputation({ sha256: HASHES.slow });
     expect(result(report, 'virustotal')).toMatchObject({ status: 'unknown', malicious: 0 });
     expect(result(report, 'virustotal')?.error).toMatch(/no answer within 500 ms/);
     expect(result(report, 'malwarebazaar')).toMatchObject({ status: 'unknown', malicious: 0 });
