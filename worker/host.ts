@@ -192,13 +192,14 @@ export async function runHostWorker(options: HostWorkerOptions = {}): Promise<vo
 
   const identity = hostIdentity(hostname, config.env.SPAWNGUARD_HOST_DOMAIN);
   const naming: HostQueueNaming = { names: config.env.SPAWNGUARD_HOST_QUEUE_NAMES };
-  if (hostQueueKey(identity.fqdn ?? hostname, naming) === null) {
+  const queueHost = identity.fqdn ?? hostname;
+  if (hostQueueKey(queueHost, naming) === null) {
     throw new Error(
       `Host queues are named by fully qualified name (SPAWNGUARD_HOST_QUEUE_NAMES=fqdn) and this host's name, ` +
         `${hostname}, has no domain: set SPAWNGUARD_HOST_DOMAIN to this host's DNS domain (e.g. contoso.local)`,
     );
   }
-  const taskQueue = hostTaskQueue(identity.fqdn ?? hostname, naming);
+  const taskQueue = hostTaskQueue(queueHost, naming);
   const connection = await connectWorker(config.temporal).catch((err: unknown) => {
     throw new Error(`Cannot reach Temporal at ${config.temporal.address}: ${(err as Error).message}`);
   });
@@ -218,7 +219,7 @@ export async function runHostWorker(options: HostWorkerOptions = {}): Promise<vo
     const control = await Worker.create({
       ...workerDefaults(config.temporal),
       connection,
-      taskQueue: hostControlTaskQueue(identity.fqdn ?? hostname, naming),
+      taskQueue: hostControlTaskQueue(queueHost, naming),
       activities: createHostControlActivities(identity, check.lab, counted.load),
       maxConcurrentActivityTaskExecutions: 8,
       shutdownGraceTime: SHUTDOWN_GRACE_MS,

@@ -15,7 +15,7 @@ import { incidentWorkflowId } from '../../common/incident';
 import { ReviewUpdateSchema, type PlaybookPolicy } from '../../common/playbook';
 import { registerReviewPage, WorkflowIdSchema } from '../review/page';
 import rateLimit from '@fastify/rate-limit';
-import { bearerCheck, credentialCheck, type SenderCredential } from './auth';
+import { credentialCheck, type SenderCredential } from './auth';
 import { InvalidAlertsError, parseAlertDocuments } from './documents';
 import { incidentStatus, pendingReviews, reviewIncident } from './incidents';
 import { RecentAlerts } from './recent-alerts';
@@ -166,28 +166,26 @@ export async function buildIngestApp(options: IngestAppOptions): Promise<Fastify
   });
 
   // Authentication runs before the body is read: an unauthenticated sender cannot make us parse anything.
-  const validBearer = bearerCheck(ingestToken);
-  const requireBearer = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!validBearer(request.headers.authorization)) {
-      request.log.warn({ url: request.url }, 'unauthenticated request refused');
-      return unauthorized(reply);
-    }
-    request.credential = INGEST_TOKEN_CREDENTIAL;
-  };
   // Alerts may come from the ingest token or from a sender's own credential (which opens nothing else).
   const senders = options.senders ?? [];
   if (senders.some((s) => s.name === INGEST_TOKEN_CREDENTIAL)) {
     throw new Error(`"${INGEST_TOKEN_CREDENTIAL}" is the ingest token's name; give the sender another`);
   }
-  const sender = credentialCheck([{ name: INGEST_TOKEN_CREDENTIAL, token: ingestToken }, ...senders]);
-  const requireSender = async (request: FastifyRequest, reply: FastifyReply) => {
-    const name = sender(request.headers.authorization);
-    if (name === undefined) {
-      request.log.warn({ url: request.url }, 'unauthenticated request refused');
-      return unauthorized(reply);
-    }
-    request.credential = name;
+  const ingestTokenOnly = [{ name: INGEST_TOKEN_CREDENTIAL, token: ingestToken }];
+  /** Refuses a request whose bearer token is none of `credentials`; names the one it is. */
+  const authenticate = (credentials: SenderCredential[]) => {
+    const which = credentialCheck(credentials);
+    return async (request: FastifyRequest, reply: FastifyReply) => {
+      const name = which(request.headers.authorization);
+      if (name === undefined) {
+        request.log.warn({ url: request.url }, 'unauthenticated request refused');
+        return unauthorized(reply);
+      }
+      request.credential = name;
+    };
   };
+  const requireBearer = authenticate(ingestTokenOnly);
+  const requireSender = authenticate([...ingestTokenOnly, ...senders]);
   // Each credential has its own budget, counted after authentication and before the body is read:
   // a runaway or compromised sender is slowed down without starving the others.
   const perMinute = options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE;

@@ -17,16 +17,10 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-/**
- * A check of `Authorization` headers against one token, for a route that runs it on every request:
- * the expected token's digest is computed once, the same comparison as `secretsEqual` otherwise.
- */
+/** A check of `Authorization` headers against one token (`credentialCheck` with one credential). */
 export function bearerCheck(expected: string): (header: string | undefined) => boolean {
-  const expectedDigest = digest(expected);
-  return (header) => {
-    const token = bearerToken(header);
-    return token !== undefined && timingSafeEqual(digest(token), expectedDigest);
-  };
+  const check = credentialCheck([{ name: 'bearer', token: expected }]);
+  return (header) => check(header) !== undefined;
 }
 
 export function hasValidBearer(header: string | undefined, expected: string): boolean {

@@ -27,6 +27,9 @@ export type TokenCheck =
   | { valid: true; expiresAt: number; firstRunId?: string }
   | { valid: false; reason: 'malformed' | 'forged' | 'expired' };
 
+/** What a token signs: the subject, and the first run id when the token is bound to one. */
+const boundSubject = (subject: string, firstRunId?: string) => (firstRunId ? `${subject}\n${firstRunId}` : subject);
+
 /** A run id as Temporal makes them (a UUID); nothing else is signed into a token. */
 const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -35,7 +38,7 @@ function verify(token: string, secret: string, purpose: string, subject: string,
   if (!match || (match[1] === 'v2') !== (match[3] !== undefined)) return { valid: false, reason: 'malformed' };
   const expiresAt = Number(match[2]);
   const firstRunId = match[3];
-  const signed = firstRunId ? `${subject}\n${firstRunId}` : subject;
+  const signed = boundSubject(subject, firstRunId);
   // The signature is checked before the expiry so an altered expiry reads as forged.
   if (!secretsEqual(match[4] as string, mac(secret, purpose, signed, expiresAt)))
     return { valid: false, reason: 'forged' };
@@ -51,7 +54,7 @@ function verify(token: string, secret: string, purpose: string, subject: string,
 export function signReviewToken(workflowId: string, secret: string, expiresAt: number, firstRunId?: string): string {
   if (firstRunId === undefined) return sign(secret, 'review', workflowId, expiresAt);
   if (!RUN_ID.test(firstRunId)) throw new Error(`not a run id: ${firstRunId}`);
-  return `v2.${expiresAt}.${firstRunId}.${mac(secret, 'review', `${workflowId}\n${firstRunId}`, expiresAt)}`;
+  return `v2.${expiresAt}.${firstRunId}.${mac(secret, 'review', boundSubject(workflowId, firstRunId), expiresAt)}`;
 }
 
 export function verifyReviewToken(token: string, workflowId: string, secret: string, now = Date.now()): TokenCheck {
