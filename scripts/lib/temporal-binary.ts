@@ -236,16 +236,24 @@ async function sha256Of(file: string): Promise<string> {
 }
 
 /**
- * Unpacks a gzipped Temporal CLI into a staging file beside the cache entry, checks its SHA-256,
+ * Unpacks a gzipped Temporal binary (the CLI unless `pinned` names another) into a staging file beside the cache entry, checks its SHA-256,
  * then renames it into place: a wrong or truncated archive never becomes the cached binary.
  */
-export async function unpackArchive(archive: string, target: string, progress: Progress): Promise<void> {
+export async function unpackArchive(
+  archive: string,
+  target: string,
+  progress: Progress,
+  pinned: { sha256: string; what: string } = {
+    sha256: process.env.SPAWNGUARD_TEMPORAL_ARCHIVE_SHA256?.trim() || PINNED_BINARY_SHA256,
+    what: 'the Temporal CLI',
+  },
+): Promise<void> {
   if (!existsSync(archive) || !statSync(archive).isFile()) throw new Error(`${archive} is not a file`);
-  const expected = (process.env.SPAWNGUARD_TEMPORAL_ARCHIVE_SHA256?.trim() || PINNED_BINARY_SHA256).toLowerCase();
+  const expected = pinned.sha256.toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(expected)) {
     throw new Error('SPAWNGUARD_TEMPORAL_ARCHIVE_SHA256 must be 64 hex digits (the SHA-256 of the unpacked binary)');
   }
-  progress(`Unpacking the Temporal CLI from ${archive}…`);
+  progress(`Unpacking ${pinned.what} from ${archive}…`);
   const staging = `${target}.unpack-${process.pid}`;
   try {
     try {
