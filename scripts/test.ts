@@ -1,10 +1,12 @@
 /**
- * `npm test`: the jest suite, then the Pester suite under real PowerShell, then one summary with
- * both counts and the PowerShell coverage. Fails when either fails.
+ * `npm test`: the jest suite (on the dev server), the production topology's tests (test/cluster:
+ * Temporal on PostgreSQL, replicas, failover), then the Pester suite under real PowerShell, then one
+ * summary with every count and the PowerShell coverage. Fails when any fails.
  *
- *   npm test                      everything
- *   npm test -- test/host         jest with these arguments, then Pester
- *   SPAWNGUARD_TEST=jest npm test only jest; SPAWNGUARD_TEST=pester only Pester
+ *   npm test                         everything
+ *   npm test -- test/host            jest with these arguments, then Pester
+ *   SPAWNGUARD_TEST=jest npm test    only the main jest suite; =cluster only the cluster tests;
+ *                                    =pester only Pester
  *
  * PowerShell and Pester come from `bash scripts/install-powershell.sh` (pwsh 7.6.9 as a .NET
  * tool, Pester 5.7.1 from NuGet); see powershell/README.md.
@@ -57,8 +59,8 @@ function run(command: string, args: string[]): Promise<number> {
   });
 }
 
-async function runJest(args: string[]): Promise<Counts & { ok: boolean }> {
-  const file = join(OUTPUT, 'jest.json');
+async function runJest(args: string[], name = 'jest'): Promise<Counts & { ok: boolean }> {
+  const file = join(OUTPUT, `${name}.json`);
   rmSync(file, { force: true });
   const code = await run(process.execPath, [
     require.resolve('jest/bin/jest'),
@@ -129,15 +131,24 @@ const describe = (c: Counts) => `${c.passed} passed, ${c.failed} failed, ${c.ski
 async function main(): Promise<number> {
   mkdirSync(OUTPUT, { recursive: true });
   const only = process.env.SPAWNGUARD_TEST;
-  const jest = only === 'pester' ? undefined : await runJest(process.argv.slice(2));
-  const pester = only === 'jest' ? undefined : await runPester();
-  const pesterMissing = only !== 'jest' && pester === undefined;
+  const args = process.argv.slice(2);
+  const jest = only === undefined || only === 'jest' ? await runJest(args) : undefined;
+  // The cluster tests start PostgreSQL and a Temporal server of their own (scripts/lib/cluster.ts);
+  // a run narrowed to some jest files leaves them out.
+  const cluster =
+    only === 'cluster' || (only === undefined && args.length === 0)
+      ? await runJest(['--config', join(ROOT, 'jest.cluster.config.js'), ...args], 'jest-cluster')
+      : undefined;
+  const pester = only === undefined || only === 'pester' ? await runPester() : undefined;
+  const pesterMissing = (only === undefined || only === 'pester') && pester === undefined;
 
   console.log('\nspawnguard test summary');
-  if (jest) console.log(`  jest:   ${describe(jest)}`);
-  if (pester) console.log(`  pester: ${describe(pester)}\n          ${pester.line}`);
-  if (pesterMissing) console.log('  pester: not run (PowerShell or Pester missing)');
-  const parts = [jest, pester].filter((p): p is NonNullable<typeof p> => p !== undefined);
+  if (jest) console.log(`  jest:    ${describe(jest)}`);
+  if (cluster)
+    console.log(`  cluster: ${describe(cluster)} (Temporal on PostgreSQL, 2 ingest replicas, 2 central workers)`);
+  if (pester) console.log(`  pester:  ${describe(pester)}\n           ${pester.line}`);
+  if (pesterMissing) console.log('  pester:  not run (PowerShell or Pester missing)');
+  const parts = [jest, cluster, pester].filter((p): p is NonNullable<typeof p> => p !== undefined);
   const total = parts.reduce(
     (sum, p) => ({ passed: sum.passed + p.passed, failed: sum.failed + p.failed, skipped: sum.skipped + p.skipped }),
     {

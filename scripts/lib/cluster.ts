@@ -15,9 +15,10 @@
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { z } from 'zod';
 import { SEARCH_ATTRIBUTES } from '../../common/names';
 import { freePort } from './dev-server';
 import { startPostgres, type Postgres } from './postgres';
@@ -72,6 +73,7 @@ export interface Cluster {
 }
 
 const DAY_MS = 86_400_000;
+export const DEFAULT_HISTORY_SHARDS = 128;
 
 /** `30d`, `72h`, `90m` → milliseconds; the namespace's retention must be at least a day. */
 export function retentionMs(retention: string): number {
@@ -80,6 +82,28 @@ export function retentionMs(retention: string): number {
   const ms = Number(match[1]) * { d: DAY_MS, h: 3_600_000, m: 60_000 }[match[2] as 'd' | 'h' | 'm'];
   if (ms < DAY_MS) throw new Error(`retention ${retention} is shorter than Temporal's minimum of one day`);
   return ms;
+}
+
+/**
+ * The history shard count is fixed when a cluster is created: the first start records it in
+ * cluster.json, and a later start with another count is refused before anything runs.
+ */
+function rememberedShards(directory: string, requested: number | undefined): number {
+  const file = join(directory, 'cluster.json');
+  const Settings = z.object({ historyShards: z.number().int().min(1) });
+  if (existsSync(file)) {
+    const stored = Settings.parse(JSON.parse(readFileSync(file, 'utf8'))).historyShards;
+    if (requested !== undefined && requested !== stored) {
+      throw new Error(
+        `${directory} was created with ${stored} history shards; a cluster's shard count cannot change ` +
+          `(start it with ${stored}, or create a new cluster: --reset deletes this one)`,
+      );
+    }
+    return stored;
+  }
+  const historyShards = requested ?? DEFAULT_HISTORY_SHARDS;
+  writeFileSync(file, `${JSON.stringify({ historyShards }, null, 2)}\n`);
+  return historyShards;
 }
 
 function runChecked(command: string, args: string[], env: NodeJS.ProcessEnv, what: string): void {
@@ -99,6 +123,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const retentionMillis = retentionMs(retention);
   mkdirSync(directory, { recursive: true });
 
+  const historyShards = rememberedShards(directory, options.historyShards);
   const binaries = await ensureTemporalServerBinaries(log);
 
   const certs = join(directory, 'certs');
@@ -153,7 +178,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
       TEMPORAL_MEMBERSHIP_PORT_BASE: String(membershipBase),
       TEMPORAL_BIND_IP: '127.0.0.1',
-      TEMPORAL_HISTORY_SHARDS: String(options.historyShards ?? 128),
+      TEMPORAL_HISTORY_SHARDS: String(historyShards),
       TEMPORAL_TLS_CERT: join(certs, `${SERVER_NAME}.pem`),
       TEMPORAL_TLS_KEY: join(certs, `${SERVER_NAME}.key`),
       TEMPORAL_TLS_CA: join(certs, 'ca.pem'),

@@ -8,17 +8,20 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { EnvironmentSchema } from '../../common/config';
 import { SEARCH_ATTRIBUTES } from '../../common/names';
+import { DYNAMIC_CONFIG, SERVER_CONFIG } from '../../scripts/lib/cluster';
+import { ensureTemporalServerBinaries } from '../../scripts/lib/temporal-server-binaries';
 
 interface Service {
   image?: string;
   build?: unknown;
   command?: string[] | string;
+  entrypoint?: string[] | string;
   environment?: Record<string, string>;
   ports?: string[];
   volumes?: string[];
@@ -53,7 +56,7 @@ afterAll(() => rmSync(certs.dir, { recursive: true, force: true }));
 describe('docker-compose.yml (production)', () => {
   it('has the production stack of DESIGN.md §2, and no mail catcher', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['central-worker', 'ingest', 'postgresql', 'temporal', 'temporal-setup', 'temporal-ui'].sort(),
+      ['central-worker', 'ingest', 'postgresql', 'temporal', 'temporal-schema', 'temporal-setup', 'temporal-ui'].sort(),
     );
     for (const [name, service] of Object.entries(services)) {
       expect({ name, image: service.image }).not.toEqual({
@@ -78,7 +81,7 @@ describe('docker-compose.yml (production)', () => {
 
   it('gives every long-running service a health check and a restart policy', () => {
     for (const [name, service] of Object.entries(services)) {
-      if (name === 'temporal-setup') continue; // one-shot job
+      if (name === 'temporal-setup' || name === 'temporal-schema') continue; // one-shot jobs
       expect({ name, health: Array.isArray(service.healthcheck?.test) }).toEqual({ name, health: true });
       expect({ name, restart: service.restart }).toEqual({ name, restart: 'unless-stopped' });
     }
@@ -94,19 +97,18 @@ describe('docker-compose.yml (production)', () => {
     expect(services.temporal?.ports).toEqual(['7233:7233']);
     expect(services.ingest?.ports).toEqual(['3000:3000', '127.0.0.1:8089:8089']);
     expect(services['temporal-ui']?.ports).toEqual(['127.0.0.1:8080:8080']);
-    for (const name of ['postgresql', 'central-worker', 'temporal-setup'])
+    for (const name of ['postgresql', 'central-worker', 'temporal-setup', 'temporal-schema'])
       expect(services[name]?.ports).toBeUndefined();
   });
 
   it('serves Temporal only over TLS with client certificates of the private CA', () => {
     const env = services.temporal?.environment ?? {};
+    // deploy/temporal-server.yaml turns these into mutual TLS on every port (rendered below).
     expect(env).toMatchObject({
-      TEMPORAL_TLS_REQUIRE_CLIENT_AUTH: 'true',
-      TEMPORAL_TLS_SERVER_CA_CERT: `${CERTS}/ca.pem`,
-      TEMPORAL_TLS_FRONTEND_CERT: `${CERTS}/temporal.pem`,
-      TEMPORAL_TLS_FRONTEND_KEY: `${CERTS}/temporal.key`,
-      TEMPORAL_TLS_CLIENT1_CA_CERT: `${CERTS}/ca.pem`,
-      TEMPORAL_TLS_FRONTEND_DISABLE_HOST_VERIFICATION: 'false',
+      TEMPORAL_TLS_CERT: `${CERTS}/temporal.pem`,
+      TEMPORAL_TLS_KEY: `${CERTS}/temporal.key`,
+      TEMPORAL_TLS_CA: `${CERTS}/ca.pem`,
+      TEMPORAL_TLS_SERVER_NAME: 'temporal',
     });
     // Every Temporal client presents a certificate of its own and checks the server's.
     const clients: Record<string, Record<string, string>> = {
@@ -154,7 +156,6 @@ describe('docker-compose.yml (production)', () => {
 
   it('creates the namespace with a retention and history and visibility archival on the archive volume', () => {
     const script = [services['temporal-setup']?.command].flat().join(' ');
-    expect(services.temporal?.environment?.SKIP_DEFAULT_NAMESPACE_CREATION).toBe('true');
     expect(services['temporal-setup']?.environment?.TEMPORAL_RETENTION).toBe('${TEMPORAL_RETENTION:-30d}');
     expect(script).toMatch(/namespace create --namespace default \$\$TLS --retention "\$\$TEMPORAL_RETENTION"/);
     expect(script).toContain(
@@ -175,7 +176,9 @@ describe('docker-compose.yml (production)', () => {
     expect(services.temporal?.volumes).toContain(
       './deploy/temporal-dynamic-config.yaml:/etc/temporal/config/dynamicconfig/spawnguard.yaml:ro',
     );
-    expect(services.temporal?.environment?.DYNAMIC_CONFIG_FILE_PATH).toBe('config/dynamicconfig/spawnguard.yaml');
+    expect(services.temporal?.environment?.TEMPORAL_DYNAMIC_CONFIG).toBe(
+      '/etc/temporal/config/dynamicconfig/spawnguard.yaml',
+    );
     const dynamic = parse(readFileSync(join(root, 'deploy', 'temporal-dynamic-config.yaml'), 'utf8')) as Record<
       string,
       { value: unknown; constraints?: Record<string, string> }[]
@@ -242,6 +245,118 @@ describe('docker-compose.yml (production)', () => {
       expect(text).toMatch(new RegExp(`${secret}: \\$\\{${secret}[:?-]`));
     }
     expect(text).toMatch(/POSTGRES_PASSWORD: \$\{TEMPORAL_DB_PASSWORD:\?/);
+  });
+});
+
+/**
+ * Compose parity (issue 20): the server in docker-compose.yml runs deploy/temporal-server.yaml, the
+ * file the native cluster (`npm run cluster`, the cluster tests) runs. Rendered here by the real
+ * Temporal server 1.29.1 with the compose service's environment.
+ */
+describe('the Temporal server configuration shared by docker-compose.yml and the native cluster', () => {
+  const temporal = services.temporal!;
+  const template = readFileSync(SERVER_CONFIG, 'utf8');
+  /** Compose's `${VAR:-default}` → default, `${VAR:?message}` → a sample value. */
+  const resolved = Object.fromEntries(
+    Object.entries(temporal.environment ?? {}).map(([key, value]) => [
+      key,
+      String(value)
+        .replace(/\$\{[^}:]*:-([^}]*)\}/g, '$1')
+        .replace(/\$\{[^}]*\}/g, 'sample-secret'),
+    ]),
+  );
+  let rendered: Record<string, unknown>;
+  let serverBinary: string;
+
+  beforeAll(async () => {
+    serverBinary = (await ensureTemporalServerBinaries()).server;
+    const rootDirectory = mkdtempSync(join(tmpdir(), 'spawnguard-server-config-'));
+    try {
+      const configDirectory = join(rootDirectory, 'config', 'spawnguard');
+      mkdirSync(configDirectory, { recursive: true });
+      copyFileSync(SERVER_CONFIG, join(configDirectory, 'spawnguard.yaml'));
+      const output = execFileSync(
+        serverBinary,
+        ['--root', rootDirectory, '--config', 'config/spawnguard', '--env', 'spawnguard', 'render-config'],
+        {
+          // render-config reads --config relative to the working directory (start joins it to --root).
+          cwd: rootDirectory,
+          env: { PATH: process.env.PATH ?? '', ...resolved, TEMPORAL_BROADCAST_IP: '172.18.0.5' },
+          encoding: 'utf8',
+        },
+      );
+      rendered = parse(output) as Record<string, unknown>;
+    } finally {
+      rmSync(rootDirectory, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('is the file compose mounts and the entry point names, and the one the cluster links', () => {
+    expect(temporal.volumes).toContain(
+      './deploy/temporal-server.yaml:/etc/temporal/config/spawnguard/spawnguard.yaml:ro',
+    );
+    const entrypoint = [temporal.entrypoint].flat().join(' ');
+    expect(entrypoint).toContain('--root /etc/temporal --config config/spawnguard --env spawnguard');
+    expect(SERVER_CONFIG).toBe(join(root, 'deploy', 'temporal-server.yaml'));
+    expect(template.split('\n')[0]).toBe('# enable-template');
+  });
+
+  it('renders, with the compose environment, to PostgreSQL persistence and visibility, mutual TLS and archival', () => {
+    expect(rendered).toMatchObject({
+      persistence: {
+        numHistoryShards: 128,
+        defaultStore: 'default',
+        visibilityStore: 'visibility',
+        datastores: {
+          default: { sql: { pluginName: 'postgres12', databaseName: 'temporal', connectAddr: 'postgresql:5432' } },
+          visibility: {
+            sql: { pluginName: 'postgres12', databaseName: 'temporal_visibility', connectAddr: 'postgresql:5432' },
+          },
+        },
+      },
+      global: {
+        membership: { broadcastAddress: '172.18.0.5' },
+        tls: {
+          frontend: {
+            server: {
+              certFile: `${CERTS}/temporal.pem`,
+              keyFile: `${CERTS}/temporal.key`,
+              requireClientAuth: true,
+              clientCaFiles: [`${CERTS}/ca.pem`],
+            },
+          },
+          internode: { server: { requireClientAuth: true } },
+        },
+      },
+      services: { frontend: { rpc: { grpcPort: 7233, bindOnIP: '0.0.0.0' } } },
+      archival: { history: { state: 'enabled' }, visibility: { state: 'enabled' } },
+      dynamicConfigClient: { filepath: '/etc/temporal/config/dynamicconfig/spawnguard.yaml' },
+    });
+  });
+
+  it('reads only variables compose sets or the template defaults, and compose sets none it does not read', () => {
+    const read = [...template.matchAll(/env "(\w+)"( \| default)?/g)];
+    const required = new Set(read.filter((m) => !m[2]).map((m) => m[1]!));
+    const known = new Set(read.map((m) => m[1]!));
+    // The broadcast address is computed by the entry point from the container's address.
+    const provided = new Set([...Object.keys(temporal.environment ?? {}), 'TEMPORAL_BROADCAST_IP']);
+    expect([...required].filter((name) => !provided.has(name))).toEqual([]);
+    expect(Object.keys(temporal.environment ?? {}).filter((name) => !known.has(name))).toEqual([]);
+  });
+
+  it('has a dynamic config the server accepts without a warning', () => {
+    const output = execFileSync(serverBinary, ['validate-dynamic-config', DYNAMIC_CONFIG], { encoding: 'utf8' });
+    expect(output.trim()).toBe(DYNAMIC_CONFIG);
+  });
+
+  it('sets up and upgrades the schema with the script the cluster runs', () => {
+    const job = services['temporal-schema']!;
+    expect(job.image).toBe('temporalio/admin-tools:1.29.1');
+    expect(job.volumes).toContain('./deploy/temporal-schema.sh:/etc/spawnguard/temporal-schema.sh:ro');
+    expect([job.entrypoint].flat()).toEqual(['/bin/sh', '/etc/spawnguard/temporal-schema.sh']);
+    expect(temporal.depends_on?.['temporal-schema']?.condition).toBe('service_completed_successfully');
+    for (const key of ['TEMPORAL_DB_HOST', 'TEMPORAL_DB_USER', 'TEMPORAL_DB_PASSWORD'])
+      expect({ key, value: job.environment?.[key] }).toEqual({ key, value: temporal.environment?.[key] });
   });
 });
 
