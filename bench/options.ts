@@ -37,6 +37,8 @@ export const BenchOptionsSchema = z.object({
   psRuns: count(15, 0),
   /** Section 5: incidents with real PowerShell on the host, measured cold and warm (0: skip). */
   psIncidents: count(3, 0),
+  /** Section 6: interleaved start-path rounds on the production topology and the dev server (0: skip). */
+  clusterRounds: count(4, 0),
   /** Where to write the results (Markdown); `none` prints only. */
   output: z.string().min(1).default('docs/benchmarks.md'),
 });
@@ -53,6 +55,7 @@ const FLAGS = {
   burst: 'BENCH_BURST',
   'ps-runs': 'BENCH_PS_RUNS',
   'ps-incidents': 'BENCH_PS_INCIDENTS',
+  'cluster-rounds': 'BENCH_CLUSTER_ROUNDS',
   output: 'BENCH_OUTPUT',
 } as const;
 

@@ -27,6 +27,10 @@
  *     runner on the tests' fake Windows seam; an empty script cold and warm as baselines. And
  *     section 3's incident with a host worker running the real activities and scripts under pwsh
  *     (same seam), cold and warm, against section 3's lab-host figure.
+ *  6. The production topology (bench/cluster.ts): Temporal on PostgreSQL with mutual TLS, started
+ *     as `npm run cluster` starts it, beside the dev server: section 1's start path in interleaved
+ *     rounds on each, and section 3's alert → validated remediation on the cluster beside section 3's
+ *     dev-server median.
  *
  * Sizes (flag, else environment variable, else default):
  *   --alerts N           BENCH_ALERTS            300  distinct alerts per side and round of section 1
@@ -39,6 +43,7 @@
  *   --burst B            BENCH_BURST              25  incidents posted at once (twice: see 4)
  *   --ps-runs R          BENCH_PS_RUNS            15  runs of each host action cold and warm in section 5 (0: skip)
  *   --ps-incidents I     BENCH_PS_INCIDENTS        3  incidents with real PowerShell on the host, cold and warm (0: skip)
+ *   --cluster-rounds R   BENCH_CLUSTER_ROUNDS      4  start-path rounds per server in section 6 (0: skip the section)
  *   --output FILE        BENCH_OUTPUT   docs/benchmarks.md  (`none`: print only)
  * The defaults take about three to four minutes on a 2-core machine. Timing lives here only: no
  * test asserts on speed.
@@ -56,6 +61,7 @@ import { loadConfig } from '../common/config';
 import { CENTRAL_TASK_QUEUE } from '../common/names';
 import { startDevServer } from '../scripts/lib/dev-server';
 import { distinctAlerts, labIncidents, stormAlerts } from './alerts';
+import { measureCluster } from './cluster';
 import { JsonPoster } from './load';
 import { parseBenchOptions, type BenchOptions } from './options';
 import {
@@ -70,6 +76,8 @@ import {
 import { consoleTable, describeMachine, loadAverage, machineLines } from './report';
 import { measureHostActions, timePowerShellIncidents } from './powershell';
 import {
+  clusterDetails,
+  clusterRows,
   details,
   fixed,
   hostActionDetails,
@@ -398,14 +406,23 @@ async function main(): Promise<void> {
     );
 
     const hostActions = await measureHostActions(options.psRuns, progress);
+    const cluster = await measureCluster({
+      options,
+      dev: startCtx,
+      startIngest: (client, taskQueue) => startIngest(client, taskQueue, policy),
+      progress,
+      stops,
+    });
 
     const table = [
       ...rows(options, start, storm, remediation),
       ...(hostActions ? hostActionRows(hostActions, remediation) : []),
+      ...clusterRows(cluster, remediation),
     ];
     const notes = [
       ...details(options, start, storm, remediation),
       ...(hostActions ? [hostActionDetails(hostActions, remediation)] : []),
+      clusterDetails(cluster, options),
     ];
     const missReadings = readings(table, start, remediation);
     const seconds = (performance.now() - began) / 1000;

@@ -72,6 +72,9 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
+/** deploy/make-certs.sh names a host's certificate after its host name in lower case. */
+const certificateName = (part: ClusterPart) => part.toLowerCase();
+
 const DAY_MS = 86_400_000;
 export const DEFAULT_HISTORY_SHARDS = 128;
 
@@ -205,8 +208,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       TEMPORAL_NAMESPACE: namespace,
       TEMPORAL_TLS_SERVER_CA_CERT_PATH: join(certs, 'ca.pem'),
       TEMPORAL_TLS_SERVER_NAME: SERVER_NAME,
-      TEMPORAL_TLS_CLIENT_CERT_PATH: join(certs, `${part}.pem`),
-      TEMPORAL_TLS_CLIENT_KEY_PATH: join(certs, `${part}.key`),
+      TEMPORAL_TLS_CLIENT_CERT_PATH: join(certs, `${certificateName(part)}.pem`),
+      TEMPORAL_TLS_CLIENT_KEY_PATH: join(certs, `${certificateName(part)}.key`),
     });
     const connect = async (part: ClusterPart = 'temporal-admin') =>
       new Client({ connection: await Connection.connect(connectionOptions(part)), namespace });
