@@ -349,6 +349,14 @@ describe('the Temporal server configuration shared by docker-compose.yml and the
     expect(output.trim()).toBe(DYNAMIC_CONFIG);
   });
 
+  it('gives PostgreSQL the connections the server’s pools may hold, as the native cluster does', () => {
+    const maxConns = Number(resolved.TEMPORAL_DB_MAX_CONNS);
+    const allowed = Number(/max_connections=(\d+)/.exec([services.postgresql?.command].flat().join(' '))?.[1]);
+    // Four services, each a pool to each database (visibility's half the size), plus the schema tool and an operator.
+    expect(allowed).toBeGreaterThanOrEqual(4 * (maxConns + Math.floor(maxConns / 2)) + 10);
+    expect(readFileSync(join(root, 'scripts', 'lib', 'postgres.ts'), 'utf8')).toContain(`max_connections=${allowed}`);
+  });
+
   it('sets up and upgrades the schema with the script the cluster runs', () => {
     const job = services['temporal-schema']!;
     expect(job.image).toBe('temporalio/admin-tools:1.29.1');
