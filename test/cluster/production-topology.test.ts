@@ -241,6 +241,7 @@ describe('on Temporal with PostgreSQL, two ingest replicas and two central worke
     }));
     const replicas = [A, B];
     let sent = 0;
+    let failedOver = 0;
     let killed: Promise<void> | undefined;
     /** A load balancer's behaviour: round robin, and a request that fails at one replica goes to the other. */
     const send = async (post: number, alert: Record<string, unknown>): Promise<Acknowledgement> => {
@@ -248,6 +249,7 @@ describe('on Temporal with PostgreSQL, two ingest replicas and two central worke
         const replica = replicas[(post + attempt) % 2]!;
         const answer = await replica.post(alert).then(acknowledged, () => ({ status: 0 }));
         if (answer.status === 202) return answer;
+        failedOver++;
       }
       return { status: -1 };
     };
@@ -264,6 +266,8 @@ describe('on Temporal with PostgreSQL, two ingest replicas and two central worke
     );
     await killed;
     expect(topology.ingest[0]!.process.signalCode).toBe('SIGKILL');
+    // Posts that met the dead replica went to the other one.
+    expect(failedOver).toBeGreaterThan(0);
     expect(answers.filter((a) => a.status !== 202)).toEqual([]);
     const workflowIds = [...new Set(answers.map((a) => a.workflowId!))];
     expect(workflowIds).toHaveLength(INCIDENTS);
