@@ -20,6 +20,8 @@ const COMMAND_MODULES: Record<string, () => CommandModule> = {
   dev: () => require('./commands/dev'),
 };
 
+const PACKAGE_VERSION = (require('../package.json') as { version: string }).version;
+
 /** Exit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 not found, 4 Temporal unreachable. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, unavailable: 4 } as const;
 
@@ -39,6 +41,7 @@ export function buildProgram(): Command {
     .description(
       'Automated, durable incident response for suspicious parent → child process spawning on Windows Server, on Temporal.',
     )
+    .version(PACKAGE_VERSION, '-V, --version', 'print the spawnguard version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   for (const load of Object.values(COMMAND_MODULES)) load().register(program);

@@ -4,6 +4,8 @@
  * command lines, crafted process names) can never become markup.
  */
 
+import { displayLines, displayText } from '../../common/display-text';
+
 export type Block =
   | { kind: 'banner'; text: string }
   | { kind: 'paragraph'; text: string }
@@ -32,11 +34,12 @@ export function escapeHtml(value: string): string {
     .replace(/'/g, '&#39;');
 }
 
-/** One line, bounded: a subject header must not carry line breaks or a 30 KB command line. */
+/**
+ * One line, bounded: a subject header must not carry line breaks or a 30 KB command line. Hidden
+ * characters (CR, LF, NUL, bidi overrides, …) are shown as escapes, so none reaches the header.
+ */
 export function subjectLine(value: string, max = 200): string {
-  const single = value
-    // Control characters (CR, LF, NUL, …) and Unicode line/paragraph separators.
-    .replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ')
+  const single = displayText(value)
     .replace(/\s{2,}/g, ' ')
     .trim();
   return single.length > max ? `${single.slice(0, max - 1)}…` : single;
@@ -44,7 +47,36 @@ export function subjectLine(value: string, max = 200): string {
 
 const isWebLink = (href: string) => /^https?:\/\//i.test(href);
 
-function blockText(block: Block): string {
+/**
+ * Every block's text is shown with hidden characters escaped (common/display-text.ts): a value
+ * cannot break a line to plant one of its own, nor reorder what a reader sees. A code block keeps the
+ * line breaks of text the project composed (commands to run); alert-derived command lines are
+ * escaped whole before they get there.
+ */
+function shown(block: Block): Block {
+  switch (block.kind) {
+    case 'banner':
+    case 'paragraph':
+      return { ...block, text: displayText(block.text) };
+    case 'fields':
+      return {
+        ...block,
+        rows: block.rows.map(([label, value]) => [
+          displayText(label),
+          value === undefined ? value : displayText(value),
+        ]),
+      };
+    case 'list':
+      return { ...block, items: block.items.map(displayText) };
+    case 'code':
+      return { ...block, text: displayLines(block.text) };
+    case 'link':
+      return { ...block, label: displayText(block.label), href: displayText(block.href) };
+  }
+}
+
+function blockText(raw: Block): string {
+  const block = shown(raw);
   switch (block.kind) {
     case 'banner':
       return `*** ${block.text} ***`;
@@ -67,11 +99,13 @@ function blockText(block: Block): string {
   }
 }
 
-export function renderText(title: string, sections: Section[], banner?: string): string {
+export function renderText(rawTitle: string, sections: Section[], banner?: string): string {
+  const title = displayText(rawTitle);
   const parts = [title, '='.repeat(Math.min(title.length, 78))];
   if (banner) parts.push('', blockText({ kind: 'banner', text: banner }));
   for (const section of sections) {
-    parts.push('', section.title, '-'.repeat(Math.min(section.title.length, 78)));
+    const heading = displayText(section.title);
+    parts.push('', heading, '-'.repeat(Math.min(heading.length, 78)));
     parts.push(section.blocks.map(blockText).join('\n\n'));
   }
   return `${parts.join('\n')}\n`;
@@ -85,7 +119,8 @@ const STYLE = {
   code: 'background:#f6f8fa;border:1px solid #d0d7de;padding:8px;white-space:pre-wrap;word-break:break-all',
 };
 
-function blockHtml(block: Block): string {
+function blockHtml(raw: Block): string {
+  const block = shown(raw);
   switch (block.kind) {
     case 'banner':
       return `<p style="${STYLE.banner}">${escapeHtml(block.text)}</p>`;
@@ -113,13 +148,13 @@ function blockHtml(block: Block): string {
 
 export function renderHtml(title: string, sections: Section[], banner?: string): string {
   const body = sections
-    .map((section) => `<h2>${escapeHtml(section.title)}</h2>\n${section.blocks.map(blockHtml).join('\n')}`)
+    .map((section) => `<h2>${escapeHtml(displayText(section.title))}</h2>\n${section.blocks.map(blockHtml).join('\n')}`)
     .join('\n');
   return [
     '<!DOCTYPE html>',
-    '<html><head><meta charset="utf-8"><title>' + escapeHtml(title) + '</title></head>',
+    '<html><head><meta charset="utf-8"><title>' + escapeHtml(displayText(title)) + '</title></head>',
     `<body style="${STYLE.body}">`,
-    `<h1>${escapeHtml(title)}</h1>`,
+    `<h1>${escapeHtml(displayText(title))}</h1>`,
     ...(banner ? [blockHtml({ kind: 'banner', text: banner })] : []),
     body,
     '</body></html>',

@@ -2,6 +2,7 @@
  * The incident report email: what was seen, what was decided and why, what was done with what
  * result, what is left for the analyst. Pure: IncidentStatus in, subject + text + HTML out.
  */
+import { displayValues } from '../../common/display-text';
 import type { IncidentStatus } from '../../common/incident-status';
 import { renderEmail, type Block, type EmailContent, type Section } from './document';
 import {
@@ -25,7 +26,9 @@ export interface IncidentReportOptions {
   incidentLink: string;
 }
 
-export function buildIncidentReport(status: IncidentStatus, options: IncidentReportOptions): EmailContent {
+export function buildIncidentReport(incident: IncidentStatus, options: IncidentReportOptions): EmailContent {
+  // Alert-derived text is shown with its hidden characters escaped, in the subject, text and HTML.
+  const status = displayValues(incident);
   const { incidentLink } = options;
   const outcome = status.outcome ?? status.phase;
   const lab = status.lab ? ' [LAB]' : '';

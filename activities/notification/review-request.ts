@@ -3,6 +3,7 @@
  * every way to answer (review page, CLI, HTTP). Sent again as a reminder, and as an escalation when
  * the review timed out. Pure: IncidentStatus in, subject + text + HTML out.
  */
+import { displayValues } from '../../common/display-text';
 import type { IncidentStatus } from '../../common/incident-status';
 import { renderEmail, type Block, type EmailContent, type Section } from './document';
 import {
@@ -26,7 +27,9 @@ export interface ReviewRequestOptions {
   reminder?: boolean;
 }
 
-export function buildReviewRequest(status: IncidentStatus, options: ReviewRequestOptions): EmailContent {
+export function buildReviewRequest(incident: IncidentStatus, options: ReviewRequestOptions): EmailContent {
+  // Alert-derived text is shown with its hidden characters escaped, in the subject, text and HTML.
+  const status = displayValues(incident);
   // Once the review is no longer pending (the playbook escalates a timed-out review), approving is
   // no longer possible: the mail says what happened instead of how to answer.
   const pending = status.review.status === 'pending';

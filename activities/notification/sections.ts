@@ -1,4 +1,5 @@
 /** The sections both emails share, built from the incident status (pure functions). */
+import { displayText } from '../../common/display-text';
 import type { AlertProcess, AlertUser } from '../../common/alert';
 import type { PlanStep } from '../../common/decision';
 import {
@@ -102,10 +103,16 @@ export function alertSection(status: IncidentStatus): Section {
     },
   ];
   if (alert.parent.commandLine) {
-    blocks.push({ kind: 'paragraph', text: 'Parent command line:' }, { kind: 'code', text: alert.parent.commandLine });
+    blocks.push(
+      { kind: 'paragraph', text: 'Parent command line:' },
+      { kind: 'code', text: displayText(alert.parent.commandLine) },
+    );
   }
   if (alert.child.commandLine) {
-    blocks.push({ kind: 'paragraph', text: 'Child command line:' }, { kind: 'code', text: alert.child.commandLine });
+    blocks.push(
+      { kind: 'paragraph', text: 'Child command line:' },
+      { kind: 'code', text: displayText(alert.child.commandLine) },
+    );
   }
   return { title: 'Alert', blocks };
 }

@@ -1,7 +1,7 @@
 /** `spawnguard alert <file|->`: submit an alert (any accepted format, or a batch array) to Temporal. */
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../cli';
-import { formatTable, printJson, readJsonInput, withTemporal } from '../ingest/cli-support';
+import { formatTable, printJson, readJsonDocument, withTemporal } from '../ingest/cli-support';
 import { InvalidAlertsError, parseAlertDocuments } from '../ingest/documents';
 import { policyFromEnvironment } from '../ingest/policy';
 import { RecentAlerts } from '../ingest/recent-alerts';
@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .argument('<file>', 'alert JSON file, or - for stdin')
     .option('--json', 'print { workflowId, runId, deduplicated } (a batch: { results: [...] }) as JSON')
     .action(async (file: string, options: { json?: boolean }) => {
-      const body = readJsonInput(file);
+      const body = await readJsonDocument(file);
       let documents;
       try {
         documents = parseAlertDocuments(body);

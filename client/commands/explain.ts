@@ -3,9 +3,8 @@
  * why, without Temporal and without touching the host. Normalizes the alert, enriches it from its
  * own facts and the configured reputation providers, runs the decision engine and prints JSON.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { z } from 'zod';
-import { readFile, stat } from 'node:fs/promises';
 import { createReputationService, type ReputationService } from '../../activities/enrichment';
 import type { CanonicalAlert } from '../../common/alert';
 import { ConfigError, loadConfig } from '../../common/config';
@@ -20,9 +19,10 @@ import type { FileEnrichment, ReputationReport } from '../../common/incident-sta
 import { AlertFormatError, normalizeAlert } from '../../common/normalize';
 import { decide, enrichmentFromFacts, reputationHashes, resolveCreator } from '../../workflows/decision';
 import { CliError, EXIT } from '../cli';
+import { formatTable, readJsonDocument } from '../ingest/cli-support';
+import { displayValues } from '../../common/display-text';
 
 /** Alerts are small; anything this large is not one. */
-const MAX_ALERT_BYTES = 4 * 1024 * 1024;
 
 const HELP_AFTER = `
 Reads one alert (canonical JSON, Elastic Security alert / ECS process event, Winlogbeat Sysmon
@@ -60,6 +60,7 @@ Exit codes: 0 decided (whatever the verdict), 2 unreadable file, invalid JSON, a
 configuration (the message names the field), 1 anything else.`;
 
 interface ExplainOptions {
+  format: 'json' | 'text';
   maliciousThreshold?: string;
   suspiciousThreshold?: string;
   facts?: string;
@@ -84,10 +85,16 @@ export function register(program: Command): void {
       '--process-tree <file>',
       "the host's process list for the creator PID (GetProcessTree.ps1's JSON), for events that do not name the parent",
     )
+    .addOption(
+      new Option('--format <format>', 'json (for tools, the default) or text (for people)')
+        .choices(['json', 'text'])
+        .default('json'),
+    )
     .addHelpText('after', HELP_AFTER)
     .action(async (source: string, options: ExplainOptions) => {
       const explanation = await explain(source, options);
-      process.stdout.write(`${JSON.stringify(explanation, null, 2)}\n`);
+      if (options.format === 'text') process.stdout.write(`${formatExplanation(explanation)}\n`);
+      else process.stdout.write(`${JSON.stringify(explanation, null, 2)}\n`);
     });
 }
 
@@ -107,9 +114,37 @@ export interface Explanation {
   };
 }
 
+/** The explanation for a person: the pair, the verdict, each reason and each planned step. */
+export function formatExplanation(explained: Explanation): string {
+  const { alert, verdict, score, confidence, reasons, plan, files, reputation } = displayValues(explained);
+  const lines = [
+    `Pair        ${alert.parent.name} (PID ${alert.parent.pid}) → ${alert.child.name} (PID ${alert.child.pid}) on ${alert.host.hostname}`,
+    `Verdict     ${verdict}, score ${score}/100, confidence ${confidence}`,
+    `Files       parent ${files.parent.path ?? '?'} (${files.parent.risk}); child ${files.child.path ?? '?'} (${files.child.risk})`,
+    `Reputation  consulted ${reputation.consulted.join(', ') || 'none'}${reputation.notConsulted.length ? `; not consulted: ${reputation.notConsulted.map((n) => `${n.source} (${n.reason})`).join(', ')}` : ''}`,
+    '',
+    'Reasons',
+    reasons.length
+      ? formatTable(
+          ['WEIGHT', 'CODE', 'EVIDENCE'],
+          reasons.map((r) => [`${r.weight > 0 ? '+' : ''}${r.weight}`, r.code, r.evidence]),
+        )
+      : '  none',
+    '',
+    verdict === 'suspicious' ? 'Plan (what an analyst’s approval would run)' : 'Plan',
+    plan.length
+      ? formatTable(
+          ['ACTION', 'TARGET', 'NOTE'],
+          plan.map((p) => [p.action, p.target.description, p.skipped ? `skipped: ${p.skipped}` : '']),
+        )
+      : '  no host action',
+  ];
+  return lines.join('\n');
+}
+
 async function explain(source: string, options: ExplainOptions): Promise<Explanation> {
   const label = source === '-' ? 'standard input' : source;
-  const alert = toAlert(parseJson(await readDocument(source), label), label);
+  const alert = toAlert(await readJsonDocument(source, label), label);
   const hostFacts = options.facts === undefined ? null : await readFacts(options.facts);
   const facts = hostFacts ?? [];
   const creator = options.processTree === undefined ? undefined : await readCreator(options.processTree, alert);
@@ -179,7 +214,7 @@ async function readScriptResult<S extends z.ZodType>(
   file: string,
   script: string,
 ): Promise<z.output<S>> {
-  const parsed = schema.safeParse(parseJson(await readDocument(file), label));
+  const parsed = schema.safeParse(await readJsonDocument(file, label));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new CliError(
@@ -188,44 +223,6 @@ async function readScriptResult<S extends z.ZodType>(
     );
   }
   return parsed.data;
-}
-
-async function readDocument(source: string): Promise<string> {
-  if (source === '-') {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of process.stdin) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_ALERT_BYTES)
-        throw new CliError(`standard input is larger than ${MAX_ALERT_BYTES} bytes`, EXIT.usage);
-      chunks.push(chunk as Buffer);
-    }
-    return Buffer.concat(chunks).toString('utf8');
-  }
-  try {
-    const info = await stat(source);
-    if (!info.isFile()) throw new CliError(`${source} is not a file`, EXIT.usage);
-    if (info.size > MAX_ALERT_BYTES)
-      throw new CliError(`${source} is larger than ${MAX_ALERT_BYTES} bytes`, EXIT.usage);
-    return await readFile(source, 'utf8');
-  } catch (err) {
-    if (err instanceof CliError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(
-      `cannot read ${source}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(err))}`,
-      EXIT.usage,
-    );
-  }
-}
-
-function parseJson(text: string, label: string): unknown {
-  if (!text.trim()) throw new CliError(`${label} is empty: expected one JSON alert`, EXIT.usage);
-  try {
-    // A UTF-8 BOM (Windows editors) is not part of the JSON.
-    return JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (err) {
-    throw new CliError(`${label} is not valid JSON: ${(err as Error).message}`, EXIT.usage);
-  }
 }
 
 function toAlert(document: unknown, label: string): CanonicalAlert {

@@ -1,8 +1,11 @@
 /** `spawnguard status <workflowId>`: the incident as its `status` query reports it. */
 import type { Command } from 'commander';
+import { z } from 'zod';
+import { displayValues } from '../../common/display-text';
 import { laterAlerts, type IncidentStatus } from '../../common/incident-status';
 import { formatTable, printJson, withTemporal } from '../ingest/cli-support';
-import { incidentStatus } from '../ingest/incidents';
+import { CliError, EXIT } from '../cli';
+import { incidentStatus, recentIncidents, type RecentIncident } from '../ingest/incidents';
 
 function describeReview(status: IncidentStatus): string {
   const review = status.review;
@@ -11,13 +14,15 @@ function describeReview(status: IncidentStatus): string {
       return `pending since ${review.requestedAt ?? '?'}${review.deadline ? `, until ${review.deadline}` : ''}`;
     case 'approved':
     case 'rejected':
-      return `${review.status} by ${review.analyst ?? '?'} at ${review.decidedAt ?? '?'} (${review.via ?? '?'})${review.comment ? `: ${review.comment}` : ''}`;
+      return `${review.status} by ${review.analyst ?? '?'} at ${review.decidedAt ?? '?'}${review.comment ? `: ${review.comment}` : ''}`;
     default:
       return review.status;
   }
 }
 
-export function formatStatus(status: IncidentStatus): string {
+/** The incident for a terminal: every alert-derived string shown with its hidden characters escaped. */
+export function formatStatus(incident: IncidentStatus): string {
+  const status = displayValues(incident);
   const { alert, decision } = status;
   const user = alert.user ? `${alert.user.domain ? `${alert.user.domain}\\` : ''}${alert.user.name}` : 'unknown';
   const lines = [
@@ -80,17 +85,90 @@ export function formatStatus(status: IncidentStatus): string {
   return lines.join('\n');
 }
 
+const VERDICTS = ['malicious', 'suspicious', 'benign'] as const;
+
+const StatusListOptionsSchema = z.object({
+  host: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, '--host must be a host name (letters, digits, dots, hyphens)')
+    .transform((host) => host.toLowerCase())
+    .optional(),
+  verdict: z.enum(VERDICTS, { message: `--verdict must be one of ${VERDICTS.join(', ')}` }).optional(),
+  since: z
+    .string()
+    .regex(/^\d+(m|h|d)$/, '--since must be a duration such as 30m, 24h or 7d')
+    .transform((since) => {
+      const amount = Number(since.slice(0, -1));
+      const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[since.slice(-1) as 'm' | 'h' | 'd'];
+      return new Date(Date.now() - amount * unit);
+    })
+    .optional(),
+  limit: z.coerce
+    .number({ message: '--limit must be a number' })
+    .int('--limit must be a whole number')
+    .min(1, '--limit must be at least 1')
+    .max(1000, '--limit must be at most 1000')
+    .default(20),
+  json: z.boolean().optional(),
+});
+
+function formatRecent(incidents: RecentIncident[]): string {
+  if (incidents.length === 0) return 'No incident matches.';
+  const shown = displayValues(incidents);
+  return formatTable(
+    ['STARTED', 'INCIDENT', 'HOST', 'PAIR', 'VERDICT', 'REVIEW', 'REMEDIATION', 'STATE'],
+    shown.map((i) => [
+      i.startTime,
+      i.workflowId,
+      i.hostname ?? '?',
+      `${i.parentProcessName ?? '?'} → ${i.processName ?? '?'}`,
+      i.verdict ? `${i.verdict}${i.riskScore !== undefined ? ` (${i.riskScore})` : ''}` : 'not decided',
+      i.reviewStatus ?? '—',
+      i.remediationStatus ?? '—',
+      i.execution === 'RUNNING' ? 'open' : i.execution === 'COMPLETED' ? 'closed' : i.execution.toLowerCase(),
+    ]),
+  );
+}
+
 export function register(program: Command): void {
   program
     .command('status')
     .description(
-      "show an incident: phase, verdict, score, reasons, plan, review, actions (the workflow's status query)",
+      "show an incident: phase, verdict, score, reasons, plan, review, actions (the workflow's status query); " +
+        'without an id, list recent incidents',
     )
-    .argument('<workflowId>', 'the incident workflow id, e.g. spawnguard-web01-4312-6120.20240501T101112Z')
-    .option('--json', 'print the full status as JSON')
-    .action(async (workflowId: string, options: { json?: boolean }) => {
+    .argument('[workflowId]', 'the incident workflow id, e.g. spawnguard-web01-4312-6120.20240501T101112Z')
+    .option('--json', 'print the full status (or the list) as JSON')
+    .option('--host <name>', 'list: only incidents on this host')
+    .option('--verdict <verdict>', `list: only this verdict (${VERDICTS.join(', ')})`)
+    .option('--since <duration>', 'list: only incidents started within this long (e.g. 24h, 7d)')
+    .option('--limit <n>', 'list: at most this many (default 20)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  spawnguard status spawnguard-web01-4312-6120      one incident in full\n' +
+        '  spawnguard status --since 24h --verdict malicious  the last day’s malicious incidents\n' +
+        '  spawnguard status --host web01                     recent incidents on web01',
+    )
+    .action(async (workflowId: string | undefined, raw: Record<string, unknown>) => {
+      if (workflowId === undefined) {
+        const options = StatusListOptionsSchema.safeParse(raw);
+        if (!options.success) throw new CliError(options.error.issues.map((i) => i.message).join('; '), EXIT.usage);
+        const { host, verdict, since, limit, json } = options.data;
+        const incidents = await withTemporal((client) =>
+          recentIncidents(client, {
+            limit,
+            ...(host ? { hostname: host } : {}),
+            ...(verdict ? { verdict } : {}),
+            ...(since ? { since } : {}),
+          }),
+        );
+        if (json) printJson(incidents);
+        else console.log(formatRecent(incidents));
+        return;
+      }
       const status = await withTemporal((client) => incidentStatus(client, workflowId));
-      if (options.json) printJson(status);
+      if (raw.json) printJson(status);
       else console.log(formatStatus(status));
     });
 }

@@ -141,6 +141,8 @@ export async function buildIngestApp(options: IngestAppOptions): Promise<Fastify
         return reply.code(404).send({ error: 'not-found', message: problem.message });
       case 'rejected':
         return reply.code(409).send({ error: 'rejected', message: problem.message });
+      case 'closed':
+        return reply.code(409).send({ error: 'incident-closed', message: problem.message });
       default:
         return reply.code(502).send({ error: 'temporal-error', message: problem.message });
     }

@@ -10,10 +10,10 @@ import {
   type IncidentStatus,
   type ReviewState,
 } from '../../common/incident-status';
-import { SA } from '../../common/names';
+import { SA, WORKFLOW_TYPES } from '../../common/names';
 import { reviewUpdate, statusQuery } from '../../common/messages';
 import type { ReviewUpdate } from '../../common/playbook';
-import { classifyTemporalError, withTemporalDeadline } from './temporal';
+import { classifyTemporalError, IncidentClosedError, withTemporalDeadline } from './temporal';
 
 const DEFAULT_DEADLINE_MS = 10_000;
 /** Status queries in flight at once while listing pending reviews. */
@@ -52,14 +52,66 @@ export async function reviewIncident(
   deadlineMs = DEFAULT_DEADLINE_MS,
   firstRunId?: string,
 ): Promise<ReviewState> {
-  const result = await withTemporalDeadline(client, deadlineMs, () =>
-    client.workflow
-      // With the first run id (a review link's), the server delivers the decision to that chain of
-      // runs only, never to a later incident that reuses the workflow id.
-      .getHandle(workflowId, undefined, firstRunId ? { firstExecutionRunId: firstRunId } : undefined)
-      .executeUpdate(reviewUpdate, { args: [review], updateId: reviewUpdateId(workflowId, review) }),
-  );
+  let result: unknown;
+  try {
+    result = await withTemporalDeadline(client, deadlineMs, () =>
+      client.workflow
+        // With the first run id (a review link's), the server delivers the decision to that chain of
+        // runs only, never to a later incident that reuses the workflow id.
+        .getHandle(workflowId, undefined, firstRunId ? { firstExecutionRunId: firstRunId } : undefined)
+        .executeUpdate(reviewUpdate, { args: [review], updateId: reviewUpdateId(workflowId, review) }),
+    );
+  } catch (err) {
+    // An update cannot reach a closed workflow: the server answers "not found". Say how it closed.
+    if (classifyTemporalError(err).kind === 'not-found') {
+      const closed = await closedIncident(client, workflowId, deadlineMs, firstRunId).catch(() => undefined);
+      if (closed) throw closed;
+    }
+    throw err;
+  }
   return ReviewStateSchema.parse(result);
+}
+
+/**
+ * The incident's closing, in words: when, how (its outcome), and by whom when it was reviewed; or
+ * undefined when the workflow is still running or does not exist (the first run id, when given,
+ * must be its chain's).
+ */
+async function closedIncident(
+  client: Client,
+  workflowId: string,
+  deadlineMs: number,
+  firstRunId?: string,
+): Promise<IncidentClosedError | undefined> {
+  const handle = client.workflow.getHandle(workflowId);
+  const description = await withTemporalDeadline(client, deadlineMs, () => handle.describe());
+  if (description.status.name === 'RUNNING') return undefined;
+  if (firstRunId && description.raw.workflowExecutionInfo?.firstRunId !== firstRunId) return undefined;
+  const closedAt = description.closeTime?.toISOString() ?? null;
+  const when = closedAt ? ` at ${closedAt}` : '';
+  if (description.status.name !== 'COMPLETED') {
+    return new IncidentClosedError(
+      `incident ${workflowId} has closed${when} (${description.status.name.toLowerCase()}); no review is pending`,
+      closedAt,
+      null,
+    );
+  }
+  const status = IncidentStatusSchema.safeParse(
+    await withTemporalDeadline(client, deadlineMs, () => handle.result()).catch(() => undefined),
+  );
+  const outcome = status.success ? (status.data.outcome ?? null) : null;
+  const review = status.success ? status.data.review : undefined;
+  const reviewed =
+    review && (review.status === 'approved' || review.status === 'rejected')
+      ? `, ${review.status} by ${review.analyst} at ${review.decidedAt}`
+      : review?.status === 'timed-out'
+        ? ', its review timed out'
+        : '';
+  return new IncidentClosedError(
+    `incident ${workflowId} has closed${when} as ${outcome ?? 'completed'}${reviewed}; no review is pending`,
+    closedAt,
+    outcome,
+  );
 }
 
 /** The same decision on the same incident, by the same analyst with the same comment, is one update. */
@@ -128,4 +180,77 @@ export async function pendingReviews(
   };
   await Promise.all(Array.from({ length: STATUS_QUERY_CONCURRENCY }, queryNext));
   return reviews;
+}
+
+export interface RecentIncident {
+  workflowId: string;
+  startTime: string;
+  closeTime: string | null;
+  /** Temporal's execution status: Running, Completed, Failed, Terminated, … */
+  execution: string;
+  hostname?: string;
+  parentProcessName?: string;
+  processName?: string;
+  verdict?: string;
+  riskScore?: number;
+  reviewStatus?: string;
+  remediationStatus?: string;
+}
+
+export interface RecentIncidentFilter {
+  hostname?: string;
+  verdict?: string;
+  /** Incidents started after this time. */
+  since?: Date;
+  limit?: number;
+}
+
+/**
+ * The visibility query for recent incidents; every value is quoted as a string literal (the
+ * caller validated it: host names, verdicts), so a filter cannot add a clause.
+ */
+export function recentIncidentsQuery(filter: RecentIncidentFilter): string {
+  const literal = (value: string) => `"${value.replace(/["\\]/g, '')}"`;
+  const clauses = [`WorkflowType = ${literal(WORKFLOW_TYPES.playbook)}`];
+  // Alerts name hosts short or in full: a short name also finds the host under its full names.
+  if (filter.hostname) {
+    clauses.push(
+      filter.hostname.includes('.')
+        ? `Hostname = ${literal(filter.hostname)}`
+        : `(Hostname = ${literal(filter.hostname)} OR Hostname STARTS_WITH ${literal(`${filter.hostname}.`)})`,
+    );
+  }
+  if (filter.verdict) clauses.push(`Verdict = ${literal(filter.verdict)}`);
+  if (filter.since) clauses.push(`StartTime > ${literal(filter.since.toISOString())}`);
+  return clauses.join(' AND ');
+}
+
+/** Recent incidents, newest first, from Temporal visibility (search attributes only: no query to workers). */
+export async function recentIncidents(
+  client: Client,
+  filter: RecentIncidentFilter,
+  deadlineMs = DEFAULT_DEADLINE_MS,
+): Promise<RecentIncident[]> {
+  const limit = filter.limit ?? 20;
+  return withTemporalDeadline(client, deadlineMs, async () => {
+    const found: RecentIncident[] = [];
+    for await (const execution of client.workflow.list({ query: recentIncidentsQuery(filter), pageSize: limit })) {
+      const attributes = execution.typedSearchAttributes;
+      found.push({
+        workflowId: execution.workflowId,
+        startTime: execution.startTime.toISOString(),
+        closeTime: execution.closeTime?.toISOString() ?? null,
+        execution: execution.status.name,
+        hostname: attributes.get(SA.Hostname),
+        parentProcessName: attributes.get(SA.ParentProcessName),
+        processName: attributes.get(SA.ProcessName),
+        verdict: attributes.get(SA.Verdict),
+        riskScore: attributes.get(SA.RiskScore),
+        reviewStatus: attributes.get(SA.ReviewStatus),
+        remediationStatus: attributes.get(SA.RemediationStatus),
+      });
+      if (found.length >= limit) break;
+    }
+    return found;
+  });
 }

@@ -31,12 +31,26 @@ export function withTemporalDeadline<T>(client: Client, deadlineMs: number, call
   return client.withDeadline(Date.now() + deadlineMs, call);
 }
 
+/** A decision for an incident that has already closed: nothing was recorded. */
+export class IncidentClosedError extends Error {
+  constructor(
+    message: string,
+    readonly closedAt: string | null,
+    readonly outcome: string | null,
+  ) {
+    super(message);
+    this.name = 'IncidentClosedError';
+  }
+}
+
 export type TemporalProblem =
   /** Temporal (or the worker that answers queries and updates) could not be reached in time: retry later. */
   | { kind: 'unavailable'; message: string }
   | { kind: 'not-found'; message: string }
   /** The workflow refused the request (an update validator, a failed update). */
   | { kind: 'rejected'; message: string }
+  /** The incident has closed: a decision for it changes nothing (the message says how it closed). */
+  | { kind: 'closed'; message: string }
   | { kind: 'other'; message: string };
 
 /** gRPC status codes (stable across gRPC implementations; @grpc/grpc-js is not a direct dependency). */
@@ -58,6 +72,7 @@ function grpcCode(err: unknown): number | undefined {
 
 export function classifyTemporalError(err: unknown): TemporalProblem {
   const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof IncidentClosedError) return { kind: 'closed', message };
   if (err instanceof WorkflowNotFoundError) return { kind: 'not-found', message: 'no such incident workflow' };
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
     return { kind: 'unavailable', message: 'the incident did not answer in time (is the central worker running?)' };

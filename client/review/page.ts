@@ -86,7 +86,8 @@ function problemPage(reply: FastifyReply, problem: TemporalProblem): FastifyRepl
     reply.header('retry-after', '5');
     return html(reply, 503, messagePage('Temporal unavailable', `${problem.message}. Try again in a moment.`));
   }
-  if (problem.kind === 'rejected') return html(reply, 409, messagePage('Not recorded', problem.message));
+  if (problem.kind === 'rejected' || problem.kind === 'closed')
+    return html(reply, 409, messagePage('Not recorded', problem.message));
   return html(reply, 502, messagePage('Something went wrong', problem.message));
 }
 

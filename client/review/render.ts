@@ -2,14 +2,21 @@
  * The review page's HTML: server-rendered, no script (the CSP forbids it), every value escaped.
  * Pure functions from incident data to markup.
  */
+import { displayText } from '../../common/display-text';
 import type { IncidentStatus } from '../../common/incident-status';
 import type { PendingReview } from '../ingest/incidents';
 
-export function escapeHtml(value: unknown): string {
+/** Markup-safe only: for what the analyst typed, given back in the form as typed. */
+function escapeMarkup(value: unknown): string {
   return String(value ?? '').replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
   );
+}
+
+/** Markup-safe, and with hidden characters (line breaks, bidi overrides, zero-width) shown as escapes. */
+export function escapeHtml(value: unknown): string {
+  return escapeMarkup(displayText(String(value ?? '')));
 }
 
 const STYLE = `
@@ -105,8 +112,8 @@ export function reviewForm(workflowId: string, token: string, state: Omit<FormSt
   const id = escapeHtml(workflowId);
   return `<form class="review" method="post" action="/review/${encodeURIComponent(workflowId)}">
 <input type="hidden" name="token" value="${escapeHtml(token)}">
-<label>Analyst (required) <input type="text" name="analyst" required maxlength="256" autocomplete="name" value="${escapeHtml(state.analyst ?? '')}" aria-label="Analyst for ${id}"></label>
-<label>Comment (optional) <textarea name="comment" rows="2" maxlength="4096" aria-label="Comment for ${id}">${escapeHtml(state.comment ?? '')}</textarea></label>
+<label>Analyst (required) <input type="text" name="analyst" required maxlength="256" autocomplete="name" value="${escapeMarkup(state.analyst ?? '')}" aria-label="Analyst for ${id}"></label>
+<label>Comment (optional) <textarea name="comment" rows="2" maxlength="4096" aria-label="Comment for ${id}">${escapeMarkup(state.comment ?? '')}</textarea></label>
 <button type="submit" name="decision" value="approve">Approve</button>
 <button type="submit" name="decision" value="reject">Reject</button>
 </form>`;

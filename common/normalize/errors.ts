@@ -17,10 +17,30 @@ export class AlertFormatError extends Error {
   }
 }
 
+interface IssueShape {
+  code: string;
+  message: string;
+  errors?: IssueShape[][];
+}
+
+/** A required field that is absent: said in those words, not as zod's "Invalid input". */
+function isMissingValue(issue: IssueShape): boolean {
+  if (issue.code === 'invalid_type') return /received undefined$/.test(issue.message);
+  // A field of several accepted types (a PID as a number or a string): missing when every branch says so.
+  if (issue.code === 'invalid_union' && issue.errors && issue.errors.length > 0) {
+    return issue.errors.every((branch) => branch.length > 0 && branch.every(isMissingValue));
+  }
+  return false;
+}
+
+function issueMessage(issue: IssueShape): string {
+  return isMissingValue(issue) ? 'missing (the field is required)' : issue.message;
+}
+
 export function problemsFromZod(error: z.ZodError, prefix = ''): FieldProblem[] {
   return error.issues.map((issue) => ({
     field: [prefix, ...issue.path.map(String)].filter(Boolean).join('.'),
-    message: issue.message,
+    message: issueMessage(issue as IssueShape),
   }));
 }
 
@@ -36,8 +56,8 @@ export function problemsFromCanonical(error: z.ZodError, origins: FieldOrigins):
     const keys = issue.path.filter((key): key is string => typeof key === 'string');
     for (let length = keys.length; length > 0; length--) {
       const origin = origins[keys.slice(0, length).join('.')];
-      if (origin) return { field: origin, message: issue.message };
+      if (origin) return { field: origin, message: issueMessage(issue as IssueShape) };
     }
-    return { field: issue.path.map(String).join('.'), message: issue.message };
+    return { field: issue.path.map(String).join('.'), message: issueMessage(issue as IssueShape) };
   });
 }

@@ -93,7 +93,19 @@ describe('spawnguard alert', () => {
 
     const notJson = await runCli(['alert', writeJson('prose.json', 'powershell started')]);
     expect(notJson.code).toBe(2);
-    expect(notJson.stderr).toMatch(/is not JSON/);
+    expect(notJson.stderr).toMatch(/prose\.json is not valid JSON/);
+    // The file's content is an attacker's text: never repeated in the error.
+    expect(notJson.stderr).not.toContain('powershell');
+  });
+
+  it('reads only regular files of a bounded size, and says what is wrong in plain words', async () => {
+    const missing = await runCli(['alert', writeJson('x.json', {}).replace(/x\.json$/, 'nope.json')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^spawnguard: cannot read \S*nope\.json: no such file\n$/);
+    // A device is refused before anything is read (it would grow the process without end).
+    const device = await runCli(['alert', '/dev/zero']);
+    expect(device.code).toBe(2);
+    expect(device.stderr).toMatch(/\/dev\/zero is not a regular file/);
   });
 
   it('exits 4 and names the address when Temporal cannot be reached', async () => {

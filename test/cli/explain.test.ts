@@ -406,6 +406,27 @@ describe('spawnguard explain', () => {
     expect(badConfig.stderr).toMatch(/SPAWNGUARD_DENYLIST: .*bad-deny\.txt line 1/);
   });
 
+  it('--format text prints the verdict, every reason and every step for a person, hidden characters escaped', async () => {
+    const alert = JSON.parse(readFileSync(MALICIOUS, 'utf8'));
+    alert.child.name = 'invoice\u202Efdp.exe';
+    const file = join(scratch, 'rtl.json');
+    writeFileSync(file, JSON.stringify(alert));
+    const [text, json] = await Promise.all([explain([file, '--format', 'text']), explain([file])]);
+    expect(text.code).toBe(0);
+    const explained = JSON.parse(json.stdout) as {
+      verdict: string;
+      score: number;
+      reasons: { code: string }[];
+      plan: { action: string }[];
+    };
+    expect(text.stdout).toMatch(new RegExp(`^Verdict\\s+${explained.verdict}, score ${explained.score}/100`, 'm'));
+    for (const reason of explained.reasons) expect(text.stdout).toContain(reason.code);
+    for (const step of explained.plan) expect(text.stdout).toMatch(new RegExp(`^${step.action}\\s`, 'm'));
+    expect(text.stdout).toContain('invoice\\u{202E}fdp.exe');
+    expect(text.stdout).not.toContain('\u202E');
+    expect((await explain([file, '--format', 'xml'])).code).toBe(2);
+  });
+
   it('prints help with an example', async () => {
     const run = await explain(['--help']);
     expect(run.code).toBe(0);

@@ -93,6 +93,14 @@ describe('spawnguard review', () => {
         review: { status: 'rejected' },
       });
     });
+    // Once closed, a decision says how and when it closed, and exits 1 (not 3: the incident exists).
+    const late = await runCli(['review', 'approve', workflowId, '--analyst', 'alice']);
+    expect(late.code).toBe(1);
+    expect(late.stderr).toMatch(
+      new RegExp(
+        `incident ${workflowId} has closed at \\S+Z as closed-false-positive, rejected by bob at \\S+; no review is pending`,
+      ),
+    );
   });
 
   it('says why when a decision cannot be recorded, with distinct exit codes', async () => {

@@ -1,7 +1,8 @@
 /** `spawnguard status` as a user runs it, against the real dev server and the stand-in playbook. */
 import type { Client } from '@temporalio/client';
 import { IncidentStatusSchema } from '../../common/incident-status';
-import { runCli, startStandInIncident, withStandInPlaybook } from '../ingest/support';
+import { alertDocument, freshHostname, runCli, startStandInIncident, withStandInPlaybook } from '../ingest/support';
+import { waitFor } from '../support/playbook-harness';
 import { testClient, uniqueTaskQueue } from '../support/temporal';
 
 // CLI subprocesses (each loads TypeScript through tsx) are slow when the whole suite shares 2 cores.
@@ -35,6 +36,37 @@ describe('spawnguard status', () => {
       const status = IncidentStatusSchema.parse(JSON.parse(json.stdout));
       expect(status).toMatchObject({ workflowId, phase: 'awaiting-review', review: { status: 'pending' } });
     });
+  });
+
+  it('without an id lists recent incidents, filtered by host, verdict and age; bad filters exit 2', async () => {
+    const hostname = freshHostname();
+    const taskQueue = uniqueTaskQueue('cli-status-list');
+    const workflowId = await startStandInIncident(client, taskQueue, alertDocument('canonical', hostname));
+    const listed = await waitFor(
+      () => runCli(['status', '--host', hostname, '--since', '1h', '--json']),
+      (run) => run.code === 0 && run.stdout.includes(workflowId),
+      60_000,
+    );
+    const incidents = JSON.parse(listed.stdout) as { workflowId: string; hostname: string; execution: string }[];
+    expect(incidents).toEqual([expect.objectContaining({ workflowId, execution: 'RUNNING' })]);
+
+    const table = await runCli(['status', '--host', hostname]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^STARTED\s+INCIDENT\s+HOST\s+PAIR\s+VERDICT\s+REVIEW\s+REMEDIATION\s+STATE$/m);
+    expect(table.stdout).toContain(workflowId);
+    expect(table.stdout).toMatch(/not decided\s+—\s+—\s+open$/m);
+
+    // Another verdict than this incident's (not decided yet): nothing.
+    const none = await runCli(['status', '--host', hostname, '--verdict', 'malicious']);
+    expect(none.stdout.trim()).toBe('No incident matches.');
+
+    const badVerdict = await runCli(['status', '--verdict', 'evil" OR WorkflowId != "']);
+    expect(badVerdict.code).toBe(2);
+    expect(badVerdict.stderr).toMatch(/--verdict must be one of malicious, suspicious, benign/);
+    const badSince = await runCli(['status', '--since', 'yesterday']);
+    expect(badSince.code).toBe(2);
+    expect(badSince.stderr).toMatch(/--since must be a duration/);
+    await client.workflow.getHandle(workflowId).terminate('test done');
   });
 
   it('exits 3 for an unknown incident', async () => {

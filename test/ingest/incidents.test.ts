@@ -161,6 +161,28 @@ describe('POST /v1/incidents/:workflowId/review', () => {
   });
 });
 
+describe('a decision for a closed incident', () => {
+  it('answers 409 saying when and how it closed, and who reviewed it; an unknown incident stays 404', async () => {
+    const workflowId = await startIncident();
+    await withStandInPlaybook(ingest.taskQueue, async () => {
+      expect((await review(workflowId, { decision: 'reject', analyst: 'bob' })).status).toBe(200);
+      await client.workflow.getHandle(workflowId).result();
+    });
+    const closed = IncidentStatusSchema.parse(await client.workflow.getHandle(workflowId).result());
+    const { closeTime } = await client.workflow.getHandle(workflowId).describe();
+
+    const late = await review(workflowId, { decision: 'approve', analyst: 'alice' });
+    expect(late.status).toBe(409);
+    expect(await jsonOf(late)).toEqual({
+      error: 'incident-closed',
+      message:
+        `incident ${workflowId} has closed at ${closeTime!.toISOString()} as closed-false-positive, ` +
+        `rejected by bob at ${closed.review.decidedAt}; no review is pending`,
+    });
+    expect((await review(`${workflowId}-nonexistent`, { decision: 'approve', analyst: 'alice' })).status).toBe(404);
+  });
+});
+
 describe('a report that arrives after its incident', () => {
   it('completed: an exact re-send of its alert is answered with the completed run, and starts nothing', async () => {
     const hostname = freshHostname();

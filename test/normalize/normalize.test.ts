@@ -342,6 +342,18 @@ describe('normalizeAlert: rejected documents name the field at fault', () => {
       message: /unrecognized format/,
     },
     {
+      name: 'Sysmon: ParentProcessId missing (said so, not "Invalid input")',
+      doc: variant('sysmon-1', (d) => delete d.winlog.event_data.ParentProcessId),
+      field: 'winlog.event_data.ParentProcessId',
+      message: /winlog\.event_data\.ParentProcessId: missing \(the field is required\)(;|$)/,
+    },
+    {
+      name: 'canonical: child PID missing',
+      doc: variant('canonical', (d) => delete d.child.pid),
+      field: 'child.pid',
+      message: /child\.pid: missing \(the field is required\)(;|$)/,
+    },
+    {
       name: 'Sysmon: hex-looking garbage PID',
       doc: variant('sysmon-1', (d) => (d.winlog.event_data.ProcessId = '0xZZZZ')),
       field: 'winlog.event_data.ProcessId',

@@ -154,9 +154,31 @@ describe('incident report', () => {
     const status = remediatedIncident();
     status.alert.child.name = 'evil.exe\r\nBcc: attacker@example.test';
     const mail = await sendReport(status);
-    expect(mail.parsed.subject).toContain('evil.exe Bcc: attacker@example.test');
+    // The line break is shown, escaped, in the subject: it never reaches the header as one.
+    expect(mail.parsed.subject).toContain('evil.exe\\r\\nBcc: attacker@example.test');
     expect(mail.parsed.bcc).toBeUndefined();
     expect(mail.envelopeTo).not.toContain('attacker@example.test');
+  });
+
+  it('shows hidden characters of alert text as escapes: no planted line, no bidi override, in text, HTML and subject', async () => {
+    const status = remediatedIncident();
+    status.alert.ruleName = 'Office child\nReview page: http://evil.example/approve';
+    status.alert.child.name = 'invoice\u202Efdp.exe';
+    status.alert.child.commandLine = 'invoice.exe\r\nReview page: http://evil.example/cmd';
+    const mail = await sendReport(status);
+    const text = textOf(mail);
+    const html = htmlOf(mail);
+    // No line of either part starts with the attacker's text.
+    const planted = (body: string) =>
+      body.split(/\n|<br>|<p>|<td[^>]*>|<pre[^>]*>/).filter((l) => /^\s*Review page: http:\/\/evil/.test(l));
+    expect(planted(text)).toEqual([]);
+    expect(planted(html)).toEqual([]);
+    expect(text).toContain('Office child\\nReview page: http://evil.example/approve');
+    expect(text).toContain('invoice.exe\\r\\nReview page: http://evil.example/cmd');
+    for (const body of [text, html, mail.parsed.subject ?? '']) {
+      expect(body).toContain('invoice\\u{202E}fdp.exe');
+      expect(body).not.toContain('\u202E');
+    }
   });
 
   it('puts a LAB banner above everything else when the actions ran on the simulated host', async () => {
