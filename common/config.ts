@@ -124,6 +124,14 @@ export const EnvironmentSchema = z
     /** Origin of the Temporal UI allowed to call the codec endpoint (CORS), e.g. http://localhost:8233. */
     SPAWNGUARD_CODEC_CORS_ORIGIN: optionalText,
     SPAWNGUARD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    /** Analyst sign-in (OpenID Connect) for the review page and API; off: the zero-setup mode. */
+    SPAWNGUARD_OIDC_ISSUER: url(),
+    SPAWNGUARD_OIDC_CLIENT_ID: optionalText,
+    SPAWNGUARD_OIDC_CLIENT_SECRET: optionalText,
+    /** The claim listing an analyst's groups. */
+    SPAWNGUARD_OIDC_GROUPS_CLAIM: z.string().trim().min(1).max(100).default('groups'),
+    /** Members of this group may approve and reject; other signed-in analysts only view. */
+    SPAWNGUARD_OIDC_APPROVER_GROUP: z.string().trim().min(1).max(256).default('spawnguard-approvers'),
   })
   .superRefine((env, ctx) => {
     const certs = [env.TEMPORAL_TLS_CLIENT_CERT_PATH, env.TEMPORAL_TLS_CLIENT_KEY_PATH].filter(Boolean).length;
@@ -132,6 +140,14 @@ export const EnvironmentSchema = z
         code: 'custom',
         path: ['TEMPORAL_TLS_CLIENT_KEY_PATH'],
         message: 'mTLS needs both TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH',
+      });
+    }
+    if (env.SPAWNGUARD_OIDC_ISSUER && !(env.SPAWNGUARD_OIDC_CLIENT_ID && env.SPAWNGUARD_OIDC_CLIENT_SECRET)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SPAWNGUARD_OIDC_CLIENT_ID'],
+        message:
+          'sign-in needs SPAWNGUARD_OIDC_CLIENT_ID and SPAWNGUARD_OIDC_CLIENT_SECRET with SPAWNGUARD_OIDC_ISSUER',
       });
     }
     if (env.SMTP_URL && env.SMTP_HOST) {

@@ -3,6 +3,7 @@
  * Pure schemas; workflow-safe.
  */
 import { z } from 'zod';
+import { AnalystIdentitySchema } from './playbook';
 import { CanonicalAlertSchema, type CanonicalAlert } from './alert';
 import { DecisionSchema, type Decision, type DecisionPolicy } from './decision';
 import {
@@ -114,6 +115,8 @@ export const ReviewStateSchema = z.object({
   comment: z.string().nullable(),
   decidedAt: z.string().nullable(),
   via: z.enum(['signal', 'update']).nullable(),
+  /** Who decided, as the sign-in provider vouched (absent: sign-in was off, `analyst` is as typed). */
+  identity: AnalystIdentitySchema.nullable().optional(),
   /**
    * Approvals and rejections that arrived when no review was pending (before the verdict, or after
    * another analyst decided): recorded, never applied, never dropped. The first 20 are kept.

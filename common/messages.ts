@@ -35,5 +35,16 @@ export function reviewUpdateProblem(update: unknown): string | null {
   if (comment !== undefined && (typeof comment !== 'string' || comment.length > 4096)) {
     return 'comment: must be text of at most 4096 characters';
   }
+  const { identity } = update as Record<string, unknown>;
+  if (identity !== undefined) {
+    if (!identity || typeof identity !== 'object' || Array.isArray(identity)) return 'identity: must be an object';
+    const { issuer, subject, name, email } = identity as Record<string, unknown>;
+    const isText = (value: unknown, max: number) =>
+      typeof value === 'string' && value.length > 0 && value.length <= max;
+    if (!isText(issuer, 512) || !isText(subject, 256)) return 'identity: issuer and subject are required';
+    if ((name !== undefined && !isText(name, 256)) || (email !== undefined && !isText(email, 320))) {
+      return 'identity: name and email must be short text';
+    }
+  }
   return null;
 }

@@ -83,9 +83,20 @@ export interface ReopenLink {
   closedAt: string | null;
 }
 
+/** An analyst as the sign-in provider vouched for them (OpenID Connect): recorded with the decision. */
+export const AnalystIdentitySchema = z.object({
+  issuer: z.string().min(1).max(512),
+  subject: z.string().min(1).max(256),
+  name: z.string().max(256).optional(),
+  email: z.string().max(320).optional(),
+});
+export type AnalystIdentity = z.infer<typeof AnalystIdentitySchema>;
+
 export const ReviewSignalSchema = z.object({
   analyst: z.string().trim().min(1, 'analyst is required').max(256),
   comment: z.string().max(4096).optional(),
+  /** Set by the review page and API when sign-in is on: who really decided. Absent: `analyst` as typed. */
+  identity: AnalystIdentitySchema.optional(),
 });
 export type ReviewSignal = z.infer<typeof ReviewSignalSchema>;
 

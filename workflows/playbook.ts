@@ -158,8 +158,15 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
       comment: review.comment ?? null,
       decidedAt: now(),
       via,
+      // Who really decided, as the sign-in provider vouched (the review page and API set it).
+      ...(review.identity ? { identity: review.identity } : {}),
     };
-    log.info('Analyst review recorded', { decision, analyst: review.analyst, comment: review.comment });
+    log.info('Analyst review recorded', {
+      decision,
+      analyst: review.analyst,
+      comment: review.comment,
+      ...(review.identity ? { subject: review.identity.subject, issuer: review.identity.issuer } : {}),
+    });
   };
   const onSignal = (decision: 'approve' | 'reject') => (review: ReviewSignal) => {
     if (!review?.analyst?.trim()) {

@@ -14,8 +14,9 @@ import type { CanonicalAlert } from '../../common/alert';
 import { incidentWorkflowId } from '../../common/incident';
 import { ReviewUpdateSchema, type PlaybookPolicy } from '../../common/playbook';
 import { registerReviewPage, WorkflowIdSchema } from '../review/page';
+import { analystName, historyIdentity, type OidcSignIn, type SignedInAnalyst } from '../review/oidc';
 import rateLimit from '@fastify/rate-limit';
-import { credentialCheck, type SenderCredential } from './auth';
+import { bearerToken, credentialCheck, type SenderCredential } from './auth';
 import { InvalidAlertsError, parseAlertDocuments } from './documents';
 import { incidentStatus, pendingReviews, reviewIncident } from './incidents';
 import { RecentAlerts } from './recent-alerts';
@@ -44,6 +45,11 @@ export interface IngestAppOptions {
   retryAfterSeconds?: number;
   recentAlerts?: RecentAlerts;
   secureCookies?: boolean;
+  /**
+   * Analyst sign-in (OpenID Connect): the review page and the review API take analysts' own
+   * sign-in and access tokens, and the ingest token then posts alerts and nothing else.
+   */
+  oidc?: OidcSignIn;
 }
 
 /** Room for a full batch of Elastic alerts (a few kB each). */
@@ -76,6 +82,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The credential that authenticated the request (`ingest-token`, or a sender's name). */
     credential?: string;
+    /** The analyst an access token named (OpenID Connect mode). */
+    analyst?: SignedInAnalyst;
   }
 }
 
@@ -186,7 +194,24 @@ export async function buildIngestApp(options: IngestAppOptions): Promise<Fastify
       request.credential = name;
     };
   };
-  const requireBearer = authenticate(ingestTokenOnly);
+  const oidc = options.oidc;
+  /**
+   * The review API's readers and deciders: the ingest token in the zero-setup mode; with sign-in,
+   * an analyst's access token from the identity provider (checked at its userinfo endpoint).
+   */
+  const requireBearer = oidc
+    ? async (request: FastifyRequest, reply: FastifyReply) => {
+        const token = bearerToken(request.headers.authorization);
+        if (token === undefined) return unauthorized(reply);
+        try {
+          request.analyst = await oidc.verifyAccessToken(token);
+          request.credential = `analyst:${request.analyst.identity.subject}`;
+        } catch (err) {
+          request.log.warn({ url: request.url, reason: (err as Error).message }, 'analyst token refused');
+          return unauthorized(reply);
+        }
+      }
+    : authenticate(ingestTokenOnly);
   const requireSender = authenticate([...ingestTokenOnly, ...senders]);
   // Each credential has its own budget, counted after authentication and before the body is read:
   // a runaway or compromised sender is slowed down without starving the others.
@@ -316,13 +341,36 @@ export async function buildIngestApp(options: IngestAppOptions): Promise<Fastify
       return reply
         .code(400)
         .send({ error: 'bad-request', message: `workflowId ${workflowId.error.issues[0]?.message}` });
-    const review = ReviewUpdateSchema.safeParse(request.body);
+    const analyst = request.analyst;
+    if (analyst && !analyst.canApprove) {
+      return reply.code(403).send({
+        error: 'forbidden',
+        message: `${analystName(analyst.identity)} may view incidents but not decide (deciding takes membership of ${oidc!.settings.approverGroup})`,
+      });
+    }
+    const body = request.body;
+    // Signed in, the analyst is who the provider says: a name in the body is not taken.
+    const review = ReviewUpdateSchema.safeParse(
+      analyst && body && typeof body === 'object' && !Array.isArray(body)
+        ? { ...body, analyst: analystName(analyst.identity), identity: analyst.identity }
+        : body,
+    );
     if (!review.success) {
       const message = review.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
       return reply.code(400).send({ error: 'invalid-review', message });
     }
+    if (!analyst && review.data.identity) {
+      return reply.code(400).send({ error: 'invalid-review', message: 'identity: set by sign-in only' });
+    }
     try {
-      const state = await reviewIncident(client, workflowId.data, review.data, deadlineMs);
+      const state = await reviewIncident(
+        client,
+        workflowId.data,
+        review.data,
+        deadlineMs,
+        undefined,
+        analyst ? historyIdentity(analyst.identity) : undefined,
+      );
       request.log.info(
         { workflowId: workflowId.data, decision: review.data.decision, analyst: review.data.analyst },
         'review decision recorded',
@@ -339,6 +387,7 @@ export async function buildIngestApp(options: IngestAppOptions): Promise<Fastify
     linkSecret: options.linkSecret,
     temporalDeadlineMs: deadlineMs,
     ...(options.secureCookies ? { secureCookies: true } : {}),
+    ...(oidc ? { oidc } : {}),
   });
   return app;
 }

@@ -2,7 +2,7 @@
  * Reading and deciding incidents: the `status` query, the `review` update and the pending-review
  * list. One implementation for the HTTP API, the review page and the CLI.
  */
-import type { Client } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { createHash } from 'node:crypto';
 import {
   IncidentStatusSchema,
@@ -51,11 +51,21 @@ export async function reviewIncident(
   review: ReviewUpdate,
   deadlineMs = DEFAULT_DEADLINE_MS,
   firstRunId?: string,
+  /** Who Temporal records as having sent the decision (the signed-in analyst), instead of this process. */
+  historyIdentity?: string,
 ): Promise<ReviewState> {
+  const sender = historyIdentity
+    ? new Client({
+        connection: client.connection,
+        namespace: client.options.namespace,
+        dataConverter: client.options.dataConverter,
+        identity: historyIdentity,
+      })
+    : client;
   let result: unknown;
   try {
-    result = await withTemporalDeadline(client, deadlineMs, () =>
-      client.workflow
+    result = await withTemporalDeadline(sender, deadlineMs, () =>
+      sender.workflow
         // With the first run id (a review link's), the server delivers the decision to that chain of
         // runs only, never to a later incident that reuses the workflow id.
         .getHandle(workflowId, undefined, firstRunId ? { firstExecutionRunId: firstRunId } : undefined)

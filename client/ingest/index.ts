@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream } from 'pino';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { ConfigError, type Config } from '../../common/config';
+import { ConfigError, publicUrl, type Config } from '../../common/config';
+import { OidcSignIn } from '../review/oidc';
 import { EncryptionCodec } from '../../common/payload-codec';
 import { registerCodecEndpoint } from '../codec-endpoint';
 import { buildIngestApp } from './app';
@@ -55,6 +56,18 @@ export async function startIngestService(config: Config, options: StartIngestOpt
     );
   }
   const client = lazyClient(config.temporal);
+  const oidc = env.SPAWNGUARD_OIDC_ISSUER
+    ? new OidcSignIn({
+        issuer: env.SPAWNGUARD_OIDC_ISSUER,
+        clientId: env.SPAWNGUARD_OIDC_CLIENT_ID!,
+        clientSecret: env.SPAWNGUARD_OIDC_CLIENT_SECRET!,
+        redirectUri: `${publicUrl(env).replace(/\/+$/, '')}/review/callback`,
+        groupsClaim: env.SPAWNGUARD_OIDC_GROUPS_CLAIM,
+        approverGroup: env.SPAWNGUARD_OIDC_APPROVER_GROUP,
+      })
+    : undefined;
+  if (!oidc)
+    notice('Analyst sign-in is off (SPAWNGUARD_OIDC_ISSUER unset): the review page runs in its zero-setup mode');
   const app = await buildIngestApp({
     client,
     ingestToken,
@@ -64,6 +77,7 @@ export async function startIngestService(config: Config, options: StartIngestOpt
     rateLimitPerMinute: env.SPAWNGUARD_INGEST_RATE_LIMIT,
     logger,
     secureCookies: env.SPAWNGUARD_PUBLIC_URL?.startsWith('https:') ?? false,
+    ...(oidc ? { oidc } : {}),
     ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
   });
   // Payloads are encrypted: the Temporal UI decodes them through the codec endpoint (README,

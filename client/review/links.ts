@@ -103,3 +103,27 @@ export function signSession(secret: string, expiresAt: number): string {
 export function verifySession(token: string, secret: string, now = Date.now()): TokenCheck {
   return verify(token, secret, 'session', 'analyst', now);
 }
+
+/**
+ * A value carried by the browser (a cookie) that only this service can have written: the JSON,
+ * its expiry and an HMAC over both under `purpose`. Used for the signed-in analyst's session and for
+ * the sign-in in progress; neither is accepted as the other, nor as a review link.
+ */
+export function signValue(value: unknown, secret: string, purpose: string, expiresAt: number): string {
+  const body = Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `s1.${expiresAt}.${body}.${mac(secret, purpose, body, expiresAt)}`;
+}
+
+/** The value of a token signValue made for `purpose`, or undefined when it is malformed, forged or expired. */
+export function verifyValue(token: string, secret: string, purpose: string, now = Date.now()): unknown {
+  const match = /^s1\.(\d{10,13})\.([A-Za-z0-9_-]{1,8000})\.([A-Za-z0-9_-]{43})$/.exec(token);
+  if (!match) return undefined;
+  const expiresAt = Number(match[1]);
+  const body = match[2] as string;
+  if (!secretsEqual(match[3] as string, mac(secret, purpose, body, expiresAt)) || expiresAt <= now) return undefined;
+  try {
+    return JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}

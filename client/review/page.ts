@@ -12,12 +12,21 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ReviewUpdateSchema } from '../../common/playbook';
+import { AnalystIdentitySchema, ReviewUpdateSchema } from '../../common/playbook';
 import { hasValidBearer, secretsEqual } from '../ingest/auth';
 import { incidentStatus, pendingReviews, reviewIncident } from '../ingest/incidents';
 import { classifyTemporalError, type TemporalProblem } from '../ingest/temporal';
-import { signReviewToken, signSession, verifyReviewToken, verifySession, type TokenCheck } from './links';
-import { incidentPage, listPage, loginPage, messagePage } from './render';
+import {
+  signReviewToken,
+  signSession,
+  signValue,
+  verifyReviewToken,
+  verifySession,
+  verifyValue,
+  type TokenCheck,
+} from './links';
+import { incidentPage, listPage, loginPage, messagePage, type Viewer } from './render';
+import { analystName, historyIdentity, type OidcSignIn, type SignedInAnalyst } from './oidc';
 
 export interface ReviewPageOptions {
   client: Client;
@@ -29,9 +38,39 @@ export interface ReviewPageOptions {
   /** Lifetime of the tokens the list page puts in its forms, and of a sign-in. */
   listTokenTtlMs?: number;
   sessionTtlMs?: number;
+  /**
+   * Analyst sign-in with OpenID Connect: analysts sign in at their identity provider, decisions
+   * carry the verified identity, only the approver group decides, and the ingest token opens no
+   * page. Without it, the zero-setup mode: the ingest token signs in and the analyst types a name.
+   */
+  oidc?: OidcSignIn;
 }
 
 const SESSION_COOKIE = 'spawnguard_review';
+/** The signed-in analyst (OpenID Connect mode). */
+const ANALYST_COOKIE = 'spawnguard_analyst';
+/** A sign-in in progress: state, nonce, PKCE verifier and where to return. */
+const SIGN_IN_COOKIE = 'spawnguard_signin';
+const SIGN_IN_TTL_MS = 10 * 60_000;
+
+const SignedInAnalystSchema = z.object({
+  identity: AnalystIdentitySchema,
+  groups: z.array(z.string()),
+  canApprove: z.boolean(),
+});
+const PendingSignInSchema = z.object({
+  state: z.string().max(200),
+  nonce: z.string().max(200),
+  verifier: z.string().max(200),
+  returnTo: z.string().max(4096),
+});
+
+/** A return path after sign-in: a page of the review site only, never another site. */
+function safeReturnTo(value: unknown): string {
+  return typeof value === 'string' && /^\/review(\/[^/\\]|\?|$)/.test(value) && !value.includes('//')
+    ? value
+    : '/review';
+}
 
 export const WorkflowIdSchema = z
   .string()
@@ -104,20 +143,116 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
       (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
     );
 
+    const oidc = options.oidc;
+    /** The signed-in analyst (OpenID Connect mode), from the signed session cookie. */
+    const analystOf = (request: FastifyRequest): SignedInAnalyst | undefined => {
+      const session = cookie(request, ANALYST_COOKIE);
+      const parsed = SignedInAnalystSchema.safeParse(
+        session ? verifyValue(session, linkSecret, 'analyst-session') : undefined,
+      );
+      return parsed.success ? parsed.data : undefined;
+    };
     const signedIn = (request: FastifyRequest) => {
+      if (oidc) return analystOf(request) !== undefined;
       const session = cookie(request, SESSION_COOKIE);
       return session !== undefined && verifySession(session, linkSecret).valid;
     };
+    const viewerOf = (request: FastifyRequest): Viewer => {
+      if (!oidc) return { mode: 'zero-setup' };
+      const analyst = analystOf(request);
+      return analyst
+        ? {
+            mode: 'signed-in',
+            name: analystName(analyst.identity),
+            email: analyst.identity.email,
+            canApprove: analyst.canApprove,
+            approverGroup: oidc.settings.approverGroup,
+          }
+        : { mode: 'zero-setup' };
+    };
+    const cookieAttributes = (maxAgeMs: number, sameSite: 'Strict' | 'Lax') => [
+      'Path=/review',
+      'HttpOnly',
+      `SameSite=${sameSite}`,
+      `Max-Age=${Math.max(0, Math.floor(maxAgeMs / 1000))}`,
+      ...(options.secureCookies ? ['Secure'] : []),
+    ];
+    /** Off to the identity provider, back to `returnTo` afterwards. */
+    const signInRedirect = async (reply: FastifyReply, returnTo: string) => {
+      const { url, pending } = await oidc!.begin(safeReturnTo(returnTo));
+      // Lax: the provider sends the browser back with a top-level GET from its own site.
+      reply.header(
+        'set-cookie',
+        `${SIGN_IN_COOKIE}=${signValue(pending, linkSecret, 'oidc-pending', Date.now() + SIGN_IN_TTL_MS)}; ${cookieAttributes(SIGN_IN_TTL_MS, 'Lax').join('; ')}`,
+      );
+      return reply.code(303).header('location', url).send();
+    };
+
+    if (oidc) {
+      scope.get('/review/login', async (request, reply) => {
+        const query = z.object({ returnTo: z.string().max(4096).optional() }).safeParse(request.query);
+        try {
+          return await signInRedirect(reply, query.success ? (query.data.returnTo ?? '/review') : '/review');
+        } catch (err) {
+          request.log.error({ err }, 'sign-in could not start');
+          return html(reply, 503, messagePage('Sign-in unavailable', (err as Error).message));
+        }
+      });
+
+      scope.get('/review/callback', async (request, reply) => {
+        const pending = PendingSignInSchema.safeParse(
+          verifyValue(cookie(request, SIGN_IN_COOKIE) ?? '', linkSecret, 'oidc-pending'),
+        );
+        if (!pending.success) {
+          return html(
+            reply,
+            400,
+            messagePage('Sign-in failed', 'The sign-in expired or was not started here. Sign in again at /review.'),
+          );
+        }
+        const callback = new URL(oidc.settings.redirectUri);
+        callback.search = new URL(request.url, 'http://callback.invalid').search;
+        let analyst: SignedInAnalyst;
+        try {
+          analyst = await oidc.complete(callback, pending.data);
+        } catch (err) {
+          request.log.warn({ err: (err as Error).message }, 'sign-in refused');
+          return html(
+            reply,
+            401,
+            messagePage('Sign-in failed', `The identity provider's answer was refused: ${(err as Error).message}`),
+          );
+        }
+        request.log.info(
+          { subject: analyst.identity.subject, issuer: analyst.identity.issuer, canApprove: analyst.canApprove },
+          'analyst signed in',
+        );
+        const expiresAt = Date.now() + sessionTtlMs;
+        reply.header('set-cookie', [
+          `${ANALYST_COOKIE}=${signValue(analyst, linkSecret, 'analyst-session', expiresAt)}; ${cookieAttributes(sessionTtlMs, 'Lax').join('; ')}`,
+          `${SIGN_IN_COOKIE}=; ${cookieAttributes(0, 'Lax').join('; ')}`,
+        ]);
+        return reply.code(303).header('location', safeReturnTo(pending.data.returnTo)).send();
+      });
+
+      scope.get('/review/logout', async (_request, reply) => {
+        reply.header('set-cookie', `${ANALYST_COOKIE}=; ${cookieAttributes(0, 'Lax').join('; ')}`);
+        return html(reply, 200, messagePage('Signed out', 'You are signed out of the review page.', 'notice'));
+      });
+    }
 
     scope.get('/review', async (request, reply) => {
-      if (!signedIn(request)) return html(reply, 200, loginPage());
+      if (!signedIn(request)) {
+        if (oidc) return reply.code(303).header('location', '/review/login?returnTo=%2Freview').send();
+        return html(reply, 200, loginPage());
+      }
       try {
         const reviews = await pendingReviews(client, { deadlineMs });
         const expiresAt = Date.now() + listTokenTtlMs;
         return html(
           reply,
           200,
-          listPage(reviews, (workflowId) => signReviewToken(workflowId, linkSecret, expiresAt)),
+          listPage(reviews, (workflowId) => signReviewToken(workflowId, linkSecret, expiresAt), viewerOf(request)),
         );
       } catch (err) {
         return problemPage(reply, classifyTemporalError(err));
@@ -125,6 +260,13 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
     });
 
     scope.post('/review/login', async (request, reply) => {
+      if (oidc) {
+        return html(
+          reply,
+          404,
+          messagePage('Not here', 'Analysts sign in through the identity provider: open /review.'),
+        );
+      }
       const token = z.object({ token: z.string().max(1024) }).safeParse(request.body);
       if (!token.success || !secretsEqual(token.data.token, ingestToken)) {
         request.log.warn('review page sign-in refused');
@@ -145,8 +287,18 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
     scope.get('/review/:workflowId', async (request, reply) => {
       const workflowId = WorkflowIdSchema.safeParse((request.params as { workflowId: string }).workflowId);
       if (!workflowId.success) return html(reply, 400, messagePage('Bad link', 'The link does not name an incident.'));
-      const query = z.object({ token: z.string().max(200).optional() }).safeParse(request.query);
+      const query = z
+        .object({ token: z.string().max(200).optional(), decided: z.enum(['approve', 'reject']).optional() })
+        .safeParse(request.query);
       const presented = query.success ? query.data.token : undefined;
+      const decided = query.success ? query.data.decided : undefined;
+      if (oidc && !signedIn(request)) {
+        // Analysts see incidents signed in, even from an email link: back here afterwards.
+        return reply
+          .code(303)
+          .header('location', `/review/login?returnTo=${encodeURIComponent(request.url)}`)
+          .send();
+      }
       let boundTo: string | undefined;
       if (presented !== undefined) {
         const check = verifyReviewToken(presented, workflowId.data, linkSecret);
@@ -171,7 +323,7 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
         // A signed-in analyst gets a token for this incident's chain of runs, as an email link would.
         const token =
           presented ?? signReviewToken(workflowId.data, linkSecret, Date.now() + listTokenTtlMs, status.firstRunId);
-        return html(reply, 200, incidentPage(status, token));
+        return html(reply, 200, incidentPage(status, token, decided ? { decided } : {}, viewerOf(request)));
       } catch (err) {
         return problemPage(reply, classifyTemporalError(err));
       }
@@ -184,8 +336,29 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
       if (!form.success) {
         return html(reply, 400, messagePage('Not recorded', form.error.issues.map((i) => i.message).join('; ')));
       }
-      const { token, decision, analyst, comment } = form.data;
-      const bearer = hasValidBearer(request.headers.authorization, ingestToken);
+      const { token, decision, comment } = form.data;
+      const signedInAnalyst = oidc ? analystOf(request) : undefined;
+      if (oidc && !signedInAnalyst) {
+        return html(reply, 401, messagePage('Not recorded', 'Sign in first: open /review.'));
+      }
+      if (signedInAnalyst && !signedInAnalyst.canApprove) {
+        request.log.warn(
+          { workflowId: workflowId.data, subject: signedInAnalyst.identity.subject },
+          'review decision by a viewer refused',
+        );
+        return html(
+          reply,
+          403,
+          messagePage(
+            'Not recorded',
+            `You may view incidents but not decide: deciding takes membership of ${oidc!.settings.approverGroup}.`,
+          ),
+        );
+      }
+      // Signed in, the analyst is who the provider says; in the zero-setup mode, the name typed.
+      const analyst = signedInAnalyst ? analystName(signedInAnalyst.identity) : form.data.analyst;
+      // The ingest token authorizes decisions only in the zero-setup mode.
+      const bearer = !oidc && hasValidBearer(request.headers.authorization, ingestToken);
       let boundTo: string | undefined;
       if (!bearer) {
         const check: TokenCheck = token
@@ -197,19 +370,31 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
         }
         boundTo = check.firstRunId;
       }
-      const review = ReviewUpdateSchema.safeParse({ decision, analyst, ...(comment ? { comment } : {}) });
+      const review = ReviewUpdateSchema.safeParse({
+        decision,
+        analyst,
+        ...(comment ? { comment } : {}),
+        ...(signedInAnalyst ? { identity: signedInAnalyst.identity } : {}),
+      });
       if (!review.success) {
         const message = review.error.issues.map((i) => i.message).join('; ');
         try {
           const status = await incidentStatus(client, workflowId.data, deadlineMs);
-          return html(reply, 400, incidentPage(status, token, { analyst, comment, error: message }));
+          return html(reply, 400, incidentPage(status, token, { analyst, comment, error: message }, viewerOf(request)));
         } catch {
           return html(reply, 400, messagePage('Not recorded', message));
         }
       }
       try {
         // A link's decision goes to the chain of runs the link was issued for, or nowhere.
-        await reviewIncident(client, workflowId.data, review.data, deadlineMs, boundTo);
+        await reviewIncident(
+          client,
+          workflowId.data,
+          review.data,
+          deadlineMs,
+          boundTo,
+          signedInAnalyst ? historyIdentity(signedInAnalyst.identity) : undefined,
+        );
       } catch (err) {
         const problem = classifyTemporalError(err);
         if (boundTo !== undefined && problem.kind === 'not-found') {
@@ -224,7 +409,7 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
         'review decision recorded',
       );
       // Post/redirect/get: reloading the result page must not submit the decision again.
-      const location = `/review/${encodeURIComponent(workflowId.data)}${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+      const location = `/review/${encodeURIComponent(workflowId.data)}${token ? `?token=${encodeURIComponent(token)}&decided=${decision}` : ''}`;
       if (token) return reply.code(303).header('location', location).send();
       return html(
         reply,

@@ -105,14 +105,46 @@ export interface FormState {
   analyst?: string;
   comment?: string;
   error?: string;
+  /** The decision just recorded (after the form's redirect): a confirmation at the top. */
+  decided?: 'approve' | 'reject';
+}
+
+/** Who looks at the page: signed in through the identity provider, or the zero-setup mode. */
+export type Viewer =
+  | { mode: 'zero-setup' }
+  | { mode: 'signed-in'; name: string; email?: string; canApprove: boolean; approverGroup: string };
+
+/** Who the page is for, at the top of every page: sign-in state, and whether decisions are possible. */
+function viewerLine(viewer: Viewer): string {
+  if (viewer.mode === 'zero-setup') {
+    return '<p class="notice" data-field="sign-in">Sign-in is off (zero-setup mode): anyone with a link or the ingest token can decide, and the analyst name is what is typed. Production sets up sign-in (README “Analyst sign-in”).</p>';
+  }
+  const who = `${escapeHtml(viewer.name)}${viewer.email ? ` &lt;${escapeHtml(viewer.email)}&gt;` : ''}`;
+  return `<p class="muted" data-field="sign-in">Signed in as <strong>${who}</strong> — ${
+    viewer.canApprove
+      ? 'may approve and reject'
+      : `view only (deciding takes membership of ${escapeHtml(viewer.approverGroup)})`
+  } · <a href="/review/logout">sign out</a></p>`;
 }
 
 /** Approve / reject form; `token` authorizes the POST (the page never acts on a GET). */
-export function reviewForm(workflowId: string, token: string, state: Omit<FormState, 'error'> = {}): string {
+export function reviewForm(
+  workflowId: string,
+  token: string,
+  state: Omit<FormState, 'error'> = {},
+  viewer: Viewer = { mode: 'zero-setup' },
+): string {
   const id = escapeHtml(workflowId);
+  if (viewer.mode === 'signed-in' && !viewer.canApprove) {
+    return `<p class="muted">You may view this incident; an analyst in ${escapeHtml(viewer.approverGroup)} decides.</p>`;
+  }
+  const analystField =
+    viewer.mode === 'signed-in'
+      ? `<p>Deciding as <strong data-field="decider">${escapeHtml(viewer.name)}</strong> (from your sign-in).</p>`
+      : `<label>Analyst (required) <input type="text" name="analyst" required maxlength="256" autocomplete="name" value="${escapeMarkup(state.analyst ?? '')}" aria-label="Analyst for ${id}"></label>`;
   return `<form class="review" method="post" action="/review/${encodeURIComponent(workflowId)}">
 <input type="hidden" name="token" value="${escapeHtml(token)}">
-<label>Analyst (required) <input type="text" name="analyst" required maxlength="256" autocomplete="name" value="${escapeMarkup(state.analyst ?? '')}" aria-label="Analyst for ${id}"></label>
+${analystField}
 <label>Comment (optional) <textarea name="comment" rows="2" maxlength="4096" aria-label="Comment for ${id}">${escapeMarkup(state.comment ?? '')}</textarea></label>
 <button type="submit" name="decision" value="approve">Approve</button>
 <button type="submit" name="decision" value="reject">Reject</button>
@@ -120,16 +152,24 @@ export function reviewForm(workflowId: string, token: string, state: Omit<FormSt
 }
 
 /** One incident: the evidence, what approval would do, and the form while a review is pending. */
-export function incidentPage(status: IncidentStatus, token: string | undefined, state: FormState = {}): string {
+export function incidentPage(
+  status: IncidentStatus,
+  token: string | undefined,
+  state: FormState = {},
+  viewer: Viewer = { mode: 'zero-setup' },
+): string {
   const pending = status.review.status === 'pending';
-  const body = `${state.error ? `<p class="error" role="alert">Not recorded: ${escapeHtml(state.error)}</p>` : ''}
+  const confirmation = state.decided
+    ? `<p class="notice" role="status" data-field="confirmation">Recorded: you ${state.decided === 'approve' ? 'approved' : 'rejected'} this incident.</p>`
+    : '';
+  const body = `${viewerLine(viewer)}${confirmation}${state.error ? `<p class="error" role="alert">Not recorded: ${escapeHtml(state.error)}</p>` : ''}
 <p class="muted">Incident <code>${escapeHtml(status.workflowId)}</code> · phase ${escapeHtml(status.phase)}${status.outcome ? ` · outcome ${escapeHtml(status.outcome)}` : ''}${status.lab ? ' · LAB' : ''}</p>
 <p>Verdict: ${verdictText(status)}</p>
 <p class="${pending ? 'notice' : 'muted'}" data-field="review">${reviewStateLine(status)}</p>
 <h2>Alert</h2>${alertSection(status)}
 <h2>Reasons</h2>${reasonsSection(status)}
 <h2>What approval will do</h2>${planSection(status)}
-${pending && token ? `<h2>Decision</h2>${reviewForm(status.workflowId, token, state)}` : ''}`;
+${pending && token ? `<h2>Decision</h2>${reviewForm(status.workflowId, token, state, viewer)}` : ''}`;
   return page(
     `Review: ${status.alert.parent.name} → ${status.alert.child.name} on ${status.alert.host.hostname}`,
     body,
@@ -147,9 +187,16 @@ export function loginPage(error?: string): string {
 }
 
 /** The pending-review list; `tokenFor` mints the per-incident token each row's form posts with. */
-export function listPage(reviews: PendingReview[], tokenFor: (workflowId: string) => string): string {
+export function listPage(
+  reviews: PendingReview[],
+  tokenFor: (workflowId: string) => string,
+  viewer: Viewer = { mode: 'zero-setup' },
+): string {
   if (reviews.length === 0)
-    return page('Pending reviews', '<p class="notice" role="status">No incident is waiting for an analyst.</p>');
+    return page(
+      'Pending reviews',
+      `${viewerLine(viewer)}<p class="notice" role="status">No incident is waiting for an analyst.</p>`,
+    );
   const items = reviews
     .map((review) => {
       const status = review.status;
@@ -157,7 +204,7 @@ export function listPage(reviews: PendingReview[], tokenFor: (workflowId: string
       const token = tokenFor(review.workflowId);
       const link = `/review/${encodeURIComponent(review.workflowId)}?token=${encodeURIComponent(token)}`;
       const details = status
-        ? `<p>Verdict: ${verdictText(status)}</p>${reasonsSection(status)}<p><strong>What approval will do</strong></p>${planSection(status)}${status.review.status === 'pending' ? reviewForm(review.workflowId, token) : `<p class="muted">${reviewStateLine(status)}</p>`}`
+        ? `<p>Verdict: ${verdictText(status)}</p>${reasonsSection(status)}<p><strong>What approval will do</strong></p>${planSection(status)}${status.review.status === 'pending' ? reviewForm(review.workflowId, token, {}, viewer) : `<p class="muted">${reviewStateLine(status)}</p>`}`
         : `<p class="error">Status unavailable: ${escapeHtml(review.statusError ?? 'unknown error')}</p>`;
       return `<section class="incident" data-workflow-id="${escapeHtml(review.workflowId)}">
 <h2><a href="${escapeHtml(link)}">${escapeHtml(title)}</a></h2>
@@ -165,5 +212,8 @@ export function listPage(reviews: PendingReview[], tokenFor: (workflowId: string
 ${details}</section>`;
     })
     .join('\n');
-  return page('Pending reviews', `<p>${reviews.length} incident(s) waiting for an analyst.</p>${items}`);
+  return page(
+    'Pending reviews',
+    `${viewerLine(viewer)}<p>${reviews.length} incident(s) waiting for an analyst.</p>${items}`,
+  );
 }
