@@ -79,6 +79,8 @@ export interface TestIngest {
 export async function startTestIngest(
   client: Client,
   overrides: Partial<Omit<IngestAppOptions, 'client' | 'logger'>> = {},
+  /** The port to listen on (0: a free one): a sign-in redirect URI must name it beforehand. */
+  port = 0,
 ): Promise<TestIngest> {
   const token = `token-${randomUUID()}`;
   const linkSecret = `secret-${randomUUID()}`;
@@ -99,7 +101,7 @@ export async function startTestIngest(
     logger: createLogger('info', sink),
     ...overrides,
   });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host: '127.0.0.1', port });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const auth = { authorization: `Bearer ${token}` };
   return {

@@ -23,8 +23,7 @@ const provider = new Provider(issuer, {
   ],
   scopes: ['openid', 'profile', 'email', 'groups'],
   claims: { openid: ['sub'], profile: ['name'], email: ['email'], groups: ['groups'] },
-  findAccount: (_ctx, id) =>
-    accounts[id] ? { accountId: id, claims: async () => ({ ...accounts[id] }) } : undefined,
+  findAccount: (_ctx, id) => (accounts[id] ? { accountId: id, claims: async () => ({ ...accounts[id] }) } : undefined),
   features: { devInteractions: { enabled: true } },
   pkce: { required: () => true },
   cookies: { keys: ['spawnguard-test-provider-cookie-key'] },
