@@ -218,3 +218,10 @@ export interface CentralActivities {
     reminder?: boolean;
   }): Promise<{ messageId: string }>;
 }
+
+/** How the analyst who decided is named for readers: verified by sign-in (with whom), or as typed. */
+export function reviewerText(review: Pick<ReviewState, 'analyst' | 'identity'>): string {
+  const name = review.analyst ?? 'unknown analyst';
+  const identity = review.identity;
+  return identity ? `${name} (signed in as ${identity.email ?? identity.subject} at ${identity.issuer})` : name;
+}

@@ -87,8 +87,8 @@ export interface ReopenLink {
 export const AnalystIdentitySchema = z.object({
   issuer: z.string().min(1).max(512),
   subject: z.string().min(1).max(256),
-  name: z.string().max(256).optional(),
-  email: z.string().max(320).optional(),
+  name: z.string().min(1).max(256).optional(),
+  email: z.string().min(1).max(320).optional(),
 });
 export type AnalystIdentity = z.infer<typeof AnalystIdentitySchema>;
 

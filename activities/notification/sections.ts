@@ -4,6 +4,7 @@ import type { AlertProcess, AlertUser } from '../../common/alert';
 import type { PlanStep } from '../../common/decision';
 import {
   laterAlerts,
+  reviewerText,
   type ActionRecord,
   type IncidentStatus,
   type Outcome,
@@ -240,7 +241,7 @@ export function reviewLine(status: IncidentStatus): string | undefined {
 
 function decisionLine(status: IncidentStatus): string | undefined {
   const review = status.review;
-  const by = `${review.analyst ?? 'unknown analyst'}${review.decidedAt ? ` at ${review.decidedAt}` : ''}${review.via ? ` (via ${review.via})` : ''}`;
+  const by = `${reviewerText(review)}${review.decidedAt ? ` at ${review.decidedAt}` : ''}`;
   const comment = review.comment ? `: "${review.comment}"` : '';
   switch (review.status) {
     case 'not-needed':

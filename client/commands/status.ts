@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { displayValues } from '../../common/display-text';
-import { laterAlerts, type IncidentStatus } from '../../common/incident-status';
+import { laterAlerts, reviewerText, type IncidentStatus } from '../../common/incident-status';
 import { formatTable, printJson, withTemporal } from '../ingest/cli-support';
 import { CliError, EXIT } from '../cli';
 import { incidentStatus, recentIncidents, type RecentIncident } from '../ingest/incidents';
@@ -14,7 +14,7 @@ function describeReview(status: IncidentStatus): string {
       return `pending since ${review.requestedAt ?? '?'}${review.deadline ? `, until ${review.deadline}` : ''}`;
     case 'approved':
     case 'rejected':
-      return `${review.status} by ${review.analyst ?? '?'} at ${review.decidedAt ?? '?'}${review.comment ? `: ${review.comment}` : ''}`;
+      return `${review.status} by ${reviewerText(review)} at ${review.decidedAt ?? '?'}${review.comment ? `: ${review.comment}` : ''}`;
     default:
       return review.status;
   }

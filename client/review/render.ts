@@ -3,7 +3,7 @@
  * Pure functions from incident data to markup.
  */
 import { displayText } from '../../common/display-text';
-import type { IncidentStatus } from '../../common/incident-status';
+import { reviewerText, type IncidentStatus } from '../../common/incident-status';
 import type { PendingReview } from '../ingest/incidents';
 
 /** Markup-safe only: for what the analyst typed, given back in the form as typed. */
@@ -96,7 +96,7 @@ function reviewStateLine(status: IncidentStatus): string {
     return `Waiting for an analyst${review.deadline ? ` until ${escapeHtml(review.deadline)}` : ''}.`;
   }
   if (review.status === 'approved' || review.status === 'rejected') {
-    return `${review.status === 'approved' ? 'Approved' : 'Rejected'} by <strong>${escapeHtml(review.analyst)}</strong> at ${escapeHtml(review.decidedAt)}${review.comment ? ` — “${escapeHtml(review.comment)}”` : ''}.`;
+    return `${review.status === 'approved' ? 'Approved' : 'Rejected'} by <strong>${escapeHtml(reviewerText(review))}</strong> at ${escapeHtml(review.decidedAt)}${review.comment ? ` — “${escapeHtml(review.comment)}”` : ''}.`;
   }
   return `Review ${escapeHtml(review.status)}.`;
 }

@@ -92,7 +92,7 @@ describe('incident report', () => {
         'fetch-persistence — WEB01: FAILED: Get-ScheduledTask: Access is denied [access-denied]; NOT verified',
       );
       expect(part).toContain('Remediated: the planned actions ran on the host and were verified.');
-      expect(part).toContain(`Approved by alice at 2026-03-01T10:20:00Z (via update): "confirmed beacon ${HOSTILE}"`);
+      expect(part).toContain(`Approved by alice at 2026-03-01T10:20:00Z: "confirmed beacon ${HOSTILE}"`);
     }
   });
 
@@ -178,6 +178,21 @@ describe('incident report', () => {
     for (const body of [text, html, mail.parsed.subject ?? '']) {
       expect(body).toContain('invoice\\u{202E}fdp.exe');
       expect(body).not.toContain('\u202E');
+    }
+  });
+
+  it('names an analyst who signed in with the identity the provider vouched for', async () => {
+    const status = remediatedIncident();
+    status.review = {
+      ...status.review,
+      analyst: 'Alice Analyst',
+      identity: { issuer: 'https://login.example.test', subject: 'alice', email: 'alice@example.test' },
+    };
+    const mail = await sendReport(status);
+    for (const part of [textOf(mail), visibleText(htmlOf(mail))]) {
+      expect(part).toContain(
+        'Approved by Alice Analyst (signed in as alice@example.test at https://login.example.test) at 2026-03-01T10:20:00Z',
+      );
     }
   });
 

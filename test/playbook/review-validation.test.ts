@@ -17,6 +17,19 @@ const update = fc.oneof(
       decision: fc.oneof(fc.constantFrom('approve', 'reject', 'Approve', ''), fc.integer()),
       analyst: fc.oneof(text, fc.constant(undefined), fc.integer()),
       comment: fc.oneof(text, fc.constant(undefined), fc.boolean()),
+      identity: fc.oneof(
+        fc.constant(undefined),
+        fc.constant(null),
+        fc.record(
+          {
+            issuer: fc.oneof(fc.constant('https://login.example.test'), text, fc.integer()),
+            subject: fc.oneof(fc.constant('alice'), text, fc.constant('')),
+            name: fc.oneof(text, fc.constant(undefined), fc.constant('')),
+            email: fc.oneof(fc.constant('alice@example.test'), text, fc.constant(undefined)),
+          },
+          { requiredKeys: [] },
+        ),
+      ),
     },
     { requiredKeys: [] },
   ),
@@ -37,4 +50,14 @@ it('names the field at fault', () => {
   expect(reviewUpdateProblem({ decision: 'maybe', analyst: 'alice' })).toMatch(/^decision:/);
   expect(reviewUpdateProblem({ decision: 'reject', analyst: 'alice', comment: 'x'.repeat(5000) })).toMatch(/^comment:/);
   expect(reviewUpdateProblem({ decision: 'reject', analyst: 'alice', comment: 'ok' })).toBeNull();
+  expect(reviewUpdateProblem({ decision: 'approve', analyst: 'alice', identity: { issuer: 'x' } })).toMatch(
+    /^identity:/,
+  );
+  expect(
+    reviewUpdateProblem({
+      decision: 'approve',
+      analyst: 'Alice',
+      identity: { issuer: 'https://idp', subject: 'alice' },
+    }),
+  ).toBeNull();
 });
