@@ -217,6 +217,7 @@ describe('docker-compose.yml (production)', () => {
       ...rest,
       SPAWNGUARD_PUBLIC_URL: 'https://spawnguard.example.com',
       SPAWNGUARD_TEMPORAL_UI_URL: 'https://temporal.example.com',
+      SPAWNGUARD_OIDC_ISSUER: 'https://login.example.com',
       SPAWNGUARD_PAYLOAD_KEY: randomBytes(32).toString('base64'),
       MAIL_TO: 'soc@example.com',
     });
@@ -239,6 +240,7 @@ describe('docker-compose.yml (production)', () => {
       'SPAWNGUARD_LINK_SECRET',
       'SPAWNGUARD_PAYLOAD_KEY',
       'SPAWNGUARD_CODEC_TOKEN',
+      'SPAWNGUARD_OIDC_CLIENT_SECRET',
       'VT_API_KEY',
       'MALWAREBAZAAR_API_KEY',
     ]) {
