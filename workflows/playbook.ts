@@ -438,12 +438,22 @@ async function waitForHostWorker(status: IncidentStatus, input: PlaybookInput): 
   if (hostQueueKey(hostname, policy.hostQueues) === null) {
     // Queues are named by full name and the alert gives a short one: no host is guessed at.
     status.hostWorker = { answered: false, checkedAt: now(), message: unqualifiedHostProblem(hostname), queue: null };
+    // LAB follows the host worker that acts: none will, so no action runs on a simulated host either.
+    status.lab = false;
     return false;
   }
   const queue = hostControlTaskQueue(hostname, policy.hostQueues);
   const actionQueue = hostTaskQueue(hostname, policy.hostQueues);
   const giveUpAt = Date.now() + durationMs(policy.hostUnreachableTimeout);
   const livenessMs = durationMs(policy.hostLivenessTimeout ?? DEFAULT_HOST_LIVENESS_TIMEOUT);
+  // Said at once, before any answer: what the incident is waiting for while it waits.
+  status.hostWorker = {
+    answered: false,
+    checkedAt: now(),
+    message: `waiting for the host worker of ${hostname} to answer on ${queue} (it is called missing after ${policy.hostLivenessTimeout ?? DEFAULT_HOST_LIVENESS_TIMEOUT} without an answer)`,
+    queue: actionQueue,
+  };
+  setCurrentDetails(`Waiting for the host worker of ${hostname} to answer`);
   for (;;) {
     const answer = await pingHost(hostname, policy, Math.max(1_000, Math.min(livenessMs, giveUpAt - Date.now())));
     // A worker on this host's queue that says it is another host is not this host's worker: another
@@ -461,6 +471,8 @@ async function waitForHostWorker(status: IncidentStatus, input: PlaybookInput): 
         lab: ping.lab,
         queue: actionQueue,
       };
+      // LAB follows the host worker that will act, not the ingest service's setting.
+      status.lab = ping.lab === true;
       setCurrentDetails(`Investigating ${alert.parent.name} → ${alert.child.name} on ${hostname}`);
       return true;
     }
@@ -474,6 +486,7 @@ async function waitForHostWorker(status: IncidentStatus, input: PlaybookInput): 
     setCurrentDetails(`Waiting for the host worker of ${hostname} (until ${waitingUntil})`);
     if (Date.now() >= giveUpAt) {
       status.hostWorker.message = `no host worker for ${hostname} answered on ${queue} within ${policy.hostUnreachableTimeout}`;
+      status.lab = false;
       return false;
     }
   }

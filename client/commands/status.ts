@@ -29,7 +29,11 @@ export function formatStatus(incident: IncidentStatus): string {
     `Incident   ${status.workflowId}${status.lab ? '  [LAB]' : ''}`,
     `Host       ${alert.host.hostname} (user ${user})`,
     `Pair       ${alert.parent.name} (PID ${alert.parent.pid}) → ${alert.child.name} (PID ${alert.child.pid})`,
-    `Phase      ${status.phase}${status.outcome ? ` — ${status.outcome}` : ''}`,
+    `Phase      ${status.phase}${status.outcome ? ` — ${status.outcome}` : ''}${
+      status.phase !== 'closed' && status.hostWorker && !status.hostWorker.answered
+        ? ` — waiting for the host worker of ${alert.host.hostname}`
+        : ''
+    }`,
     `Verdict    ${decision ? `${decision.verdict}, score ${decision.score}/100, confidence ${decision.confidence}` : 'not decided yet'}`,
     `Review     ${describeReview(status)}`,
     `Started    ${status.timestamps.started}${status.timestamps.closed ? `, closed ${status.timestamps.closed}` : ''}`,

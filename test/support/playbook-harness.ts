@@ -128,6 +128,8 @@ export interface HarnessOptions {
   address?: string;
   /** Central activities instead of the recording test ones (e.g. the real ones against fake APIs). */
   centralActivities?: CentralActivities;
+  /** Whether the host worker says it serves a simulated (lab) host when pinged (default true). */
+  hostLab?: boolean;
 }
 
 export async function createHarness(client: Client, options: HarnessOptions = {}): Promise<Harness> {
@@ -151,7 +153,7 @@ export async function createHarness(client: Client, options: HarnessOptions = {}
     const control = await Worker.create({
       connection,
       taskQueue: hostControlTaskQueue(queueHost, options.hostQueues),
-      activities: createHostControlActivities(identity, true, counted.load),
+      activities: createHostControlActivities(identity, options.hostLab ?? true, counted.load),
     });
     const worker = {
       shutdown: () => {
