@@ -31,6 +31,8 @@ export const OUTCOMES = [
   'closed-false-positive',
   'closed-unreviewed',
   'closed-no-action',
+  /** Remediation was due, but every target was already gone (process exited, no session): nothing changed. */
+  'nothing-left-to-do',
   'host-unreachable',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];

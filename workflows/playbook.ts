@@ -340,15 +340,26 @@ async function afterDecision(
   status.phase = 'validating';
   const acted = status.actions.filter((a) => a.status !== 'skipped');
   const complete = acted.every((a) => (a.status === 'done' || a.status === 'already-done') && a.validated !== false);
+  // Containment that found every target already gone (the processes had exited, no session was
+  // open) changed nothing on the host: said so, not called remediated.
+  const containment = acted.filter((a) => a.action !== 'fetch-persistence');
+  const nothingLeft =
+    complete && containment.length > 0 && containment.every((a) => a.status === 'already-done');
   const outcome: Outcome = result.hostUnreachable
     ? 'host-unreachable'
-    : complete
-      ? 'remediated'
-      : 'partially-remediated';
+    : nothingLeft && patched('nothing-left-to-do')
+      ? 'nothing-left-to-do'
+      : complete
+        ? 'remediated'
+        : 'partially-remediated';
 
   // ---- 5. notify ----
   const remediationStatus =
-    outcome === 'remediated' ? 'remediated' : outcome === 'host-unreachable' ? 'host-unreachable' : 'partial';
+    outcome === 'remediated' || outcome === 'nothing-left-to-do'
+      ? outcome
+      : outcome === 'host-unreachable'
+        ? 'host-unreachable'
+        : 'partial';
   return close(status, outcome, remediationStatus, seenAlertIds, { report: true, policy });
 }
 

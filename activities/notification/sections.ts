@@ -222,6 +222,8 @@ export function outcomeText(status: IncidentStatus): string {
     'closed-false-positive': 'Closed as a false positive by the analyst; no action was taken.',
     'closed-unreviewed': 'Closed without review: no analyst decided before the deadline; no action was taken.',
     'closed-no-action': 'Closed: there was nothing to do on the host.',
+    'nothing-left-to-do':
+      'Nothing left to do: every target was already gone when remediation ran (the processes had exited, no session was open); nothing was changed on the host.',
     'host-unreachable': unaddressable
       ? `HOST NOT IDENTIFIED: ${status.hostWorker?.message}. The threat may still be active: remediate by hand, or set SPAWNGUARD_HOST_DOMAIN.`
       : `HOST UNREACHABLE: no spawnguard host worker answered on task queue ${queue}, so nothing was done on ${host}. The threat may still be active: remediate by hand, or start the host worker on ${host}.`,

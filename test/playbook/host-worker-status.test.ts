@@ -58,3 +58,37 @@ it('LAB follows the host worker that acted: a lab host worker marks the incident
   }
   await client.connection.close();
 });
+
+it('every target already gone when remediation runs: the incident says nothing was left to do, not remediated', async () => {
+  const client = await testClient();
+  const h = await createHarness(client);
+  const alert = maliciousScenario(h);
+  // The dropper is signed by a publisher the SOC trusts: never quarantined, so the plan only stops
+  // processes and logs the user off (and lists persistence).
+  const dropper = h.host.state.files.find((f) => f.path === alert.child.executable)!;
+  Object.assign(dropper, { signatureStatus: 'valid', signer: 'Contoso Build Signing' });
+  // Decided on the host's facts; then, before the first action, the processes exit and the session closes.
+  let cleared = false;
+  h.host.beforeActivity = async (activity) => {
+    if (cleared || (activity !== 'stopProcess' && activity !== 'terminateSession')) return;
+    cleared = true;
+    h.host.state.processes.length = 0;
+    h.host.state.sessions.length = 0;
+  };
+  const policy = h.policy();
+  const result = await h.run(async () => {
+    const handle = await h.start(alert, {
+      ...policy,
+      decision: { ...policy.decision, trustedPublishers: ['Contoso Build Signing'] },
+    });
+    return (await handle.result()) as IncidentStatus;
+  });
+  expect(cleared).toBe(true);
+  expect(result.decision?.verdict).toBe('malicious');
+  const containment = result.actions.filter((a) => a.status !== 'skipped' && a.action !== 'fetch-persistence');
+  expect(containment.length).toBeGreaterThan(0);
+  expect(containment.map((a) => a.status)).toEqual(containment.map(() => 'already-done'));
+  expect(result.outcome).toBe('nothing-left-to-do');
+  expect(h.central.reports.at(-1)?.outcome).toBe('nothing-left-to-do');
+  await client.connection.close();
+});
