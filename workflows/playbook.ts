@@ -343,8 +343,7 @@ async function afterDecision(
   // Containment that found every target already gone (the processes had exited, no session was
   // open) changed nothing on the host: said so, not called remediated.
   const containment = acted.filter((a) => a.action !== 'fetch-persistence');
-  const nothingLeft =
-    complete && containment.length > 0 && containment.every((a) => a.status === 'already-done');
+  const nothingLeft = complete && containment.length > 0 && containment.every((a) => a.status === 'already-done');
   const outcome: Outcome = result.hostUnreachable
     ? 'host-unreachable'
     : nothingLeft && patched('nothing-left-to-do')
