@@ -120,7 +120,8 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
   let stored = 0;
   const waiters = new Set<() => void>();
   const auth = options.auth ? MailCatcherAuthSchema.parse(options.auth) : undefined;
-  if (options.folder) mkdirSync(options.folder, { recursive: true });
+  // Reports quote attackers' command lines and name users: the folder and files are the owner's alone.
+  if (options.folder) mkdirSync(options.folder, { recursive: true, mode: 0o700 });
 
   const smtp = new SMTPServer({
     // Plain SMTP only: a local catcher has no certificate a client would trust.
@@ -174,7 +175,7 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
             stored++;
             messages.sort((a, b) => a.id - b.id);
             if (messages.length > keep) messages.splice(0, messages.length - keep);
-            if (options.folder) writeFileSync(join(options.folder, `${id}.eml`), raw);
+            if (options.folder) writeFileSync(join(options.folder, `${id}.eml`), raw, { mode: 0o600 });
             options.onMessage?.(mail);
             waiters.forEach((wake) => wake());
             callback();
@@ -193,7 +194,9 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
   });
   const smtpPort = (smtp.server.address() as AddressInfo).port;
 
-  const web: Server = createServer((req, res) => serveWeb(req, res, messages));
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  let allowedHosts = new Set<string>();
+  const web: Server = createServer((req, res) => serveWeb(req, res, messages, allowedHosts));
   try {
     await new Promise<void>((resolve, reject) => {
       web.once('error', reject);
@@ -207,7 +210,7 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
     throw err;
   }
   const webPort = (web.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  allowedHosts = new Set([urlHost, 'localhost', '127.0.0.1', '[::1]'].map((name) => `${name}:${webPort}`));
 
   return {
     smtpPort,
@@ -244,8 +247,14 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
   };
 }
 
-function serveWeb(req: IncomingMessage, res: ServerResponse, messages: CaughtMail[]): void {
+function serveWeb(req: IncomingMessage, res: ServerResponse, messages: CaughtMail[], hosts: Set<string>): void {
   res.setHeader('x-content-type-options', 'nosniff');
+  // A page on another site cannot read the mail through DNS rebinding: only this listener's own
+  // names are answered.
+  if (!hosts.has((req.headers.host ?? '').toLowerCase())) {
+    res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8' }).end('unknown host');
+    return;
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD' }).end();
     return;

@@ -146,6 +146,11 @@ function blockHtml(raw: Block): string {
   }
 }
 
+/** One section as an HTML fragment: the review page shows the email's own sections. */
+export function sectionHtml(section: Section): string {
+  return `<h2>${escapeHtml(displayText(section.title))}</h2>\n${section.blocks.map(blockHtml).join('\n')}`;
+}
+
 export function renderHtml(title: string, sections: Section[], banner?: string): string {
   const body = sections
     .map((section) => `<h2>${escapeHtml(displayText(section.title))}</h2>\n${section.blocks.map(blockHtml).join('\n')}`)

@@ -49,14 +49,14 @@ export function buildIncidentReport(incident: IncidentStatus, options: IncidentR
   return renderEmail(subject, title, sections, status.lab ? LAB_BANNER : undefined);
 }
 
-function actionsSection(status: IncidentStatus): Section {
+export function actionsSection(status: IncidentStatus): Section {
   if (status.actions.length === 0) {
     return { title: 'Actions', blocks: [{ kind: 'paragraph', text: 'No action was taken on the host.' }] };
   }
   return { title: 'Actions', blocks: [{ kind: 'list', items: status.actions.map(actionLine) }] };
 }
 
-function quarantineSection(status: IncidentStatus): Section[] {
+export function quarantineSection(status: IncidentStatus): Section[] {
   const records = status.actions.flatMap((action) => (action.quarantine ? [action.quarantine] : []));
   if (records.length === 0) return [];
   const blocks: Block[] = records.map((record) => ({

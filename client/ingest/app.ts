@@ -50,6 +50,8 @@ export interface IngestAppOptions {
    * sign-in and access tokens, and the ingest token then posts alerts and nothing else.
    */
   oidc?: OidcSignIn;
+  /** SPAWNGUARD_TEMPORAL_UI_URL, for the review page's link to each incident's audit trail. */
+  temporalUiUrl?: string;
 }
 
 /** Room for a full batch of Elastic alerts (a few kB each). */
@@ -388,6 +390,7 @@ export async function buildIngestApp(options: IngestAppOptions): Promise<Fastify
     temporalDeadlineMs: deadlineMs,
     ...(options.secureCookies ? { secureCookies: true } : {}),
     ...(oidc ? { oidc } : {}),
+    ...(options.temporalUiUrl ? { temporalUiUrl: options.temporalUiUrl } : {}),
   });
   return app;
 }

@@ -78,6 +78,7 @@ export async function startIngestService(config: Config, options: StartIngestOpt
     logger,
     secureCookies: env.SPAWNGUARD_PUBLIC_URL?.startsWith('https:') ?? false,
     ...(oidc ? { oidc } : {}),
+    temporalUiUrl: env.SPAWNGUARD_TEMPORAL_UI_URL,
     ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
   });
   // Payloads are encrypted: the Temporal UI decodes them through the codec endpoint (README,

@@ -44,6 +44,8 @@ export interface ReviewPageOptions {
    * page. Without it, the zero-setup mode: the ingest token signs in and the analyst types a name.
    */
   oidc?: OidcSignIn;
+  /** SPAWNGUARD_TEMPORAL_UI_URL: each incident page links its audit trail there. */
+  temporalUiUrl?: string;
 }
 
 const SESSION_COOKIE = 'spawnguard_review';
@@ -144,6 +146,9 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
     );
 
     const oidc = options.oidc;
+    const temporalLinks = options.temporalUiUrl
+      ? { temporalUiUrl: options.temporalUiUrl, namespace: client.options.namespace }
+      : undefined;
     /** The signed-in analyst (OpenID Connect mode), from the signed session cookie. */
     const analystOf = (request: FastifyRequest): SignedInAnalyst | undefined => {
       const session = cookie(request, ANALYST_COOKIE);
@@ -323,7 +328,11 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
         // A signed-in analyst gets a token for this incident's chain of runs, as an email link would.
         const token =
           presented ?? signReviewToken(workflowId.data, linkSecret, Date.now() + listTokenTtlMs, status.firstRunId);
-        return html(reply, 200, incidentPage(status, token, decided ? { decided } : {}, viewerOf(request)));
+        return html(
+          reply,
+          200,
+          incidentPage(status, token, decided ? { decided } : {}, viewerOf(request), temporalLinks),
+        );
       } catch (err) {
         return problemPage(reply, classifyTemporalError(err));
       }

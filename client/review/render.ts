@@ -3,7 +3,16 @@
  * Pure functions from incident data to markup.
  */
 import { displayText } from '../../common/display-text';
+import { displayValues } from '../../common/display-text';
 import { reviewerText, type IncidentStatus } from '../../common/incident-status';
+import { sectionHtml, type Section } from '../../activities/notification/document';
+import { actionsSection, quarantineSection } from '../../activities/notification/report';
+import {
+  alertSection,
+  reputationSection,
+  temporalUiLink,
+  type IncidentLinks,
+} from '../../activities/notification/sections';
 import type { PendingReview } from '../ingest/incidents';
 
 /** Markup-safe only: for what the analyst typed, given back in the form as typed. */
@@ -23,7 +32,7 @@ const STYLE = `
 body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:1rem 1.5rem;color:#1d232a}
 h1{font-size:1.4rem}h2{font-size:1.15rem;margin-top:1.6rem}
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #d5dbe1;padding:.35rem .5rem;text-align:left;vertical-align:top}
-code{font-size:.9em;word-break:break-all}.muted{color:#5b6670}.error{background:#fde8e8;border:1px solid #e0a0a0;padding:.6rem .8rem}
+code{font-size:.9em;overflow-wrap:anywhere}table.reasons td:nth-child(2) code{white-space:nowrap}.muted{color:#5b6670}.error{background:#fde8e8;border:1px solid #e0a0a0;padding:.6rem .8rem}
 .notice{background:#e8f3fd;border:1px solid #9cc4e4;padding:.6rem .8rem}
 .verdict-malicious{color:#a30000;font-weight:600}.verdict-suspicious{color:#8a5a00;font-weight:600}.verdict-benign{color:#1d6b2a;font-weight:600}
 form.review{border:1px solid #d5dbe1;padding:.8rem;margin-top:.6rem}form.review label{display:block;margin:.4rem 0}
@@ -34,9 +43,9 @@ export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="referrer" content="no-referrer"><title>${escapeHtml(title)} · spawnguard</title><style>${STYLE}</style></head>
-<body><h1>${escapeHtml(title)}</h1>
+<body><main><h1>${escapeHtml(title)}</h1>
 ${body}
-</body></html>`;
+</main></body></html>`;
 }
 
 export function messagePage(title: string, message: string, kind: 'error' | 'notice' = 'error'): string {
@@ -49,23 +58,21 @@ function verdictText(status: IncidentStatus): string {
   return `<span class="verdict-${escapeHtml(decision.verdict)}" data-field="verdict">${escapeHtml(decision.verdict)}</span>, score <strong data-field="score">${decision.score}</strong>/100 (confidence ${escapeHtml(decision.confidence)})`;
 }
 
-function processLine(process: IncidentStatus['alert']['parent']): string {
-  return `<code>${escapeHtml(process.executable ?? process.name)}</code> (PID ${process.pid})`;
-}
-
-function alertSection(status: IncidentStatus): string {
-  const { alert } = status;
-  const user = alert.user ? `${alert.user.domain ? `${alert.user.domain}\\` : ''}${alert.user.name}` : 'unknown';
-  const rows: [string, string][] = [
-    ['Host', escapeHtml(alert.host.hostname)],
-    ['User', escapeHtml(user)],
-    ['Parent', processLine(alert.parent)],
-    ['Child', processLine(alert.child)],
-    ['Command line', alert.child.commandLine ? `<code>${escapeHtml(alert.child.commandLine)}</code>` : '—'],
-    ['Rule', escapeHtml(alert.ruleName ?? '—')],
-    ['Alert', `${escapeHtml(alert.alertId)} (${escapeHtml(alert.source)}), detected ${escapeHtml(alert.detectedAt)}`],
-  ];
-  return `<table>${rows.map(([k, v]) => `<tr><th scope="row">${k}</th><td>${v}</td></tr>`).join('')}</table>`;
+/**
+ * The email's own sections (alert with hashes, signatures, session and its caveat; files and each
+ * reputation source; actions with their validation; quarantine), so the page has everything the
+ * report has. Alert-derived text is shown with hidden characters escaped.
+ */
+function emailSections(
+  builders: ((status: IncidentStatus) => Section | Section[] | undefined)[],
+  status: IncidentStatus,
+): string {
+  const shown = displayValues(status);
+  return builders
+    .flatMap((build) => [build(shown)].flat())
+    .filter((section): section is NonNullable<typeof section> => section !== undefined)
+    .map(sectionHtml)
+    .join('\n');
 }
 
 function reasonsSection(status: IncidentStatus): string {
@@ -157,6 +164,7 @@ export function incidentPage(
   token: string | undefined,
   state: FormState = {},
   viewer: Viewer = { mode: 'zero-setup' },
+  links?: IncidentLinks,
 ): string {
   const pending = status.review.status === 'pending';
   const confirmation = state.decided
@@ -166,9 +174,15 @@ export function incidentPage(
 <p class="muted">Incident <code>${escapeHtml(status.workflowId)}</code> · phase ${escapeHtml(status.phase)}${status.outcome ? ` · outcome ${escapeHtml(status.outcome)}` : ''}${status.lab ? ' · LAB' : ''}</p>
 <p>Verdict: ${verdictText(status)}</p>
 <p class="${pending ? 'notice' : 'muted'}" data-field="review">${reviewStateLine(status)}</p>
-<h2>Alert</h2>${alertSection(status)}
+${links ? `<p><a href="${escapeHtml(temporalUiLink(links, status.workflowId))}" data-field="temporal-link">This incident in the Temporal UI</a> (its audit trail)</p>` : ''}
+${emailSections([alertSection], status)}
 <h2>Reasons</h2>${reasonsSection(status)}
-<h2>What approval will do</h2>${planSection(status)}
+${emailSections([reputationSection], status)}
+${
+  status.actions.length > 0
+    ? `${emailSections([actionsSection, quarantineSection], status)}<h2>The plan</h2>${planSection(status)}`
+    : `<h2>${pending || status.review.status === 'not-needed' ? 'What approval will do' : 'The plan'}</h2>${planSection(status)}`
+}
 ${pending && token ? `<h2>Decision</h2>${reviewForm(status.workflowId, token, state, viewer)}` : ''}`;
   return page(
     `Review: ${status.alert.parent.name} → ${status.alert.child.name} on ${status.alert.host.hostname}`,
@@ -200,7 +214,10 @@ export function listPage(
   const items = reviews
     .map((review) => {
       const status = review.status;
-      const title = `${review.parentProcessName ?? '?'} → ${review.processName ?? '?'} on ${review.hostname ?? '?'}`;
+      // The alert's own names when the status is known (the search attributes hold them lowercased).
+      const title = status
+        ? `${status.alert.parent.name} → ${status.alert.child.name} on ${status.alert.host.hostname}`
+        : `${review.parentProcessName ?? '?'} → ${review.processName ?? '?'} on ${review.hostname ?? '?'}`;
       const token = tokenFor(review.workflowId);
       const link = `/review/${encodeURIComponent(review.workflowId)}?token=${encodeURIComponent(token)}`;
       const details = status

@@ -198,19 +198,67 @@ describe('the local stack, end to end', () => {
     expect(expiresAt).toBeGreaterThan(Date.now() + 6 * HOUR_MS - 5 * 60_000);
     expect(expiresAt).toBeLessThanOrEqual(Date.now() + 6 * HOUR_MS);
 
-    const page = await browser.newPage();
+    // The page checked for accessibility basics with axe-core (its script is let in past the page's
+    // CSP for the check only).
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    const accessibility = async () => {
+      await page.evaluate(readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
+      const results = await page.evaluate(() =>
+        (
+          globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string | null }[] }> } }
+        ).axe.run(),
+      );
+      return results.violations.map((v) => `${v.id} (${v.impact})`);
+    };
     try {
       await page.goto(link!);
       expect(await page.locator('[data-field=verdict]').textContent()).toBe('suspicious');
+      // Everything the email has: hashes, signatures, each reputation source, the audit trail's link.
+      const before = await page.locator('body').innerText();
+      expect(before).toMatch(/Parent file C:\\Users\\bob\\Downloads\\netdiag-helper\.exe, SHA-256 [0-9a-f]{64}/);
+      expect(before).toMatch(/Child file C:\\Windows\\System32\\cmd\.exe, SHA-256 [0-9a-f]{64}/);
+      expect(before).toMatch(/signature unsigned/);
+      expect(before).toMatch(/Session\s+session 3/);
+      expect(before).toMatch(/virustotal: /);
+      expect(before).toMatch(/malwarebazaar: /);
+      expect(before).toContain('Sign-in is off (zero-setup mode)');
+      expect(await page.locator('[data-field=temporal-link]').getAttribute('href')).toBe(
+        `${stack.urls.temporalUi}/namespaces/default/workflows/${encodeURIComponent(suspicious)}`,
+      );
+      expect(await accessibility()).toEqual([]);
+      if (process.env.SPAWNGUARD_SCREENSHOTS)
+        await page.screenshot({ path: `${process.env.SPAWNGUARD_SCREENSHOTS}/review-before.png`, fullPage: true });
+
       await page.getByLabel(`Analyst for ${suspicious}`).fill('alice');
       await page.getByLabel(`Comment for ${suspicious}`).fill('not a tool we use');
       await Promise.all([
-        page.waitForURL(/\/review\/.+\?token=/),
+        page.waitForURL(/\/review\/.+\?token=.*decided=approve/),
         page.getByRole('button', { name: 'Approve' }).click(),
       ]);
+      expect(await page.locator('[data-field=confirmation]').textContent()).toBe(
+        'Recorded: you approved this incident.',
+      );
       expect(await page.locator('[data-field=review]').textContent()).toMatch(/^Approved by alice/);
+      // Once the remediation has run, the page shows each action's result and its validation.
+      const after = await waitFor(
+        async () => {
+          await page.reload();
+          return page.locator('body').innerText();
+        },
+        (text) => /phase closed/.test(text),
+        120_000,
+      );
+      expect(after).toMatch(/outcome remediated/);
+      expect(after).toMatch(
+        /^(terminate|quarantine)-(parent|child) — .*: (done|already done).*; verified on the host$/m,
+      );
+      expect(after).not.toMatch(/NOT verified|FAILED/);
+      expect(await accessibility()).toEqual([]);
+      if (process.env.SPAWNGUARD_SCREENSHOTS)
+        await page.screenshot({ path: `${process.env.SPAWNGUARD_SCREENSHOTS}/review-after.png`, fullPage: true });
     } finally {
-      await page.close();
+      await context.close();
     }
 
     const done = await waitFor(

@@ -3,7 +3,8 @@
  * web view (escaped, sandboxed), as JSON, as text, as the raw message and as a file; started with
  * credentials, it takes mail only from a session that logged in with exactly those.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
@@ -70,6 +71,26 @@ it('serves a message as sandboxed HTML, as text and raw, and writes it to the fo
 
   expect((await get('/messages/2')).status).toBe(404);
   expect((await get('/nothing-here')).status).toBe(404);
+});
+
+it('keeps mail files readable by their owner only, and answers only its own host names (no DNS rebinding)', async () => {
+  const before = catcher.messages.length;
+  await notifications().sendIncidentReport({ status: remediatedIncident() });
+  const mail = (await catcher.waitForMessages(before + 1)).at(-1);
+  expect(statSync(join(folder, `${mail!.id}.eml`)).mode & 0o777).toBe(0o600);
+  expect(statSync(folder).mode & 0o777).toBe(0o700);
+  const port = new URL(catcher.webUrl).port;
+  const asHost = (host: string) =>
+    new Promise<number>((resolve, reject) => {
+      const request = httpGet({ host: '127.0.0.1', port, path: '/api/messages', headers: { host } }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      request.on('error', reject);
+    });
+  expect(await asHost(`attacker.example:${port}`)).toBe(421);
+  expect(await asHost(`localhost:${port}`)).toBe(200);
+  expect(await asHost(`127.0.0.1:${port}`)).toBe(200);
 });
 
 it('refuses a message over its size limit and keeps nothing of it', async () => {
