@@ -115,6 +115,8 @@ export const SEARCH_ATTRIBUTES = {
   ReviewStatus: 'Keyword',
   RemediationStatus: 'Keyword',
   RiskScore: 'Int',
+  /** How the incident closed (remediated, nothing-left-to-do, closed-benign, …): the audit trail's filter. */
+  Outcome: 'Keyword',
 } as const;
 
 export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;
@@ -129,4 +131,5 @@ export const SA = {
   ReviewStatus: defineSearchAttributeKey('ReviewStatus', SearchAttributeType.KEYWORD),
   RemediationStatus: defineSearchAttributeKey('RemediationStatus', SearchAttributeType.KEYWORD),
   RiskScore: defineSearchAttributeKey('RiskScore', SearchAttributeType.INT),
+  Outcome: defineSearchAttributeKey('Outcome', SearchAttributeType.KEYWORD),
 } as const;

@@ -402,7 +402,9 @@ async function awaitReview(status: IncidentStatus, input: PlaybookInput, seenAle
   const remaining = () => Math.max(0, Date.parse(status.review.deadline ?? '') - Date.now());
   let decided = status.review.status !== 'pending';
   while (!decided) {
-    const woke = await condition(() => status.review.status !== 'pending' || tooLong(), Math.max(1, remaining()));
+    const woke = await condition(() => status.review.status !== 'pending' || tooLong(), Math.max(1, remaining()), {
+      summary: `Review deadline: ${status.review.deadline ?? 'unknown'} (then ${policy.reviewTimeoutPolicy})`,
+    });
     decided = status.review.status !== 'pending';
     if (decided || !woke) break;
     // The history is long: the request mail settles first (it is bounded by its schedule-to-close),
@@ -511,7 +513,11 @@ async function close(
   options: { report: false } | { report: true; policy: PlaybookInput['policy'] } = { report: false },
 ): Promise<IncidentStatus> {
   status.outcome = outcome;
-  upsertSearchAttributes([{ key: SA.RemediationStatus, value: remediationStatus }]);
+  // The outcome is searchable (Outcome = "nothing-left-to-do") from this release on.
+  upsertSearchAttributes([
+    { key: SA.RemediationStatus, value: remediationStatus },
+    ...(patched('outcome-search-attribute') ? [{ key: SA.Outcome, value: outcome }] : []),
+  ]);
   if (options.report) {
     status.phase = 'notifying';
     setCurrentDetails(`Sending the report: ${outcome}`);

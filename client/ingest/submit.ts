@@ -21,6 +21,7 @@ import { alertReceivedSignal, type AlertReceived } from '../../common/messages';
 import type { PlaybookInput, PlaybookPolicy, ReopenLink } from '../../common/playbook';
 import { IncidentStatusSchema, type IncidentStatus, type Outcome } from '../../common/incident-status';
 import { withTemporalDeadline } from './temporal';
+import { displayText } from '../../common/display-text';
 
 export interface Submission {
   workflowId: string;
@@ -133,6 +134,7 @@ async function startOrSignal(
     { key: SA.ProcessName, value: alert.child.name },
     { key: SA.ParentProcessName, value: alert.parent.name },
   ]);
+  const [summary, details] = await encode(client, [incidentSummary(alert), incidentDetails(alert, reopens)]);
   const request = {
     namespace: client.options.namespace,
     identity: client.options.identity,
@@ -147,6 +149,8 @@ async function startOrSignal(
     // evidence that re-opens it); only an incident whose run failed or was terminated starts anew here.
     workflowIdReusePolicy: encodeWorkflowIdReusePolicy('ALLOW_DUPLICATE_FAILED_ONLY'),
     searchAttributes: { indexedFields: encodeUnifiedSearchAttributes(undefined, searchAttributes) },
+    // The Temporal UI's summary and details of the run (instead of "No summary available").
+    userMetadata: { summary, details },
     // The Temporal UI shows what a re-opened incident continues.
     ...(reopens ? { memo: { fields: { reopenedFrom: (await encode(client, [reopens]))[0] as Payload } } } : {}),
   };
@@ -199,4 +203,32 @@ export function signalRequestId(workflowId: string, runId: string, alertId: stri
     .update(JSON.stringify(['alertReceived', workflowId, runId, alertId]))
     .digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Alert text inside a Markdown code span: shown literally, never a link or markup. */
+function code(value: string): string {
+  return `\`${displayText(value).replace(/`/g, "'").slice(0, 300)}\``;
+}
+
+/** One line for the Temporal UI's workflow list: the pair and the host. */
+export function incidentSummary(alert: CanonicalAlert): string {
+  return displayText(`${alert.parent.name} → ${alert.child.name} on ${alert.host.hostname}`).slice(0, 200);
+}
+
+/**
+ * The run's details in the Temporal UI (Markdown): what the incident is about. The verdict and how
+ * it closed follow in the run's current details and in the Verdict and Outcome search attributes.
+ */
+export function incidentDetails(alert: CanonicalAlert, reopens?: ReopenLink): string {
+  const user = alert.user ? `${alert.user.domain ? `${alert.user.domain}\\` : ''}${alert.user.name}` : undefined;
+  return [
+    `**spawnguard incident** — alert ${code(alert.alertId)} (${code(alert.source)}${alert.ruleName ? `, rule ${code(alert.ruleName)}` : ''})`,
+    '',
+    `- Host: ${code(alert.host.hostname)}${user ? `, user ${code(user)}` : ''}`,
+    `- Parent: ${code(alert.parent.executable ?? alert.parent.name)} (PID ${alert.parent.pid})`,
+    `- Child: ${code(alert.child.executable ?? alert.child.name)} (PID ${alert.child.pid})`,
+    ...(reopens ? [`- Re-opens ${code(reopens.workflowId)} (closed ${code(reopens.outcome)})`] : []),
+    '',
+    'Verdict, review and outcome: the current details above, and the `Verdict`, `ReviewStatus` and `Outcome` search attributes.',
+  ].join('\n');
 }

@@ -68,6 +68,13 @@ describe('POST /v1/alerts', () => {
     expect(description.typedSearchAttributes.get(SA.ProcessName)).toBe(alert.child.name);
     expect(description.typedSearchAttributes.get(SA.ParentProcessName)).toBe(alert.parent.name);
     expect(await alertsRecordedOn(body.workflowId)).toEqual([alert.alertId]);
+    // The Temporal UI shows what the run is about: its summary and (Markdown) details.
+    expect(await description.staticSummary()).toBe(
+      `${alert.parent.name} → ${alert.child.name} on ${alert.host.hostname}`,
+    );
+    const details = await description.staticDetails();
+    expect(details).toContain(`alert \`${alert.alertId}\``);
+    expect(details).toContain(`- Child: \`${alert.child.executable ?? alert.child.name}\` (PID ${alert.child.pid})`);
 
     // The structured log ties the alert to its workflow.
     expect(ingest.logs).toContainEqual(

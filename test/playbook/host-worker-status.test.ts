@@ -5,6 +5,7 @@
  */
 import { formatStatus } from '../../client/commands/status';
 import type { IncidentStatus } from '../../common/incident-status';
+import { SA } from '../../common/names';
 import { createHarness, statusOf, waitFor } from '../support/playbook-harness';
 import { maliciousScenario } from '../support/scenarios';
 import { testClient } from '../support/temporal';
@@ -90,5 +91,8 @@ it('every target already gone when remediation runs: the incident says nothing w
   expect(containment.map((a) => a.status)).toEqual(containment.map(() => 'already-done'));
   expect(result.outcome).toBe('nothing-left-to-do');
   expect(h.central.reports.at(-1)?.outcome).toBe('nothing-left-to-do');
+  // Searchable in the Temporal UI by how it closed.
+  const description = await client.workflow.getHandle(result.workflowId).describe();
+  expect(description.typedSearchAttributes.get(SA.Outcome)).toBe('nothing-left-to-do');
   await client.connection.close();
 });

@@ -3,6 +3,7 @@
  * update is in the incident's status (and so in its report and the review page), and Temporal
  * records the analyst as the update's sender.
  */
+import { defaultPayloadConverter } from '@temporalio/common';
 import { reviewIncident } from '../../client/ingest/incidents';
 import { historyIdentity } from '../../client/review/oidc';
 import type { IncidentStatus } from '../../common/incident-status';
@@ -41,6 +42,12 @@ it('an approval with a verified identity is recorded in the status and as the se
   const accepted = (history.events ?? []).find((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
   expect(accepted?.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.meta?.identity).toBe(
     'Alice Analyst <alice@example.test> (oidc alice @ https://login.example.test)',
+  );
+  // The review deadline's timer says what it is in the Temporal UI.
+  const timer = (history.events ?? []).find((e) => e.timerStartedEventAttributes);
+  const summary = timer?.userMetadata?.summary;
+  expect(summary && defaultPayloadConverter.fromPayload(summary)).toMatch(
+    /^Review deadline: \d{4}-\d{2}-\d{2}T[\d:.]+Z \(then escalate\)$/,
   );
   await client.connection.close();
 });
