@@ -3,6 +3,7 @@
  * to the running local stack (`npm start`), or starts one when none is running, and follows each
  * incident until it settles: malicious → remediated, suspicious → waiting for review, benign → closed.
  */
+import { userInfo } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
     console.log(`\nThe suspicious incident waits for an analyst. Approve or reject it:`);
     console.log(`  on the review page:  ${info.urls.reviewPage}`);
     console.log(
-      `  from the CLI:        npx spawnguard review approve ${pending.workflowId} --analyst "$USER" --comment "confirmed"`,
+      `  from the CLI:        npx spawnguard review approve ${pending.workflowId} --analyst ${demoAnalyst()} --comment "confirmed"`,
     );
     console.log(
       `  over HTTP:           curl -X POST -H "Authorization: Bearer <token>" -H 'content-type: application/json' \\`,
@@ -131,3 +132,19 @@ main().catch((err) => {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });
+
+/**
+ * Who the printed approve command names: this user's login, or `analyst` where there is none ($USER
+ * is empty in containers). Only a name a shell takes as one word without quoting is printed.
+ */
+function demoAnalyst(): string {
+  let name = process.env.USER || process.env.LOGNAME || '';
+  if (!name) {
+    try {
+      name = userInfo().username;
+    } catch {
+      name = '';
+    }
+  }
+  return /^[A-Za-z0-9._-]{1,64}$/.test(name) ? name : 'analyst';
+}

@@ -65,8 +65,11 @@ it('spawnguard dev starts the stack and prints its URLs; the demo shows the thre
   const uiUrl = /Temporal UI\s+(\S+)/.exec(devOutput)![1]!;
   expect((await fetch(uiUrl)).status).toBe(200);
 
+  // As in a container, where $USER is empty: the printed approve command must still name an analyst.
   const demo = await run(process.execPath, ['--require', 'tsx/cjs', 'scripts/demo.ts'], {
     SPAWNGUARD_DATA_DIR: dataDirectory,
+    USER: '',
+    LOGNAME: '',
   });
   expect({ code: demo.code, output: demo.output }).toEqual({
     code: 0,
@@ -75,7 +78,9 @@ it('spawnguard dev starts the stack and prints its URLs; the demo shows the thre
   expect(demo.output).toMatch(/malicious: remediated/);
   expect(demo.output).toMatch(/suspicious: awaiting-review/);
   expect(demo.output).toMatch(/benign: closed-benign/);
-  expect(demo.output).toMatch(/npx spawnguard review approve spawnguard-web01-7000-7100\.\S+ --analyst/);
+  expect(demo.output).toMatch(
+    /npx spawnguard review approve spawnguard-web01-7000-7100\.\S+ --analyst [A-Za-z0-9._-]+ --comment "confirmed"/,
+  );
 
   dev.kill('SIGINT');
   const [code] = await once(dev, 'exit');
