@@ -105,6 +105,8 @@ export const ActionRecordSchema = z.object({
   message: z.string().nullable().optional(),
   quarantine: QuarantineRecordSchema.nullable().optional(),
   validated: z.boolean().nullable().optional(),
+  /** The descendants a stop terminated with its target (a shell's own children, say), by PID. */
+  descendantPids: z.array(z.number().int()).optional(),
   at: z.string(),
 });
 export type ActionRecord = z.infer<typeof ActionRecordSchema>;

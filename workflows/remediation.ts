@@ -121,6 +121,9 @@ export async function remediate(ctx: Context, plan: PlanStep[]): Promise<Remedia
         message: r.message ?? null,
         quarantine: r.quarantine ?? null,
         validated: null,
+        ...(r.terminatedPids.some((pid) => pid !== r.pid)
+          ? { descendantPids: r.terminatedPids.filter((pid) => pid !== r.pid) }
+          : {}),
         at: now(),
       },
       r.terminatedPids,

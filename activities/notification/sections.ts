@@ -202,6 +202,11 @@ export function actionLine(record: ActionRecord): string {
       break;
   }
   if (record.status !== 'failed' && record.message) result += ` (${record.message})`;
+  // The descendants a stop took with it are named, so the analyst knows every process that ended.
+  const descendants = record.descendantPids ?? [];
+  if (descendants.length > 0) {
+    result += `; its descendants stopped with it: PID ${descendants.slice(0, 50).join(', ')}${descendants.length > 50 ? ` and ${descendants.length - 50} more` : ''}`;
+  }
   if (record.status === 'failed' && record.reason && record.message) result += ` [${record.reason}]`;
   const check =
     record.validated === true ? '; verified on the host' : record.validated === false ? '; NOT verified' : '';

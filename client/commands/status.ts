@@ -64,7 +64,17 @@ export function formatStatus(incident: IncidentStatus): string {
       'Actions',
       formatTable(
         ['ACTION', 'TARGET', 'STATUS', 'DETAIL'],
-        status.actions.map((a) => [a.action, a.target, a.status, a.reason ?? a.message ?? '']),
+        status.actions.map((a) => [
+          a.action,
+          a.target,
+          a.status,
+          [
+            a.reason ?? a.message ?? '',
+            a.descendantPids?.length ? `descendants stopped: ${a.descendantPids.join(', ')}` : '',
+          ]
+            .filter(Boolean)
+            .join('; '),
+        ]),
       ),
     );
   }

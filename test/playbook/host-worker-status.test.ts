@@ -4,6 +4,7 @@
  * acts serves a simulated host — whatever the ingest service's setting says.
  */
 import { formatStatus } from '../../client/commands/status';
+import { actionLine } from '../../activities/notification/sections';
 import type { IncidentStatus } from '../../common/incident-status';
 import { SA } from '../../common/names';
 import { createHarness, statusOf, waitFor } from '../support/playbook-harness';
@@ -94,5 +95,23 @@ it('every target already gone when remediation runs: the incident says nothing w
   // Searchable in the Temporal UI by how it closed.
   const description = await client.workflow.getHandle(result.workflowId).describe();
   expect(description.typedSearchAttributes.get(SA.Outcome)).toBe('nothing-left-to-do');
+  await client.connection.close();
+});
+
+it('names the descendants a stop took with it, in the status and the report', async () => {
+  const client = await testClient();
+  const h = await createHarness(client);
+  const result = await h.run(async () => {
+    const handle = await h.start(maliciousScenario(h), h.policy());
+    return (await handle.result()) as IncidentStatus;
+  });
+  expect(result.outcome).toBe('remediated');
+  // invoice.exe (6120) had a console host (6200): it ended with it.
+  const stopped = result.actions.filter((a) => (a.descendantPids ?? []).length > 0);
+  expect(stopped.map((a) => ({ action: a.action, descendants: a.descendantPids }))).toEqual([
+    { action: expect.stringMatching(/-child$/), descendants: [6200] },
+  ]);
+  expect(formatStatus(result)).toMatch(/descendants stopped: 6200/);
+  expect(actionLine(stopped[0]!)).toMatch(/; its descendants stopped with it: PID 6200/);
   await client.connection.close();
 });
