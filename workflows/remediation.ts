@@ -370,11 +370,12 @@ async function validate(
   loggedOff: Map<ActionRecord, number>,
 ): Promise<void> {
   const succeeded = (a: ActionRecord) => a.status === 'done' || a.status === 'already-done';
-  const host = hostActivities(ctx, 'Validate remediation', 'investigation');
+  // Each check names what it checks, as the Temporal UI shows it.
+  const check = (summary: string) => hostActivities(ctx, `Validate: ${summary}`.slice(0, 200), 'investigation');
 
   const pids = [...new Set([...terminated.entries()].filter(([a]) => succeeded(a)).flatMap(([, p]) => p))];
   if (pids.length > 0) {
-    const tree = await host.getProcessTree({ processIds: pids });
+    const tree = await check(`PID ${pids.join(', ')} no longer running`).getProcessTree({ processIds: pids });
     const running = new Set(tree.results.filter((p) => p.found).map((p) => p.pid));
     for (const [action, actionPids] of terminated) {
       if (succeeded(action)) action.validated = actionPids.every((pid) => !running.has(pid));
@@ -384,7 +385,9 @@ async function validate(
   const quarantined = actions.filter((a) => succeeded(a) && a.quarantine);
   if (quarantined.length > 0) {
     const paths = quarantined.flatMap((a) => [a.quarantine!.originalPath, a.quarantine!.quarantinePath]);
-    const facts = await host.getFileEnrichment({ paths });
+    const facts = await check(
+      `${quarantined.map((a) => a.quarantine!.originalPath).join(', ')} in quarantine, hash unchanged`,
+    ).getFileEnrichment({ paths });
     const fact = (path: string) => facts.results.find((f) => f.path.toLowerCase() === path.toLowerCase());
     for (const action of quarantined) {
       const q = action.quarantine!;
@@ -401,7 +404,9 @@ async function validate(
     // Only the sessions that were logged off are re-checked: another session of the same user (a
     // console session elsewhere) is not one the logoff targeted, and must not mark it unverified.
     const targeted = [...new Set(logoffs.flatMap((a) => (loggedOff.has(a) ? [loggedOff.get(a)!] : [])))];
-    const sessions = await host.terminateSession({
+    const sessions = await check(
+      `${targeted.length > 0 ? `session ${targeted.join(', ')}` : 'sessions'} of ${userLabel(normalizeUser(alertUser))} logged off`,
+    ).terminateSession({
       incidentId: ctx.incidentId,
       users: [normalizeUser(alertUser)],
       ...(targeted.length > 0 ? { sessionIds: targeted } : {}),
@@ -421,3 +426,6 @@ async function validate(
     if (succeeded(action) && action.validated === null) action.validated = true;
   }
 }
+
+const userLabel = (user: { name: string; domain?: string }) =>
+  user.domain ? `${user.domain}\\${user.name}` : user.name;

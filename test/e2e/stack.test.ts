@@ -287,6 +287,11 @@ describe('the local stack, end to end', () => {
       await page.getByText('suspiciousParentProcessPlaybook').first().waitFor({ timeout: 60_000 });
       const body = () => page.locator('body').innerText();
       await waitFor(body, (text) => /stopAndQuarantineProcess|terminateSession/.test(text), 60_000);
+      if (process.env.SPAWNGUARD_SCREENSHOTS)
+        await page.screenshot({
+          path: `${process.env.SPAWNGUARD_SCREENSHOTS}/temporal-ui-incident.png`,
+          fullPage: true,
+        });
     } finally {
       await page.close();
     }

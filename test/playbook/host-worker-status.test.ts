@@ -3,6 +3,7 @@
  * the first seconds of an incident whose host has no worker, and LAB only when the host worker that
  * acts serves a simulated host — whatever the ingest service's setting says.
  */
+import { defaultPayloadConverter } from '@temporalio/common';
 import { formatStatus } from '../../client/commands/status';
 import { actionLine } from '../../activities/notification/sections';
 import type { IncidentStatus } from '../../common/incident-status';
@@ -113,5 +114,18 @@ it('names the descendants a stop took with it, in the status and the report', as
   ]);
   expect(formatStatus(result)).toMatch(/descendants stopped: 6200/);
   expect(actionLine(stopped[0]!)).toMatch(/; its descendants stopped with it: PID 6200/);
+  // Each validation step says in the Temporal UI what it checks.
+  const history = await client.workflow.getHandle(result.workflowId).fetchHistory();
+  const summaries = (history.events ?? [])
+    .map((e) => e.userMetadata?.summary)
+    .filter((p): p is NonNullable<typeof p> => Boolean(p))
+    .map((p) => String(defaultPayloadConverter.fromPayload(p)));
+  expect(summaries).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^Validate: PID [\d, ]*6120[\d, ]* no longer running$/),
+      expect.stringMatching(/^Validate: C:\\Users\\.*invoice\.exe in quarantine, hash unchanged$/),
+      expect.stringMatching(/^Validate: session 3 of CONTOSO\\bob logged off$/),
+    ]),
+  );
   await client.connection.close();
 });
