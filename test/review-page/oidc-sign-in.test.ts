@@ -8,6 +8,8 @@
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import * as oidc from 'openid-client';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -18,6 +20,7 @@ import {
   alertDocument,
   freshHostname,
   jsonOf,
+  runCli,
   startTestIngest,
   withStandInPlaybook,
   type TestIngest,
@@ -31,16 +34,17 @@ let ingest: TestIngest;
 let browser: Browser;
 let provider: ChildProcess;
 let issuer: string;
+let cliPort: number;
 
 const CLIENT_ID = 'spawnguard-review';
 const CLIENT_SECRET = `secret-${randomUUID()}`;
 
-async function startProvider(port: number, redirectUri: string): Promise<string> {
+async function startProvider(port: number, redirectUri: string, cliRedirectUri: string): Promise<string> {
   provider = spawn(
     process.execPath,
     [
       join(__dirname, '..', 'support', 'oidc-provider.mjs'),
-      JSON.stringify({ port, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUri }),
+      JSON.stringify({ port, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUri, cliRedirectUri }),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -59,8 +63,9 @@ async function startProvider(port: number, redirectUri: string): Promise<string>
 beforeAll(async () => {
   client = await testClient();
   const [ingestPort, providerPort] = [await freePort(), await freePort()];
+  cliPort = await freePort();
   const redirectUri = `http://127.0.0.1:${ingestPort}/review/callback`;
-  issuer = await startProvider(providerPort, redirectUri);
+  issuer = await startProvider(providerPort, redirectUri, `http://127.0.0.1:${cliPort}/callback`);
   const oidc = new OidcSignIn({
     issuer,
     clientId: CLIENT_ID,
@@ -94,6 +99,47 @@ async function signInAtProvider(page: Page, login: string): Promise<void> {
   await page.locator('input[name=password]').fill('any password');
   await page.locator('button[type=submit]').click();
   await page.locator('button[type=submit]').click(); // consent: "Continue"
+}
+
+/**
+ * An analyst's own access token, as their command-line tool gets it: the authorization code flow
+ * with PKCE through the provider's login in the browser, back to a local callback.
+ */
+async function analystToken(login: string): Promise<string> {
+  const config = await oidc.discovery(new URL(issuer), 'spawnguard-cli', CLIENT_SECRET, undefined, {
+    execute: [oidc.allowInsecureRequests],
+  });
+  const redirectUri = `http://127.0.0.1:${cliPort}/callback`;
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid profile email groups',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+  });
+  let received!: (path: string) => void;
+  const callback = new Promise<string>((resolve) => (received = resolve));
+  const server = createServer((request, response) => {
+    response.end('signed in; you may close this window');
+    received(request.url ?? '');
+  });
+  await new Promise<void>((resolve) => server.listen(cliPort, '127.0.0.1', resolve));
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(url.href);
+    await signInAtProvider(page, login);
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(await callback, redirectUri), {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
+    return tokens.access_token;
+  } finally {
+    await context.close();
+    await new Promise((resolve) => server.close(resolve));
+  }
 }
 
 describe('analyst sign-in with OpenID Connect', () => {
@@ -168,6 +214,52 @@ describe('analyst sign-in with OpenID Connect', () => {
     } finally {
       await context.close();
     }
+  });
+
+  it("the CLI decides as the analyst through the review API with their own access token; a viewer's is refused", async () => {
+    const workflowId = await startIncident();
+    const [alice, victor] = [await analystToken('alice'), await analystToken('victor')];
+    await withStandInPlaybook(ingest.taskQueue, async () => {
+      const viewer = await runCli(['review', 'approve', workflowId, '--api', ingest.url], {
+        env: { SPAWNGUARD_ANALYST_TOKEN: victor },
+      });
+      expect(viewer.code).toBe(1);
+      expect(viewer.stderr).toMatch(/Victor Viewer may view incidents but not decide/);
+      const forged = await runCli(['review', 'approve', workflowId, '--api', ingest.url], {
+        env: { SPAWNGUARD_ANALYST_TOKEN: 'not-a-token' },
+      });
+      expect(forged.code).toBe(1);
+      expect(forged.stderr).toMatch(/refused SPAWNGUARD_ANALYST_TOKEN/);
+
+      // A name given on the command line is not what is recorded: the token's owner is.
+      const approved = await runCli(
+        [
+          'review',
+          'approve',
+          workflowId,
+          '--api',
+          ingest.url,
+          '--analyst',
+          'mallory',
+          '--comment',
+          'from the terminal',
+        ],
+        { env: { SPAWNGUARD_ANALYST_TOKEN: alice } },
+      );
+      expect(approved.stderr).toBe('');
+      expect(approved.code).toBe(0);
+      expect(approved.stdout).toMatch(new RegExp(`^Approved ${workflowId} as Alice Analyst`));
+      await client.workflow.getHandle(workflowId).result();
+    });
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    const accepted = (history.events ?? []).find((e) => e.workflowExecutionUpdateAcceptedEventAttributes)
+      ?.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest;
+    expect(accepted?.meta?.identity).toBe(`Alice Analyst <alice@soc.example.test> (oidc alice @ ${issuer})`);
+    expect(defaultPayloadConverter.fromPayload(accepted!.input!.args!.payloads![0]!)).toMatchObject({
+      analyst: 'Alice Analyst',
+      comment: 'from the terminal',
+      identity: { subject: 'alice' },
+    });
   });
 
   it('sends a browser without a session to the provider, and refuses the ingest token on the page and the review API', async () => {

@@ -20,6 +20,18 @@ const provider = new Provider(issuer, {
       grant_types: ['authorization_code'],
       response_types: ['code'],
     },
+    // How an analyst's command-line tool gets its own access token (the tests' stand-in for it).
+    ...(settings.cliRedirectUri
+      ? [
+          {
+            client_id: 'spawnguard-cli',
+            client_secret: settings.clientSecret,
+            redirect_uris: [settings.cliRedirectUri],
+            grant_types: ['authorization_code'],
+            response_types: ['code'],
+          },
+        ]
+      : []),
   ],
   scopes: ['openid', 'profile', 'email', 'groups'],
   claims: { openid: ['sub'], profile: ['name'], email: ['email'], groups: ['groups'] },
