@@ -148,7 +148,7 @@ export function register(program: Command): void {
   program
     .command('status')
     .description(
-      "show an incident: phase, verdict, score, reasons, plan, review, actions (the workflow's status query); " +
+      'show an incident: phase, verdict, score, reasons, plan, review, actions; ' +
         'without an id, list recent incidents',
     )
     .argument('[workflowId]', 'the incident workflow id, e.g. spawnguard-web01-4312-6120.20240501T101112Z')

@@ -73,7 +73,7 @@ function grpcCode(err: unknown): number | undefined {
 export function classifyTemporalError(err: unknown): TemporalProblem {
   const message = err instanceof Error ? err.message : String(err);
   if (err instanceof IncidentClosedError) return { kind: 'closed', message };
-  if (err instanceof WorkflowNotFoundError) return { kind: 'not-found', message: 'no such incident workflow' };
+  if (err instanceof WorkflowNotFoundError) return { kind: 'not-found', message: 'no such incident' };
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
     return { kind: 'unavailable', message: 'the incident did not answer in time (is the central worker running?)' };
   }
@@ -81,7 +81,7 @@ export function classifyTemporalError(err: unknown): TemporalProblem {
     return { kind: 'rejected', message: err.cause?.message ?? message };
   }
   const code = grpcCode(err);
-  if (code === GRPC.NOT_FOUND) return { kind: 'not-found', message: 'no such incident workflow' };
+  if (code === GRPC.NOT_FOUND) return { kind: 'not-found', message: 'no such incident' };
   if (code !== undefined && UNAVAILABLE_CODES.includes(code)) {
     return { kind: 'unavailable', message: `Temporal is unreachable or did not answer in time (${CODE_NAMES[code]})` };
   }
