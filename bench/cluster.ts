@@ -11,7 +11,6 @@ import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startMailCatcher } from '../client/mail-catcher';
 import { CENTRAL_TASK_QUEUE } from '../common/names';
 import { startCluster } from '../scripts/lib/cluster';
 import { distinctAlerts, labIncidents } from './alerts';
@@ -20,7 +19,7 @@ import type { BenchOptions } from './options';
 import { timeIncident, type RemediationContext } from './remediation';
 import { postAll, type StartPathContext } from './start-path';
 import { summarize, type RunSummary } from './stats';
-import { startWorkerProcess } from './workers';
+import { benchWorkerEnvironment, startWorkerProcess, timedMailCatcher } from './workers';
 
 export type ClusterResult =
   | {
@@ -106,35 +105,11 @@ export async function measureCluster(ctx: ClusterSectionContext): Promise<Cluste
 
   // Alert → validated remediation: section 3's worker processes, pointed at the cluster.
   progress('  remediation: central and lab host worker processes on the cluster (bundling the workflows)…');
-  const mailArrivals = new Map<string, number>();
-  const mail = await startMailCatcher({
-    smtpPort: 0,
-    webPort: 0,
-    onMessage: (message) => {
-      const incident = message.parsed.headers.get('x-spawnguard-incident');
-      if (typeof incident === 'string') mailArrivals.set(incident, performance.now());
-    },
-  });
+  const { mail, arrivedAt } = await timedMailCatcher();
   stops.push(() => mail.close());
   const scenarioPath = join(scratch, 'lab-host.json');
   writeFileSync(scenarioPath, JSON.stringify(scenario));
-  const env = (part: Parameters<typeof cluster.env>[0]): Record<string, string | undefined> => ({
-    ...process.env,
-    ...cluster.env(part),
-    TEMPORAL_API_KEY: undefined,
-    VT_API_KEY: undefined,
-    MALWAREBAZAAR_API_KEY: undefined,
-    SPAWNGUARD_ALLOWLIST: undefined,
-    SPAWNGUARD_DENYLIST: undefined,
-    SPAWNGUARD_PAYLOAD_KEY: undefined,
-    SMTP_URL: undefined,
-    SMTP_HOST: '127.0.0.1',
-    SMTP_PORT: String(mail.smtpPort),
-    SMTP_USER: undefined,
-    SMTP_PASSWORD: undefined,
-    MAIL_TO: 'soc@localhost',
-    SPAWNGUARD_LAB: '1',
-  });
+  const env = (part: Parameters<typeof cluster.env>[0]) => benchWorkerEnvironment(cluster.env(part), mail.smtpPort);
   const [central, host] = await Promise.all([
     startWorkerProcess({ role: 'central', taskQueue: CENTRAL_TASK_QUEUE }, env('spawnguard-central')),
     startWorkerProcess({ role: 'host', scenarioPath }, env(`spawnguard-host-${scenario.hostname}`)),
@@ -151,7 +126,7 @@ export async function measureCluster(ctx: ClusterSectionContext): Promise<Cluste
     client: raw,
     poster,
     centralTaskQueue: CENTRAL_TASK_QUEUE,
-    mailArrival: (workflowId) => mailArrivals.get(workflowId),
+    mailArrival: arrivedAt,
   };
   const [warmup, ...timed] = alerts;
   const first = await timeIncident(remediation, warmup!);

@@ -56,7 +56,6 @@ import { devNull, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import pino from 'pino';
 import { buildIngestApp, createLogger, policyFromEnvironment } from '../client/ingest';
-import { startMailCatcher } from '../client/mail-catcher';
 import { loadConfig } from '../common/config';
 import { CENTRAL_TASK_QUEUE } from '../common/names';
 import { startDevServer } from '../scripts/lib/dev-server';
@@ -92,7 +91,7 @@ import {
 } from './results';
 import { postAll, signalWithStartAll, startAll, type StartPathContext } from './start-path';
 import { summarize } from './stats';
-import { startWorkerProcess } from './workers';
+import { benchWorkerEnvironment, startWorkerProcess, timedMailCatcher } from './workers';
 
 const progress = (line: string) => console.error(`[bench] ${line}`);
 
@@ -175,15 +174,7 @@ async function measureRemediation(
   stops: (() => Promise<void>)[],
 ): Promise<RemediationResult> {
   progress('section 3: starting the mail catcher and the worker processes (bundling the workflows)…');
-  const mailArrivals = new Map<string, number>();
-  const mail = await startMailCatcher({
-    smtpPort: 0,
-    webPort: 0,
-    onMessage: (message) => {
-      const incident = message.parsed.headers.get('x-spawnguard-incident');
-      if (typeof incident === 'string') mailArrivals.set(incident, performance.now());
-    },
-  });
+  const { mail, arrivedAt } = await timedMailCatcher();
   stops.push(() => mail.close());
 
   const { scenario, alerts } = labIncidents(1 + options.incidents + 2 * options.burst);
@@ -192,27 +183,10 @@ async function measureRemediation(
   const scenarioPath = join(scratch, 'lab-host.json');
   writeFileSync(scenarioPath, JSON.stringify(scenario));
 
-  // The configuration the workers load, as `spawnguard worker …` would from the environment: no
-  // reputation source (a developer's own VirusTotal key must not be spent, nor rate-limit the run),
-  // email to the mail catcher, lab mode, no payload encryption.
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    TEMPORAL_ADDRESS: temporalAddress,
-    TEMPORAL_NAMESPACE: 'default',
-    TEMPORAL_API_KEY: undefined,
-    VT_API_KEY: undefined,
-    MALWAREBAZAAR_API_KEY: undefined,
-    SPAWNGUARD_ALLOWLIST: undefined,
-    SPAWNGUARD_DENYLIST: undefined,
-    SPAWNGUARD_PAYLOAD_KEY: undefined,
-    SMTP_URL: undefined,
-    SMTP_HOST: '127.0.0.1',
-    SMTP_PORT: String(mail.smtpPort),
-    SMTP_USER: undefined,
-    SMTP_PASSWORD: undefined,
-    MAIL_TO: 'soc@localhost',
-    SPAWNGUARD_LAB: '1',
-  };
+  const env = benchWorkerEnvironment(
+    { TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: 'default' },
+    mail.smtpPort,
+  );
   const config = loadConfig(env);
   const baselineQueues = { central: `bench-baseline-${randomUUID()}`, host: `bench-baseline-host-${randomUUID()}` };
   const workers = {
@@ -243,7 +217,7 @@ async function measureRemediation(
     client,
     poster,
     centralTaskQueue: CENTRAL_TASK_QUEUE,
-    mailArrival: (workflowId) => mailArrivals.get(workflowId),
+    mailArrival: arrivedAt,
   };
 
   // The first incident warms both sides up and tells the baseline how many activities to run where.

@@ -2,6 +2,7 @@
  * Starts the bench's worker processes (bench/worker-process.ts) and talks to them: wait until they
  * poll, ask for their memory, stop them. Each runs under tsx like `npm run bench` itself.
  */
+import { startMailCatcher, type MailCatcher } from '../client/mail-catcher';
 import { fork, type ChildProcess } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { ChildMessageSchema, type ChildMessage, type ParentMessage, type WorkerProcessArgs } from './protocol';
@@ -95,4 +96,50 @@ export async function startWorkerProcess(
       clearTimeout(kill);
     },
   };
+}
+
+/**
+ * The configuration the bench's workers load, as `spawnguard worker …` would from the environment:
+ * no reputation source (a developer's own VirusTotal key must not be spent, nor rate-limit the run),
+ * email to the mail catcher on `smtpPort`, lab mode, no payload encryption; `temporal` says which
+ * server to reach and how (TEMPORAL_ADDRESS, and TLS for the cluster).
+ */
+export function benchWorkerEnvironment(
+  temporal: Record<string, string>,
+  smtpPort: number,
+): Record<string, string | undefined> {
+  return {
+    ...process.env,
+    ...temporal,
+    TEMPORAL_API_KEY: undefined,
+    VT_API_KEY: undefined,
+    MALWAREBAZAAR_API_KEY: undefined,
+    SPAWNGUARD_ALLOWLIST: undefined,
+    SPAWNGUARD_DENYLIST: undefined,
+    SPAWNGUARD_PAYLOAD_KEY: undefined,
+    SMTP_URL: undefined,
+    SMTP_HOST: '127.0.0.1',
+    SMTP_PORT: String(smtpPort),
+    SMTP_USER: undefined,
+    SMTP_PASSWORD: undefined,
+    MAIL_TO: 'soc@localhost',
+    SPAWNGUARD_LAB: '1',
+  };
+}
+
+/** A mail catcher that notes when each incident's email arrived (the X-Spawnguard-Incident header). */
+export async function timedMailCatcher(): Promise<{
+  mail: MailCatcher;
+  arrivedAt: (workflowId: string) => number | undefined;
+}> {
+  const arrivals = new Map<string, number>();
+  const mail = await startMailCatcher({
+    smtpPort: 0,
+    webPort: 0,
+    onMessage: (message) => {
+      const incident = message.parsed.headers.get('x-spawnguard-incident');
+      if (typeof incident === 'string') arrivals.set(incident, performance.now());
+    },
+  });
+  return { mail, arrivedAt: (workflowId) => arrivals.get(workflowId) };
 }

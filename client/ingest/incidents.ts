@@ -152,24 +152,18 @@ export async function pendingReviews(
 ): Promise<PendingReview[]> {
   const limit = options.limit ?? 100;
   const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
-  const reviews = await withTemporalDeadline(client, deadlineMs, async () => {
-    const found: PendingReview[] = [];
-    for await (const execution of client.workflow.list({ query: PENDING_REVIEW_QUERY, pageSize: limit })) {
-      const attributes = execution.typedSearchAttributes;
-      found.push({
-        workflowId: execution.workflowId,
-        startTime: execution.startTime.toISOString(),
-        alertId: attributes.get(SA.AlertId),
-        hostname: attributes.get(SA.Hostname),
-        parentProcessName: attributes.get(SA.ParentProcessName),
-        processName: attributes.get(SA.ProcessName),
-        verdict: attributes.get(SA.Verdict),
-        riskScore: attributes.get(SA.RiskScore),
-      });
-      if (found.length >= limit) break;
-    }
-    return found;
-  });
+  const reviews: PendingReview[] = (await listIncidents(client, PENDING_REVIEW_QUERY, limit, deadlineMs)).map(
+    ({ workflowId, startTime, alertId, hostname, parentProcessName, processName, verdict, riskScore }) => ({
+      workflowId,
+      startTime,
+      alertId,
+      hostname,
+      parentProcessName,
+      processName,
+      verdict,
+      riskScore,
+    }),
+  );
   // Each query is a workflow task on the central worker. A few at a time, all within one shared
   // deadline: when the worker is down every query would wait, and the list must still come back.
   const statusDeadline = Date.now() + deadlineMs;
@@ -241,16 +235,27 @@ export async function recentIncidents(
   filter: RecentIncidentFilter,
   deadlineMs = DEFAULT_DEADLINE_MS,
 ): Promise<RecentIncident[]> {
-  const limit = filter.limit ?? 20;
+  const incidents = await listIncidents(client, recentIncidentsQuery(filter), filter.limit ?? 20, deadlineMs);
+  return incidents.map(({ alertId: _alertId, ...incident }) => incident);
+}
+
+/** Incidents a visibility query finds, newest first, as their search attributes describe them (no worker asked). */
+async function listIncidents(
+  client: Client,
+  query: string,
+  limit: number,
+  deadlineMs: number,
+): Promise<(RecentIncident & { alertId?: string })[]> {
   return withTemporalDeadline(client, deadlineMs, async () => {
-    const found: RecentIncident[] = [];
-    for await (const execution of client.workflow.list({ query: recentIncidentsQuery(filter), pageSize: limit })) {
+    const found: (RecentIncident & { alertId?: string })[] = [];
+    for await (const execution of client.workflow.list({ query, pageSize: limit })) {
       const attributes = execution.typedSearchAttributes;
       found.push({
         workflowId: execution.workflowId,
         startTime: execution.startTime.toISOString(),
         closeTime: execution.closeTime?.toISOString() ?? null,
         execution: execution.status.name,
+        alertId: attributes.get(SA.AlertId),
         hostname: attributes.get(SA.Hostname),
         parentProcessName: attributes.get(SA.ParentProcessName),
         processName: attributes.get(SA.ProcessName),
