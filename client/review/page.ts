@@ -67,6 +67,14 @@ const PendingSignInSchema = z.object({
   returnTo: z.string().max(4096),
 });
 
+/**
+ * What the session cookie carries: who, and whether they may decide. Their groups are left out
+ * (`canApprove` says what they allow), so an account in hundreds of groups still fits in a cookie.
+ */
+function sessionOf(analyst: SignedInAnalyst): SignedInAnalyst {
+  return { identity: analyst.identity, canApprove: analyst.canApprove, groups: [] };
+}
+
 /** A return path after sign-in: a page of the review site only, never another site. */
 function safeReturnTo(value: unknown): string {
   return typeof value === 'string' && /^\/review(\/[^/\\]|\?|$)/.test(value) && !value.includes('//')
@@ -234,7 +242,7 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
         );
         const expiresAt = Date.now() + sessionTtlMs;
         reply.header('set-cookie', [
-          `${ANALYST_COOKIE}=${signValue(analyst, linkSecret, 'analyst-session', expiresAt)}; ${cookieAttributes(sessionTtlMs, 'Lax').join('; ')}`,
+          `${ANALYST_COOKIE}=${signValue(sessionOf(analyst), linkSecret, 'analyst-session', expiresAt)}; ${cookieAttributes(sessionTtlMs, 'Lax').join('; ')}`,
           `${SIGN_IN_COOKIE}=; ${cookieAttributes(0, 'Lax').join('; ')}`,
         ]);
         return reply.code(303).header('location', safeReturnTo(pending.data.returnTo)).send();
