@@ -9,6 +9,7 @@ const base = require('./jest.config');
 module.exports = {
   testEnvironment: base.testEnvironment,
   transform: base.transform,
+  transformIgnorePatterns: base.transformIgnorePatterns,
   setupFiles: base.setupFiles,
   roots: ['<rootDir>/test/cluster'],
   testMatch: ['**/*.test.ts'],

@@ -28,6 +28,7 @@ export function createCentralActivities(config: Config, options: CentralActiviti
     lookupReputation: (request) => reputation.lookupReputation(request, activityCancellation()),
     sendIncidentReport: (request) => notification.sendIncidentReport(request),
     sendReviewRequest: (request) => notification.sendReviewRequest(request),
+    sendHostMissingNotice: (request) => notification.sendHostMissingNotice(request),
   };
 }
 

@@ -151,6 +151,12 @@ export const IncidentStatusSchema = z.object({
   phase: z.enum(PHASES),
   outcome: z.enum(OUTCOMES).nullable(),
   decision: DecisionSchema.nullable(),
+  /**
+   * When the host worker did not answer at first: the verdict from the alert and reputation alone,
+   * made at once so that a malicious one is told to the SOC without waiting for the host. The
+   * incident's decision (`decision`) is still made with the host's facts once the worker answers.
+   */
+  preliminaryDecision: DecisionSchema.optional(),
   enrichment: EnrichmentResultSchema.nullable(),
   review: ReviewStateSchema,
   actions: z.array(ActionRecordSchema),
@@ -221,6 +227,8 @@ export interface CentralActivities {
     reviewUrl?: string;
     reminder?: boolean;
   }): Promise<{ messageId: string }>;
+  /** A malicious alert on a host whose worker does not answer: told at once, before any action. */
+  sendHostMissingNotice(request: { status: IncidentStatus }): Promise<{ messageId: string }>;
 }
 
 /** How the analyst who decided is named for readers: verified by sign-in (with whom), or as typed. */

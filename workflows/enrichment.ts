@@ -23,6 +23,7 @@ export interface EnrichmentInput {
 }
 
 const { lookupReputation } = proxyActivities<CentralActivities>({
+  summary: 'Reputation of a file hash (allow/deny lists, VirusTotal, MalwareBazaar)',
   startToCloseTimeout: '2m',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ReputationAuthError'] },
 });
@@ -42,6 +43,10 @@ export async function windowsFileEnrichment({
     startToCloseTimeout: '2m',
     heartbeatTimeout: policy.hostHeartbeatTimeout,
     retry: { maximumAttempts: 3 },
+    summary: `Facts from ${received.host.hostname} about ${received.parent.name} and ${received.child.name}`.slice(
+      0,
+      200,
+    ),
   });
   let hostFactsError: string | null = !addressable
     ? unqualifiedHostProblem(received.host.hostname)

@@ -53,8 +53,9 @@ import { remediate } from './remediation';
  * long as the policy's notification timeout (default 2 h). Past it the incident records that the
  * notification failed and closes: a wrong SMTP host never keeps incidents open forever.
  */
-function notifications(policy: PlaybookInput['policy']) {
+function notifications(policy: PlaybookInput['policy'], summary = 'Email the SOC') {
   return proxyActivities<CentralActivities>({
+    summary,
     startToCloseTimeout: '1m',
     scheduleToCloseTimeout: policy.notificationTimeout ?? DEFAULT_NOTIFICATION_TIMEOUT,
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5m' },
@@ -387,7 +388,7 @@ async function awaitReview(status: IncidentStatus, input: PlaybookInput, seenAle
     // Cancelled once the review is decided: a request still retrying then would be stale.
     requestScope = new CancellationScope();
     requestMail = requestScope
-      .run(() => notifications(policy).sendReviewRequest({ status }))
+      .run(() => notifications(policy, 'Email the SOC: review needed').sendReviewRequest({ status }))
       .then(() => (requestSent = true))
       .catch((err) => {
         if (isCancellation(err)) log.info('Review request mail withdrawn: the review was decided first');
@@ -433,7 +434,7 @@ async function awaitReview(status: IncidentStatus, input: PlaybookInput, seenAle
   log.warn('Review timed out', { policy: policy.reviewTimeoutPolicy });
   if (policy.reviewTimeoutPolicy === 'escalate') {
     await requestMail;
-    await notifications(policy)
+    await notifications(policy, 'Email the SOC: review not answered (escalation)')
       .sendReviewRequest({ status, reminder: true })
       .catch((err) => log.error('Escalation mail failed', { error: describeFailure(err) }));
   }
@@ -458,6 +459,7 @@ async function waitForHostWorker(status: IncidentStatus, input: PlaybookInput): 
   const actionQueue = hostTaskQueue(hostname, policy.hostQueues);
   const giveUpAt = Date.now() + durationMs(policy.hostUnreachableTimeout);
   const livenessMs = durationMs(policy.hostLivenessTimeout ?? DEFAULT_HOST_LIVENESS_TIMEOUT);
+  let judgedWithoutHost = false;
   // Said at once, before any answer: what the incident is waiting for while it waits.
   status.hostWorker = {
     answered: false,
@@ -496,12 +498,46 @@ async function waitForHostWorker(status: IncidentStatus, input: PlaybookInput): 
       queue: actionQueue,
     };
     setCurrentDetails(`Waiting for the host worker of ${hostname} (until ${waitingUntil})`);
+    // The first unanswered ping: judge the alert on its own facts and reputation now, and tell the
+    // SOC at once when that says malicious, rather than when the incident gives up on the host.
+    if (!judgedWithoutHost && Date.now() < giveUpAt && patched('host-missing-notice')) {
+      judgedWithoutHost = true;
+      await judgeWithoutHost(status, input);
+    }
     if (Date.now() >= giveUpAt) {
       status.hostWorker.message = `no host worker for ${hostname} answered on ${queue} within ${policy.hostUnreachableTimeout}`;
       status.lab = false;
       return false;
     }
   }
+}
+
+/**
+ * The verdict from the alert and the reputation sources alone (the enrichment without host facts),
+ * recorded as the incident's preliminary decision; a malicious one is notified at once. The mail is
+ * not waited for: the wait for the host worker goes on (an SMTP outage is retried for hours).
+ */
+async function judgeWithoutHost(status: IncidentStatus, input: PlaybookInput): Promise<void> {
+  const { alert, policy } = input;
+  const enrichment = await executeChild<typeof windowsFileEnrichment>(WORKFLOW_TYPES.fileEnrichment, {
+    args: [{ alert, policy, hostAnswered: false }],
+    workflowId: `${status.workflowId}-enrichment-alert-only`,
+    staticSummary: `Preliminary enrichment without the host: ${alert.parent.name} and ${alert.child.name}`,
+  });
+  const preliminary = await decisionActivities.recorded.decideIncident({
+    alert,
+    enrichment,
+    policy: policy.decision,
+  });
+  status.preliminaryDecision = preliminary;
+  log.info('Preliminary verdict without the host', { verdict: preliminary.verdict, score: preliminary.score });
+  if (preliminary.verdict !== 'malicious') return;
+  notifications(policy, 'Email the SOC: malicious, host worker not answering')
+    .sendHostMissingNotice({ status: { ...status, enrichment } })
+    .then(
+      () => log.info('Host-missing notice sent'),
+      (err: unknown) => log.error('Host-missing notice not sent', { error: String(err) }),
+    );
 }
 
 /** Records the outcome, sends the report when asked (the report states the outcome), and closes. */
@@ -522,7 +558,7 @@ async function close(
     status.phase = 'notifying';
     setCurrentDetails(`Sending the report: ${outcome}`);
     try {
-      await notifications(options.policy).sendIncidentReport({ status });
+      await notifications(options.policy, `Email the SOC: report (${outcome})`).sendIncidentReport({ status });
       status.reportSent = true;
     } catch (err) {
       // Failures retrying cannot fix (no recipients configured, credentials or recipient refused),

@@ -10,6 +10,7 @@ import { publicUrl, type Config } from '../../common/config';
 import { IncidentStatusSchema, type CentralActivities } from '../../common/incident-status';
 import { createMailer, type Mailer } from './mailer';
 import { buildIncidentReport } from './report';
+import { buildHostMissingNotice } from './host-missing';
 import { buildReviewRequest } from './review-request';
 import { temporalUiLink, type IncidentLinks } from './sections';
 
@@ -19,7 +20,10 @@ export { escapeHtml, type EmailContent } from './document';
 export { temporalUiLink } from './sections';
 export { createMailer, describeMailConfiguration, mailConfiguration, MAIL_FAILURE_TYPES, type Mailer } from './mailer';
 
-export type NotificationActivities = Pick<CentralActivities, 'sendIncidentReport' | 'sendReviewRequest'>;
+export type NotificationActivities = Pick<
+  CentralActivities,
+  'sendIncidentReport' | 'sendReviewRequest' | 'sendHostMissingNotice'
+>;
 
 export interface NotificationOptions {
   mailer?: Mailer;
@@ -38,6 +42,8 @@ const ReviewRequestSchema = z.object({
   reviewUrl: webLink.optional(),
   reminder: z.boolean().optional(),
 });
+
+const HostMissingNoticeSchema = z.object({ status: IncidentStatusSchema });
 
 function parseRequest<T extends z.ZodType>(schema: T, request: unknown, activity: string): z.infer<T> {
   const parsed = schema.safeParse(request);
@@ -82,6 +88,14 @@ export function createNotificationActivities(
         ...(reminder ? { reminder } : {}),
       });
       return mailer.send('review-request', status.workflowId, content);
+    },
+    async sendHostMissingNotice(request) {
+      const { status } = parseRequest(HostMissingNoticeSchema, request, 'sendHostMissingNotice');
+      return mailer.send(
+        'host-missing',
+        status.workflowId,
+        buildHostMissingNotice(status, { incidentLink: incidentLink(status.workflowId) }),
+      );
     },
   };
 }

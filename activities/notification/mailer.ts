@@ -77,14 +77,18 @@ export function describeMailConfiguration(configuration: MailConfiguration): str
 
 export interface Mailer {
   readonly configuration: MailConfiguration;
-  send(kind: 'report' | 'review-request', workflowId: string, content: EmailContent): Promise<{ messageId: string }>;
+  send(
+    kind: 'report' | 'review-request' | 'host-missing',
+    workflowId: string,
+    content: EmailContent,
+  ): Promise<{ messageId: string }>;
 }
 
 export function createMailer(env: Environment): Mailer {
   const configuration = mailConfiguration(env);
   const transporter = configuration.enabled ? nodemailer.createTransport(configuration.settings.transport) : undefined;
 
-  async function send(kind: 'report' | 'review-request', workflowId: string, content: EmailContent) {
+  async function send(kind: 'report' | 'review-request' | 'host-missing', workflowId: string, content: EmailContent) {
     if (!configuration.enabled || !transporter) {
       throw ApplicationFailure.nonRetryable(
         `Email is off: ${configuration.enabled ? 'no transport' : configuration.reason}`,

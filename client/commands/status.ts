@@ -34,7 +34,13 @@ export function formatStatus(incident: IncidentStatus): string {
         ? ` — waiting for the host worker of ${alert.host.hostname}`
         : ''
     }`,
-    `Verdict    ${decision ? `${decision.verdict}, score ${decision.score}/100, confidence ${decision.confidence}` : 'not decided yet'}`,
+    `Verdict    ${
+      decision
+        ? `${decision.verdict}, score ${decision.score}/100, confidence ${decision.confidence}`
+        : status.preliminaryDecision
+          ? `not decided yet; from the alert and reputation alone (host not answering): ${status.preliminaryDecision.verdict}, score ${status.preliminaryDecision.score}/100`
+          : 'not decided yet'
+    }`,
     `Review     ${describeReview(status)}`,
     `Started    ${status.timestamps.started}${status.timestamps.closed ? `, closed ${status.timestamps.closed}` : ''}`,
   ];

@@ -196,6 +196,29 @@ describe('incident report', () => {
     }
   });
 
+  it('tells the SOC at once of a malicious alert on a host whose worker does not answer, saying nothing was done yet', async () => {
+    const status = remediatedIncident({ phase: 'investigating', outcome: null, actions: [] });
+    status.preliminaryDecision = status.decision!;
+    status.decision = null;
+    status.hostWorker = {
+      answered: false,
+      checkedAt: '2026-03-01T10:16:00Z',
+      message: 'no host worker for WEB01.contoso.local answered on spawnguard-host-web01-control within 30s',
+      queue: 'spawnguard-host-web01',
+    };
+    await activities().sendHostMissingNotice({ status });
+    const [mail] = await sink.waitForMail(1);
+    expect(mail!.parsed.subject).toMatch(
+      /^\[spawnguard\] MALICIOUS on WEB01\.contoso\.local, host worker not answering: /,
+    );
+    for (const part of [textOf(mail!), visibleText(htmlOf(mail!))]) {
+      expect(part).toContain('Nothing has been done on the host yet');
+      expect(part).toContain('no host worker for WEB01.contoso.local answered');
+      expect(part).toMatch(/Preliminary verdict \(alert and reputation only\)/);
+      expect(part).toContain('score 92/100');
+    }
+  });
+
   it('puts a LAB banner above everything else when the actions ran on the simulated host', async () => {
     const mail = await sendReport(remediatedIncident({ lab: true }));
     expect(mail.parsed.subject).toMatch(/^\[spawnguard\] \[LAB\] /);

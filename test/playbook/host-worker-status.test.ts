@@ -9,7 +9,7 @@ import { actionLine } from '../../activities/notification/sections';
 import type { IncidentStatus } from '../../common/incident-status';
 import { SA } from '../../common/names';
 import { createHarness, statusOf, waitFor } from '../support/playbook-harness';
-import { maliciousScenario } from '../support/scenarios';
+import { maliciousScenario, suspiciousScenario } from '../support/scenarios';
 import { testClient } from '../support/temporal';
 
 jest.setTimeout(120_000);
@@ -127,5 +127,66 @@ it('names the descendants a stop took with it, in the status and the report', as
       expect.stringMatching(/^Validate: session 3 of CONTOSO\\bob logged off$/),
     ]),
   );
+  await client.connection.close();
+});
+
+it('a malicious alert on a host whose worker does not answer is notified at once, and remediated once the worker comes', async () => {
+  const client = await testClient();
+  const h = await createHarness(client);
+  const result = await h.run(
+    async () => {
+      const startedAt = Date.now();
+      const handle = await h.start(
+        maliciousScenario(h),
+        h.policy({ hostLivenessTimeout: '2s', hostUnreachableTimeout: '60s' }),
+      );
+      // Within seconds of the first unanswered ping, not when the incident gives up on the host.
+      const [notice] = await waitFor(
+        async () => h.central.hostMissingNotices,
+        (notices) => notices.length > 0,
+        20_000,
+      );
+      expect(Date.now() - startedAt).toBeLessThan(20_000);
+      expect(notice!.preliminaryDecision?.verdict).toBe('malicious');
+      expect(notice!.decision).toBeNull();
+      expect(notice!.actions).toEqual([]);
+      expect(notice!.hostWorker?.message).toMatch(/^no host worker for .* answered/);
+      const waiting = await statusOf(handle);
+      expect(formatStatus(waiting)).toMatch(
+        /^Verdict +not decided yet; from the alert and reputation alone \(host not answering\): malicious/m,
+      );
+      // The worker comes: the incident decides with the host's facts and remediates.
+      const host = await h.startHostWorker();
+      try {
+        return (await handle.result()) as IncidentStatus;
+      } finally {
+        host.worker.shutdown();
+        await host.running;
+      }
+    },
+    { hostWorker: false },
+  );
+  expect(result.outcome).toBe('remediated');
+  expect(result.enrichment?.hostReachable).toBe(true);
+  expect(h.central.hostMissingNotices).toHaveLength(1);
+  expect(h.central.reports).toHaveLength(1);
+  await client.connection.close();
+});
+
+it('a suspicious alert on a host without worker gets a preliminary verdict but no notice', async () => {
+  const client = await testClient();
+  const h = await createHarness(client);
+  const result = await h.run(
+    async () => {
+      const handle = await h.start(
+        suspiciousScenario(h),
+        h.policy({ hostLivenessTimeout: '2s', hostUnreachableTimeout: '6s' }),
+      );
+      return (await handle.result()) as IncidentStatus;
+    },
+    { hostWorker: false },
+  );
+  expect(result.preliminaryDecision?.verdict).toBe('suspicious');
+  expect(h.central.hostMissingNotices).toEqual([]);
   await client.connection.close();
 });

@@ -25,10 +25,12 @@ export interface CentralState {
   reputations: Map<string, ReputationReport>;
   reports: IncidentStatus[];
   reviewRequests: { status: IncidentStatus; reminder: boolean }[];
+  /** Notices of a malicious alert on a host whose worker did not answer. */
+  hostMissingNotices: IncidentStatus[];
 }
 
 export function createCentralState(): CentralState {
-  return { reputations: new Map(), reports: [], reviewRequests: [] };
+  return { reputations: new Map(), reports: [], reviewRequests: [], hostMissingNotices: [] };
 }
 
 export function createTestCentralActivities(state: CentralState): CentralActivities {
@@ -52,6 +54,10 @@ export function createTestCentralActivities(state: CentralState): CentralActivit
     async sendReviewRequest({ status, reminder }) {
       state.reviewRequests.push({ status, reminder: Boolean(reminder) });
       return { messageId: `review-${state.reviewRequests.length}` };
+    },
+    async sendHostMissingNotice({ status }) {
+      state.hostMissingNotices.push(status);
+      return { messageId: `host-missing-${state.hostMissingNotices.length}` };
     },
   };
 }
