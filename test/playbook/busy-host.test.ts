@@ -7,7 +7,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { IncidentStatus } from '../../common/incident-status';
-import { createHarness, statusOf, waitFor } from '../support/playbook-harness';
+import { createHarness, resultOnceHostWorkerStarts, statusOf, waitFor } from '../support/playbook-harness';
 import { maliciousScenario } from '../support/scenarios';
 import { testClient } from '../support/temporal';
 
@@ -63,13 +63,7 @@ it('a host with no worker shows in the status within seconds; the incident waits
           `no host worker for ${h.hostname} answered on spawnguard-host-${h.hostname}-control within 2s; waiting for one until`,
         ),
       );
-      const host = await h.startHostWorker();
-      try {
-        return (await handle.result()) as IncidentStatus;
-      } finally {
-        host.worker.shutdown();
-        await host.running;
-      }
+      return resultOnceHostWorkerStarts(h, handle);
     },
     { hostWorker: false },
   );

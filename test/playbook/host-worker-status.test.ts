@@ -8,7 +8,7 @@ import { formatStatus } from '../../client/commands/status';
 import { actionLine } from '../../activities/notification/sections';
 import type { IncidentStatus } from '../../common/incident-status';
 import { SA } from '../../common/names';
-import { createHarness, statusOf, waitFor } from '../support/playbook-harness';
+import { createHarness, resultOnceHostWorkerStarts, statusOf, waitFor } from '../support/playbook-harness';
 import { maliciousScenario, suspiciousScenario } from '../support/scenarios';
 import { testClient } from '../support/temporal';
 
@@ -156,13 +156,7 @@ it('a malicious alert on a host whose worker does not answer is notified at once
         /^Verdict +not decided yet; from the alert and reputation alone \(host not answering\): malicious/m,
       );
       // The worker comes: the incident decides with the host's facts and remediates.
-      const host = await h.startHostWorker();
-      try {
-        return (await handle.result()) as IncidentStatus;
-      } finally {
-        host.worker.shutdown();
-        await host.running;
-      }
+      return resultOnceHostWorkerStarts(h, handle);
     },
     { hostWorker: false },
   );

@@ -241,3 +241,14 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
+
+/** The incident's result, with the host worker started now (it was absent until this point). */
+export async function resultOnceHostWorkerStarts(h: Harness, handle: WorkflowHandle): Promise<IncidentStatus> {
+  const host = await h.startHostWorker();
+  try {
+    return (await handle.result()) as IncidentStatus;
+  } finally {
+    host.worker.shutdown();
+    await host.running;
+  }
+}
