@@ -1,5 +1,6 @@
 /** `spawnguard status <workflowId>`: the incident as its `status` query reports it. */
 import type { Command } from 'commander';
+import { msToNumber, type Duration } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import { displayValues } from '../../common/display-text';
 import { laterAlerts, reviewerText, type IncidentStatus } from '../../common/incident-status';
@@ -117,11 +118,7 @@ const StatusListOptionsSchema = z.object({
   since: z
     .string()
     .regex(/^\d+(m|h|d)$/, '--since must be a duration such as 30m, 24h or 7d')
-    .transform((since) => {
-      const amount = Number(since.slice(0, -1));
-      const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[since.slice(-1) as 'm' | 'h' | 'd'];
-      return new Date(Date.now() - amount * unit);
-    })
+    .transform((since) => new Date(Date.now() - msToNumber(since as Duration)))
     .optional(),
   limit: z.coerce
     .number({ message: '--limit must be a number' })

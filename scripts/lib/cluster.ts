@@ -13,7 +13,7 @@
  *   <dir>/archival          closed histories after retention
  */
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
-import { msToTs } from '@temporalio/common/lib/time';
+import { msToNumber, msToTs, type Duration } from '@temporalio/common/lib/time';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -80,9 +80,10 @@ export const DEFAULT_HISTORY_SHARDS = 128;
 
 /** `30d`, `72h`, `90m` → milliseconds; the namespace's retention must be at least a day. */
 export function retentionMs(retention: string): number {
-  const match = /^(\d+)(d|h|m)$/.exec(retention);
-  if (!match) throw new Error(`retention "${retention}" is not a duration like 30d, 72h or 1440m`);
-  const ms = Number(match[1]) * { d: DAY_MS, h: 3_600_000, m: 60_000 }[match[2] as 'd' | 'h' | 'm'];
+  if (!/^\d+(d|h|m)$/.test(retention)) {
+    throw new Error(`retention "${retention}" is not a duration like 30d, 72h or 1440m`);
+  }
+  const ms = msToNumber(retention as Duration);
   if (ms < DAY_MS) throw new Error(`retention ${retention} is shorter than Temporal's minimum of one day`);
   return ms;
 }
