@@ -8,6 +8,7 @@ import type { CentralActivities } from '../common/incident-status';
 import { createDecisionActivities } from './decision';
 import { createReputationService, type ReputationServiceOptions } from './enrichment';
 import { createNotificationActivities, type NotificationOptions } from './notification';
+import { createIncidentReader, createRelatedActivities } from './incidents';
 
 export interface CentralActivitiesOptions {
   /** Timeouts, 429 backoff and cache of the reputation sources (defaults suit production). */
@@ -25,10 +26,13 @@ export function createCentralActivities(config: Config, options: CentralActiviti
   const notification = createNotificationActivities(config, options.notification);
   return {
     ...createDecisionActivities(),
+    ...createRelatedActivities(),
+    ...createIncidentReader(),
     lookupReputation: (request) => reputation.lookupReputation(request, activityCancellation()),
     sendIncidentReport: (request) => notification.sendIncidentReport(request),
     sendReviewRequest: (request) => notification.sendReviewRequest(request),
     sendHostMissingNotice: (request) => notification.sendHostMissingNotice(request),
+    sendRestoreReport: (request) => notification.sendRestoreReport(request),
   };
 }
 

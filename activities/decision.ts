@@ -9,8 +9,8 @@ import { decide } from '../workflows/decision';
 
 export function createDecisionActivities(): Pick<CentralActivities, 'decideIncident'> {
   return {
-    async decideIncident({ alert, enrichment, policy }) {
-      return decide({ alert, enrichment, policy });
+    async decideIncident({ alert, enrichment, policy, related }) {
+      return decide({ alert, enrichment, policy, ...(related ? { related } : {}) });
     },
   };
 }

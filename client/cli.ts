@@ -15,6 +15,8 @@ const COMMAND_MODULES: Record<string, () => CommandModule> = {
   alert: () => require('./commands/alert'),
   status: () => require('./commands/status'),
   review: () => require('./commands/review'),
+  persistence: () => require('./commands/persistence'),
+  restore: () => require('./commands/restore'),
   worker: () => require('./commands/worker'),
   serve: () => require('./commands/serve'),
   dev: () => require('./commands/dev'),

@@ -93,6 +93,12 @@ export const EnvironmentSchema = z
     SPAWNGUARD_LINK_SECRET: optionalText,
     SPAWNGUARD_REVIEW_TIMEOUT: duration('24h'),
     SPAWNGUARD_REVIEW_TIMEOUT_POLICY: z.enum(['escalate', 'remediate', 'close']).default('escalate'),
+    /** review: a suspicious verdict waits for an analyst; notify-only: it is reported and closed (the seed playbook's way). */
+    SPAWNGUARD_SUSPICIOUS_POLICY: z.enum(['review', 'notify-only']).default('review'),
+    /** How long proposed persistence removals wait for an analyst's approval after remediation. */
+    SPAWNGUARD_PERSISTENCE_REVIEW_TIMEOUT: duration('72h'),
+    /** How far back related incidents (same host or user) are gathered. */
+    SPAWNGUARD_RELATED_WINDOW: duration('48h'),
     SPAWNGUARD_HOST_UNREACHABLE_TIMEOUT: duration('10m'),
     SPAWNGUARD_NOTIFICATION_TIMEOUT: duration('2h'),
     SPAWNGUARD_HOST_LIVENESS_TIMEOUT: duration('30s'),

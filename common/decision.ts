@@ -3,6 +3,7 @@
  * Pure schemas; the engine that fills them lives in `workflows/decision/`.
  */
 import { z } from 'zod';
+import { ATTACK_ID } from './frameworks';
 
 export const VERDICTS = ['malicious', 'suspicious', 'benign'] as const;
 export const VerdictSchema = z.enum(VERDICTS);
@@ -15,6 +16,8 @@ export const ReasonSchema = z.object({
   weight: z.number().int().min(-100).max(100),
   /** Human-readable evidence, e.g. `WINWORD.EXE (PID 4312) started powershell.exe (PID 6120)`. */
   evidence: z.string().min(1),
+  /** The MITRE ATT&CK technique ids this reason is evidence of (absent: none, or decided before the labels). */
+  attack: z.array(z.string().regex(ATTACK_ID)).optional(),
 });
 export type Reason = z.infer<typeof ReasonSchema>;
 
@@ -46,6 +49,8 @@ export const PlanStepSchema = z.object({
   target: PlanTargetSchema,
   /** Present when the step will not run, saying why (protected process, OS binary, service account…). */
   skipped: z.string().optional(),
+  /** The MITRE D3FEND technique the action is (D3-PT Process Termination, D3-FEV File Eviction…). */
+  d3fend: z.object({ id: z.string(), name: z.string() }).optional(),
 });
 export type PlanStep = z.infer<typeof PlanStepSchema>;
 

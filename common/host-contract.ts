@@ -98,6 +98,57 @@ export const RestoreRequestSchema = z.object({
   overwrite: z.boolean().default(false),
 });
 
+/**
+ * The persistence kinds a host can remove (and put back) on an analyst's approval: each has a
+ * backup format the restore reads. The others are listed for the analyst to handle by hand.
+ */
+export const REMOVABLE_PERSISTENCE_KINDS = [
+  'run-key',
+  'scheduled-task',
+  'startup-folder',
+  'service',
+  'wmi-subscription',
+] as const;
+export type RemovablePersistenceKind = (typeof REMOVABLE_PERSISTENCE_KINDS)[number];
+
+/**
+ * One persistence entry an analyst approved for removal, as FetchPersistenceEntries listed it. The
+ * script finds it again on the host and removes it only while it still references `matchedPath`
+ * (the offending file) and only when that file is not Microsoft- or trusted-signed.
+ */
+export const PersistenceEntryRefSchema = z.object({
+  kind: z.enum(REMOVABLE_PERSISTENCE_KINDS),
+  location: z.string().min(1).max(32_767),
+  name: z.string().min(1).max(32_767),
+  /** The offending file the entry references (its image or inside its command line). */
+  matchedPath: z.string().min(1).max(32_767),
+});
+export type PersistenceEntryRef = z.infer<typeof PersistenceEntryRefSchema>;
+
+/** A local drive folder for the persistence backups (like the quarantine store, never a share). */
+export const BackupDirectorySchema = QuarantineDirectorySchema;
+
+export const RemovePersistenceRequestSchema = z.object({
+  incidentId,
+  entries: z.array(PersistenceEntryRefSchema).min(1).max(64),
+  /** Default: %ProgramData%\spawnguard\persistence-backup. */
+  backupDirectory: BackupDirectorySchema.optional(),
+  /** Where a startup-folder file is moved (the quarantine store). */
+  quarantineDirectory: QuarantineDirectorySchema.optional(),
+  /** Signer subject names whose valid signature on the matched file forbids removal. */
+  trustedPublishers: z.array(z.string().min(1).max(512)).max(64).default([]),
+});
+export const RestorePersistenceRequestSchema = z.object({
+  incidentId,
+  /** The backups RemovePersistenceEntry.ps1 made (`backup.id`). */
+  backupIds: z
+    .array(z.string().regex(/^[0-9a-f]{64}$/))
+    .min(1)
+    .max(64),
+  backupDirectory: BackupDirectorySchema.optional(),
+  quarantineDirectory: QuarantineDirectorySchema.optional(),
+});
+
 export type StopProcessRequest = z.input<typeof StopProcessRequestSchema>;
 export type StopAndQuarantineRequest = z.input<typeof StopAndQuarantineRequestSchema>;
 export type TerminateSessionRequest = z.input<typeof TerminateSessionRequestSchema>;
@@ -105,6 +156,8 @@ export type FetchPersistenceRequest = z.input<typeof FetchPersistenceRequestSche
 export type FileEnrichmentRequest = z.input<typeof FileEnrichmentRequestSchema>;
 export type ProcessTreeRequest = z.input<typeof ProcessTreeRequestSchema>;
 export type RestoreRequest = z.input<typeof RestoreRequestSchema>;
+export type RemovePersistenceRequest = z.input<typeof RemovePersistenceRequestSchema>;
+export type RestorePersistenceRequest = z.input<typeof RestorePersistenceRequestSchema>;
 
 // ---------- results ----------
 
@@ -308,11 +361,46 @@ export const RestoreResultSchema = scriptResultSchema(
     sha256: z.string(),
     restoredPath: z.string().nullable().optional(),
     status: ActionStatusSchema,
+    /** Read back after the copy: the restored file's access control list is the one recorded at quarantine. */
+    aclRestored: z.boolean().nullable().optional(),
     reason: z.string().nullable().optional(),
     message: z.string().nullable().optional(),
   }),
 );
 export const TerminateSessionResultSchema = scriptResultSchema(SessionActionResultSchema);
+/** Where a removed entry was backed up on the host, and in what form. */
+export const PersistenceBackupSchema = z.object({
+  /** Lower-case hex SHA-256 of `incidentId|kind|location|name` (lower-cased): names the backup file. */
+  id: z.string().regex(/^[0-9a-f]{64}$/),
+  /** The backup document on the host (`<backupDirectory>\\<id>.json`). */
+  path: z.string(),
+  /** registry-value: the value's name, type and data; task-xml: the task's XML and principal;
+   *  service-start: the service's start type before it was disabled; wmi-instance: the instance's
+   *  class and properties; quarantined-file: the startup file moved to quarantine (its SHA-256). */
+  format: z.enum(['registry-value', 'task-xml', 'service-start', 'wmi-instance', 'quarantined-file']),
+});
+export type PersistenceBackup = z.infer<typeof PersistenceBackupSchema>;
+
+export const PersistenceRemovalItemSchema = z.object({
+  kind: z.enum(PERSISTENCE_KINDS),
+  location: z.string(),
+  name: z.string(),
+  /** done: removed (backed up first); already-done: gone already; skipped: refused (see reason). */
+  status: ActionStatusSchema,
+  /** not-found, not-referencing (the entry no longer names the file), trusted-signer, unsupported-kind, backup-failed… */
+  reason: z.string().nullable().optional(),
+  message: z.string().nullable().optional(),
+  backup: PersistenceBackupSchema.nullable().optional(),
+  /** Re-read after the change: true when the entry is gone (remove) or back as it was (restore). */
+  verified: z.boolean().nullable().optional(),
+});
+export type PersistenceRemovalItem = z.infer<typeof PersistenceRemovalItemSchema>;
+export const RemovePersistenceResultSchema = scriptResultSchema(PersistenceRemovalItemSchema);
+export const RestorePersistenceResultSchema = scriptResultSchema(
+  PersistenceRemovalItemSchema.extend({ backupId: z.string() }),
+);
+export type PersistenceRestoreItem = z.infer<typeof RestorePersistenceResultSchema>['results'][number];
+
 export const FetchPersistenceResultSchema = scriptResultSchema(PersistenceEntrySchema);
 export const FileEnrichmentResultSchema = scriptResultSchema(FileFactsSchema);
 export const ProcessTreeResultSchema = scriptResultSchema(ProcessInfoSchema);
@@ -339,6 +427,10 @@ export interface HostActivities {
     request: FetchPersistenceRequest,
   ): Promise<ScriptResult<PersistenceEntry> & { summary?: PersistenceSummary }>;
   restoreQuarantinedFile(request: RestoreRequest): Promise<z.infer<typeof RestoreResultSchema>>;
+  /** Backs each approved entry up on the host, then removes it (RemovePersistenceEntry.ps1). */
+  removePersistenceEntries(request: RemovePersistenceRequest): Promise<ScriptResult<PersistenceRemovalItem>>;
+  /** Puts removed entries back from their backups (RestorePersistenceEntry.ps1). */
+  restorePersistenceEntries(request: RestorePersistenceRequest): Promise<ScriptResult<PersistenceRestoreItem>>;
 }
 
 /**

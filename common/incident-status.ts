@@ -4,11 +4,14 @@
  */
 import { z } from 'zod';
 import { AnalystIdentitySchema } from './playbook';
+import type { RestoreStatus } from './restore';
 import { CanonicalAlertSchema, type CanonicalAlert } from './alert';
 import { DecisionSchema, type Decision, type DecisionPolicy } from './decision';
 import {
   ActionStatusSchema,
+  PersistenceBackupSchema,
   PersistenceEntrySchema,
+  REMOVABLE_PERSISTENCE_KINDS,
   PersistenceSummarySchema,
   ProcessInfoSchema,
   QuarantineRecordSchema,
@@ -21,6 +24,8 @@ export const PHASES = [
   'remediating',
   'validating',
   'notifying',
+  /** After the report: persistence entries proposed for removal wait for an analyst's approval. */
+  'awaiting-persistence-review',
   'closed',
 ] as const;
 
@@ -34,6 +39,8 @@ export const OUTCOMES = [
   /** Remediation was due, but every target was already gone (process exited, no session): nothing changed. */
   'nothing-left-to-do',
   'host-unreachable',
+  /** Suspicious under the notify-only policy: reported, nothing done on the host, no review waited for. */
+  'closed-notified',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
@@ -84,6 +91,17 @@ export const FileEnrichmentSchema = z.object({
 });
 export type FileEnrichment = z.infer<typeof FileEnrichmentSchema>;
 
+/** The host's process-list records of the pair (GetProcessTree.ps1): ancestry and descendants. */
+export const ProcessTreeSchema = z.object({
+  /** The parent's record: its `parentChain` is the pair's ancestry. null: not running, or its PID was reused. */
+  parent: ProcessInfoSchema.nullable(),
+  /** The child's record: its `descendants` are what it started. */
+  child: ProcessInfoSchema.nullable(),
+  /** Why a record was not used (a PID now running another image). */
+  notes: z.array(z.string()).optional(),
+});
+export type ProcessTree = z.infer<typeof ProcessTreeSchema>;
+
 export const EnrichmentResultSchema = z.object({
   parent: FileEnrichmentSchema,
   child: FileEnrichmentSchema,
@@ -93,8 +111,38 @@ export const EnrichmentResultSchema = z.object({
    * parent (Security 4688 before Windows Server 2016); null when asked and not answered.
    */
   creator: ProcessInfoSchema.nullable().optional(),
+  /** The pair's process tree from the host (absent: not asked — host unreachable, or recorded before). */
+  processTree: ProcessTreeSchema.nullable().optional(),
 });
 export type EnrichmentResult = z.infer<typeof EnrichmentResultSchema>;
+
+/** Another incident on the same host or for the same user, as Temporal visibility describes it. */
+export const RelatedIncidentSchema = z.object({
+  workflowId: z.string(),
+  startTime: z.string(),
+  closeTime: z.string().nullable(),
+  hostname: z.string().optional(),
+  userName: z.string().optional(),
+  parentProcessName: z.string().optional(),
+  processName: z.string().optional(),
+  verdict: z.string().optional(),
+  riskScore: z.number().optional(),
+  outcome: z.string().optional(),
+  /** Which of the incident's facts it shares: the host, the user, or both. */
+  matchedBy: z.array(z.enum(['host', 'user'])),
+});
+export type RelatedIncident = z.infer<typeof RelatedIncidentSchema>;
+
+/** The incidents related to this one (same host or user, within the window), gathered before the decision. */
+export const RelatedIncidentsSchema = z.object({
+  /** The window looked back over (`48h`), and the time it starts. */
+  window: z.string(),
+  since: z.string(),
+  incidents: z.array(RelatedIncidentSchema),
+  /** Why the list could not be gathered (visibility unavailable): the decision was made without it. */
+  error: z.string().nullable().optional(),
+});
+export type RelatedIncidents = z.infer<typeof RelatedIncidentsSchema>;
 
 export const ActionRecordSchema = z.object({
   /** The plan action this record executes, or `validate-*` for the checks. */
@@ -107,9 +155,62 @@ export const ActionRecordSchema = z.object({
   validated: z.boolean().nullable().optional(),
   /** The descendants a stop terminated with its target (a shell's own children, say), by PID. */
   descendantPids: z.array(z.number().int()).optional(),
+  /** The MITRE D3FEND technique the action is (absent: none, or recorded before the labels). */
+  d3fend: z.object({ id: z.string(), name: z.string() }).optional(),
   at: z.string(),
 });
 export type ActionRecord = z.infer<typeof ActionRecordSchema>;
+
+/** Who approved (or declined) a persistence removal, and when. */
+export const PersistenceDeciderSchema = z.object({
+  analyst: z.string(),
+  identity: AnalystIdentitySchema.nullable().optional(),
+  comment: z.string().nullable().optional(),
+  at: z.string(),
+});
+
+/** One persistence entry referencing an offender, proposed for removal after remediation. */
+export const PersistenceProposalSchema = z.object({
+  /** Short id an analyst names it by: `p1`, `p2`, … */
+  id: z.string(),
+  kind: z.enum(REMOVABLE_PERSISTENCE_KINDS),
+  location: z.string(),
+  name: z.string(),
+  command: z.string().nullable().optional(),
+  user: z.string().nullable().optional(),
+  /** The offending file the entry references. */
+  matchedPath: z.string(),
+  /**
+   * proposed: waiting; approved: removal running; kept: the analyst declined; removed: backed up and
+   * removed; gone: already gone on the host; refused: the host would not (see result); failed; expired:
+   * no decision before the deadline.
+   */
+  state: z.enum(['proposed', 'approved', 'kept', 'removed', 'gone', 'refused', 'failed', 'expired']),
+  decidedBy: PersistenceDeciderSchema.nullable().optional(),
+  /** What the host did: status, reason, the backup it made, and whether the entry was verified gone. */
+  result: z
+    .object({
+      status: ActionStatusSchema,
+      reason: z.string().nullable().optional(),
+      message: z.string().nullable().optional(),
+      backup: PersistenceBackupSchema.nullable().optional(),
+      verified: z.boolean().nullable().optional(),
+      at: z.string(),
+    })
+    .nullable()
+    .optional(),
+});
+export type PersistenceProposal = z.infer<typeof PersistenceProposalSchema>;
+
+export const PersistenceRemovalSchema = z.object({
+  /** pending while any proposal waits; done when every one is decided; timed-out past the deadline. */
+  status: z.enum(['pending', 'done', 'timed-out']),
+  deadline: z.string(),
+  proposals: z.array(PersistenceProposalSchema),
+  /** Entries that reference an offender but are not proposed, and why (a kind removed by hand, a Microsoft-signed file). */
+  notProposed: z.array(z.object({ kind: z.string(), location: z.string(), name: z.string(), why: z.string() })),
+});
+export type PersistenceRemoval = z.infer<typeof PersistenceRemovalSchema>;
 
 export const ReviewStateSchema = z.object({
   status: z.enum(['not-needed', 'pending', 'approved', 'rejected', 'timed-out']),
@@ -164,6 +265,8 @@ export const IncidentStatusSchema = z.object({
   persistence: z.array(PersistenceEntrySchema),
   /** Exact counts per kind of every entry the host listed; absent in incidents recorded before the cap. */
   persistenceSummary: PersistenceSummarySchema.optional(),
+  /** Entries referencing the offenders, proposed for removal on an analyst's approval (absent: none, or recorded before). */
+  persistenceRemoval: PersistenceRemovalSchema.optional(),
   /** Later alerts for this incident, by id: the first 10 and the latest 10 (see `duplicateCount`). */
   duplicates: z.array(z.object({ alertId: z.string(), source: z.string(), receivedAt: z.string() })),
   /** How many distinct later alerts the incident received (absent in incidents recorded before the count). */
@@ -193,6 +296,8 @@ export const IncidentStatusSchema = z.object({
       queue: z.string().nullable().optional(),
     })
     .optional(),
+  /** Incidents on the same host or for the same user in the policy's window (absent: recorded before). */
+  related: RelatedIncidentsSchema.optional(),
   /** True when the host actions ran against the simulated lab host, not a real Windows host. */
   lab: z.boolean(),
   reportSent: z.boolean(),
@@ -220,7 +325,17 @@ export interface CentralActivities {
     alert: CanonicalAlert;
     enrichment: EnrichmentResult | null;
     policy: DecisionPolicy;
+    /** Other incidents on the same host or for the same user: a repeat offender raises the score. */
+    related?: RelatedIncident[];
   }): Promise<Decision>;
+  /** Incidents on the same host or for the same user since a time, from Temporal visibility. */
+  findRelatedIncidents(request: {
+    workflowId: string;
+    hostname: string;
+    userName?: string;
+    since: string;
+    limit?: number;
+  }): Promise<RelatedIncident[]>;
   sendIncidentReport(request: { status: IncidentStatus; uiUrl?: string }): Promise<{ messageId: string }>;
   sendReviewRequest(request: {
     status: IncidentStatus;
@@ -229,6 +344,10 @@ export interface CentralActivities {
   }): Promise<{ messageId: string }>;
   /** A malicious alert on a host whose worker does not answer: told at once, before any action. */
   sendHostMissingNotice(request: { status: IncidentStatus }): Promise<{ messageId: string }>;
+  /** The incident as its `status` query answers (open or closed): what a restore may put back. */
+  readIncidentStatus(request: { workflowId: string }): Promise<IncidentStatus>;
+  /** The restore report: what was put back, verified on the host, at whose request. */
+  sendRestoreReport(request: { restore: RestoreStatus; incident: IncidentStatus }): Promise<{ messageId: string }>;
 }
 
 /** How the analyst who decided is named for readers: verified by sign-in (with whom), or as typed. */

@@ -7,8 +7,9 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CanonicalAlert } from './alert';
-import type { IncidentStatus, ReviewState } from './incident-status';
-import type { ReviewSignal, ReviewUpdate } from './playbook';
+import type { IncidentStatus, PersistenceRemoval, ReviewState } from './incident-status';
+import type { PersistenceReview, ReviewSignal, ReviewUpdate } from './playbook';
+import type { RestoreStatus } from './restore';
 
 export interface AlertReceived {
   alertId: string;
@@ -24,6 +25,31 @@ export const reviewUpdate = defineUpdate<ReviewState, [ReviewUpdate]>('review');
 export const statusQuery = defineQuery<IncidentStatus>('status');
 /** Sent by ingest for each later alert of a running incident (another rule or format), so duplicates are recorded. */
 export const alertReceivedSignal = defineSignal<[AlertReceived]>('alertReceived');
+
+/**
+ * Update `persistenceReview`: remove (or keep) persistence entries proposed after remediation.
+ * Rejected by its validator when nothing is proposed or an entry named is not a pending proposal.
+ */
+export const persistenceReviewUpdate = defineUpdate<PersistenceRemoval, [PersistenceReview]>('persistenceReview');
+
+/** Query `status` of an `incidentRestore` workflow. */
+export const restoreStatusQuery = defineQuery<RestoreStatus>('status');
+
+/** What is wrong with a persistence review, or null when it is valid (PersistenceReviewSchema's rules). */
+export function persistenceReviewProblem(review: unknown): string | null {
+  if (!review || typeof review !== 'object' || Array.isArray(review)) return 'the review must be an object';
+  const { decision, entries } = review as Record<string, unknown>;
+  if (decision !== 'remove' && decision !== 'keep') return 'decision: must be "remove" or "keep"';
+  const asReview = reviewUpdateProblem({ ...(review as Record<string, unknown>), decision: 'approve' });
+  if (asReview) return asReview;
+  if (entries !== undefined) {
+    if (!Array.isArray(entries) || entries.length === 0 || entries.length > 64) return 'entries: 1 to 64 ids';
+    if (!entries.every((e) => typeof e === 'string' && /^p\d{1,3}$/.test(e))) {
+      return 'entries: entries are named p1, p2, … (see the incident status)';
+    }
+  }
+  return null;
+}
 
 /** What is wrong with a review update, or null when it is valid (ReviewUpdateSchema's rules). */
 export function reviewUpdateProblem(update: unknown): string | null {

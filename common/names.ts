@@ -6,6 +6,8 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const WORKFLOW_TYPES = {
   playbook: 'suspiciousParentProcessPlaybook',
   fileEnrichment: 'windowsFileEnrichment',
+  /** Undo of an incident's quarantine and persistence removals (`spawnguard restore`). */
+  restore: 'incidentRestore',
 } as const;
 
 export const CENTRAL_TASK_QUEUE = 'spawnguard-central';
@@ -117,6 +119,8 @@ export const SEARCH_ATTRIBUTES = {
   RiskScore: 'Int',
   /** How the incident closed (remediated, nothing-left-to-do, closed-benign, …): the audit trail's filter. */
   Outcome: 'Keyword',
+  /** The alert's user, `name@domain` lower-cased (`alice@contoso`), or the name alone: related incidents by user. */
+  UserName: 'Keyword',
 } as const;
 
 export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;
@@ -132,4 +136,26 @@ export const SA = {
   RemediationStatus: defineSearchAttributeKey('RemediationStatus', SearchAttributeType.KEYWORD),
   RiskScore: defineSearchAttributeKey('RiskScore', SearchAttributeType.INT),
   Outcome: defineSearchAttributeKey('Outcome', SearchAttributeType.KEYWORD),
+  UserName: defineSearchAttributeKey('UserName', SearchAttributeType.KEYWORD),
 } as const;
+
+/**
+ * The `UserName` search attribute's value for a user: `alice@contoso` (lower-cased, UPN style), or
+ * `alice` without a domain. A visibility query cannot match a value holding a backslash or a double
+ * quote exactly (the server keeps the escape), so those characters are dropped: `CONTOSO\alice`
+ * is searched as `UserName = "alice@contoso"`.
+ */
+export function userSearchValue(user: { name: string; domain?: string | undefined | null }): string {
+  const clean = (text: string) => text.trim().toLowerCase().replace(/["\\]/g, '');
+  const name = clean(user.name);
+  const domain = user.domain ? clean(user.domain) : '';
+  return (domain ? `${name}@${domain}` : name).slice(0, 512);
+}
+
+/**
+ * A string literal of a visibility query: backslash and double quote escaped, so no value (an
+ * attacker's user name) can end the literal and add a clause.
+ */
+export function visibilityLiteral(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}

@@ -32,6 +32,15 @@ export const PlaybookPolicySchema = z.object({
   reviewTimeout: duration.default('24h'),
   /** escalate: notify again and close unreviewed; remediate: act as if approved; close: close unreviewed. */
   reviewTimeoutPolicy: z.enum(['escalate', 'remediate', 'close']).default('escalate'),
+  /**
+   * review: a suspicious verdict waits for an analyst's approval; notify-only: it is reported and the
+   * incident closes with nothing done on the host (the seed playbook's "notify for manual review").
+   */
+  suspiciousPolicy: z.enum(['review', 'notify-only']).default('review'),
+  /** How long persistence entries proposed for removal wait for an analyst's approval after remediation. */
+  persistenceReviewTimeout: duration.default('72h'),
+  /** How far back incidents on the same host or for the same user are gathered as related. */
+  relatedWindow: duration.default('48h'),
   /** How long a host action may wait for the host's worker to pick it up before the host is unreachable. */
   hostUnreachableTimeout: duration.default('10m'),
   /**
@@ -102,3 +111,17 @@ export type ReviewSignal = z.infer<typeof ReviewSignalSchema>;
 
 export const ReviewUpdateSchema = ReviewSignalSchema.extend({ decision: z.enum(['approve', 'reject']) });
 export type ReviewUpdate = z.infer<typeof ReviewUpdateSchema>;
+
+/**
+ * An analyst's answer to proposed persistence removals: `remove` or `keep` the entries named by
+ * their ids (`p1`), or every one still proposed when `entries` is absent.
+ */
+export const PersistenceReviewSchema = ReviewSignalSchema.extend({
+  decision: z.enum(['remove', 'keep']),
+  entries: z
+    .array(z.string().regex(/^p\d{1,3}$/, 'entries are named p1, p2, … (see the incident status)'))
+    .min(1)
+    .max(64)
+    .optional(),
+});
+export type PersistenceReview = z.infer<typeof PersistenceReviewSchema>;

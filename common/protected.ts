@@ -179,3 +179,14 @@ export function isRemoteWindowsPath(path: string | null | undefined): boolean {
   if (/^(\\\\\?\\|\\\?\?\\|\\\\\.\\)[A-Za-z]:\\/.test(text)) return false;
   return text.startsWith('\\') || /^[A-Za-z][A-Za-z0-9+.-]*:[/\\]{2}/.test(text);
 }
+
+/**
+ * A Run-family key persistence removal may touch: Run, RunOnce, RunOnceEx and Policies\Explorer\Run
+ * of HKLM (and its 32-bit view) or of a loaded user hive (HKU\<SID>), as FetchPersistenceEntries
+ * names them. Any other key is never written to on an analyst's approval.
+ */
+export function isRunKeyLocation(location: string): boolean {
+  return /^(HKLM\\SOFTWARE\\(Wow6432Node\\)?|HKU\\S-1-5-[0-9-]+\\Software\\(Wow6432Node\\)?)Microsoft\\Windows\\CurrentVersion\\(Run|RunOnce|RunOnceEx|Policies\\Explorer\\Run)$/i.test(
+    location.trim(),
+  );
+}

@@ -94,30 +94,6 @@ function Get-PersistenceRequest {
 
 # ---------- command lines ----------
 
-function Expand-CommandText {
-    <#
-    .SYNOPSIS
-        A command line with environment variables (a user's own first, when given) and NT path
-        prefixes (\??\, \SystemRoot\) expanded.
-    #>
-    [CmdletBinding()]
-    [OutputType([string])]
-    param([AllowNull()][AllowEmptyString()][string]$CommandLine, [AllowNull()][hashtable]$Environment)
-    if ([string]::IsNullOrEmpty($CommandLine)) { return '' }
-    $text = $CommandLine.Trim()
-    # A user's value: that user's variables first (SYSTEM's %APPDATA% is not theirs).
-    if ($null -ne $Environment) {
-        foreach ($name in @($Environment.Keys)) {
-            $text = [regex]::Replace($text, ('%' + [regex]::Escape([string]$name) + '%'), ([string]$Environment[$name]).Replace('$', '$$'), [System.Text.RegularExpressions.RegexOptions]::IgnoreCase)
-        }
-    }
-    $text = [System.Environment]::ExpandEnvironmentVariables($text)
-    if ($text.StartsWith('\??\')) { $text = $text.Substring(4) }
-    if ($text -match '^\\SystemRoot\\') { $text = $env:SystemRoot + $text.Substring(11) }
-    if ($text -match '^(?i)system32\\') { $text = (Join-SpawnGuardPath -Path $env:SystemRoot -ChildPath $text) }
-    return $text
-}
-
 function Find-ImageOnSearchPath {
     <#
     .SYNOPSIS
@@ -146,7 +122,7 @@ function Resolve-CommandImage {
     [CmdletBinding()]
     [OutputType([string])]
     param([AllowNull()][AllowEmptyString()][string]$CommandLine, [AllowNull()][hashtable]$Environment)
-    $text = Expand-CommandText -CommandLine $CommandLine -Environment $Environment
+    $text = Expand-SpawnGuardCommandText -CommandLine $CommandLine -Environment $Environment
     if ($text.Length -eq 0) { return $null }
     $candidate = $null
     if ($text.StartsWith('"')) {
@@ -213,10 +189,10 @@ function Add-PersistenceEntry {
     $image = $ImagePath
     if ([string]::IsNullOrEmpty($image) -and -not $ImageKnown) { $image = Resolve-CommandImage -CommandLine $CommandLine -Environment $Environment }
     $normalizedImage = ConvertTo-SpawnGuardNormalizedPath -Path $image
-    $normalizedCommand = ConvertTo-SpawnGuardNormalizedPath -Path (Expand-CommandText -CommandLine $CommandLine -Environment $Environment)
+    $normalizedCommand = ConvertTo-SpawnGuardNormalizedPath -Path (Expand-SpawnGuardCommandText -CommandLine $CommandLine -Environment $Environment)
     $matchedPath = $null
     for ($i = 0; $i -lt $References.Length -and $null -eq $matchedPath; $i++) {
-        $reference = ConvertTo-SpawnGuardNormalizedPath -Path (Expand-CommandText -CommandLine $References[$i])
+        $reference = ConvertTo-SpawnGuardNormalizedPath -Path (Expand-SpawnGuardCommandText -CommandLine $References[$i])
         if ($reference.Length -eq 0) { continue }
         if ($normalizedImage -eq $reference -or $normalizedCommand.Contains($reference)) { $matchedPath = $References[$i] }
     }
@@ -345,7 +321,7 @@ function Resolve-DllImage {
     [CmdletBinding()]
     [OutputType([string])]
     param([AllowNull()][AllowEmptyString()][string]$Text, [AllowNull()][hashtable]$Environment)
-    $path = (Expand-CommandText -CommandLine $Text -Environment $Environment).Trim().Trim('"')
+    $path = (Expand-SpawnGuardCommandText -CommandLine $Text -Environment $Environment).Trim().Trim('"')
     if ($path.Length -eq 0) { return $null }
     if ($path.Contains('\')) { return $path }
     return (Join-SpawnGuardPath -Path $env:SystemRoot -ChildPath ('System32\' + $path))
@@ -595,13 +571,13 @@ function Get-UserEnvironment {
     $shellFolders = $Root + '\Software\Microsoft\Windows\CurrentVersion\Explorer\User Shell Folders'
     foreach ($pair in @(@('APPDATA', 'AppData'), @('LOCALAPPDATA', 'Local AppData'))) {
         $value = [string](Get-SpawnGuardRegistryValue -Path $shellFolders -Name $pair[1])
-        if ($value.Length -gt 0) { $environment[$pair[0]] = Expand-CommandText -CommandLine $value -Environment $environment }
+        if ($value.Length -gt 0) { $environment[$pair[0]] = Expand-SpawnGuardCommandText -CommandLine $value -Environment $environment }
         $value = [string](Get-SpawnGuardRegistryValue -Path $volatile -Name $pair[0])
         if ($value.Length -gt 0) { $environment[$pair[0]] = $value }
     }
     foreach ($name in @('TEMP', 'TMP')) {
         $value = [string](Get-SpawnGuardRegistryValue -Path ($Root + '\Environment') -Name $name)
-        if ($value.Length -gt 0) { $environment[$name] = Expand-CommandText -CommandLine $value -Environment $environment }
+        if ($value.Length -gt 0) { $environment[$name] = Expand-SpawnGuardCommandText -CommandLine $value -Environment $environment }
     }
     return $environment
 }
@@ -774,7 +750,7 @@ function Get-ShellFolderPath {
     $explorer = $Root + '\Software\Microsoft\Windows\CurrentVersion\Explorer'
     foreach ($key in @('User Shell Folders', 'Shell Folders')) {
         $value = [string](Get-SpawnGuardRegistryValue -Path ($explorer + '\' + $key) -Name $Name)
-        if ($value.Trim().Length -gt 0) { return (Expand-CommandText -CommandLine $value -Environment $Environment) }
+        if ($value.Trim().Length -gt 0) { return (Expand-SpawnGuardCommandText -CommandLine $value -Environment $Environment) }
     }
     return $null
 }
@@ -933,30 +909,6 @@ function Add-TaskCacheEntry {
     }
 }
 
-function ConvertFrom-WmiReference {
-    <#
-    .SYNOPSIS
-        Class and Name of a binding's Filter or Consumer: a CIM instance reference, or a WMI path
-        such as CommandLineEventConsumer.Name="x".
-    #>
-    [CmdletBinding()]
-    [OutputType([psobject])]
-    param([AllowNull()][object]$Reference)
-    if ($null -eq $Reference) { return [pscustomobject]@{ Class = ''; Name = '' } }
-    if ($Reference -is [string]) {
-        $class = ($Reference -replace '^.*:', '') -replace '\..*$', ''
-        $name = ''
-        if ($Reference -match 'Name="((?:[^"\\]|\\.)*)"') { $name = $Matches[1] -replace '\\(.)', '$1' }
-        return [pscustomobject]@{ Class = $class; Name = $name }
-    }
-    $class = ''
-    if ($null -ne $Reference.PSObject.Properties['CimClass'] -and $null -ne $Reference.CimClass) { $class = [string]$Reference.CimClass.CimClassName }
-    elseif ($null -ne $Reference.PSObject.Properties['__CLASS']) { $class = [string]$Reference.__CLASS }
-    $name = ''
-    if ($null -ne $Reference.PSObject.Properties['Name']) { $name = [string]$Reference.Name }
-    return [pscustomobject]@{ Class = $class; Name = $name }
-}
-
 function Add-ServiceEntry {
     <#
     .SYNOPSIS
@@ -975,7 +927,7 @@ function Add-ServiceEntry {
         foreach ($dllKey in @(($path + '\Parameters'), $path)) {
             $dll = Get-SpawnGuardRegistryValue -Path $dllKey -Name 'ServiceDll'
             if ($null -ne $dll -and [string]$dll -ne '') {
-                Add-PersistenceEntry -Result $Result -References $References -Kind 'service' -Location (ConvertTo-ShortHiveName -Path $dllKey) -Name ($name + ' (ServiceDll)') -CommandLine ([string]$dll) -ImagePath (Expand-CommandText -CommandLine ([string]$dll)) -User $account
+                Add-PersistenceEntry -Result $Result -References $References -Kind 'service' -Location (ConvertTo-ShortHiveName -Path $dllKey) -Name ($name + ' (ServiceDll)') -CommandLine ([string]$dll) -ImagePath (Expand-SpawnGuardCommandText -CommandLine ([string]$dll)) -User $account
                 break
             }
         }
@@ -1039,7 +991,7 @@ function Add-ComHandlerEntry {
         $server = [string](Get-SpawnGuardRegistryValue -Path ('HKEY_LOCAL_MACHINE\SOFTWARE\Classes\CLSID\' + $ClassId + '\InprocServer32') -Name '')
     }
     $image = $null
-    if (-not [string]::IsNullOrEmpty($server)) { $image = Expand-CommandText -CommandLine $server }
+    if (-not [string]::IsNullOrEmpty($server)) { $image = Expand-SpawnGuardCommandText -CommandLine $server }
     Add-PersistenceEntry -Result $Result -References $References -Kind 'scheduled-task' -Location $Location -Name $Name -CommandLine ('COM handler ' + $ClassId) -ImagePath $image -User $User -ImageKnown
 }
 
@@ -1096,8 +1048,8 @@ function Add-WmiSubscriptionEntry {
         Add-PersistenceEntry -Result $Result -References $References -Kind 'wmi-subscription' -Location 'root\subscription:__EventFilter' -Name ([string]$filter.Name) -CommandLine ([string]$filter.Query) -ImagePath $null -ImageKnown
     }
     foreach ($binding in (Get-SpawnGuardSubscriptionInstance -ClassName '__FilterToConsumerBinding')) {
-        $filter = ConvertFrom-WmiReference -Reference $binding.Filter
-        $consumer = ConvertFrom-WmiReference -Reference $binding.Consumer
+        $filter = ConvertFrom-SpawnGuardWmiReference -Reference $binding.Filter
+        $consumer = ConvertFrom-SpawnGuardWmiReference -Reference $binding.Consumer
         $target = $consumers[$consumer.Class + ':' + $consumer.Name]
         $command = $consumer.Class + '.Name="' + $consumer.Name + '"'
         $image = $null
@@ -1200,7 +1152,7 @@ function Add-OfficeAddinEntry {
                 $command = $manifest
                 # file:///C:/Addins/x.vsto|vstolocal
                 $manifestPath = ($manifest -replace '\|vstolocal$', '' -replace '^file:///', '').Replace('/', '\')
-                if ($null -eq $image) { $image = Expand-CommandText -CommandLine $manifestPath -Environment $root.Environment }
+                if ($null -eq $image) { $image = Expand-SpawnGuardCommandText -CommandLine $manifestPath -Environment $root.Environment }
             }
             $name = $key.Match + ' ' + $progId
             $loadBehavior = Get-SpawnGuardRegistryValue -Path $key.Path -Name 'LoadBehavior'
@@ -1218,7 +1170,7 @@ function Add-OfficeAddinEntry {
         foreach ($option in @(@('Word\Options', 'STARTUP-PATH'), @('Excel\Options', 'AltStartup'))) {
             foreach ($key in (Resolve-SourceKey -Path ($hive.Root + '\Software\Microsoft\Office\*\' + $option[0]))) {
                 $folder = [string](Get-SpawnGuardRegistryValue -Path $key.Path -Name $option[1])
-                $expanded = Expand-CommandText -CommandLine $folder.Trim() -Environment $hive.Environment
+                $expanded = Expand-SpawnGuardCommandText -CommandLine $folder.Trim() -Environment $hive.Environment
                 # A remote folder is noted (never opened) by Add-FolderFileEntry; a relative one names nothing.
                 if (-not (Test-SpawnGuardRemotePath -Path $expanded) -and -not (Test-SpawnGuardAbsolutePath -Path $expanded)) { continue }
                 Add-FolderFileEntry -Result $Result -References $References -Kind 'office-addin' -Folder $expanded -User $hive.User

@@ -6,8 +6,10 @@
     Finds the quarantined file by its SHA-256 (the content-addressed name StopAndQuarantineProcess
     gave it), checks that the quarantined copy still has that hash, and copies it back to every
     original path recorded in its manifest (or only those of -IncidentId), restoring the file's
-    original access control list. Each restored copy is hashed again. When every recorded path is
-    restored the quarantined copy is removed and its manifest is kept as <sha256>.restored.json.
+    original access control list. Each restored copy is hashed again, and its ACL read back:
+    'aclRestored' says whether it is the one recorded at quarantine time (null when none was
+    recorded). When every recorded path is restored the quarantined copy is removed and its
+    manifest is kept as <sha256>.restored.json.
 
     An original path that already holds the same content counts as restored ('already-done'); one
     that holds other content is left alone ('target-exists') unless -Overwrite is given. A hash that
@@ -37,7 +39,7 @@
 
 .OUTPUTS
     System.String. One JSON document (RestoreResultSchema): one result per original path with its
-    status, reason and message.
+    status, whether its ACL was read back as recorded (aclRestored), reason and message.
 
 .NOTES
     Exit codes: 0 ran to completion, 1 failure worth retrying, 2 invalid request, 4 access denied.
@@ -114,7 +116,9 @@ function New-RestoreItem {
         [AllowNull()][AllowEmptyString()][string]$RestoredPath,
         [Parameter(Mandatory = $true)][ValidateSet('done', 'already-done', 'skipped', 'failed')][string]$Status,
         [AllowNull()][AllowEmptyString()][string]$Reason,
-        [AllowNull()][AllowEmptyString()][string]$Message
+        [AllowNull()][AllowEmptyString()][string]$Message,
+        # Read back after the copy (Test-SpawnGuardRestoredAcl): $true, $false, or $null when no ACL was recorded.
+        [AllowNull()][object]$AclRestored
     )
     $pathValue = $null
     if (-not [string]::IsNullOrEmpty($RestoredPath)) { $pathValue = $RestoredPath }
@@ -122,10 +126,13 @@ function New-RestoreItem {
     if (-not [string]::IsNullOrEmpty($Reason)) { $reasonValue = $Reason }
     $messageValue = $null
     if (-not [string]::IsNullOrEmpty($Message)) { $messageValue = $Message }
+    $aclValue = $null
+    if ($null -ne $AclRestored) { $aclValue = [bool]$AclRestored }
     return [ordered]@{
         sha256       = $Hash
         restoredPath = $pathValue
         status       = $Status
+        aclRestored  = $aclValue
         reason       = $reasonValue
         message      = $messageValue
     }
@@ -154,21 +161,26 @@ function Restore-QuarantineEntry {
         # A junction planted where the file was would send this SYSTEM write anywhere.
         return (New-RestoreItem -Hash $Hash -RestoredPath $target -Status 'failed' -Reason 'reparse-point' -Message ('The original path goes through a junction or link, which is never followed (' + $link + '); nothing was written.'))
     }
+    $sddl = $null
+    if ($null -ne $Entry.PSObject.Properties['originalSddl']) { $sddl = [string]$Entry.originalSddl }
     if (Test-SpawnGuardFile -LiteralPath $target) {
         if ((Get-SpawnGuardFileHash -LiteralPath $target) -eq $Hash) {
-            return (New-RestoreItem -Hash $Hash -RestoredPath $target -Status 'already-done' -Message 'The original path already holds this file.')
+            return (New-RestoreItem -Hash $Hash -RestoredPath $target -Status 'already-done' -Message 'The original path already holds this file.' -AclRestored (Test-SpawnGuardRestoredAcl -LiteralPath $target -Sddl $sddl))
         }
         if (-not $Overwrite) {
             return (New-RestoreItem -Hash $Hash -RestoredPath $target -Status 'skipped' -Reason 'target-exists' -Message 'Another file is at the original path; give overwrite to replace it.')
         }
     }
-    $sddl = $null
-    if ($null -ne $Entry.PSObject.Properties['originalSddl']) { $sddl = [string]$Entry.originalSddl }
     $after = Copy-SpawnGuardQuarantinedFile -QuarantinePath $QuarantinePath -Destination $target -Sddl $sddl -ExpectedHash $Hash
     if ($after -ne $Hash) {
         return (New-RestoreItem -Hash $Hash -RestoredPath $target -Status 'failed' -Reason 'hash-mismatch' -Message ('The restored copy hashes to ' + $after + '.'))
     }
-    return (New-RestoreItem -Hash $Hash -RestoredPath $target -Status 'done' -Message 'Restored with its original permissions.')
+    # The ACL is read back, not assumed: a DACL Windows rewrote (or refused) shows here.
+    $aclRestored = Test-SpawnGuardRestoredAcl -LiteralPath $target -Sddl $sddl
+    $message = 'Restored with its original permissions.'
+    if ($null -eq $aclRestored) { $message = 'Restored; no ACL was recorded at quarantine time, so it inherits from its folder.' }
+    elseif (-not $aclRestored) { $message = 'Restored, but its ACL, read back, differs from the one recorded at quarantine time.' }
+    return (New-RestoreItem -Hash $Hash -RestoredPath $target -Status 'done' -Message $message -AclRestored $aclRestored)
 }
 
 function Test-EntryInScope {
@@ -227,7 +239,9 @@ function Invoke-Restore {
                 $found = $true
                 $path = [string]$entry.originalPath
                 if ((Test-SpawnGuardFile -LiteralPath $path) -and (Get-SpawnGuardFileHash -LiteralPath $path) -eq $Parsed.Sha256) {
-                    Add-SpawnGuardResultItem -Result $Result -Item (New-RestoreItem -Hash $Parsed.Sha256 -RestoredPath $path -Status 'already-done' -Message 'Restored earlier.')
+                    $sddl = $null
+                    if ($null -ne $entry.PSObject.Properties['originalSddl']) { $sddl = [string]$entry.originalSddl }
+                    Add-SpawnGuardResultItem -Result $Result -Item (New-RestoreItem -Hash $Parsed.Sha256 -RestoredPath $path -Status 'already-done' -Message 'Restored earlier.' -AclRestored (Test-SpawnGuardRestoredAcl -LiteralPath $path -Sddl $sddl))
                 } else {
                     Add-SpawnGuardResultItem -Result $Result -Item (New-RestoreItem -Hash $Parsed.Sha256 -RestoredPath $path -Status 'skipped' -Reason 'not-quarantined' -Message 'Restored earlier, but the file is no longer at its original path.')
                 }

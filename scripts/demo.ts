@@ -18,7 +18,8 @@ type StackInfo = z.infer<typeof StackFileSchema>;
 
 const SAMPLES = ['malicious', 'suspicious', 'benign'] as const;
 const SETTLED: Record<(typeof SAMPLES)[number], (s: IncidentStatus) => boolean> = {
-  malicious: (s) => s.phase === 'closed',
+  // Remediated and reported; its Run key then waits for an analyst's approval to be removed.
+  malicious: (s) => s.phase === 'closed' || s.phase === 'awaiting-persistence-review',
   suspicious: (s) => s.phase === 'awaiting-review' || s.phase === 'closed',
   benign: (s) => s.phase === 'closed',
 };
@@ -114,6 +115,18 @@ async function main(): Promise<void> {
     console.log(
       `                         -d '{"decision":"approve","analyst":"you"}' ${origin}/v1/incidents/${pending.workflowId}/review`,
     );
+  }
+  const removable = incidents.find(
+    (i) => i.sample === 'malicious' && final.get(i.workflowId)?.phase === 'awaiting-persistence-review',
+  );
+  if (removable) {
+    console.log(`\nThe malicious incident proposes removing the dropper's Run key (backed up first). Approve it:`);
+    console.log(`  on the review page:  ${info.urls.reviewPage}/${removable.workflowId}`);
+    console.log(
+      `  from the CLI:        npx spawnguard persistence remove ${removable.workflowId} --analyst ${demoAnalyst()}`,
+    );
+    console.log(`Undo everything it quarantined or removed (a false positive):`);
+    console.log(`  npx spawnguard restore ${removable.workflowId} --all --analyst ${demoAnalyst()}`);
   }
   if (info.urls.temporalUi) console.log(`\nThe audit trail: ${info.urls.temporalUi}/namespaces/default/workflows`);
   console.log(`The report emails: ${info.urls.mail}`);

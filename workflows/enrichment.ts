@@ -3,7 +3,7 @@
  * from the alert (parent and child executables), gathers host facts and reputation, and returns a
  * per-file risk with evidence. Facts already in the alert are used, not fetched again.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { FileFacts, HostActivities, ProcessInfo } from '../common/host-contract';
 import type { CentralActivities, EnrichmentResult, ReputationReport } from '../common/incident-status';
 import { HOST_TASK_PRIORITY, hostQueueKey, hostTaskQueue, sameHost, unqualifiedHostProblem } from '../common/names';
@@ -65,7 +65,8 @@ export async function windowsFileEnrichment({
   // the wrong queue, or one pretending) is not used, and the status says so.
   const answeredByTheHost = (result: { hostname: string; script: string }) => {
     if (!result.hostname || sameHost(received.host.hostname, { hostname: result.hostname })) return true;
-    hostFactsError = `${result.script} answered as host ${result.hostname}, not ${received.host.hostname}: its facts are not used`;
+    // The first such answer is the one reported (the file facts' before the process tree's).
+    hostFactsError ??= `${result.script} answered as host ${result.hostname}, not ${received.host.hostname}: its facts are not used`;
     return false;
   };
 
@@ -107,6 +108,26 @@ export async function windowsFileEnrichment({
     }
   }
 
+  // The pair's process tree (ancestry and descendants), from the host's process list: Elastic's
+  // first triage question, and the real launcher of a shell another shell started. Incidents
+  // recorded before it was asked replay without it.
+  let processTree: ProcessInfo[] | null | undefined;
+  if (hostReachable && patched('process-tree-gathered')) {
+    processTree = null;
+    try {
+      const tree = await onLiveHost(alert.host.hostname, policy, () =>
+        host.getProcessTree.executeWithOptions(
+          { summary: `Process tree of PID ${alert.parent.pid} and ${alert.child.pid} on ${alert.host.hostname}` },
+          [addressedTo({ processIds: unique([alert.parent.pid, alert.child.pid]) }, alert.host.hostname)],
+        ),
+      );
+      processTree = answeredByTheHost(tree) ? tree.results : null;
+    } catch (err) {
+      // The tree is context: its absence never stops the enrichment (the decision reads without it).
+      if (isScheduleToStartTimeout(err)) hostFailed(err);
+    }
+  }
+
   // Reputation: one lookup per distinct hash (the providers cache and rate-limit by hash too).
   const reputations = new Map<string, ReputationReport | null>();
   for (const sha256 of reputationHashes(alert, hostFacts)) {
@@ -124,13 +145,14 @@ export async function windowsFileEnrichment({
     hostFactsError,
     hostReachable,
     ...(creator !== undefined ? { creator } : {}),
+    ...(processTree ? { processTree } : {}),
     reputations,
     policy: policy.decision,
   });
 }
 
-function unique(values: (string | null | undefined)[]): string[] {
-  return [...new Set(values.filter((v): v is string => Boolean(v)))];
+function unique<T extends string | number>(values: (T | null | undefined)[]): T[] {
+  return [...new Set(values.filter((v): v is T => v !== null && v !== undefined && v !== ''))];
 }
 
 export function describeFailure(err: unknown): string {

@@ -20,7 +20,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { CentralActivities, IncidentStatus, Outcome } from '../common/incident-status';
+import type { CentralActivities, IncidentStatus, Outcome, RelatedIncident } from '../common/incident-status';
 import {
   hostControlTaskQueue,
   hostQueueKey,
@@ -28,6 +28,7 @@ import {
   SA,
   sameHost,
   unqualifiedHostProblem,
+  userSearchValue,
   WORKFLOW_TYPES,
 } from '../common/names';
 import {
@@ -40,10 +41,12 @@ import {
 } from '../common/messages';
 import type { PlaybookInput, ReviewSignal } from '../common/playbook';
 import { mergeLaterAlert } from '../common/alert-merge';
+import { isServiceAccount } from '../common/protected';
 import { decide } from './decision';
 import { describeFailure } from './enrichment';
 import type { windowsFileEnrichment } from './enrichment';
 import { DEFAULT_HOST_LIVENESS_TIMEOUT, pingHost } from './host-liveness';
+import { awaitPersistenceReview, proposeRemovals } from './persistence';
 import { remediate } from './remediation';
 
 // Central activities and the enrichment child run on the playbook's own task queue, which is
@@ -236,6 +239,11 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
     { key: SA.ReviewStatus, value: 'not-needed' },
     { key: SA.RemediationStatus, value: 'pending' },
   ]);
+  // The user is searchable too (`UserName = "alice@contoso"`): related incidents are found by it.
+  const user = alert.user ?? alert.child.user;
+  if (user && patched('user-name-search-attribute')) {
+    upsertSearchAttributes([{ key: SA.UserName, value: userSearchValue(user) }]);
+  }
   setCurrentDetails(`Investigating ${alert.parent.name} → ${alert.child.name} on ${alert.host.hostname}`);
 
   // ---- 1. investigate ----
@@ -248,6 +256,10 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
     staticSummary: `File enrichment: ${alert.parent.name} and ${alert.child.name}`,
   });
 
+  // Other incidents on this host or for this user in the window: listed for the analyst, and a
+  // repeat offender weighs more in the decision. Histories recorded before this decided without.
+  const related = patched('related-incidents') ? await gatherRelated(status, input) : undefined;
+
   // ---- 2. decide ----
   status.phase = 'deciding';
   // Incidents started by this release record their decision: replaying them never runs the rules
@@ -259,6 +271,7 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
         alert: patched('later-alerts-merged-before-decision') ? decisionAlert : alert,
         enrichment: status.enrichment,
         policy: policy.decision,
+        ...(related ? { related } : {}),
       })
     : decide({
         alert,
@@ -297,6 +310,13 @@ async function afterDecision(
   const workflowId = status.workflowId;
   const decision = status.decision as NonNullable<IncidentStatus['decision']>;
   const enrichment = status.enrichment as NonNullable<IncidentStatus['enrichment']>;
+
+  // Notify-only (SPAWNGUARD_SUSPICIOUS_POLICY): a suspicious verdict is reported and the incident
+  // closes, nothing done on the host and no workflow left waiting (the seed playbook's way).
+  if (decision.verdict === 'suspicious' && policy.suspiciousPolicy === 'notify-only') {
+    log.info('Suspicious verdict under the notify-only policy: reported, not acted on');
+    return close(status, 'closed-notified', 'none', seenAlertIds, { report: true, policy });
+  }
 
   // The host's worker did not pick up the enrichment within the configured time: remediation would
   // only wait as long again. Close now, saying so, so the SOC can act on the host by other means.
@@ -360,7 +380,33 @@ async function afterDecision(
       : outcome === 'host-unreachable'
         ? 'host-unreachable'
         : 'partial';
-  return close(status, outcome, remediationStatus, seenAlertIds, { report: true, policy });
+  // Entries that reference the offenders are proposed for removal, each on an analyst's approval;
+  // the report says so, and the incident waits for the decisions before it closes.
+  if (!result.hostUnreachable && patched('persistence-removal-offered')) {
+    const deadline = new Date(Date.now() + durationMs(policy.persistenceReviewTimeout ?? '72h')).toISOString();
+    const removal = proposeRemovals(status, deadline);
+    if (removal) status.persistenceRemoval = removal;
+  }
+  return close(status, outcome, remediationStatus, seenAlertIds, {
+    report: true,
+    policy,
+    afterReport: () => followUpPersistence(status, input),
+  });
+}
+
+/** The analyst's decisions on the proposed removals, then a second report when anything was removed. */
+async function followUpPersistence(status: IncidentStatus, input: PlaybookInput): Promise<void> {
+  if (status.persistenceRemoval?.status !== 'pending') return;
+  status.phase = 'awaiting-persistence-review';
+  await awaitPersistenceReview(status, input);
+  if (!status.persistenceRemoval.proposals.some((p) => p.result)) return;
+  status.phase = 'notifying';
+  setCurrentDetails('Sending the report: persistence removal');
+  try {
+    await notifications(input.policy, 'Email the SOC: persistence removal report').sendIncidentReport({ status });
+  } catch (err) {
+    log.error('Persistence removal report not sent', { error: describeFailure(err) });
+  }
 }
 
 /**
@@ -540,13 +586,48 @@ async function judgeWithoutHost(status: IncidentStatus, input: PlaybookInput): P
     );
 }
 
+/**
+ * Incidents on the same host or for the same user started within the policy's window (48 h by
+ * default), from Temporal visibility. Recorded in the status; an outage is recorded, never fatal.
+ */
+async function gatherRelated(status: IncidentStatus, input: PlaybookInput): Promise<RelatedIncident[]> {
+  const { alert, policy } = input;
+  const window = policy.relatedWindow ?? DEFAULT_RELATED_WINDOW;
+  const since = new Date(Date.now() - durationMs(window)).toISOString();
+  // A service account (SYSTEM, NETWORK SERVICE) runs half the host: it relates nothing by itself.
+  const user = alert.user ?? alert.child.user;
+  const byUser = user && !isServiceAccount(user) ? userSearchValue(user) : undefined;
+  try {
+    const incidents = await relatedActivities.findRelatedIncidents({
+      workflowId: status.workflowId,
+      hostname: alert.host.hostname,
+      ...(byUser ? { userName: byUser } : {}),
+      since,
+    });
+    status.related = { window, since, incidents };
+    return incidents;
+  } catch (err) {
+    status.related = { window, since, incidents: [], error: describeFailure(err) };
+    log.warn('Related incidents not gathered', { error: status.related.error });
+    return [];
+  }
+}
+const DEFAULT_RELATED_WINDOW = '48h';
+const relatedActivities = proxyActivities<CentralActivities>({
+  summary: 'Related incidents: same host or user (Temporal visibility)',
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 3 },
+});
+
 /** Records the outcome, sends the report when asked (the report states the outcome), and closes. */
 async function close(
   status: IncidentStatus,
   outcome: Outcome,
   remediationStatus: string,
   seenAlertIds: Set<string>,
-  options: { report: false } | { report: true; policy: PlaybookInput['policy'] } = { report: false },
+  options: { report: false } | { report: true; policy: PlaybookInput['policy']; afterReport?: () => Promise<void> } = {
+    report: false,
+  },
 ): Promise<IncidentStatus> {
   status.outcome = outcome;
   // The outcome is searchable (Outcome = "nothing-left-to-do") from this release on.
@@ -570,6 +651,7 @@ async function close(
           : `notification failed: ${describeFailure(err)}`;
       log.error('Incident report not sent', { error: status.reportError });
     }
+    if (options.afterReport) await options.afterReport();
   }
   // Every alert id the incident recorded: a later re-send of one is acknowledged, not new evidence.
   status.alertIds = [...seenAlertIds];

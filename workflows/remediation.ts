@@ -14,6 +14,7 @@ import type {
   ProcessActionResult,
   TerminateTarget,
 } from '../common/host-contract';
+import { d3fendFor } from '../common/frameworks';
 import { HOST_FAILURE_TYPES } from '../common/host-failures';
 import type { ActionRecord } from '../common/incident-status';
 import { HOST_TASK_PRIORITY, hostTaskQueue, type HostTaskPriority } from '../common/names';
@@ -57,6 +58,17 @@ function hostActivities(
     ctx.alert.host.hostname,
     ctx.policy,
   );
+}
+
+/** The host's activities for a follow-up of the incident (persistence removal, restore): same policy as remediation's. */
+export function hostActionActivities(
+  alert: CanonicalAlert,
+  policy: PlaybookPolicy,
+  summary: string,
+  priority: HostTaskPriority,
+  startToCloseTimeout: Duration = '5m',
+): HostActivities {
+  return hostActivities({ alert, policy, incidentId: '', onRecord: () => {} }, summary, priority, startToCloseTimeout);
 }
 
 function proxyHostActivities(
@@ -107,6 +119,8 @@ export async function remediate(ctx: Context, plan: PlanStep[]): Promise<Remedia
   const loggedOff = new Map<ActionRecord, number>();
   let hostUnreachable = false;
   const record = (r: ActionRecord, pids: number[] = []) => {
+    const technique = d3fendFor(r.action);
+    if (technique) r.d3fend = technique;
     actions.push(r);
     if (pids.length > 0) terminated.set(r, pids);
     ctx.onRecord(r);

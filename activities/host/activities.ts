@@ -8,6 +8,8 @@ import {
   FetchPersistenceRequestSchema,
   FileEnrichmentRequestSchema,
   ProcessTreeRequestSchema,
+  RemovePersistenceRequestSchema,
+  RestorePersistenceRequestSchema,
   RestoreRequestSchema,
   StopAndQuarantineRequestSchema,
   StopProcessRequestSchema,
@@ -47,6 +49,8 @@ export const DEFAULT_TIMEOUTS_MS: Record<HostScriptName, number> = {
   TerminateSession: 120_000,
   FetchPersistenceEntries: 600_000,
   RestoreQuarantinedFile: 300_000,
+  RemovePersistenceEntry: 300_000,
+  RestorePersistenceEntry: 300_000,
 };
 
 export function createHostActivities(options: HostActivityOptions): HostActivities {
@@ -101,6 +105,23 @@ export function createHostActivities(options: HostActivityOptions): HostActiviti
       const parsed = parseHostRequest(RestoreRequestSchema, request, 'restoreQuarantinedFile');
       const directory = parsed.quarantineDirectory ?? quarantineDirectory;
       return run('RestoreQuarantinedFile', { ...parsed, ...(directory ? { quarantineDirectory: directory } : {}) });
+    },
+
+    async removePersistenceEntries(request) {
+      const parsed = parseHostRequest(RemovePersistenceRequestSchema, request, 'removePersistenceEntries');
+      // A startup file goes to the host's quarantine store, like a stopped process's image.
+      const directory = parsed.quarantineDirectory ?? quarantineDirectory;
+      return run('RemovePersistenceEntry', {
+        ...parsed,
+        trustedPublishers: [...new Set([...parsed.trustedPublishers, ...trustedPublishers])],
+        ...(directory ? { quarantineDirectory: directory } : {}),
+      });
+    },
+
+    async restorePersistenceEntries(request) {
+      const parsed = parseHostRequest(RestorePersistenceRequestSchema, request, 'restorePersistenceEntries');
+      const directory = parsed.quarantineDirectory ?? quarantineDirectory;
+      return run('RestorePersistenceEntry', { ...parsed, ...(directory ? { quarantineDirectory: directory } : {}) });
     },
   };
 }

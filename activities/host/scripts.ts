@@ -6,6 +6,8 @@ import {
   FetchPersistenceResultSchema,
   FileEnrichmentResultSchema,
   ProcessTreeResultSchema,
+  RemovePersistenceResultSchema,
+  RestorePersistenceResultSchema,
   RestoreResultSchema,
   StopAndQuarantineResultSchema,
   StopProcessResultSchema,
@@ -20,6 +22,8 @@ export const HOST_SCRIPTS = {
   TerminateSession: TerminateSessionResultSchema,
   FetchPersistenceEntries: FetchPersistenceResultSchema,
   RestoreQuarantinedFile: RestoreResultSchema,
+  RemovePersistenceEntry: RemovePersistenceResultSchema,
+  RestorePersistenceEntry: RestorePersistenceResultSchema,
 } as const;
 
 export type HostScriptName = keyof typeof HOST_SCRIPTS;

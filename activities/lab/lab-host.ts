@@ -4,19 +4,25 @@
  * every result says it came from the lab. Never chosen silently: the host worker selects it only
  * when lab mode is explicitly on.
  */
+import { createHash } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
 import {
   capPersistence,
   FetchPersistenceRequestSchema,
   FileEnrichmentRequestSchema,
   ProcessTreeRequestSchema,
+  RemovePersistenceRequestSchema,
+  RestorePersistenceRequestSchema,
   RestoreRequestSchema,
   StopAndQuarantineRequestSchema,
   StopProcessRequestSchema,
   TerminateSessionRequestSchema,
   type FileFacts,
   type HostActivities,
+  type PersistenceBackup,
   type PersistenceEntry,
+  type PersistenceRemovalItem,
+  type PersistenceRestoreItem,
   type ProcessActionResult,
   type ProcessInfo,
   type ProcessTarget,
@@ -29,6 +35,8 @@ import {
   isInSystemDirectory,
   isMicrosoftSigner,
   isPowerShellHost,
+  isRemoteWindowsPath,
+  isRunKeyLocation,
   isServiceAccount,
   isTrustedPublisher,
   normalizeWindowsPath,
@@ -49,6 +57,32 @@ export interface LabHostOptions {
 const samePath = (a: string | null | undefined, b: string | null | undefined) =>
   Boolean(a && b && normalizeWindowsPath(a) === normalizeWindowsPath(b));
 
+const sameEntry = (
+  a: { kind: string; location: string; name: string },
+  b: { kind: string; location: string; name: string },
+) =>
+  a.kind === b.kind &&
+  a.location.toLowerCase() === b.location.toLowerCase() &&
+  a.name.toLowerCase() === b.name.toLowerCase();
+
+/** As RemovePersistenceEntry.ps1 names a backup: SHA-256 of `incidentId|kind|location|name`, lower-cased. */
+export function persistenceBackupId(
+  incidentId: string,
+  entry: { kind: string; location: string; name: string },
+): string {
+  return createHash('sha256')
+    .update(`${incidentId}|${entry.kind}|${entry.location}|${entry.name}`.toLowerCase(), 'utf8')
+    .digest('hex');
+}
+
+const BACKUP_FORMAT = {
+  'run-key': 'registry-value',
+  'scheduled-task': 'task-xml',
+  'startup-folder': 'quarantined-file',
+  service: 'service-start',
+  'wmi-subscription': 'wmi-instance',
+} as const;
+
 export function createLabHostActivities(scenario: LabScenario, options: LabHostOptions = {}): HostActivities {
   const state = scenario;
   const log = options.log ?? (() => {});
@@ -68,6 +102,11 @@ export function createLabHostActivities(scenario: LabScenario, options: LabHostO
   });
   const fileAt = (path: string) => state.files.find((f) => samePath(f.path, path));
   const signerTrusted = (signer: string | null, trusted: string[]) => isTrustedPublisher(signer, trusted);
+  /** A file moved to quarantine from this original path (its facts, at its quarantine path). */
+  const quarantinedFileOf = (originalPath: string) => {
+    const record = state.quarantined.find((q) => samePath(q.originalPath, originalPath));
+    return record ? fileAt(record.quarantinePath) : undefined;
+  };
 
   const descendantsOf = (pid: number) => {
     const out: number[] = [];
@@ -455,10 +494,10 @@ export function createLabHostActivities(scenario: LabScenario, options: LabHostO
     async fetchPersistenceEntries(request) {
       const startedAt = new Date().toISOString();
       const req = parseHostRequest(FetchPersistenceRequestSchema, request, 'fetchPersistenceEntries');
-      const refs = req.referencePaths.map(normalizeWindowsPath);
+      // As the script: the reference path that matched is reported as it was given.
       const results: PersistenceEntry[] = state.persistence.map((e) => {
         const command = normalizeWindowsPath(e.command);
-        const matched = refs.find((r) => command.includes(r)) ?? null;
+        const matched = req.referencePaths.find((r) => command.includes(normalizeWindowsPath(r))) ?? null;
         return { ...e, imagePath: null, referencesTarget: matched !== null, matchedPath: matched };
       });
       const capped = capPersistence(results);
@@ -477,20 +516,194 @@ export function createLabHostActivities(scenario: LabScenario, options: LabHostO
           startedAt,
         );
       const file = fileAt(record.quarantinePath);
-      if (!file) {
+      const occupant = fileAt(record.originalPath);
+      if (!file || occupant?.sha256 === sha256) {
         return envelope(
           'RestoreQuarantinedFile.ps1',
-          [{ sha256, restoredPath: record.originalPath, status: 'already-done' as const }],
+          [{ sha256, restoredPath: record.originalPath, status: 'already-done' as const, aclRestored: true }],
           startedAt,
         );
       }
+      if (occupant && !req.overwrite) {
+        // As the script: another file at the original path is never replaced without `overwrite`.
+        return envelope(
+          'RestoreQuarantinedFile.ps1',
+          [
+            {
+              sha256,
+              restoredPath: record.originalPath,
+              status: 'skipped' as const,
+              reason: 'target-exists',
+              message: 'Another file is at the original path; give overwrite to replace it.',
+            },
+          ],
+          startedAt,
+        );
+      }
+      if (occupant) state.files = state.files.filter((f) => f !== occupant);
       file.path = record.originalPath;
+      log('lab: restored file', { incidentId: req.incidentId, path: record.originalPath });
       save();
       return envelope(
         'RestoreQuarantinedFile.ps1',
-        [{ sha256, restoredPath: record.originalPath, status: 'done' as const }],
+        [{ sha256, restoredPath: record.originalPath, status: 'done' as const, aclRestored: true }],
         startedAt,
       );
+    },
+
+    async removePersistenceEntries(request) {
+      const startedAt = new Date().toISOString();
+      const req = parseHostRequest(RemovePersistenceRequestSchema, request, 'removePersistenceEntries');
+      const directory = (req.backupDirectory ?? 'C:\\ProgramData\\spawnguard\\persistence-backup').replace(
+        /[\\/]+$/,
+        '',
+      );
+      const results = req.entries.map((ref): PersistenceRemovalItem => {
+        const id = persistenceBackupId(req.incidentId, ref);
+        const base = { kind: ref.kind, location: ref.location, name: ref.name };
+        const backupOf = (format: PersistenceBackup['format']) => ({
+          id,
+          path: `${directory}\\${id}.json`,
+          format,
+        });
+        const live = state.persistence.find((e) => sameEntry(e, ref));
+        const earlier = state.persistenceBackups.find((b) => b.id === id && !b.restored);
+        if (!live) {
+          return earlier
+            ? {
+                ...base,
+                status: 'already-done',
+                message: 'removed earlier',
+                backup: backupOf(earlier.format),
+                verified: true,
+              }
+            : { ...base, status: 'skipped', reason: 'not-found', message: 'no such entry on the host', verified: null };
+        }
+        if (ref.kind === 'run-key' && !isRunKeyLocation(ref.location)) {
+          return {
+            ...base,
+            status: 'skipped',
+            reason: 'unsupported-location',
+            message: `${ref.location} is not a Run key`,
+          };
+        }
+        if (isRemoteWindowsPath(ref.location)) {
+          return { ...base, status: 'skipped', reason: 'remote-path', message: 'a remote path is never opened' };
+        }
+        if (!normalizeWindowsPath(live.command).includes(normalizeWindowsPath(ref.matchedPath))) {
+          return {
+            ...base,
+            status: 'skipped',
+            reason: 'not-referencing',
+            message: `the entry no longer references ${ref.matchedPath}: not removed`,
+          };
+        }
+        const matched = fileAt(ref.matchedPath) ?? quarantinedFileOf(ref.matchedPath);
+        if (
+          matched &&
+          matched.signatureStatus === 'valid' &&
+          (isMicrosoftSigner(matched.signer) || signerTrusted(matched.signer, req.trustedPublishers))
+        ) {
+          return {
+            ...base,
+            status: 'skipped',
+            reason: 'trusted-signer',
+            message: `${ref.matchedPath} is signed by ${matched.signer}: its entries are never removed`,
+          };
+        }
+        const format = BACKUP_FORMAT[ref.kind];
+        state.persistenceBackups = state.persistenceBackups.filter((b) => b.id !== id);
+        state.persistenceBackups.push({ id, incidentId: req.incidentId, format, entry: { ...live }, restored: false });
+        state.persistence = state.persistence.filter((e) => e !== live);
+        if (ref.kind === 'startup-folder') {
+          // The startup file itself goes to quarantine (content-addressed), as the script moves it.
+          const from = `${ref.location.replace(/[\\/]+$/, '')}\\${ref.name}`;
+          const file = fileAt(from);
+          if (file) {
+            const to = `${state.quarantineDirectory.replace(/[\\/]+$/, '')}\\${file.sha256}.quarantine`;
+            file.path = to;
+            state.persistenceBackups[state.persistenceBackups.length - 1]!.movedFile = { from, to };
+          }
+        }
+        log('lab: removed persistence entry', {
+          incidentId: req.incidentId,
+          kind: ref.kind,
+          location: ref.location,
+          name: ref.name,
+        });
+        return {
+          ...base,
+          status: 'done',
+          message:
+            ref.kind === 'service' ? 'service disabled (start type 4), backed up first' : 'backed up, then removed',
+          backup: backupOf(format),
+          verified: !state.persistence.some((e) => sameEntry(e, ref)),
+        };
+      });
+      save();
+      return envelope('RemovePersistenceEntry.ps1', results, startedAt);
+    },
+
+    async restorePersistenceEntries(request) {
+      const startedAt = new Date().toISOString();
+      const req = parseHostRequest(RestorePersistenceRequestSchema, request, 'restorePersistenceEntries');
+      const results = req.backupIds.map((backupId): PersistenceRestoreItem => {
+        const backup = state.persistenceBackups.find((b) => b.id === backupId);
+        if (!backup) {
+          return {
+            backupId,
+            kind: 'run-key',
+            location: '',
+            name: '',
+            status: 'skipped',
+            reason: 'not-found',
+            message: 'no backup with this id on the host',
+          };
+        }
+        const { entry } = backup;
+        const base = { backupId, kind: entry.kind, location: entry.location, name: entry.name };
+        const present = state.persistence.find((e) => sameEntry(e, entry));
+        if (present) {
+          return normalizeWindowsPath(present.command) === normalizeWindowsPath(entry.command)
+            ? { ...base, status: 'already-done', message: 'the entry is back as it was', verified: true }
+            : {
+                ...base,
+                status: 'skipped',
+                reason: 'target-exists',
+                message: 'another entry of that name is there now: not replaced',
+                verified: false,
+              };
+        }
+        if (backup.movedFile) {
+          const moved = fileAt(backup.movedFile.to);
+          if (moved && fileAt(backup.movedFile.from)) {
+            return {
+              ...base,
+              status: 'skipped',
+              reason: 'target-exists',
+              message: `a file is at ${backup.movedFile.from} now: not replaced`,
+              verified: false,
+            };
+          }
+          if (moved) moved.path = backup.movedFile.from;
+        }
+        state.persistence.push({ ...entry });
+        backup.restored = true;
+        log('lab: restored persistence entry', {
+          incidentId: req.incidentId,
+          kind: entry.kind,
+          location: entry.location,
+          name: entry.name,
+        });
+        return {
+          ...base,
+          status: 'done',
+          message: 'put back from its backup',
+          verified: state.persistence.some((e) => sameEntry(e, entry)),
+        };
+      });
+      save();
+      return envelope('RestorePersistenceEntry.ps1', results, startedAt);
     },
   };
 }

@@ -63,6 +63,26 @@ export const LabScenarioSchema = z.object({
       }),
     )
     .default([]),
+  /** Persistence entries removed on an analyst's approval, as their backups (restorable). */
+  persistenceBackups: z
+    .array(
+      z.object({
+        id: z.string(),
+        incidentId: z.string(),
+        format: z.enum(['registry-value', 'task-xml', 'service-start', 'wmi-instance', 'quarantined-file']),
+        entry: z.object({
+          kind: z.enum(PERSISTENCE_KINDS),
+          location: z.string(),
+          name: z.string(),
+          command: z.string(),
+          user: z.string().nullable().default(null),
+        }),
+        restored: z.boolean().default(false),
+        /** A startup file moved to quarantine with its entry. */
+        movedFile: z.object({ from: z.string(), to: z.string() }).optional(),
+      }),
+    )
+    .default([]),
   /** Files moved into quarantine so far (kept so repeats are idempotent). */
   quarantined: z
     .array(

@@ -99,6 +99,12 @@ function blockText(raw: Block): string {
   }
 }
 
+/** One section as plain text (heading, rule, blocks): the CLI's status shows the email's own sections. */
+export function sectionText(section: Section): string {
+  const heading = displayText(section.title);
+  return [heading, '-'.repeat(Math.min(heading.length, 78)), section.blocks.map(blockText).join('\n\n')].join('\n');
+}
+
 export function renderText(rawTitle: string, sections: Section[], banner?: string): string {
   const title = displayText(rawTitle);
   const parts = [title, '='.repeat(Math.min(title.length, 78))];

@@ -11,6 +11,8 @@ import { IncidentStatusSchema, type CentralActivities } from '../../common/incid
 import { createMailer, type Mailer } from './mailer';
 import { buildIncidentReport } from './report';
 import { buildHostMissingNotice } from './host-missing';
+import { buildRestoreReport } from './restore-report';
+import { RestoreStatusSchema } from '../../common/restore';
 import { buildReviewRequest } from './review-request';
 import { temporalUiLink, type IncidentLinks } from './sections';
 
@@ -22,7 +24,7 @@ export { createMailer, describeMailConfiguration, mailConfiguration, MAIL_FAILUR
 
 export type NotificationActivities = Pick<
   CentralActivities,
-  'sendIncidentReport' | 'sendReviewRequest' | 'sendHostMissingNotice'
+  'sendIncidentReport' | 'sendReviewRequest' | 'sendHostMissingNotice' | 'sendRestoreReport'
 >;
 
 export interface NotificationOptions {
@@ -44,6 +46,7 @@ const ReviewRequestSchema = z.object({
 });
 
 const HostMissingNoticeSchema = z.object({ status: IncidentStatusSchema });
+const RestoreReportSchema = z.object({ restore: RestoreStatusSchema, incident: IncidentStatusSchema });
 
 function parseRequest<T extends z.ZodType>(schema: T, request: unknown, activity: string): z.infer<T> {
   const parsed = schema.safeParse(request);
@@ -95,6 +98,17 @@ export function createNotificationActivities(
         'host-missing',
         status.workflowId,
         buildHostMissingNotice(status, { incidentLink: incidentLink(status.workflowId) }),
+      );
+    },
+    async sendRestoreReport(request) {
+      const { restore, incident } = parseRequest(RestoreReportSchema, request, 'sendRestoreReport');
+      return mailer.send(
+        'restore',
+        restore.workflowId,
+        buildRestoreReport(restore, incident, {
+          restoreLink: incidentLink(restore.workflowId),
+          incidentLink: temporalUiLink(links, incident.workflowId),
+        }),
       );
     },
   };

@@ -78,7 +78,7 @@ export function describeMailConfiguration(configuration: MailConfiguration): str
 export interface Mailer {
   readonly configuration: MailConfiguration;
   send(
-    kind: 'report' | 'review-request' | 'host-missing',
+    kind: 'report' | 'review-request' | 'host-missing' | 'restore',
     workflowId: string,
     content: EmailContent,
   ): Promise<{ messageId: string }>;
@@ -88,7 +88,11 @@ export function createMailer(env: Environment): Mailer {
   const configuration = mailConfiguration(env);
   const transporter = configuration.enabled ? nodemailer.createTransport(configuration.settings.transport) : undefined;
 
-  async function send(kind: 'report' | 'review-request' | 'host-missing', workflowId: string, content: EmailContent) {
+  async function send(
+    kind: 'report' | 'review-request' | 'host-missing' | 'restore',
+    workflowId: string,
+    content: EmailContent,
+  ) {
     if (!configuration.enabled || !transporter) {
       throw ApplicationFailure.nonRetryable(
         `Email is off: ${configuration.enabled ? 'no transport' : configuration.reason}`,

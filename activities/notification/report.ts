@@ -12,6 +12,9 @@ import {
   linksSection,
   outcomeText,
   pairSummary,
+  persistenceRemovalSection,
+  processTreeSection,
+  relatedSection,
   reputationSection,
   reviewLine,
   verdictLabel,
@@ -42,9 +45,15 @@ export function buildIncidentReport(incident: IncidentStatus, options: IncidentR
   ];
   const review = reviewLine(status);
   if (review) sections.push({ title: 'Analyst review', blocks: [{ kind: 'paragraph', text: review }] });
+  const tree = processTreeSection(status);
+  if (tree) sections.push(tree);
+  const related = relatedSection(status);
+  if (related) sections.push(related);
   const reputation = reputationSection(status);
   if (reputation) sections.push(reputation);
   sections.push(actionsSection(status), ...quarantineSection(status), ...persistenceSection(status));
+  const removal = persistenceRemovalSection(status);
+  if (removal) sections.push(removal);
   sections.push(nextStepsSection(status), linksSection(status, incidentLink));
   return renderEmail(subject, title, sections, status.lab ? LAB_BANNER : undefined);
 }
@@ -95,7 +104,7 @@ function persistenceSection(status: IncidentStatus): Section[] {
       kind: 'paragraph',
       text:
         flagged.length > 0
-          ? `${flagged.length} persistence entr${flagged.length === 1 ? 'y references' : 'ies reference'} the offending binaries (listed first). They were reported, not removed: review and remove them.`
+          ? `${flagged.length} persistence entr${flagged.length === 1 ? 'y references' : 'ies reference'} the offending binaries (listed first). ${status.persistenceRemoval ? 'Removal is on your approval: see Persistence removal below.' : 'They were reported, not removed: review and remove them.'}`
           : 'No persistence entry references the offending binaries.',
     },
   ];
@@ -139,6 +148,11 @@ function nextStepsSection(status: IncidentStatus): Section {
           user
             ? `Confirm the user ${user.domain ? `${user.domain}\\${user.name}` : user.name} was told.`
             : 'Confirm the user was told.',
+          ...(quarantined.length > 0 || status.persistenceRemoval?.proposals.some((p) => p.result?.backup)
+            ? [
+                `A false positive? Put back what was quarantined or removed: npx spawnguard restore ${status.workflowId} --all --analyst <you> (or the Restore button on the review page).`,
+              ]
+            : []),
         ],
       },
     ],

@@ -2,10 +2,12 @@
 import { displayText } from '../../common/display-text';
 import type { AlertProcess, AlertUser } from '../../common/alert';
 import type { PlanStep } from '../../common/decision';
+import { processTreeLines } from '../../common/process-tree';
 import {
   laterAlerts,
   reviewerText,
   type ActionRecord,
+  type PersistenceProposal,
   type IncidentStatus,
   type Outcome,
   type ReputationReport,
@@ -134,7 +136,10 @@ export function verdictSection(status: IncidentStatus): Section {
       decision.reasons.length > 0
         ? {
             kind: 'list',
-            items: decision.reasons.map((reason) => `[${sign(reason.weight)}] ${reason.code}: ${reason.evidence}`),
+            items: decision.reasons.map(
+              (reason) =>
+                `[${sign(reason.weight)}] ${reason.code}: ${reason.evidence}${reason.attack?.length ? ` (ATT&CK ${reason.attack.join(', ')})` : ''}`,
+            ),
           }
         : { kind: 'paragraph', text: 'No reasons were recorded.' },
     ],
@@ -181,7 +186,8 @@ export function reputationSection(status: IncidentStatus): Section | undefined {
 
 export function planLines(plan: PlanStep[]): string[] {
   return plan.map(
-    (step) => `${step.action} — ${step.target.description}${step.skipped ? ` (will be skipped: ${step.skipped})` : ''}`,
+    (step) =>
+      `${step.action}${d3fendText(step.d3fend)} — ${step.target.description}${step.skipped ? ` (will be skipped: ${step.skipped})` : ''}`,
   );
 }
 
@@ -210,7 +216,12 @@ export function actionLine(record: ActionRecord): string {
   if (record.status === 'failed' && record.reason && record.message) result += ` [${record.reason}]`;
   const check =
     record.validated === true ? '; verified on the host' : record.validated === false ? '; NOT verified' : '';
-  return `${record.action} — ${record.target}: ${result}${check}`;
+  return `${record.action}${d3fendText(record.d3fend)} — ${record.target}: ${result}${check}`;
+}
+
+/** ` [D3FEND D3-PT Process Termination]`, or nothing. */
+export function d3fendText(technique: { id: string; name: string } | undefined): string {
+  return technique ? ` [D3FEND ${technique.id} ${technique.name}]` : '';
 }
 
 export function outcomeText(status: IncidentStatus): string {
@@ -227,6 +238,8 @@ export function outcomeText(status: IncidentStatus): string {
     'closed-false-positive': 'Closed as a false positive by the analyst; no action was taken.',
     'closed-unreviewed': 'Closed without review: no analyst decided before the deadline; no action was taken.',
     'closed-no-action': 'Closed: there was nothing to do on the host.',
+    'closed-notified':
+      'Notified, not acted on: the verdict is suspicious and this deployment closes such incidents with this report (SPAWNGUARD_SUSPICIOUS_POLICY=notify-only). Nothing was done on the host and no approval is possible: review the evidence below and act by hand if it is confirmed.',
     'nothing-left-to-do':
       'Nothing left to do: every target was already gone when remediation ran (the processes had exited, no session was open); nothing was changed on the host.',
     'host-unreachable': unaddressable
@@ -280,4 +293,84 @@ export function linksSection(status: IncidentStatus, incidentLink: string): Sect
       },
     ],
   };
+}
+
+/** The pair's ancestry and descendants from the host's process list (Elastic's first triage question). */
+export function processTreeSection(status: IncidentStatus): Section | undefined {
+  const tree = status.enrichment?.processTree;
+  if (!tree) return undefined;
+  return {
+    title: 'Process tree (from the host)',
+    blocks: [{ kind: 'list', items: processTreeLines(status.alert, tree) }],
+  };
+}
+
+/** Other incidents on the same host or for the same user within the window, with verdict and outcome. */
+export function relatedSection(status: IncidentStatus): Section | undefined {
+  const related = status.related;
+  if (!related) return undefined;
+  const lines = related.incidents.map(
+    (r) =>
+      `${r.workflowId} — ${r.parentProcessName ?? '?'} → ${r.processName ?? '?'} on ${r.hostname ?? '?'}${r.userName ? ` as ${r.userName}` : ''}, started ${r.startTime}: ${r.verdict ?? 'no verdict yet'}${r.riskScore !== undefined ? ` (score ${r.riskScore})` : ''}, ${r.outcome ?? 'open'} [same ${r.matchedBy.join(' and ')}]`,
+  );
+  const intro = related.error
+    ? `Related incidents could not be gathered: ${related.error}.`
+    : lines.length > 0
+      ? `${lines.length} other incident(s) on this host or for this user since ${related.since} (last ${related.window}):`
+      : `No other incident on this host or for this user since ${related.since} (last ${related.window}).`;
+  return {
+    title: 'Related incidents',
+    blocks: [
+      { kind: 'paragraph', text: intro },
+      ...(lines.length > 0 ? [{ kind: 'list' as const, items: lines }] : []),
+    ],
+  };
+}
+
+const PROPOSAL_STATE: Record<PersistenceProposal['state'], string> = {
+  proposed: 'PROPOSED for removal, waiting for an analyst',
+  approved: 'approved, removal running',
+  kept: 'kept (the analyst declined removal)',
+  removed: 'REMOVED (backed up first)',
+  gone: 'already gone on the host',
+  refused: 'refused by the host',
+  failed: 'removal FAILED',
+  expired: 'not decided before the deadline: left in place',
+};
+
+/** The persistence entries proposed for removal, what was decided and done, and how to decide. */
+export function persistenceRemovalSection(status: IncidentStatus): Section | undefined {
+  const removal = status.persistenceRemoval;
+  if (!removal) return undefined;
+  const line = (p: PersistenceProposal) => {
+    const decided = p.decidedBy
+      ? ` — by ${reviewerText({ analyst: p.decidedBy.analyst, identity: p.decidedBy.identity ?? null })} at ${p.decidedBy.at}`
+      : '';
+    const result = p.result
+      ? `; host: ${p.result.status}${p.result.reason ? ` (${p.result.reason})` : ''}${p.result.message ? `: ${p.result.message}` : ''}${p.result.backup ? `; backup ${p.result.backup.id} (${p.result.backup.format}) at ${p.result.backup.path}` : ''}${p.result.verified === true ? '; verified gone on the host' : p.result.verified === false ? '; NOT verified gone' : ''}`
+      : '';
+    return `${p.id}: ${p.kind} ${p.location} ${p.name}${p.command ? ` = ${p.command}` : ''} (references ${p.matchedPath}) — ${PROPOSAL_STATE[p.state]}${decided}${result}`;
+  };
+  const blocks: Block[] = [];
+  const pending = removal.proposals.filter((p) => p.state === 'proposed');
+  if (pending.length > 0) {
+    blocks.push({
+      kind: 'paragraph',
+      text: `${pending.length} entr${pending.length === 1 ? 'y references' : 'ies reference'} the offending binaries and can be removed on your approval until ${removal.deadline}: each is backed up on the host first and can be put back (spawnguard restore). Approve on the review page, or: npx spawnguard persistence remove ${status.workflowId} --analyst <you> [--entry p1]; to leave them: npx spawnguard persistence keep ${status.workflowId} --analyst <you>.`,
+    });
+  }
+  if (removal.proposals.length > 0) blocks.push({ kind: 'list', items: removal.proposals.map(line) });
+  if (removal.notProposed.length > 0) {
+    blocks.push(
+      { kind: 'paragraph', text: 'Referencing entries not proposed for removal (remove them by hand if confirmed):' },
+      { kind: 'list', items: removal.notProposed.map((n) => `${n.kind} ${n.location} ${n.name}: ${n.why}`) },
+    );
+  }
+  if (removal.status === 'timed-out') {
+    blocks.push({
+      kind: 'paragraph',
+      text: `The deadline ${removal.deadline} passed: undecided entries were left in place.`,
+    });
+  }
+  return { title: 'Persistence removal', blocks };
 }

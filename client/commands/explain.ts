@@ -4,7 +4,7 @@
  * own facts and the configured reputation providers, runs the decision engine and prints JSON.
  */
 import { Option, type Command } from 'commander';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { createReputationService, type ReputationService } from '../../activities/enrichment';
 import type { CanonicalAlert } from '../../common/alert';
 import { ConfigError, loadConfig } from '../../common/config';
@@ -15,12 +15,19 @@ import {
   type FileFacts,
   type ProcessInfo,
 } from '../../common/host-contract';
-import type { FileEnrichment, ReputationReport } from '../../common/incident-status';
+import {
+  RelatedIncidentSchema,
+  type FileEnrichment,
+  type ProcessTree,
+  type RelatedIncident,
+  type ReputationReport,
+} from '../../common/incident-status';
 import { AlertFormatError, normalizeAlert } from '../../common/normalize';
 import { decide, enrichmentFromFacts, reputationHashes, resolveCreator } from '../../workflows/decision';
 import { CliError, EXIT } from '../cli';
 import { formatTable, readJsonDocument } from '../ingest/cli-support';
 import { displayValues } from '../../common/display-text';
+import { processTreeLines } from '../../common/process-tree';
 
 /** Alerts are small; anything this large is not one. */
 
@@ -44,10 +51,16 @@ with path, exists, sha256, signature, versionInfo, expectedLocation per file), f
 result of that activity in the incident's Temporal history. The decision is then the one the
 workflow made, given the same reputation answers.
 
-With --process-tree FILE an event that names the creator only by its PID (Security 4688 from
-Windows Server 2008 R2 – 2012 R2) gets the parent the host's process list gave the playbook:
-FILE is GetProcessTree.ps1's result for that PID. The parent is taken when that process started
-before the child; otherwise (PID reused, process gone) it stays unknown and is never acted on.
+With --process-tree FILE the host's process list is used as the playbook uses it: FILE is
+GetProcessTree.ps1's result for the parent and child PIDs (the pair's ancestry and descendants:
+a shell started by a shell is judged by its real launcher, Word or a web server) and, for an event
+that names the creator only by its PID (Security 4688 from Windows Server 2008 R2 – 2012 R2), for
+that PID. The parent is taken when that process started before the child; otherwise (PID reused,
+process gone) it stays unknown and is never acted on.
+
+With --related FILE the decision weighs other incidents on the same host or for the same user as
+the playbook gathered them (a malicious one in the window raises the score: repeat-offender): FILE
+is an incident status's "related" (spawnguard status <id> --json | jq .related).
 
 Examples:
   $ spawnguard explain alert.json
@@ -61,6 +74,7 @@ configuration (the message names the field), 1 anything else.`;
 
 interface ExplainOptions {
   format: 'json' | 'text';
+  related?: string;
   maliciousThreshold?: string;
   suspiciousThreshold?: string;
   facts?: string;
@@ -83,7 +97,11 @@ export function register(program: Command): void {
     )
     .option(
       '--process-tree <file>',
-      "the host's process list for the creator PID (GetProcessTree.ps1's JSON), for events that do not name the parent",
+      "the host's process list for the pair (GetProcessTree.ps1's JSON): ancestry, descendants, and the creator of events that do not name the parent",
+    )
+    .option(
+      '--related <file>',
+      "other incidents on the same host or user (an incident status's `related`), as the playbook gathered them",
     )
     .addOption(
       new Option('--format <format>', 'json (for tools, the default) or text (for people)')
@@ -106,6 +124,8 @@ export interface Explanation {
   reasons: Decision['reasons'];
   plan: Decision['plan'];
   files: Record<'parent' | 'child', Pick<FileEnrichment, 'path' | 'sha256' | 'risk' | 'evidence'>>;
+  /** The pair's process tree, when --process-tree gave the host's records of it. */
+  processTree?: ProcessTree;
   reputation: {
     consulted: string[];
     notConsulted: { source: string; reason: string }[];
@@ -116,26 +136,34 @@ export interface Explanation {
 
 /** The explanation for a person: the pair, the verdict, each reason and each planned step. */
 export function formatExplanation(explained: Explanation): string {
-  const { alert, verdict, score, confidence, reasons, plan, files, reputation } = displayValues(explained);
+  const { alert, verdict, score, confidence, reasons, plan, files, reputation, processTree } = displayValues(explained);
   const lines = [
     `Pair        ${alert.parent.name} (PID ${alert.parent.pid}) → ${alert.child.name} (PID ${alert.child.pid}) on ${alert.host.hostname}`,
     `Verdict     ${verdict}, score ${score}/100, confidence ${confidence}`,
     `Files       parent ${files.parent.path ?? '?'} (${files.parent.risk}); child ${files.child.path ?? '?'} (${files.child.risk})`,
     `Reputation  consulted ${reputation.consulted.join(', ') || 'none'}${reputation.notConsulted.length ? `; not consulted: ${reputation.notConsulted.map((n) => `${n.source} (${n.reason})`).join(', ')}` : ''}`,
+    ...(explained.processTree
+      ? ['', 'Process tree', ...processTreeLines(alert, processTree).map((l) => `  ${l}`)]
+      : []),
     '',
     'Reasons',
     reasons.length
       ? formatTable(
-          ['WEIGHT', 'CODE', 'EVIDENCE'],
-          reasons.map((r) => [`${r.weight > 0 ? '+' : ''}${r.weight}`, r.code, r.evidence]),
+          ['WEIGHT', 'CODE', 'ATT&CK', 'EVIDENCE'],
+          reasons.map((r) => [`${r.weight > 0 ? '+' : ''}${r.weight}`, r.code, r.attack?.join(' ') ?? '', r.evidence]),
         )
       : '  none',
     '',
     verdict === 'suspicious' ? 'Plan (what an analyst’s approval would run)' : 'Plan',
     plan.length
       ? formatTable(
-          ['ACTION', 'TARGET', 'NOTE'],
-          plan.map((p) => [p.action, p.target.description, p.skipped ? `skipped: ${p.skipped}` : '']),
+          ['ACTION', 'D3FEND', 'TARGET', 'NOTE'],
+          plan.map((p) => [
+            p.action,
+            p.d3fend ? `${p.d3fend.id} ${p.d3fend.name}` : '',
+            p.target.description,
+            p.skipped ? `skipped: ${p.skipped}` : '',
+          ]),
         )
       : '  no host action',
   ];
@@ -147,7 +175,8 @@ async function explain(source: string, options: ExplainOptions): Promise<Explana
   const alert = toAlert(await readJsonDocument(source, label), label);
   const hostFacts = options.facts === undefined ? null : await readFacts(options.facts);
   const facts = hostFacts ?? [];
-  const creator = options.processTree === undefined ? undefined : await readCreator(options.processTree, alert);
+  const tree = options.processTree === undefined ? undefined : await readProcessTree(options.processTree);
+  const creator = tree === undefined ? undefined : (tree.find((info) => info.pid === alert.parent.pid) ?? null);
 
   let service: ReputationService;
   let trustedPublishers: string[];
@@ -171,11 +200,14 @@ async function explain(source: string, options: ExplainOptions): Promise<Explana
     hostFactsError: null,
     hostReachable: hostFacts !== null,
     ...(creator !== undefined ? { creator } : {}),
+    // The pair's ancestry and descendants, when the file has the host's records of them.
+    ...(tree ? { processTree: tree } : {}),
     reputations: reports,
     policy,
   });
   const { parent, child } = enrichment;
-  const decision = decide({ alert, enrichment, policy });
+  const related = options.related === undefined ? [] : await readRelated(options.related);
+  const decision = decide({ alert, enrichment, policy, related });
 
   const fileSummary = ({ path, sha256, risk, evidence }: FileEnrichment) => ({ path, sha256, risk, evidence });
   return {
@@ -186,6 +218,7 @@ async function explain(source: string, options: ExplainOptions): Promise<Explana
     reasons: decision.reasons,
     plan: decision.plan,
     files: { parent: fileSummary(parent), child: fileSummary(child) },
+    ...(enrichment.processTree ? { processTree: enrichment.processTree } : {}),
     reputation: {
       consulted: service.enabled.map((provider) => provider.name),
       notConsulted: service.disabled.map(({ name, reason }) => ({ source: name, reason })),
@@ -201,10 +234,29 @@ async function readFacts(file: string): Promise<FileFacts[]> {
   return (await readScriptResult(FileEnrichmentResultSchema, `--facts ${file}`, file, 'GetFileEnrichment.ps1')).results;
 }
 
-/** GetProcessTree.ps1's record of the creator PID, validated; null when it has no record of it. */
-async function readCreator(file: string, alert: CanonicalAlert): Promise<ProcessInfo | null> {
-  const tree = await readScriptResult(ProcessTreeResultSchema, `--process-tree ${file}`, file, 'GetProcessTree.ps1');
-  return tree.results.find((info) => info.pid === alert.parent.pid) ?? null;
+/** Related incidents: a list, or an incident status's `related` (or the whole status), validated. */
+async function readRelated(file: string): Promise<RelatedIncident[]> {
+  const label = `--related ${file}`;
+  const document = await readJsonDocument(file, label);
+  const list = z
+    .union([
+      z.array(RelatedIncidentSchema),
+      z.object({ incidents: z.array(RelatedIncidentSchema) }).transform((r) => r.incidents),
+      z
+        .object({ related: z.object({ incidents: z.array(RelatedIncidentSchema) }) })
+        .transform((s) => s.related.incidents),
+    ])
+    .safeParse(document);
+  if (!list.success) {
+    throw new CliError(`${label} is not a list of related incidents (an incident status's "related")`, EXIT.usage);
+  }
+  return list.data;
+}
+
+/** GetProcessTree.ps1's records (the creator PID's, or the pair's), validated. */
+async function readProcessTree(file: string): Promise<ProcessInfo[]> {
+  return (await readScriptResult(ProcessTreeResultSchema, `--process-tree ${file}`, file, 'GetProcessTree.ps1'))
+    .results;
 }
 
 /** A host script's result document read from a file, validated; the message names the field at fault. */

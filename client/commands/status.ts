@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { msToNumber, type Duration } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import { displayValues } from '../../common/display-text';
+import { sectionText } from '../../activities/notification/document';
+import { persistenceRemovalSection, processTreeSection, relatedSection } from '../../activities/notification/sections';
 import { laterAlerts, reviewerText, type IncidentStatus } from '../../common/incident-status';
 import { formatTable, printJson, withTemporal } from '../ingest/cli-support';
 import { CliError, EXIT } from '../cli';
@@ -50,8 +52,8 @@ export function formatStatus(incident: IncidentStatus): string {
       '',
       'Reasons',
       formatTable(
-        ['WEIGHT', 'CODE', 'EVIDENCE'],
-        decision.reasons.map((r) => [String(r.weight), r.code, r.evidence]),
+        ['WEIGHT', 'CODE', 'ATT&CK', 'EVIDENCE'],
+        decision.reasons.map((r) => [String(r.weight), r.code, r.attack?.join(' ') ?? '', r.evidence]),
       ),
     );
   }
@@ -60,8 +62,13 @@ export function formatStatus(incident: IncidentStatus): string {
       '',
       'Plan',
       formatTable(
-        ['ACTION', 'TARGET', 'NOTE'],
-        decision.plan.map((p) => [p.action, p.target.description, p.skipped ? `skipped: ${p.skipped}` : '']),
+        ['ACTION', 'D3FEND', 'TARGET', 'NOTE'],
+        decision.plan.map((p) => [
+          p.action,
+          p.d3fend ? `${p.d3fend.id} ${p.d3fend.name}` : '',
+          p.target.description,
+          p.skipped ? `skipped: ${p.skipped}` : '',
+        ]),
       ),
     );
   }
@@ -98,6 +105,10 @@ export function formatStatus(incident: IncidentStatus): string {
     lines.push(`Facts from ${merged.alertId} used in the decision: ${merged.added.join(', ')}`);
   }
   if (status.hostWorker && !status.hostWorker.answered) lines.push('', `Host worker: ${status.hostWorker.message}`);
+  // The email's own sections: the process tree, related incidents, persistence proposals.
+  for (const section of [processTreeSection(incident), relatedSection(incident), persistenceRemovalSection(incident)]) {
+    if (section) lines.push('', sectionText(section));
+  }
   for (const attempt of status.review.notApplied ?? []) {
     lines.push(
       `Not applied: ${attempt.decision} by ${attempt.analyst} at ${attempt.at} — ${attempt.why}${attempt.comment ? ` ("${attempt.comment}")` : ''}`,

@@ -12,13 +12,21 @@ import Fastify, {
 } from 'fastify';
 import type { CanonicalAlert } from '../../common/alert';
 import { incidentWorkflowId } from '../../common/incident';
-import { ReviewUpdateSchema, type PlaybookPolicy } from '../../common/playbook';
+import { PersistenceReviewSchema, ReviewUpdateSchema, type PlaybookPolicy } from '../../common/playbook';
 import { registerReviewPage, WorkflowIdSchema } from '../review/page';
 import { analystName, historyIdentity, type OidcSignIn, type SignedInAnalyst } from '../review/oidc';
 import rateLimit from '@fastify/rate-limit';
 import { bearerToken, credentialCheck, type SenderCredential } from './auth';
 import { InvalidAlertsError, parseAlertDocuments } from './documents';
-import { incidentStatus, pendingReviews, reviewIncident } from './incidents';
+import {
+  incidentStatus,
+  pendingReviews,
+  restoreStatus,
+  reviewIncident,
+  reviewPersistence,
+  startRestore,
+} from './incidents';
+import { RestoreInputSchema } from '../../common/restore';
 import { RecentAlerts } from './recent-alerts';
 import { submitAlert, type Submission } from './submit';
 import { classifyTemporalError, withTemporalDeadline, type TemporalProblem } from './temporal';
@@ -383,11 +391,111 @@ export async function buildIngestApp(options: IngestAppOptions): Promise<Fastify
     }
   });
 
+  /**
+   * The signed-in analyst may decide (or 403 is sent), and the body as the decision schema reads it:
+   * signed in, the analyst is who the provider says (a name in the body is not taken).
+   */
+  const deciderBody = (request: FastifyRequest, reply: FastifyReply): unknown | undefined => {
+    const analyst = request.analyst;
+    if (analyst && !analyst.canApprove) {
+      void reply.code(403).send({
+        error: 'forbidden',
+        message: `${analystName(analyst.identity)} may view incidents but not decide (deciding takes membership of ${oidc!.settings.approverGroup})`,
+      });
+      return undefined;
+    }
+    const body = request.body;
+    if (!analyst) {
+      if (body && typeof body === 'object' && 'identity' in body) {
+        void reply.code(400).send({ error: 'invalid-request', message: 'identity: set by sign-in only' });
+        return undefined;
+      }
+      return body;
+    }
+    return body && typeof body === 'object' && !Array.isArray(body)
+      ? { ...body, analyst: analystName(analyst.identity), identity: analyst.identity }
+      : body;
+  };
+  const workflowIdOf = (request: FastifyRequest, reply: FastifyReply): string | undefined => {
+    const workflowId = WorkflowIdSchema.safeParse((request.params as { workflowId: string }).workflowId);
+    if (workflowId.success) return workflowId.data;
+    void reply.code(400).send({ error: 'bad-request', message: `workflowId ${workflowId.error.issues[0]?.message}` });
+    return undefined;
+  };
+  const problems = (error: { issues: { path: PropertyKey[]; message: string }[] }) =>
+    error.issues.map((i) => `${i.path.map(String).join('.') || 'body'}: ${i.message}`).join('; ');
+
+  // Persistence entries proposed after remediation: remove (backed up first) or keep, per entry or all.
+  app.post('/v1/incidents/:workflowId/persistence', { onRequest: requireBearer }, async (request, reply) => {
+    const workflowId = workflowIdOf(request, reply);
+    if (workflowId === undefined) return reply;
+    const body = deciderBody(request, reply);
+    if (body === undefined) return reply;
+    const review = PersistenceReviewSchema.safeParse(body);
+    if (!review.success) return reply.code(400).send({ error: 'invalid-review', message: problems(review.error) });
+    try {
+      const state = await reviewPersistence(
+        client,
+        workflowId,
+        review.data,
+        deadlineMs,
+        request.analyst ? historyIdentity(request.analyst.identity) : undefined,
+      );
+      request.log.info(
+        {
+          workflowId,
+          decision: review.data.decision,
+          entries: review.data.entries ?? 'all',
+          analyst: review.data.analyst,
+        },
+        'persistence review recorded',
+      );
+      return state;
+    } catch (err) {
+      return temporalProblem(reply, classifyTemporalError(err));
+    }
+  });
+
+  // Undo: put back what the incident quarantined or removed, through its own workflow.
+  app.post('/v1/incidents/:workflowId/restore', { onRequest: requireBearer }, async (request, reply) => {
+    const workflowId = workflowIdOf(request, reply);
+    if (workflowId === undefined) return reply;
+    const body = deciderBody(request, reply);
+    if (body === undefined) return reply;
+    const input = RestoreInputSchema.safeParse(
+      body && typeof body === 'object' && !Array.isArray(body) ? { ...body, incidentId: workflowId, policy } : body,
+    );
+    if (!input.success) return reply.code(400).send({ error: 'invalid-restore', message: problems(input.error) });
+    try {
+      const restore = await startRestore(client, input.data, {
+        deadlineMs,
+        ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+        ...(request.analyst ? { historyIdentity: historyIdentity(request.analyst.identity) } : {}),
+      });
+      request.log.info({ workflowId, restore, analyst: input.data.analyst }, 'restore started');
+      return reply.code(202).send({ workflowId: restore });
+    } catch (err) {
+      return temporalProblem(reply, classifyTemporalError(err));
+    }
+  });
+
+  app.get('/v1/restores/:workflowId', { onRequest: requireBearer }, async (request, reply) => {
+    const workflowId = workflowIdOf(request, reply);
+    if (workflowId === undefined) return reply;
+    try {
+      return await restoreStatus(client, workflowId, deadlineMs);
+    } catch (err) {
+      return temporalProblem(reply, classifyTemporalError(err));
+    }
+  });
+
   await registerReviewPage(app, {
     client,
     ingestToken,
     linkSecret: options.linkSecret,
     temporalDeadlineMs: deadlineMs,
+    policy,
+    ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
     ...(options.secureCookies ? { secureCookies: true } : {}),
     ...(oidc ? { oidc } : {}),
     ...(options.temporalUiUrl ? { temporalUiUrl: options.temporalUiUrl } : {}),

@@ -6,13 +6,22 @@ import { Client } from '@temporalio/client';
 import { createHash } from 'node:crypto';
 import {
   IncidentStatusSchema,
+  PersistenceRemovalSchema,
   ReviewStateSchema,
   type IncidentStatus,
+  type PersistenceRemoval,
   type ReviewState,
 } from '../../common/incident-status';
-import { SA, WORKFLOW_TYPES } from '../../common/names';
-import { reviewUpdate, statusQuery } from '../../common/messages';
-import type { ReviewUpdate } from '../../common/playbook';
+import { CENTRAL_TASK_QUEUE, SA, WORKFLOW_TYPES } from '../../common/names';
+import { persistenceReviewUpdate, restoreStatusQuery, reviewUpdate, statusQuery } from '../../common/messages';
+import type { PersistenceReview, ReviewUpdate } from '../../common/playbook';
+import {
+  RestoreInputSchema,
+  restoreWorkflowId,
+  RestoreStatusSchema,
+  type RestoreInput,
+  type RestoreStatus,
+} from '../../common/restore';
 import { classifyTemporalError, IncidentClosedError, withTemporalDeadline } from './temporal';
 
 const DEFAULT_DEADLINE_MS = 10_000;
@@ -80,6 +89,96 @@ export async function reviewIncident(
     throw err;
   }
   return ReviewStateSchema.parse(result);
+}
+
+/** A client whose calls Temporal records as the signed-in analyst's, or the client itself. */
+function asSender(client: Client, historyIdentity?: string): Client {
+  return historyIdentity
+    ? new Client({
+        connection: client.connection,
+        namespace: client.options.namespace,
+        dataConverter: client.options.dataConverter,
+        identity: historyIdentity,
+      })
+    : client;
+}
+
+/**
+ * Remove or keep persistence entries proposed after remediation, through the `persistenceReview`
+ * update: refused by the incident's validator when nothing (or not that entry) is pending. The
+ * same decision retried (a timeout, a double click) is the same update.
+ */
+export async function reviewPersistence(
+  client: Client,
+  workflowId: string,
+  review: PersistenceReview,
+  deadlineMs = DEFAULT_DEADLINE_MS,
+  historyIdentity?: string,
+): Promise<PersistenceRemoval> {
+  const sender = asSender(client, historyIdentity);
+  const updateId = `persistence-${review.decision}-${createHash('sha256')
+    .update(
+      JSON.stringify([
+        workflowId,
+        review.decision,
+        review.entries ?? 'all',
+        review.analyst.trim(),
+        review.comment ?? '',
+      ]),
+    )
+    .digest('hex')
+    .slice(0, 32)}`;
+  try {
+    const result = await withTemporalDeadline(sender, deadlineMs, () =>
+      sender.workflow.getHandle(workflowId).executeUpdate(persistenceReviewUpdate, { args: [review], updateId }),
+    );
+    return PersistenceRemovalSchema.parse(result);
+  } catch (err) {
+    if (classifyTemporalError(err).kind === 'not-found') {
+      const closed = await closedIncident(client, workflowId, deadlineMs).catch(() => undefined);
+      if (closed)
+        throw new IncidentClosedError(
+          closed.message.replace('no review is pending', 'no persistence removal is pending'),
+          closed.closedAt,
+          closed.outcome,
+        );
+    }
+    throw err;
+  }
+}
+
+/**
+ * Starts the undo of an incident's quarantine and persistence removals (`incidentRestore`, its own
+ * workflow `<incident>.restore-<n>`); the caller follows it with `restoreStatus`.
+ */
+export async function startRestore(
+  client: Client,
+  input: RestoreInput,
+  options: { deadlineMs?: number; historyIdentity?: string; taskQueue?: string } = {},
+): Promise<string> {
+  const parsed = RestoreInputSchema.parse(input);
+  const sender = asSender(client, options.historyIdentity);
+  const workflowId = restoreWorkflowId(parsed.incidentId, Date.now());
+  await withTemporalDeadline(sender, options.deadlineMs ?? DEFAULT_DEADLINE_MS, () =>
+    sender.workflow.start(WORKFLOW_TYPES.restore, {
+      taskQueue: options.taskQueue ?? CENTRAL_TASK_QUEUE,
+      workflowId,
+      args: [parsed],
+      staticSummary: `Restore for ${parsed.incidentId}, asked by ${parsed.analyst}`,
+    }),
+  );
+  return workflowId;
+}
+
+export async function restoreStatus(
+  client: Client,
+  workflowId: string,
+  deadlineMs = DEFAULT_DEADLINE_MS,
+): Promise<RestoreStatus> {
+  const raw = await withTemporalDeadline(client, deadlineMs, () =>
+    client.workflow.getHandle(workflowId).query(restoreStatusQuery),
+  );
+  return RestoreStatusSchema.parse(raw);
 }
 
 /**

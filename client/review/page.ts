@@ -12,9 +12,22 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AnalystIdentitySchema, ReviewUpdateSchema } from '../../common/playbook';
+import {
+  AnalystIdentitySchema,
+  PersistenceReviewSchema,
+  ReviewUpdateSchema,
+  type PlaybookPolicy,
+} from '../../common/playbook';
+import { RestoreInputSchema } from '../../common/restore';
 import { hasValidBearer, secretsEqual } from '../ingest/auth';
-import { incidentStatus, pendingReviews, reviewIncident } from '../ingest/incidents';
+import {
+  incidentStatus,
+  pendingReviews,
+  restoreStatus,
+  reviewIncident,
+  reviewPersistence,
+  startRestore,
+} from '../ingest/incidents';
 import { classifyTemporalError, type TemporalProblem } from '../ingest/temporal';
 import {
   signReviewToken,
@@ -46,6 +59,10 @@ export interface ReviewPageOptions {
   oidc?: OidcSignIn;
   /** SPAWNGUARD_TEMPORAL_UI_URL: each incident page links its audit trail there. */
   temporalUiUrl?: string;
+  /** The deployment's policy (host queues, timeouts): what a restore started from the page runs with. */
+  policy: PlaybookPolicy;
+  /** `spawnguard-central` unless a test gives its own. */
+  taskQueue?: string;
 }
 
 const SESSION_COOKIE = 'spawnguard_review';
@@ -96,6 +113,49 @@ const DecisionFormSchema = z.object({
     .optional()
     .transform((c) => (c && c.trim() ? c.trim() : undefined)),
 });
+
+/** Form fields; a repeated one (`entry`, a checkbox per proposal) becomes an array. */
+function formFields(body: string): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = {};
+  for (const [key, value] of new URLSearchParams(body)) {
+    const seen = fields[key];
+    fields[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
+  return fields;
+}
+
+const optionalComment = z
+  .string()
+  .max(4096)
+  .optional()
+  .transform((c) => (c && c.trim() ? c.trim() : undefined));
+
+const PersistenceFormSchema = z.object({
+  token: z.string().max(200).optional(),
+  decision: z.enum(['remove', 'keep'], { message: 'decision must be remove or keep' }),
+  analyst: z.string().max(256).default(''),
+  comment: optionalComment,
+  /** The proposals ticked; none: every one still proposed. */
+  entry: z
+    .union([z.string(), z.array(z.string()).max(64)])
+    .optional()
+    .transform((e) => (e === undefined ? [] : [e].flat())),
+});
+
+const RestoreFormSchema = z.object({
+  token: z.string().max(200).optional(),
+  analyst: z.string().max(256).default(''),
+  comment: optionalComment,
+});
+
+/** Who decides from the page, as `decider` established it. */
+interface Decider {
+  analyst: string;
+  identity?: z.infer<typeof AnalystIdentitySchema>;
+  historyIdentity?: string;
+  bearer: boolean;
+  boundTo?: string;
+}
 
 const SECURITY_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
@@ -150,7 +210,7 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
     scope.addContentTypeParser(
       'application/x-www-form-urlencoded',
       { parseAs: 'string', bodyLimit: 64 * 1024 },
-      (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+      (_request, body, done) => done(null, formFields(body as string)),
     );
 
     const oidc = options.oidc;
@@ -301,10 +361,17 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
       const workflowId = WorkflowIdSchema.safeParse((request.params as { workflowId: string }).workflowId);
       if (!workflowId.success) return html(reply, 400, messagePage('Bad link', 'The link does not name an incident.'));
       const query = z
-        .object({ token: z.string().max(200).optional(), decided: z.enum(['approve', 'reject']).optional() })
+        .object({
+          token: z.string().max(200).optional(),
+          decided: z.enum(['approve', 'reject']).optional(),
+          persistence: z.enum(['remove', 'keep']).optional(),
+          restore: WorkflowIdSchema.optional(),
+        })
         .safeParse(request.query);
       const presented = query.success ? query.data.token : undefined;
       const decided = query.success ? query.data.decided : undefined;
+      const persistenceDecided = query.success ? query.data.persistence : undefined;
+      const restoreId = query.success ? query.data.restore : undefined;
       if (oidc && !signedIn(request)) {
         // Analysts see incidents signed in, even from an email link: back here afterwards.
         return reply
@@ -336,14 +403,164 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
         // A signed-in analyst gets a token for this incident's chain of runs, as an email link would.
         const token =
           presented ?? signReviewToken(workflowId.data, linkSecret, Date.now() + listTokenTtlMs, status.firstRunId);
+        // A restore started from this page: its progress (its own workflow), shown with the incident.
+        const restore =
+          restoreId && restoreId.startsWith(`${workflowId.data}.restore-`)
+            ? await restoreStatus(client, restoreId, deadlineMs).catch((err: unknown) => ({
+                workflowId: restoreId,
+                error: classifyTemporalError(err).message,
+              }))
+            : undefined;
         return html(
           reply,
           200,
-          incidentPage(status, token, decided ? { decided } : {}, viewerOf(request), temporalLinks),
+          incidentPage(
+            status,
+            token,
+            {
+              ...(decided ? { decided } : {}),
+              ...(persistenceDecided ? { persistenceDecided } : {}),
+              ...(restore ? { restore } : {}),
+            },
+            viewerOf(request),
+            temporalLinks,
+          ),
         );
       } catch (err) {
         return problemPage(reply, classifyTemporalError(err));
       }
+    });
+
+    /**
+     * Who may act on an incident from the page: a signed-in approver (OpenID Connect), or in the
+     * zero-setup mode the name typed, authorized by the incident's link token or the ingest token as
+     * a bearer header. Sends the refusal and returns undefined when not.
+     */
+    const decider = (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      workflowId: string,
+      token: string | undefined,
+      typedAnalyst: string,
+    ): Decider | undefined => {
+      const signedInAnalyst = oidc ? analystOf(request) : undefined;
+      if (oidc && !signedInAnalyst) {
+        void html(reply, 401, messagePage('Not recorded', 'Sign in first: open /review.'));
+        return undefined;
+      }
+      if (signedInAnalyst && !signedInAnalyst.canApprove) {
+        request.log.warn({ workflowId, subject: signedInAnalyst.identity.subject }, 'decision by a viewer refused');
+        void html(
+          reply,
+          403,
+          messagePage(
+            'Not recorded',
+            `You may view incidents but not decide: deciding takes membership of ${oidc!.settings.approverGroup}.`,
+          ),
+        );
+        return undefined;
+      }
+      // The ingest token authorizes decisions only in the zero-setup mode.
+      const bearer = !oidc && hasValidBearer(request.headers.authorization, ingestToken);
+      let boundTo: string | undefined;
+      if (!bearer) {
+        const check: TokenCheck = token
+          ? verifyReviewToken(token, workflowId, linkSecret)
+          : { valid: false, reason: 'malformed' };
+        if (!check.valid) {
+          request.log.warn({ workflowId, reason: check.reason }, 'decision refused');
+          void html(reply, 403, messagePage('Not recorded', tokenRefusal(check)));
+          return undefined;
+        }
+        boundTo = check.firstRunId;
+      }
+      return {
+        // Signed in, the analyst is who the provider says; in the zero-setup mode, the name typed.
+        analyst: signedInAnalyst ? analystName(signedInAnalyst.identity) : typedAnalyst,
+        ...(signedInAnalyst ? { identity: signedInAnalyst.identity } : {}),
+        ...(signedInAnalyst ? { historyIdentity: historyIdentity(signedInAnalyst.identity) } : {}),
+        bearer,
+        ...(boundTo !== undefined ? { boundTo } : {}),
+      };
+    };
+    /** After a form's POST: back to the incident with its token (post/redirect/get). */
+    const backToIncident = (reply: FastifyReply, workflowId: string, token: string | undefined, query: string) =>
+      reply
+        .code(303)
+        .header(
+          'location',
+          `/review/${encodeURIComponent(workflowId)}${token ? `?token=${encodeURIComponent(token)}&${query}` : `?${query}`}`,
+        )
+        .send();
+
+    scope.post('/review/:workflowId/persistence', async (request, reply) => {
+      const workflowId = WorkflowIdSchema.safeParse((request.params as { workflowId: string }).workflowId);
+      if (!workflowId.success) return html(reply, 400, messagePage('Bad request', 'No such incident.'));
+      const form = PersistenceFormSchema.safeParse(request.body ?? {});
+      if (!form.success) {
+        return html(reply, 400, messagePage('Not recorded', form.error.issues.map((i) => i.message).join('; ')));
+      }
+      const { token, decision, comment, entry } = form.data;
+      const who = decider(request, reply, workflowId.data, token, form.data.analyst);
+      if (!who) return reply;
+      const review = PersistenceReviewSchema.safeParse({
+        decision,
+        analyst: who.analyst,
+        ...(entry.length > 0 ? { entries: entry } : {}),
+        ...(comment ? { comment } : {}),
+        ...(who.identity ? { identity: who.identity } : {}),
+      });
+      if (!review.success) {
+        return html(reply, 400, messagePage('Not recorded', review.error.issues.map((i) => i.message).join('; ')));
+      }
+      try {
+        await reviewPersistence(client, workflowId.data, review.data, deadlineMs, who.historyIdentity);
+      } catch (err) {
+        const problem = classifyTemporalError(err);
+        request.log.warn({ workflowId: workflowId.data, problem }, 'persistence review not recorded');
+        return problemPage(reply, problem);
+      }
+      request.log.info(
+        { workflowId: workflowId.data, decision, entries: review.data.entries ?? 'all', analyst: who.analyst },
+        'persistence review recorded',
+      );
+      return backToIncident(reply, workflowId.data, token, `persistence=${decision}`);
+    });
+
+    scope.post('/review/:workflowId/restore', async (request, reply) => {
+      const workflowId = WorkflowIdSchema.safeParse((request.params as { workflowId: string }).workflowId);
+      if (!workflowId.success) return html(reply, 400, messagePage('Bad request', 'No such incident.'));
+      const form = RestoreFormSchema.safeParse(request.body ?? {});
+      if (!form.success) {
+        return html(reply, 400, messagePage('Not recorded', form.error.issues.map((i) => i.message).join('; ')));
+      }
+      const { token, comment } = form.data;
+      const who = decider(request, reply, workflowId.data, token, form.data.analyst);
+      if (!who) return reply;
+      const input = RestoreInputSchema.safeParse({
+        incidentId: workflowId.data,
+        files: 'all',
+        persistence: 'all',
+        analyst: who.analyst,
+        ...(comment ? { comment } : {}),
+        ...(who.identity ? { identity: who.identity } : {}),
+        policy: options.policy,
+      });
+      if (!input.success) {
+        return html(reply, 400, messagePage('Not started', input.error.issues.map((i) => i.message).join('; ')));
+      }
+      let restore: string;
+      try {
+        restore = await startRestore(client, input.data, {
+          deadlineMs,
+          ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
+          ...(who.historyIdentity ? { historyIdentity: who.historyIdentity } : {}),
+        });
+      } catch (err) {
+        return problemPage(reply, classifyTemporalError(err));
+      }
+      request.log.info({ workflowId: workflowId.data, restore, analyst: who.analyst }, 'restore started from the page');
+      return backToIncident(reply, workflowId.data, token, `restore=${encodeURIComponent(restore)}`);
     });
 
     scope.post('/review/:workflowId', async (request, reply) => {
@@ -354,39 +571,10 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
         return html(reply, 400, messagePage('Not recorded', form.error.issues.map((i) => i.message).join('; ')));
       }
       const { token, decision, comment } = form.data;
-      const signedInAnalyst = oidc ? analystOf(request) : undefined;
-      if (oidc && !signedInAnalyst) {
-        return html(reply, 401, messagePage('Not recorded', 'Sign in first: open /review.'));
-      }
-      if (signedInAnalyst && !signedInAnalyst.canApprove) {
-        request.log.warn(
-          { workflowId: workflowId.data, subject: signedInAnalyst.identity.subject },
-          'review decision by a viewer refused',
-        );
-        return html(
-          reply,
-          403,
-          messagePage(
-            'Not recorded',
-            `You may view incidents but not decide: deciding takes membership of ${oidc!.settings.approverGroup}.`,
-          ),
-        );
-      }
-      // Signed in, the analyst is who the provider says; in the zero-setup mode, the name typed.
-      const analyst = signedInAnalyst ? analystName(signedInAnalyst.identity) : form.data.analyst;
-      // The ingest token authorizes decisions only in the zero-setup mode.
-      const bearer = !oidc && hasValidBearer(request.headers.authorization, ingestToken);
-      let boundTo: string | undefined;
-      if (!bearer) {
-        const check: TokenCheck = token
-          ? verifyReviewToken(token, workflowId.data, linkSecret)
-          : { valid: false, reason: 'malformed' };
-        if (!check.valid) {
-          request.log.warn({ workflowId: workflowId.data, reason: check.reason }, 'review decision refused');
-          return html(reply, 403, messagePage('Not recorded', tokenRefusal(check)));
-        }
-        boundTo = check.firstRunId;
-      }
+      const who = decider(request, reply, workflowId.data, token, form.data.analyst);
+      if (!who) return reply;
+      const { analyst, bearer, boundTo } = who;
+      const signedInAnalyst = who.identity ? { identity: who.identity } : undefined;
       const review = ReviewUpdateSchema.safeParse({
         decision,
         analyst,

@@ -9,11 +9,15 @@ import { sectionHtml, type Section } from '../../activities/notification/documen
 import { actionsSection, quarantineSection } from '../../activities/notification/report';
 import {
   alertSection,
+  persistenceRemovalSection,
+  processTreeSection,
+  relatedSection,
   reputationSection,
   temporalUiLink,
   type IncidentLinks,
 } from '../../activities/notification/sections';
 import type { PendingReview } from '../ingest/incidents';
+import type { RestoreStatus } from '../../common/restore';
 
 /** Markup-safe only: for what the analyst typed, given back in the form as typed. */
 function escapeMarkup(value: unknown): string {
@@ -78,10 +82,10 @@ function emailSections(
 function reasonsSection(status: IncidentStatus): string {
   const reasons = status.decision?.reasons ?? [];
   if (reasons.length === 0) return '<p class="muted">No reasons recorded.</p>';
-  return `<table class="reasons"><tr><th>weight</th><th>code</th><th>evidence</th></tr>${reasons
+  return `<table class="reasons"><tr><th>weight</th><th>code</th><th>ATT&amp;CK</th><th>evidence</th></tr>${reasons
     .map(
       (r) =>
-        `<tr><td>${r.weight > 0 ? '+' : ''}${r.weight}</td><td><code>${escapeHtml(r.code)}</code></td><td>${escapeHtml(r.evidence)}</td></tr>`,
+        `<tr><td>${r.weight > 0 ? '+' : ''}${r.weight}</td><td><code>${escapeHtml(r.code)}</code></td><td>${escapeHtml(r.attack?.join(' ') ?? '')}</td><td>${escapeHtml(r.evidence)}</td></tr>`,
     )
     .join('')}</table>`;
 }
@@ -92,7 +96,7 @@ function planSection(status: IncidentStatus): string {
   return `<ul class="plan">${plan
     .map(
       (step) =>
-        `<li><strong>${escapeHtml(step.action)}</strong> ${escapeHtml(step.target.description)}${step.skipped ? ` <span class="muted">(skipped: ${escapeHtml(step.skipped)})</span>` : ''}</li>`,
+        `<li><strong>${escapeHtml(step.action)}</strong>${step.d3fend ? ` <span class="muted">[D3FEND ${escapeHtml(step.d3fend.id)} ${escapeHtml(step.d3fend.name)}]</span>` : ''} ${escapeHtml(step.target.description)}${step.skipped ? ` <span class="muted">(skipped: ${escapeHtml(step.skipped)})</span>` : ''}</li>`,
     )
     .join('')}</ul>`;
 }
@@ -114,6 +118,10 @@ export interface FormState {
   error?: string;
   /** The decision just recorded (after the form's redirect): a confirmation at the top. */
   decided?: 'approve' | 'reject';
+  /** A persistence review just recorded. */
+  persistenceDecided?: 'remove' | 'keep';
+  /** A restore started from this page: its status (or why it could not be read). */
+  restore?: RestoreStatus | { workflowId: string; error: string };
 }
 
 /** Who looks at the page: signed in through the identity provider, or the zero-setup mode. */
@@ -158,6 +166,71 @@ ${analystField}
 </form>`;
 }
 
+/** The analyst's name field, or who decides from their sign-in. */
+function deciderField(id: string, viewer: Viewer, analyst: string | undefined, purpose: string): string {
+  return viewer.mode === 'signed-in'
+    ? `<p>Deciding as <strong>${escapeHtml(viewer.name)}</strong> (from your sign-in).</p>`
+    : `<label>Analyst (required) <input type="text" name="analyst" required maxlength="256" autocomplete="name" value="${escapeMarkup(analyst ?? '')}" aria-label="Analyst for ${purpose} of ${id}"></label>`;
+}
+
+/** The proposed persistence entries to tick, with Remove and Keep (nothing ticked: every one). */
+function persistenceForm(status: IncidentStatus, token: string, viewer: Viewer): string {
+  const removal = status.persistenceRemoval;
+  const pending = removal?.proposals.filter((p) => p.state === 'proposed') ?? [];
+  if (!removal || removal.status !== 'pending' || pending.length === 0) return '';
+  if (viewer.mode === 'signed-in' && !viewer.canApprove) return '';
+  const id = escapeHtml(status.workflowId);
+  const boxes = pending
+    .map(
+      (p) =>
+        `<label><input type="checkbox" name="entry" value="${escapeHtml(p.id)}"> ${escapeHtml(p.id)}: ${escapeHtml(p.kind)} ${escapeHtml(p.location)} <code>${escapeHtml(p.name)}</code></label>`,
+    )
+    .join('\n');
+  return `<h2>Remove persistence</h2>
+<form class="review" method="post" action="/review/${encodeURIComponent(status.workflowId)}/persistence" data-form="persistence">
+<input type="hidden" name="token" value="${escapeHtml(token)}">
+<p>Each entry is backed up on the host before it is removed, and can be put back with Restore. Tick entries, or none for every one proposed (until ${escapeHtml(removal.deadline)}).</p>
+${boxes}
+${deciderField(id, viewer, undefined, 'persistence removal')}
+<label>Comment (optional) <textarea name="comment" rows="2" maxlength="4096" aria-label="Comment for persistence removal of ${id}"></textarea></label>
+<button type="submit" name="decision" value="remove">Remove</button>
+<button type="submit" name="decision" value="keep">Keep</button>
+</form>`;
+}
+
+/** Restore (undo) once the incident quarantined a file or removed an entry. */
+function restoreForm(status: IncidentStatus, token: string, viewer: Viewer): string {
+  const quarantined = status.actions.some((a) => a.quarantine && (a.status === 'done' || a.status === 'already-done'));
+  const removed = status.persistenceRemoval?.proposals.some(
+    (p) => p.result?.backup && (p.state === 'removed' || p.state === 'gone'),
+  );
+  if (!quarantined && !removed) return '';
+  if (viewer.mode === 'signed-in' && !viewer.canApprove) return '';
+  const id = escapeHtml(status.workflowId);
+  return `<h2>Undo</h2>
+<form class="review" method="post" action="/review/${encodeURIComponent(status.workflowId)}/restore" data-form="restore">
+<input type="hidden" name="token" value="${escapeHtml(token)}">
+<p>A false positive? Restore puts back every file this incident quarantined (to its original path, with its original permissions; refused where another file is there now) and every persistence entry it removed, verifies each on the host and emails a report.</p>
+${deciderField(id, viewer, undefined, 'restore')}
+<label>Comment (optional) <textarea name="comment" rows="2" maxlength="4096" aria-label="Comment for restore of ${id}"></textarea></label>
+<button type="submit">Restore</button>
+</form>`;
+}
+
+/** A restore started from this page: where it stands, and what it put back. */
+function restoreLine(restore: NonNullable<FormState['restore']>): string {
+  if ('error' in restore) {
+    return `<p class="notice" role="status" data-field="restore">Restore <code>${escapeHtml(restore.workflowId)}</code> started; its status is not available yet (${escapeHtml(restore.error)}). Reload in a moment.</p>`;
+  }
+  const actions = restore.actions
+    .map(
+      (a) =>
+        `<li>${escapeHtml(a.action)} — ${escapeHtml(a.target)}: ${escapeHtml(a.status)}${a.reason ? ` (${escapeHtml(a.reason)})` : ''}${a.message ? ` — ${escapeHtml(a.message)}` : ''}${a.validated === true ? '; verified on the host' : a.validated === false ? '; NOT verified' : ''}</li>`,
+    )
+    .join('');
+  return `<div class="notice" role="status" data-field="restore"><p>Restore <code>${escapeHtml(restore.workflowId)}</code>: ${escapeHtml(restore.outcome ?? restore.phase)}${restore.message ? ` — ${escapeHtml(restore.message)}` : ''}</p>${actions ? `<ul>${actions}</ul>` : ''}</div>`;
+}
+
 /** One incident: the evidence, what approval would do, and the form while a review is pending. */
 export function incidentPage(
   status: IncidentStatus,
@@ -169,13 +242,16 @@ export function incidentPage(
   const pending = status.review.status === 'pending';
   const confirmation = state.decided
     ? `<p class="notice" role="status" data-field="confirmation">Recorded: you ${state.decided === 'approve' ? 'approved' : 'rejected'} this incident.</p>`
-    : '';
+    : state.persistenceDecided
+      ? `<p class="notice" role="status" data-field="confirmation">Recorded: ${state.persistenceDecided === 'remove' ? 'removal approved; the host backs each entry up, removes it and verifies it (reload for the result)' : 'the entries are kept'}.</p>`
+      : '';
   const body = `${viewerLine(viewer)}${confirmation}${state.error ? `<p class="error" role="alert">Not recorded: ${escapeHtml(state.error)}</p>` : ''}
 <p class="muted">Incident <code>${escapeHtml(status.workflowId)}</code> · phase ${escapeHtml(status.phase)}${status.outcome ? ` · outcome ${escapeHtml(status.outcome)}` : ''}${status.lab ? ' · LAB' : ''}</p>
 <p>Verdict: ${verdictText(status)}</p>
 <p class="${pending ? 'notice' : 'muted'}" data-field="review">${reviewStateLine(status)}</p>
 ${links ? `<p><a href="${escapeHtml(temporalUiLink(links, status.workflowId))}" data-field="temporal-link">This incident in the Temporal UI</a> (its audit trail)</p>` : ''}
-${emailSections([alertSection], status)}
+${state.restore ? restoreLine(state.restore) : ''}
+${emailSections([alertSection, processTreeSection, relatedSection], status)}
 <h2>Reasons</h2>${reasonsSection(status)}
 ${emailSections([reputationSection], status)}
 ${
@@ -183,7 +259,10 @@ ${
     ? `${emailSections([actionsSection, quarantineSection], status)}<h2>The plan</h2>${planSection(status)}`
     : `<h2>${pending || status.review.status === 'not-needed' ? 'What approval will do' : 'The plan'}</h2>${planSection(status)}`
 }
-${pending && token ? `<h2>Decision</h2>${reviewForm(status.workflowId, token, state, viewer)}` : ''}`;
+${emailSections([persistenceRemovalSection], status)}
+${pending && token ? `<h2>Decision</h2>${reviewForm(status.workflowId, token, state, viewer)}` : ''}
+${token ? persistenceForm(status, token, viewer) : ''}
+${token ? restoreForm(status, token, viewer) : ''}`;
   return page(
     `Review: ${status.alert.parent.name} → ${status.alert.child.name} on ${status.alert.host.hostname}`,
     body,

@@ -25,12 +25,18 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return Boolean(value) && typeof value === 'object' && !Array.isArray(value);
 }
 
+function scalarText(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+}
+
 export function detectFormat(doc: Record<string, unknown>): Detected {
   const winlog = doc.winlog;
   if (isObject(winlog)) {
-    const eventId = String(winlog.event_id ?? '');
+    // Only a string or number is an id: an object (`{"toString": 0}`) cannot even be made a string.
+    const eventId = scalarText(winlog.event_id);
     if (eventId === '4688') return 'security-4688';
-    if (eventId === '1' && /sysmon/i.test(String(winlog.provider_name ?? winlog.channel ?? 'sysmon'))) return 'sysmon';
+    if (eventId === '1' && /sysmon/i.test(scalarText(winlog.provider_name ?? winlog.channel) || 'sysmon'))
+      return 'sysmon';
   }
   if (isObject(doc.process) || isObject(doc.kibana)) return 'elastic';
   if ('parent' in doc && 'child' in doc) return 'canonical';

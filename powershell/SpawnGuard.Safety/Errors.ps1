@@ -54,3 +54,21 @@ function Get-SpawnGuardErrorCode {
     if (Test-SpawnGuardAccessDenied -ErrorRecord $ErrorRecord) { return 'access-denied' }
     return 'failure'
 }
+
+function Test-SpawnGuardMissingObjectError {
+    <#
+    .SYNOPSIS
+        True when an error record says the object asked for does not exist: a COM call that failed
+        with ERROR_FILE_NOT_FOUND or ERROR_PATH_NOT_FOUND (0x80070002, 0x80070003), as the Task
+        Scheduler answers for a task or folder that is not there.
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param([Parameter(Mandatory = $true)][System.Management.Automation.ErrorRecord]$ErrorRecord)
+    $exception = $ErrorRecord.Exception
+    while ($null -ne $exception) {
+        if ($exception -is [System.Runtime.InteropServices.COMException] -and @(-2147024894, -2147024893) -contains $exception.ErrorCode) { return $true }
+        $exception = $exception.InnerException
+    }
+    return $false
+}

@@ -728,6 +728,302 @@ function Get-SpawnGuardSubscriptionInstance {
     return @(Get-WmiObject -Namespace 'root\subscription' -Class $ClassName -ErrorAction Stop)
 }
 
+# ---------- persistence removal and restore: registry values, tasks, service start, WMI ----------
+
+function Get-SpawnGuardRegistryTypedValue {
+    <#
+    .SYNOPSIS
+        One value of a key with its type, as stored: { Kind = 'String' | 'ExpandString' |
+        'MultiString' | 'DWord' | 'QWord' | 'Binary' | 'None' | 'Unknown'; Data }, environment
+        variables not expanded; $null when the key or the value is missing. Data is inside the
+        object, so a multi-string or binary value is never unrolled on its way out.
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param([Parameter(Mandatory = $true)][string]$Path, [Parameter(Mandatory = $true)][AllowEmptyString()][string]$Name)
+    $key = Get-Item -LiteralPath ('Registry::' + $Path) -ErrorAction SilentlyContinue
+    if ($null -eq $key) { return $null }
+    # Value names are case-insensitive, as -contains compares.
+    if (@($key.GetValueNames()) -notcontains $Name) { return $null }
+    $data = $key.GetValue($Name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
+    return [pscustomobject]@{ Kind = [string]$key.GetValueKind($Name); Data = $data }
+}
+
+function Set-SpawnGuardRegistryValue {
+    <#
+    .SYNOPSIS
+        Writes one value of a HKEY_LOCAL_MACHINE\... or HKEY_USERS\... key with its type (the key is
+        created when missing): RegistryKey.SetValue with a RegistryValueKind. Value is already of
+        the type's .NET form (string, string[], int, long, byte[]).
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param(
+        [Parameter(Mandatory = $true)][string]$Path,
+        [Parameter(Mandatory = $true)][AllowEmptyString()][string]$Name,
+        [Parameter(Mandatory = $true)][ValidateSet('String', 'ExpandString', 'MultiString', 'DWord', 'QWord', 'Binary')][string]$Kind,
+        [Parameter(Mandatory = $true)][AllowNull()][object]$Value
+    )
+    if ($Path -notmatch '^(HKEY_LOCAL_MACHINE|HKEY_USERS)\\(.+)$') {
+        throw (New-SpawnGuardException -Code 'unsupported-location' -Message ('Only HKEY_LOCAL_MACHINE and HKEY_USERS keys are written: ' + $Path))
+    }
+    $hive = [Microsoft.Win32.Registry]::LocalMachine
+    if ($Matches[1] -eq 'HKEY_USERS') { $hive = [Microsoft.Win32.Registry]::Users }
+    $subKey = $Matches[2]
+    if (-not $PSCmdlet.ShouldProcess(($Path + '\' + $Name), 'Set registry value')) { return }
+    $key = $hive.CreateSubKey($subKey)
+    try {
+        $key.SetValue($Name, $Value, [Microsoft.Win32.RegistryValueKind]$Kind)
+    } finally {
+        $key.Close()
+    }
+}
+
+function Remove-SpawnGuardRegistryValue {
+    <#
+    .SYNOPSIS
+        Deletes one value of a HKEY_LOCAL_MACHINE\... or HKEY_USERS\... key; nothing happens when the
+        key or the value is already gone.
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param([Parameter(Mandatory = $true)][string]$Path, [Parameter(Mandatory = $true)][AllowEmptyString()][string]$Name)
+    if ($Path -notmatch '^(HKEY_LOCAL_MACHINE|HKEY_USERS)\\(.+)$') {
+        throw (New-SpawnGuardException -Code 'unsupported-location' -Message ('Only HKEY_LOCAL_MACHINE and HKEY_USERS keys are written: ' + $Path))
+    }
+    $hive = [Microsoft.Win32.Registry]::LocalMachine
+    if ($Matches[1] -eq 'HKEY_USERS') { $hive = [Microsoft.Win32.Registry]::Users }
+    $subKey = $Matches[2]
+    if (-not $PSCmdlet.ShouldProcess(($Path + '\' + $Name), 'Delete registry value')) { return }
+    $key = $hive.OpenSubKey($subKey, $true)
+    if ($null -eq $key) { return }
+    try {
+        $key.DeleteValue($Name, $false)
+    } finally {
+        $key.Close()
+    }
+}
+
+function Get-SpawnGuardTaskFolder {
+    <#
+    .SYNOPSIS
+        A folder of the Schedule.Service COM object ('\', '\Microsoft\Windows'), or $null when it
+        does not exist; with -Create, a missing folder (and its parents) is created.
+    #>
+    [CmdletBinding()]
+    [OutputType([object])]
+    param([Parameter(Mandatory = $true)][string]$FolderPath, [switch]$Create)
+    $service = New-Object -ComObject 'Schedule.Service'
+    $service.Connect()
+    try {
+        return $service.GetFolder($FolderPath)
+    } catch {
+        # No such folder; anything else (access denied) is a failure.
+        if (-not (Test-SpawnGuardMissingObjectError -ErrorRecord $_)) { throw }
+    }
+    if (-not $Create) { return $null }
+    return $service.GetFolder('\').CreateFolder($FolderPath.TrimStart('\'))
+}
+
+function Get-SpawnGuardScheduledTaskDefinition {
+    <#
+    .SYNOPSIS
+        One task by its full path ('\Folder\Name') through the Schedule.Service COM object (hidden
+        tasks too): { Path, Name, Xml, UserId, GroupId, LogonType, RunLevel, Actions = @({ Type,
+        Path, Arguments, ClassId }) }, or $null when there is no such task.
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param([Parameter(Mandatory = $true)][string]$TaskPath)
+    $index = $TaskPath.LastIndexOf('\')
+    $folderPath = $TaskPath.Substring(0, $index)
+    if ($folderPath.Length -eq 0) { $folderPath = '\' }
+    $folder = Get-SpawnGuardTaskFolder -FolderPath $folderPath
+    if ($null -eq $folder) { return $null }
+    try {
+        $task = $folder.GetTask($TaskPath.Substring($index + 1))
+    } catch {
+        if (Test-SpawnGuardMissingObjectError -ErrorRecord $_) { return $null }
+        throw
+    }
+    $definition = $task.Definition
+    $actions = New-Object -TypeName System.Collections.ArrayList
+    foreach ($action in @($definition.Actions)) {
+        $path = $null
+        $arguments = $null
+        $classId = $null
+        # Action types: 0 = TASK_ACTION_EXEC, 5 = TASK_ACTION_COM_HANDLER.
+        if ($action.Type -eq 0) {
+            $path = [string]$action.Path
+            $arguments = [string]$action.Arguments
+        } elseif ($action.Type -eq 5) {
+            $classId = [string]$action.ClassId
+        }
+        [void]$actions.Add([pscustomobject]@{ Type = [int]$action.Type; Path = $path; Arguments = $arguments; ClassId = $classId })
+    }
+    $principal = $definition.Principal
+    return [pscustomobject]@{
+        Path      = [string]$task.Path
+        Name      = [string]$task.Name
+        Xml       = [string]$task.Xml
+        UserId    = [string]$principal.UserId
+        GroupId   = [string]$principal.GroupId
+        LogonType = [int]$principal.LogonType
+        RunLevel  = [int]$principal.RunLevel
+        Actions   = $actions.ToArray()
+    }
+}
+
+function Register-SpawnGuardScheduledTaskXml {
+    <#
+    .SYNOPSIS
+        Registers a task from its XML at its full path ('\Folder\Name') through the Schedule.Service
+        COM object (ITaskFolder.RegisterTask), creating the folder when missing. TASK_CREATE only:
+        a task that appeared at the path meanwhile is never replaced (the call fails instead).
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param(
+        [Parameter(Mandatory = $true)][string]$TaskPath,
+        [Parameter(Mandatory = $true)][string]$Xml,
+        [AllowNull()][AllowEmptyString()][string]$UserId,
+        [ValidateRange(0, 6)][int]$LogonType = 0
+    )
+    $index = $TaskPath.LastIndexOf('\')
+    $folderPath = $TaskPath.Substring(0, $index)
+    if ($folderPath.Length -eq 0) { $folderPath = '\' }
+    if (-not $PSCmdlet.ShouldProcess($TaskPath, 'Register scheduled task')) { return }
+    $folder = Get-SpawnGuardTaskFolder -FolderPath $folderPath -Create
+    $user = $null
+    if (-not [string]::IsNullOrEmpty($UserId)) { $user = $UserId }
+    # 2 = TASK_CREATE; no password: a task that stored one cannot be put back without it.
+    $null = $folder.RegisterTask($TaskPath.Substring($index + 1), $Xml, 2, $user, $null, $LogonType)
+}
+
+function Unregister-SpawnGuardScheduledTask {
+    <#
+    .SYNOPSIS
+        Deletes a task by its full path ('\Folder\Name') through the Schedule.Service COM object
+        (ITaskFolder.DeleteTask); nothing happens when it is already gone.
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param([Parameter(Mandatory = $true)][string]$TaskPath)
+    $index = $TaskPath.LastIndexOf('\')
+    $folderPath = $TaskPath.Substring(0, $index)
+    if ($folderPath.Length -eq 0) { $folderPath = '\' }
+    if (-not $PSCmdlet.ShouldProcess($TaskPath, 'Delete scheduled task')) { return }
+    $folder = Get-SpawnGuardTaskFolder -FolderPath $folderPath
+    if ($null -eq $folder) { return }
+    try {
+        $folder.DeleteTask($TaskPath.Substring($index + 1), 0)
+    } catch {
+        if (-not (Test-SpawnGuardMissingObjectError -ErrorRecord $_)) { throw }
+    }
+}
+
+function Get-SpawnGuardServiceStartType {
+    <#
+    .SYNOPSIS
+        A service's (or driver's) start type as the service control manager stores it, the Start
+        value of HKLM\SYSTEM\CurrentControlSet\Services\<Name> (0 boot, 1 system, 2 automatic,
+        3 manual, 4 disabled); $null when there is no such service.
+    #>
+    [CmdletBinding()]
+    [OutputType([object])]
+    param([Parameter(Mandatory = $true)][string]$Name)
+    $key = Get-Item -LiteralPath ('Registry::HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\' + $Name) -ErrorAction SilentlyContinue
+    if ($null -eq $key) { return $null }
+    $start = $key.GetValue('Start', $null)
+    if ($null -eq $start) { return $null }
+    return [int]$start
+}
+
+function Set-SpawnGuardServiceStartType {
+    <#
+    .SYNOPSIS
+        Changes a service's (or driver's) start type through the service control manager
+        (Win32_Service / Win32_SystemDriver ChangeStartMode, through CIM or WMI where CIM is
+        missing), so the change holds at once and not only after a reboot. Start: 0 boot, 1 system,
+        2 automatic, 3 manual, 4 disabled. Throws when there is no such service or Windows refuses.
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param([Parameter(Mandatory = $true)][string]$Name, [Parameter(Mandatory = $true)][ValidateRange(0, 4)][int]$Start)
+    $mode = @('Boot', 'System', 'Automatic', 'Manual', 'Disabled')[$Start]
+    $useCim = ($null -ne (Get-Command -Name 'Get-CimInstance' -ErrorAction SilentlyContinue))
+    $found = $null
+    # Every instance is compared here: no WQL is ever built from a service name.
+    foreach ($className in @('Win32_Service', 'Win32_SystemDriver')) {
+        if ($null -ne $found) { break }
+        if ($useCim) { $instances = @(Get-CimInstance -ClassName $className -ErrorAction Stop) } else { $instances = @(Get-WmiObject -Class $className -ErrorAction Stop) }
+        foreach ($instance in $instances) {
+            if ([string]::Equals([string]$instance.Name, $Name, [System.StringComparison]::OrdinalIgnoreCase)) { $found = $instance }
+        }
+    }
+    if ($null -eq $found) {
+        throw (New-SpawnGuardException -Code 'not-found' -Message ('The service control manager knows no service ' + $Name + '.'))
+    }
+    if (-not $PSCmdlet.ShouldProcess($Name, ('Set start mode ' + $mode))) { return }
+    if ($useCim) {
+        $outcome = Invoke-CimMethod -InputObject $found -MethodName 'ChangeStartMode' -Arguments @{ StartMode = $mode } -ErrorAction Stop
+    } else {
+        $outcome = $found.ChangeStartMode($mode)
+    }
+    $code = [int]$outcome.ReturnValue
+    if ($code -eq 2) { throw (New-Object -TypeName System.UnauthorizedAccessException -ArgumentList ('ChangeStartMode of ' + $Name + ': access denied.')) }
+    if ($code -ne 0) {
+        throw (New-SpawnGuardException -Code 'failure' -Message ('ChangeStartMode(' + $mode + ') of ' + $Name + ' returned ' + $code + '.'))
+    }
+}
+
+function New-SpawnGuardSubscriptionInstance {
+    <#
+    .SYNOPSIS
+        Creates an event consumer in root\subscription (New-CimInstance, or Set-WmiInstance where
+        CIM is missing) with the given properties.
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param(
+        [Parameter(Mandatory = $true)][ValidateSet('CommandLineEventConsumer', 'ActiveScriptEventConsumer')][string]$ClassName,
+        [Parameter(Mandatory = $true)][hashtable]$Property
+    )
+    if (-not $PSCmdlet.ShouldProcess(($ClassName + '.Name=' + [string]$Property['Name']), 'Create WMI instance')) { return }
+    if ($null -ne (Get-Command -Name 'New-CimInstance' -ErrorAction SilentlyContinue)) {
+        $null = New-CimInstance -Namespace 'root\subscription' -ClassName $ClassName -Property $Property -ErrorAction Stop
+        return
+    }
+    $null = Set-WmiInstance -Namespace 'root\subscription' -Class $ClassName -Arguments $Property -ErrorAction Stop
+}
+
+function New-SpawnGuardSubscriptionBinding {
+    <#
+    .SYNOPSIS
+        Binds an event filter to a consumer (__FilterToConsumerBinding in root\subscription); both
+        are instances as Get-SpawnGuardSubscriptionInstance returns them.
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param([Parameter(Mandatory = $true)][object]$Filter, [Parameter(Mandatory = $true)][object]$Consumer)
+    if (-not $PSCmdlet.ShouldProcess(([string]$Filter.Name + ' -> ' + [string]$Consumer.Name), 'Create WMI binding')) { return }
+    if ($null -ne (Get-Command -Name 'New-CimInstance' -ErrorAction SilentlyContinue)) {
+        # CIM takes the references as [ref] to the instances.
+        $null = New-CimInstance -Namespace 'root\subscription' -ClassName '__FilterToConsumerBinding' -Property @{ Filter = [ref]$Filter; Consumer = [ref]$Consumer } -ErrorAction Stop
+        return
+    }
+    $null = Set-WmiInstance -Namespace 'root\subscription' -Class '__FilterToConsumerBinding' -Arguments @{ Filter = $Filter; Consumer = $Consumer } -ErrorAction Stop
+}
+
+function Remove-SpawnGuardSubscriptionInstance {
+    <#
+    .SYNOPSIS
+        Deletes one instance of root\subscription as Get-SpawnGuardSubscriptionInstance returned it
+        (Remove-CimInstance, or Remove-WmiObject for a WMI object).
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param([Parameter(Mandatory = $true)][object]$Instance)
+    if (-not $PSCmdlet.ShouldProcess([string]$Instance.Name, 'Delete WMI instance')) { return }
+    if ([string]$Instance.PSObject.TypeNames[0] -like 'Microsoft.Management.Infrastructure.CimInstance*') {
+        Remove-CimInstance -InputObject $Instance -ErrorAction Stop
+        return
+    }
+    Remove-WmiObject -InputObject $Instance -ErrorAction Stop
+}
+
 # ---------- user hives of logged-off users (RegLoadKey), BITS jobs ----------
 
 $script:HiveSource = @'

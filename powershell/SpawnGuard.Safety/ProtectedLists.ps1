@@ -83,3 +83,42 @@ $script:SystemBinaryStems = @(
     'lsm', 'explorer', 'rundll32', 'regsvr32', 'powershell', 'powershell_ise', 'cmd', 'cscript',
     'wscript', 'mshta', 'certutil', 'bitsadmin', 'schtasks', 'wmic', 'msiexec', 'cmstp'
 )
+
+# Persistence kinds as FetchPersistenceEntries reports them (mirrors PERSISTENCE_KINDS in
+# common/host-contract.ts), and those a host removes and restores on approval (REMOVABLE_PERSISTENCE_KINDS).
+$script:PersistenceKinds = @(
+    'scheduled-task', 'run-key', 'startup-folder', 'service', 'winlogon', 'ifeo-debugger', 'appinit-dlls',
+    'wmi-subscription', 'boot-execute', 'active-setup', 'command-processor-autorun', 'logon-script',
+    'winlogon-notify', 'gp-extension', 'appcert-dlls', 'lsa-package', 'print-monitor', 'netsh-helper',
+    'time-provider', 'gpo-script', 'com-hijack', 'screensaver', 'bits-job', 'office-addin'
+)
+$script:RemovablePersistenceKinds = @('run-key', 'scheduled-task', 'startup-folder', 'service', 'wmi-subscription')
+
+# The backup format of each removable kind (PersistenceBackupSchema.format).
+$script:PersistenceBackupFormats = @{
+    'run-key'          = 'registry-value'
+    'scheduled-task'   = 'task-xml'
+    'service'          = 'service-start'
+    'wmi-subscription' = 'wmi-instance'
+    'startup-folder'   = 'quarantined-file'
+}
+
+# The Run keys a run-key entry may be removed from, below SOFTWARE (HKLM, HKLM\SOFTWARE\Wow6432Node)
+# or Software (a loaded user hive): Run, RunOnce, Policies\Explorer\Run, RunOnceEx and its
+# numbered subkeys and their Depend lists. Nothing else is ever written as a "run key".
+$script:RunKeyPattern = '^Microsoft\\Windows\\CurrentVersion\\(Run|RunOnce|Policies\\Explorer\\Run|RunOnceEx(\\[^\\]+(\\Depend)?)?)$'
+
+# A startup folder ends so (Common Startup and each profile's Startup, wherever the profile is).
+$script:StartupFolderPattern = '\\start menu\\programs\\startup$'
+
+# The registry value types a backup keeps and a restore writes back.
+$script:RegistryValueKinds = @('String', 'ExpandString', 'MultiString', 'DWord', 'QWord', 'Binary')
+
+# The event consumers a wmi-subscription entry may be removed as, with the properties backed up and
+# written back (their bindings go with them). A filter or a binding alone runs nothing: refused.
+$script:SubscriptionConsumerProperties = @{
+    'CommandLineEventConsumer'  = @('Name', 'CommandLineTemplate', 'ExecutablePath', 'WorkingDirectory', 'RunInteractively', 'ShowWindowCommand', 'CreateNewConsole', 'CreateNewProcessGroup', 'Priority', 'KillTimeout', 'DesktopName', 'WindowTitle', 'MaximumQueueSize')
+    'ActiveScriptEventConsumer' = @('Name', 'ScriptingEngine', 'ScriptText', 'ScriptFileName', 'KillTimeout', 'MaximumQueueSize')
+}
+# Their numeric properties (uint32 in the WMI schema; JSON brings them back as Int32 or Int64).
+$script:SubscriptionNumericProperties = @('ShowWindowCommand', 'Priority', 'KillTimeout', 'MaximumQueueSize')

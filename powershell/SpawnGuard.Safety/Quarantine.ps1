@@ -547,3 +547,100 @@ function Copy-SpawnGuardQuarantinedFile {
     Restore-SpawnGuardAccessSddl -LiteralPath $Destination -Sddl $Sddl
     return (Get-SpawnGuardFileHash -LiteralPath $Destination)
 }
+
+function Test-SpawnGuardRestoredAcl {
+    <#
+    .SYNOPSIS
+        Whether a restored file's access control list, read back, is the one recorded at quarantine
+        time (SDDL of the DACL): $true or $false, or $null when none was recorded.
+    #>
+    [CmdletBinding()]
+    [OutputType([object])]
+    param([Parameter(Mandatory = $true)][string]$LiteralPath, [AllowNull()][AllowEmptyString()][string]$Sddl)
+    if ([string]::IsNullOrEmpty($Sddl)) { return $null }
+    $actual = Get-SpawnGuardAccessSddl -LiteralPath $LiteralPath
+    return ([string]::Equals([string]$actual, $Sddl, [System.StringComparison]::OrdinalIgnoreCase))
+}
+
+function Restore-SpawnGuardQuarantinedEntry {
+    <#
+    .SYNOPSIS
+        Puts one quarantined file back at one original path recorded in its manifest (a startup
+        file removed as persistence): the copy verified against its hash, copied back with
+        Copy-SpawnGuardQuarantinedFile (original ACL included), the entry moved to the history
+        (<sha256>.restored.json), and the quarantined copy and manifest removed once no entry is
+        left. Returns { status, reason, message, aclRestored } ('done', 'already-done' when the path
+        holds the file already, 'skipped' for 'target-exists' or 'not-quarantined', 'failed').
+    .DESCRIPTION
+        The same store rules as RestoreQuarantinedFile.ps1: the store is refused when it is reached
+        through a junction or owned by someone else, the quarantined copy's path is rebuilt from
+        the store and the hash (never read from the manifest), and the original path is written
+        only when it is a full local path that goes through no junction or link.
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    [OutputType([psobject])]
+    param(
+        [Parameter(Mandatory = $true)][string]$Directory,
+        [Parameter(Mandatory = $true)][ValidatePattern('^[0-9a-f]{64}$')][string]$Hash,
+        [Parameter(Mandatory = $true)][string]$OriginalPath
+    )
+    if (-not (Test-SpawnGuardAbsolutePath -Path $OriginalPath) -or (Test-SpawnGuardRemotePath -Path $OriginalPath)) {
+        return [pscustomobject]@{ status = 'failed'; reason = 'invalid-path'; message = ('Not a full local path, never written: ' + $OriginalPath); aclRestored = $null }
+    }
+    Assert-SpawnGuardQuarantineStore -LiteralPath $Directory -AllowMissing
+    $quarantinePath = Get-SpawnGuardQuarantinePath -Directory $Directory -Hash $Hash
+    $manifestPath = Get-SpawnGuardManifestPath -Directory $Directory -Hash $Hash
+    $historyPath = Get-SpawnGuardManifestPath -Directory $Directory -Hash $Hash -Restored
+    $manifest = Read-SpawnGuardQuarantineManifest -LiteralPath $manifestPath
+    $entry = $null
+    if ($null -ne $manifest) { $entry = Find-SpawnGuardManifestEntry -Manifest $manifest -OriginalPath $OriginalPath }
+    $history = Read-SpawnGuardQuarantineManifest -LiteralPath $historyPath
+    $recorded = $entry
+    if ($null -eq $recorded -and $null -ne $history) { $recorded = Find-SpawnGuardManifestEntry -Manifest $history -OriginalPath $OriginalPath }
+    $sddl = $null
+    if ($null -ne $recorded -and $null -ne $recorded.PSObject.Properties['originalSddl']) { $sddl = [string]$recorded.originalSddl }
+
+    $link = Find-SpawnGuardReparsePoint -LiteralPath $OriginalPath
+    if ($null -ne $link) {
+        return [pscustomobject]@{ status = 'failed'; reason = 'reparse-point'; message = ('The original path goes through a junction or link, which is never followed (' + $link + '); nothing was written.'); aclRestored = $null }
+    }
+    if (Test-SpawnGuardFile -LiteralPath $OriginalPath) {
+        if ((Get-SpawnGuardFileHash -LiteralPath $OriginalPath) -eq $Hash) {
+            return [pscustomobject]@{ status = 'already-done'; reason = $null; message = 'The original path already holds this file.'; aclRestored = (Test-SpawnGuardRestoredAcl -LiteralPath $OriginalPath -Sddl $sddl) }
+        }
+        return [pscustomobject]@{ status = 'skipped'; reason = 'target-exists'; message = ('Another file is at ' + $OriginalPath + ': it was left alone.'); aclRestored = $null }
+    }
+    if ($null -eq $entry) {
+        return [pscustomobject]@{ status = 'skipped'; reason = 'not-quarantined'; message = ('No quarantined file with hash ' + $Hash + ' names ' + $OriginalPath + ' in ' + $Directory + '.'); aclRestored = $null }
+    }
+    if (-not (Test-SpawnGuardFile -LiteralPath $quarantinePath) -or (Get-SpawnGuardFileHash -LiteralPath $quarantinePath) -ne $Hash) {
+        throw (New-SpawnGuardException -Code 'quarantine-corrupt' -Message ('The quarantined copy ' + $quarantinePath + ' is missing or no longer has hash ' + $Hash + '.'))
+    }
+    if (-not $PSCmdlet.ShouldProcess($OriginalPath, ('Restore from ' + $quarantinePath))) { return $null }
+    $after = Copy-SpawnGuardQuarantinedFile -QuarantinePath $quarantinePath -Destination $OriginalPath -Sddl $sddl -ExpectedHash $Hash
+    if ($after -ne $Hash) {
+        return [pscustomobject]@{ status = 'failed'; reason = 'hash-mismatch'; message = ('The restored copy hashes to ' + $after + '.'); aclRestored = $null }
+    }
+    $aclRestored = Test-SpawnGuardRestoredAcl -LiteralPath $OriginalPath -Sddl $sddl
+
+    # The history first, then the manifest, the copy last: a stop in between leaves the file
+    # recoverable (RestoreQuarantinedFile.ps1 finishes a copy whose entries are all restored).
+    if ($null -eq $history) {
+        $history = [pscustomobject]@{ sha256 = $Hash; quarantinePath = $quarantinePath; size = $manifest.size; entries = (New-Object -TypeName System.Collections.ArrayList) }
+    }
+    [void]$history.entries.Add($entry)
+    Save-SpawnGuardQuarantineManifest -LiteralPath $historyPath -Manifest $history
+    $kept = New-Object -TypeName System.Collections.ArrayList
+    foreach ($candidate in $manifest.entries) {
+        $same = ([string]$candidate.originalPath -eq [string]$entry.originalPath) -and ([string]$candidate.quarantinedAt -eq [string]$entry.quarantinedAt)
+        if (-not $same) { [void]$kept.Add($candidate) }
+    }
+    if ($kept.Count -eq 0) {
+        Remove-SpawnGuardFile -LiteralPath $manifestPath
+        Remove-SpawnGuardFile -LiteralPath $quarantinePath
+    } else {
+        $manifest.entries = $kept
+        Save-SpawnGuardQuarantineManifest -LiteralPath $manifestPath -Manifest $manifest
+    }
+    return [pscustomobject]@{ status = 'done'; reason = $null; message = 'Restored from quarantine with its original permissions.'; aclRestored = $aclRestored }
+}

@@ -47,7 +47,20 @@
         'Get-SpawnGuardSignerRootThumbprint', 'Get-SpawnGuardOwnerSid', 'Set-SpawnGuardAdministratorsOwner',
         'Get-SpawnGuardSession', 'Stop-SpawnGuardSession', 'Initialize-SpawnGuardOutput',
         'New-SpawnGuardResult', 'Add-SpawnGuardError', 'Add-SpawnGuardResultItem',
-        'Test-SpawnGuardFullLanguage', 'Write-SpawnGuardLanguageRefusal', 'Get-SpawnGuardExitCode', 'Write-SpawnGuardResult'
+        'Test-SpawnGuardFullLanguage', 'Write-SpawnGuardLanguageRefusal', 'Get-SpawnGuardExitCode', 'Write-SpawnGuardResult',
+        'Test-SpawnGuardMissingObjectError', 'Test-SpawnGuardRestoredAcl', 'Restore-SpawnGuardQuarantinedEntry',
+        'Get-SpawnGuardRegistryTypedValue', 'Set-SpawnGuardRegistryValue', 'Remove-SpawnGuardRegistryValue',
+        'Get-SpawnGuardTaskFolder', 'Get-SpawnGuardScheduledTaskDefinition', 'Register-SpawnGuardScheduledTaskXml', 'Unregister-SpawnGuardScheduledTask',
+        'Get-SpawnGuardServiceStartType', 'Set-SpawnGuardServiceStartType',
+        'New-SpawnGuardSubscriptionInstance', 'New-SpawnGuardSubscriptionBinding', 'Remove-SpawnGuardSubscriptionInstance',
+        'Expand-SpawnGuardCommandText', 'Test-SpawnGuardCommandReference', 'ConvertFrom-SpawnGuardWmiReference',
+        'ConvertTo-SpawnGuardRunKeyPath', 'ConvertTo-SpawnGuardTaskPath', 'ConvertTo-SpawnGuardServiceKey', 'ConvertTo-SpawnGuardSubscriptionClass',
+        'Test-SpawnGuardStartupFolder', 'Test-SpawnGuardPlainFileName',
+        'New-SpawnGuardRegistryValueRecord', 'ConvertFrom-SpawnGuardRegistryValueRecord', 'Test-SpawnGuardRegistryDataEqual',
+        'Get-SpawnGuardBackupDirectory', 'Get-SpawnGuardPersistenceBackupId', 'Get-SpawnGuardPersistenceBackupPath',
+        'New-SpawnGuardPersistenceBackup', 'Save-SpawnGuardPersistenceBackup', 'Read-SpawnGuardPersistenceBackup',
+        'Get-SpawnGuardBackupField', 'Assert-SpawnGuardPersistenceBackup',
+        'Get-SpawnGuardPersistenceKind', 'Get-SpawnGuardPersistenceBackupFormat', 'Get-SpawnGuardSubscriptionProperty', 'ConvertTo-SpawnGuardSubscriptionValue'
     )
     CmdletsToExport   = @()
     VariablesToExport = @()

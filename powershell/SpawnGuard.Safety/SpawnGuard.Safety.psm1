@@ -40,6 +40,7 @@ foreach ($concern in @(
         'ProcessActions',
         'Files',
         'Quarantine',
+        'Persistence',
         'Sessions',
         'Output'
     )) {

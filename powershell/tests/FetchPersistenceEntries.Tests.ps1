@@ -1085,7 +1085,7 @@ Describe 'FetchPersistenceEntries.ps1' {
     Context 'the output contract (common/host-contract.ts)' {
         It 'prints a FetchPersistenceResult whose every entry has exactly the PersistenceEntry fields, types and kind names' {
             $contract = [System.IO.File]::ReadAllText($script:ContractPath)
-            $kindBlock = [regex]::Match($contract, 'PERSISTENCE_KINDS = \[([^\]]*)\]').Groups[1].Value
+            $kindBlock = [regex]::Match($contract, '(?<![A-Z_])PERSISTENCE_KINDS = \[([^\]]*)\]').Groups[1].Value
             $kinds = @([regex]::Matches($kindBlock, "'([a-z-]+)'") | ForEach-Object -Process { $_.Groups[1].Value })
             $kinds.Length | Should -Be 24
             $null = New-TestFile -WindowsPath 'C:\Windows\System32\autochk.exe'

@@ -262,6 +262,52 @@ Describe 'Windows-only seam functions' -Tag 'Windows' {
         $owner.User | Should -Not -BeNullOrEmpty
     }
 
+    It 'writes, reads back with its type and deletes registry values of every backed-up type' -Tag 'Windows' {
+        if (-not (Test-TestWindowsHost)) { Set-ItResult -Skipped -Because 'needs Windows: the registry (RegistryKey.SetValue with a RegistryValueKind, DeleteValue)' }
+        $sid = [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value
+        $key = 'HKEY_USERS\' + $sid + '\Software\SpawnGuardTest-' + [System.Guid]::NewGuid().ToString('N')
+        try {
+            $values = @{ String = 'C:\Users\Public\evil.exe'; ExpandString = '%PUBLIC%\evil.exe'; MultiString = [string[]]@('a', 'b'); DWord = [int]-1; QWord = [long]5000000000; Binary = [byte[]]@(77, 90) }
+            foreach ($kind in $values.Keys) {
+                Set-SpawnGuardRegistryValue -Path $key -Name $kind -Kind $kind -Value $values[$kind]
+                $read = Get-SpawnGuardRegistryTypedValue -Path $key -Name $kind
+                $read.Kind | Should -Be $kind
+                Test-SpawnGuardRegistryDataEqual -Left $read.Data -Right $values[$kind] | Should -BeTrue -Because $kind
+            }
+            Remove-SpawnGuardRegistryValue -Path $key -Name 'String'
+            Get-SpawnGuardRegistryTypedValue -Path $key -Name 'String' | Should -BeNullOrEmpty
+            { Remove-SpawnGuardRegistryValue -Path $key -Name 'String' } | Should -Not -Throw
+        } finally {
+            Remove-Item -LiteralPath ('Registry::' + $key) -Recurse -Force -ErrorAction SilentlyContinue
+        }
+    }
+
+    It 'registers a task from its XML, reads it back with its actions and principal, and deletes it' -Tag 'Windows' {
+        if (-not (Test-TestWindowsHost)) { Set-ItResult -Skipped -Because 'needs Windows: the Task Scheduler COM object (RegisterTask, DeleteTask; an elevated session)' }
+        $path = '\SpawnGuardTest\Task-' + [System.Guid]::NewGuid().ToString('N')
+        $xml = '<?xml version="1.0" encoding="UTF-16"?><Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task"><Settings><Enabled>false</Enabled></Settings><Actions><Exec><Command>cmd.exe</Command><Arguments>/c exit 0</Arguments></Exec></Actions></Task>'
+        $user = [System.Security.Principal.WindowsIdentity]::GetCurrent().Name
+        try {
+            Get-SpawnGuardScheduledTaskDefinition -TaskPath $path | Should -BeNullOrEmpty
+            Register-SpawnGuardScheduledTaskXml -TaskPath $path -Xml $xml -UserId $user -LogonType 3
+            $task = Get-SpawnGuardScheduledTaskDefinition -TaskPath $path
+            $task.Actions[0].Path | Should -Be 'cmd.exe'
+            $task.Actions[0].Arguments | Should -Be '/c exit 0'
+            $task.LogonType | Should -Be 3
+            { Register-SpawnGuardScheduledTaskXml -TaskPath $path -Xml $xml -UserId $user -LogonType 3 } | Should -Throw
+        } finally {
+            Unregister-SpawnGuardScheduledTask -TaskPath $path
+        }
+        Get-SpawnGuardScheduledTaskDefinition -TaskPath $path | Should -BeNullOrEmpty
+        try { (Get-SpawnGuardTaskFolder -FolderPath '\').DeleteFolder('SpawnGuardTest', 0) } catch { $null = $_ }
+    }
+
+    It 'reads a service''s start type, and none for a service that does not exist' -Tag 'Windows' {
+        if (-not (Test-TestWindowsHost)) { Set-ItResult -Skipped -Because 'needs Windows: the services of the registry' }
+        Get-SpawnGuardServiceStartType -Name 'EventLog' | Should -Be 2
+        Get-SpawnGuardServiceStartType -Name ('SpawnGuardTest' + [System.Guid]::NewGuid().ToString('N')) | Should -BeNullOrEmpty
+    }
+
     It 'lists scheduled tasks through the Schedule.Service COM object, hidden ones included' -Tag 'Windows' {
         if (-not (Test-TestWindowsHost)) { Set-ItResult -Skipped -Because 'needs Windows: the Task Scheduler COM object' }
         $tasks = Get-SpawnGuardScheduledTaskFromService

@@ -57,6 +57,7 @@ Describe 'RestoreQuarantinedFile.ps1' {
             $document.results[0].status | Should -Be 'done'
             $document.results[0].restoredPath | Should -Be $script:Original
             $document.results[0].sha256 | Should -Be $script:Hash
+            $document.results[0].aclRestored | Should -BeTrue
             [System.IO.File]::ReadAllText($script:OriginalNative) | Should -Be $script:Content
             Test-Path -LiteralPath $script:CopyNative | Should -BeFalse
             Test-Path -LiteralPath $script:ManifestNative | Should -BeFalse
@@ -77,6 +78,9 @@ Describe 'RestoreQuarantinedFile.ps1' {
             $document = ConvertFrom-TestOutput -Output @(& $script:Script @arguments)
             $LASTEXITCODE | Should -Be 0
             $document.results[0].status | Should -Be 'done'
+            # Nothing was recorded, so there is nothing to compare the ACL read back with.
+            $document.results[0].PSObject.Properties['aclRestored'] | Should -Not -BeNullOrEmpty
+            $document.results[0].aclRestored | Should -Be $null
             Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Restore-SpawnGuardAccessSddl -Times 1 -Exactly -ParameterFilter {
                 $PesterBoundParameters['LiteralPath'] -eq 'C:\Tools\second.exe' -and [string]::IsNullOrEmpty($PesterBoundParameters['Sddl'])
             }
@@ -89,7 +93,20 @@ Describe 'RestoreQuarantinedFile.ps1' {
             $LASTEXITCODE | Should -Be 0
             $document.results[0].status | Should -Be 'already-done'
             $document.results[0].restoredPath | Should -Be $script:Original
+            $document.results[0].aclRestored | Should -BeTrue
             [System.IO.File]::ReadAllText($script:OriginalNative) | Should -Be $script:Content
+        }
+
+        It 'reads the ACL back after the copy and reports aclRestored false when it is not the recorded one' {
+            # Windows kept another DACL than the one put back (the mock reads back what the file has now).
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAccessSddl -MockWith { return 'D:(A;;FA;;;BA)' }
+            $request = ConvertTo-TestRequest -Body @{ sha256 = $script:Hash; quarantineDirectory = $script:Quarantine }
+            $document = ConvertFrom-TestOutput -Output @(& $script:Script -Request $request)
+            $LASTEXITCODE | Should -Be 0
+            $document.results[0].status | Should -Be 'done'
+            $document.results[0].aclRestored | Should -BeFalse
+            $document.results[0].message | Should -Match 'differs'
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardAccessSddl -ParameterFilter { $PesterBoundParameters['LiteralPath'] -eq 'C:\Tools\tool.exe' }
         }
 
         It 'reports a file restored earlier but gone again from its path as no longer quarantined' {
@@ -121,6 +138,7 @@ Describe 'RestoreQuarantinedFile.ps1' {
             $LASTEXITCODE | Should -Be 0
             $document.results[0].status | Should -Be 'skipped'
             $document.results[0].reason | Should -Be 'target-exists'
+            $document.results[0].aclRestored | Should -Be $null
             [System.IO.File]::ReadAllText($script:OriginalNative) | Should -Be 'something else'
             Test-Path -LiteralPath $script:CopyNative | Should -BeTrue
             Test-Path -LiteralPath $script:ManifestNative | Should -BeTrue

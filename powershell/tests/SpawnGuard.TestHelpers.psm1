@@ -203,6 +203,7 @@ function Set-TestRegistry {
     [CmdletBinding()]
     param([Parameter(Mandatory = $true)][hashtable]$Keys)
     $script:Registry = @{}
+    $script:RegistryKinds = @{}
     foreach ($name in $Keys.Keys) { $script:Registry[$name.ToLowerInvariant()] = [pscustomobject]@{ Name = $name; Values = $Keys[$name] } }
 }
 
@@ -264,6 +265,235 @@ function Get-TestRegistryValue {
     $entry = $script:Registry[$Path.ToLowerInvariant().TrimEnd('\')]
     if ($null -eq $entry -or -not $entry.Values.ContainsKey($Name)) { return $null }
     return $entry.Values[$Name]
+}
+
+# ---------- registry writes, scheduled tasks, WMI subscriptions (persistence removal) ----------
+
+$script:RegistryKinds = @{}
+$script:Tasks = New-Object -TypeName System.Collections.ArrayList
+$script:Subscriptions = @{}
+
+function Get-TestRegistryKindName {
+    <#
+    .SYNOPSIS
+        The registry type a fake value has: the one written with it, else inferred from its .NET type.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory = $true)][string]$Path, [Parameter(Mandatory = $true)][AllowEmptyString()][string]$Name, [AllowNull()][object]$Value)
+    $kindKey = $Path.ToLowerInvariant().TrimEnd('\') + '|' + $Name.ToLowerInvariant()
+    if ($script:RegistryKinds.ContainsKey($kindKey)) { return $script:RegistryKinds[$kindKey] }
+    if ($Value -is [byte[]]) { return 'Binary' }
+    if ($Value -is [System.Array]) { return 'MultiString' }
+    if ($Value -is [int]) { return 'DWord' }
+    if ($Value -is [long]) { return 'QWord' }
+    return 'String'
+}
+
+function Get-TestRegistryTypedValue {
+    <#
+    .SYNOPSIS
+        The body of the Get-SpawnGuardRegistryTypedValue mock: { Kind, Data } of a fake value, or $null.
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param([Parameter(Mandatory = $true)][string]$Path, [Parameter(Mandatory = $true)][AllowEmptyString()][string]$Name)
+    $entry = $script:Registry[$Path.ToLowerInvariant().TrimEnd('\')]
+    if ($null -eq $entry) { return $null }
+    foreach ($candidate in @($entry.Values.Keys)) {
+        if ([string]::Equals([string]$candidate, $Name, [System.StringComparison]::OrdinalIgnoreCase)) {
+            $value = $entry.Values[$candidate]
+            return [pscustomobject]@{ Kind = (Get-TestRegistryKindName -Path $Path -Name $Name -Value $value); Data = $value }
+        }
+    }
+    return $null
+}
+
+function Set-TestRegistryValue {
+    <#
+    .SYNOPSIS
+        Writes one fake value (the body of the Set-SpawnGuardRegistryValue mock): the key is created when missing.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)][string]$Path,
+        [Parameter(Mandatory = $true)][AllowEmptyString()][string]$Name,
+        [AllowNull()][object]$Value,
+        [string]$Kind = ''
+    )
+    $lower = $Path.ToLowerInvariant().TrimEnd('\')
+    if (-not $script:Registry.ContainsKey($lower)) { $script:Registry[$lower] = [pscustomobject]@{ Name = $Path.TrimEnd('\'); Values = @{} } }
+    $values = $script:Registry[$lower].Values
+    foreach ($candidate in @($values.Keys)) {
+        if ([string]::Equals([string]$candidate, $Name, [System.StringComparison]::OrdinalIgnoreCase)) { $values.Remove($candidate) }
+    }
+    $values[$Name] = $Value
+    if ($Kind.Length -gt 0) { $script:RegistryKinds[$lower + '|' + $Name.ToLowerInvariant()] = $Kind }
+}
+
+function Remove-TestRegistryValue {
+    <#
+    .SYNOPSIS
+        Deletes one fake value (the body of the Remove-SpawnGuardRegistryValue mock).
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][string]$Path, [Parameter(Mandatory = $true)][AllowEmptyString()][string]$Name)
+    $entry = $script:Registry[$Path.ToLowerInvariant().TrimEnd('\')]
+    if ($null -eq $entry) { return }
+    foreach ($candidate in @($entry.Values.Keys)) {
+        if ([string]::Equals([string]$candidate, $Name, [System.StringComparison]::OrdinalIgnoreCase)) { $entry.Values.Remove($candidate) }
+    }
+}
+
+function New-TestTaskXml {
+    <#
+    .SYNOPSIS
+        A Task Scheduler XML document with one exec action per @{ Path; Arguments } and the principal.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory = $true)][AllowEmptyCollection()][object[]]$Actions, [string]$UserId = 'S-1-5-18')
+    $document = New-Object -TypeName System.Xml.XmlDocument
+    $namespace = 'http://schemas.microsoft.com/windows/2004/02/mit/task'
+    $task = $document.AppendChild($document.CreateElement('Task', $namespace))
+    $null = $task.SetAttribute('version', '1.2')
+    $principal = $task.AppendChild($document.CreateElement('Principals', $namespace)).AppendChild($document.CreateElement('Principal', $namespace))
+    $null = $principal.AppendChild($document.CreateElement('UserId', $namespace)).AppendChild($document.CreateTextNode($UserId))
+    $list = $task.AppendChild($document.CreateElement('Actions', $namespace))
+    foreach ($action in $Actions) {
+        $exec = $list.AppendChild($document.CreateElement('Exec', $namespace))
+        $null = $exec.AppendChild($document.CreateElement('Command', $namespace)).AppendChild($document.CreateTextNode([string]$action['Path']))
+        if (-not [string]::IsNullOrEmpty([string]$action['Arguments'])) {
+            $null = $exec.AppendChild($document.CreateElement('Arguments', $namespace)).AppendChild($document.CreateTextNode([string]$action['Arguments']))
+        }
+    }
+    return $document.OuterXml
+}
+
+function Set-TestScheduledTask {
+    <#
+    .SYNOPSIS
+        The tasks the scheduled-task mocks see: @{ TaskPath = '\Folder\Name'; Actions = @(@{ Path; Arguments }); UserId; LogonType }.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][AllowEmptyCollection()][object[]]$Tasks)
+    $script:Tasks = New-Object -TypeName System.Collections.ArrayList
+    foreach ($task in $Tasks) {
+        $userId = 'SYSTEM'
+        if ($task.ContainsKey('UserId')) { $userId = [string]$task['UserId'] }
+        $logonType = 5
+        if ($task.ContainsKey('LogonType')) { $logonType = [int]$task['LogonType'] }
+        Register-TestScheduledTask -TaskPath ([string]$task['TaskPath']) -Xml (New-TestTaskXml -Actions @($task['Actions']) -UserId $userId) -UserId $userId -LogonType $logonType
+    }
+}
+
+function Get-TestScheduledTaskDefinition {
+    <#
+    .SYNOPSIS
+        The body of the Get-SpawnGuardScheduledTaskDefinition mock: a fake task by its full path, or $null.
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param([Parameter(Mandatory = $true)][string]$TaskPath)
+    foreach ($task in $script:Tasks) {
+        if ([string]::Equals($task.Path, $TaskPath, [System.StringComparison]::OrdinalIgnoreCase)) { return $task }
+    }
+    return $null
+}
+
+function Register-TestScheduledTask {
+    <#
+    .SYNOPSIS
+        The body of the Register-SpawnGuardScheduledTaskXml mock: a fake task from its XML (exec actions read from it); fails when the path is taken.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][string]$TaskPath, [Parameter(Mandatory = $true)][string]$Xml, [AllowNull()][AllowEmptyString()][string]$UserId, [int]$LogonType = 0)
+    if ($null -ne (Get-TestScheduledTaskDefinition -TaskPath $TaskPath)) { throw ('Cannot create a file when that file already exists: ' + $TaskPath) }
+    $document = [xml]$Xml
+    $actions = New-Object -TypeName System.Collections.ArrayList
+    foreach ($exec in @($document.GetElementsByTagName('Exec'))) {
+        $arguments = ''
+        foreach ($node in @($exec.ChildNodes)) { if ($node.LocalName -eq 'Arguments') { $arguments = [string]$node.InnerText } }
+        $command = ''
+        foreach ($node in @($exec.ChildNodes)) { if ($node.LocalName -eq 'Command') { $command = [string]$node.InnerText } }
+        [void]$actions.Add([pscustomobject]@{ Type = 0; Path = $command; Arguments = $arguments; ClassId = $null })
+    }
+    $name = $TaskPath.Substring($TaskPath.LastIndexOf('\') + 1)
+    [void]$script:Tasks.Add([pscustomobject]@{ Path = $TaskPath; Name = $name; Xml = $Xml; UserId = [string]$UserId; GroupId = ''; LogonType = $LogonType; RunLevel = 0; Actions = $actions.ToArray() })
+}
+
+function Unregister-TestScheduledTask {
+    <#
+    .SYNOPSIS
+        The body of the Unregister-SpawnGuardScheduledTask mock.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][string]$TaskPath)
+    $task = Get-TestScheduledTaskDefinition -TaskPath $TaskPath
+    if ($null -ne $task) { $script:Tasks.Remove($task) }
+}
+
+function Set-TestSubscription {
+    <#
+    .SYNOPSIS
+        The root\subscription instances the WMI mocks see: @{ <Class> = @(@{ Name = ...; ... }) }; a
+        binding is @{ Filter = '__EventFilter.Name="f"'; Consumer = 'CommandLineEventConsumer.Name="c"' }.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][hashtable]$Instances)
+    $script:Subscriptions = @{}
+    foreach ($class in $Instances.Keys) {
+        foreach ($instance in @($Instances[$class])) { New-TestSubscriptionInstance -ClassName $class -Property $instance }
+    }
+}
+
+function Get-TestSubscriptionInstance {
+    <#
+    .SYNOPSIS
+        The body of the Get-SpawnGuardSubscriptionInstance mock: the fake instances of a class.
+    #>
+    [CmdletBinding()]
+    [OutputType([object])]
+    param([Parameter(Mandatory = $true)][string]$ClassName)
+    if (-not $script:Subscriptions.ContainsKey($ClassName)) { return , @() }
+    return , @($script:Subscriptions[$ClassName].ToArray())
+}
+
+function New-TestSubscriptionInstance {
+    <#
+    .SYNOPSIS
+        The body of the New-SpawnGuardSubscriptionInstance mock: a fake instance of a class (fails when the name is taken).
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][string]$ClassName, [Parameter(Mandatory = $true)][hashtable]$Property)
+    if (-not $script:Subscriptions.ContainsKey($ClassName)) { $script:Subscriptions[$ClassName] = New-Object -TypeName System.Collections.ArrayList }
+    $instance = [pscustomobject]$Property
+    $instance | Add-Member -MemberType NoteProperty -Name '__CLASS' -Value $ClassName -Force
+    [void]$script:Subscriptions[$ClassName].Add($instance)
+}
+
+function New-TestSubscriptionBinding {
+    <#
+    .SYNOPSIS
+        The body of the New-SpawnGuardSubscriptionBinding mock: a fake binding with WMI path references.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][object]$Filter, [Parameter(Mandatory = $true)][object]$Consumer)
+    New-TestSubscriptionInstance -ClassName '__FilterToConsumerBinding' -Property @{
+        Filter   = ('__EventFilter.Name="' + [string]$Filter.Name + '"')
+        Consumer = ([string]$Consumer.__CLASS + '.Name="' + [string]$Consumer.Name + '"')
+    }
+}
+
+function Remove-TestSubscriptionInstance {
+    <#
+    .SYNOPSIS
+        The body of the Remove-SpawnGuardSubscriptionInstance mock.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory = $true)][object]$Instance)
+    $class = [string]$Instance.__CLASS
+    if ($script:Subscriptions.ContainsKey($class)) { $script:Subscriptions[$class].Remove($Instance) }
 }
 
 # ---------- Authenticode signatures and call counts ----------
@@ -595,5 +825,8 @@ Export-ModuleMember -Function @(
     'Set-TestFileSystemRoot', 'ConvertTo-TestNativePath', 'New-TestFile', 'New-TestLink', 'Get-TestSha256',
     'Set-TestRegistry', 'Test-TestRegistryKey', 'Get-TestRegistrySubKeyName', 'Get-TestRegistryValueName', 'Get-TestRegistryValue',
     'New-TestSignature', 'Set-TestAuthenticodeSignature', 'Get-TestAuthenticodeSignature', 'Reset-TestCallCount', 'Add-TestCallCount',
-    'Step-TestCrash', 'Get-TestStepCount', 'Invoke-TestFileStep', 'Test-TestFileRecoverable'
+    'Step-TestCrash', 'Get-TestStepCount', 'Invoke-TestFileStep', 'Test-TestFileRecoverable',
+    'Get-TestRegistryKindName', 'Get-TestRegistryTypedValue', 'Set-TestRegistryValue', 'Remove-TestRegistryValue',
+    'New-TestTaskXml', 'Set-TestScheduledTask', 'Get-TestScheduledTaskDefinition', 'Register-TestScheduledTask', 'Unregister-TestScheduledTask',
+    'Set-TestSubscription', 'Get-TestSubscriptionInstance', 'New-TestSubscriptionInstance', 'New-TestSubscriptionBinding', 'Remove-TestSubscriptionInstance'
 )

@@ -416,15 +416,110 @@ describe('spawnguard explain', () => {
     const explained = JSON.parse(json.stdout) as {
       verdict: string;
       score: number;
-      reasons: { code: string }[];
-      plan: { action: string }[];
+      reasons: { code: string; attack?: string[] }[];
+      plan: { action: string; d3fend?: { id: string } }[];
     };
+    // The framework labels travel in the JSON and are printed for a person.
+    const labelled = explained.reasons.filter((r) => r.attack?.length);
+    expect(labelled.length).toBeGreaterThan(0);
+    for (const reason of labelled) for (const id of reason.attack ?? []) expect(text.stdout).toContain(id);
+    expect(explained.plan.find((p) => p.action === 'terminate-child')?.d3fend?.id).toBe('D3-PT');
+    expect(text.stdout).toMatch(/^terminate-child\s+D3-PT Process Termination\s/m);
     expect(text.stdout).toMatch(new RegExp(`^Verdict\\s+${explained.verdict}, score ${explained.score}/100`, 'm'));
     for (const reason of explained.reasons) expect(text.stdout).toContain(reason.code);
     for (const step of explained.plan) expect(text.stdout).toMatch(new RegExp(`^${step.action}\\s`, 'm'));
     expect(text.stdout).toContain('invoice\\u{202E}fdp.exe');
     expect(text.stdout).not.toContain('\u202E');
     expect((await explain([file, '--format', 'xml'])).code).toBe(2);
+  });
+
+  it('--process-tree: a shell started by a shell is judged by its real launcher, and the tree is shown (issue 17, item 3)', async () => {
+    const alert = {
+      alertId: 'tree-1',
+      detectedAt: '2026-11-23T10:12:00.000Z',
+      host: { hostname: 'WEB01' },
+      user: { name: 'alice', domain: 'CONTOSO' },
+      parent: {
+        pid: 5000,
+        name: 'cmd.exe',
+        executable: 'C:\\Windows\\System32\\cmd.exe',
+        startTime: '2026-11-23T10:11:00.000Z',
+      },
+      child: {
+        pid: 6120,
+        name: 'powershell.exe',
+        executable: 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe',
+        commandLine: 'powershell.exe -nop -w hidden -c Get-Date',
+        startTime: '2026-11-23T10:11:12.000Z',
+      },
+    };
+    const treeOf = (parentPath: string) => ({
+      script: 'GetProcessTree.ps1',
+      ok: true,
+      hostname: 'WEB01',
+      startedAt: '2026-11-23T10:12:01.000Z',
+      finishedAt: '2026-11-23T10:12:02.000Z',
+      results: [
+        {
+          pid: 5000,
+          found: true,
+          name: 'cmd.exe',
+          path: parentPath,
+          creationTime: '2026-11-23T10:11:00.000Z',
+          parentPid: 4312,
+          parentChain: [
+            {
+              pid: 4312,
+              name: 'WINWORD.EXE',
+              path: 'C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE',
+            },
+            { pid: 3900, name: 'explorer.exe', path: 'C:\\Windows\\explorer.exe' },
+          ],
+          descendants: [],
+        },
+        {
+          pid: 6120,
+          found: true,
+          name: 'powershell.exe',
+          path: alert.child.executable,
+          creationTime: '2026-11-23T10:11:12.000Z',
+          parentPid: 5000,
+          parentChain: [],
+          descendants: [
+            { pid: 6204, parentPid: 6120, name: 'conhost.exe', path: 'C:\\Windows\\System32\\conhost.exe' },
+          ],
+        },
+      ],
+      errors: [],
+    });
+    const alertFile = join(scratch, 'tree-alert.json');
+    const treeFile = join(scratch, 'tree.json');
+    const reusedFile = join(scratch, 'tree-reused.json');
+    writeFileSync(alertFile, JSON.stringify(alert));
+    writeFileSync(treeFile, JSON.stringify(treeOf(alert.parent.executable)));
+    writeFileSync(reusedFile, JSON.stringify(treeOf('C:\\Program Files\\Contoso\\agent.exe')));
+
+    const [withTree, withoutTree, reused, text] = await Promise.all([
+      explain([alertFile, '--process-tree', treeFile]),
+      explain([alertFile]),
+      explain([alertFile, '--process-tree', reusedFile]),
+      explain([alertFile, '--process-tree', treeFile, '--format', 'text']),
+    ]);
+    expect(withTree.code).toBe(0);
+    const office = withTree.json().reasons.find((r) => r.code === 'launched-by-office-ancestor');
+    expect(office?.weight).toBeGreaterThan(0);
+    expect(office?.evidence).toMatch(/started by WINWORD\.EXE \(PID 4312\)/);
+    expect(withTree.json().score).toBeGreaterThan(withoutTree.json().score);
+    expect(withoutTree.json().reasons.map((r) => r.code)).not.toContain('launched-by-office-ancestor');
+    // A record whose image differs is another process under a reused PID: its ancestry is not used.
+    const reusedJson = reused.json() as Explanation & { processTree?: { parent: unknown; notes?: string[] } };
+    expect(reusedJson.reasons.map((r) => r.code)).not.toContain('launched-by-office-ancestor');
+    expect(reusedJson.processTree?.parent).toBeNull();
+    expect(reusedJson.processTree?.notes?.join(' ')).toMatch(/agent\.exe/);
+    expect(text.stdout).toMatch(
+      /Ancestry: explorer\.exe \(PID 3900\).* → WINWORD\.EXE \(PID 4312\).* → cmd\.exe \(PID 5000\).* → powershell\.exe \(PID 6120\)/,
+    );
+    expect(text.stdout).toMatch(/Descendants of powershell\.exe: conhost\.exe \(PID 6204\)/);
   });
 
   it('prints help with an example', async () => {

@@ -760,6 +760,50 @@ describe('decision invariants over the whole table', () => {
     }
   });
 
+  it('every indicator names its ATT&CK technique ids, and every planned action its D3FEND technique (issue 17, item 6)', () => {
+    const reputationOrContext = new Set(['denylisted', 'vt-malicious', 'malwarebazaar-known', 'vt-suspicious']);
+    let labelled = 0;
+    for (const { c, decision } of decisions) {
+      for (const reason of decision.reasons) {
+        if (reason.attack) {
+          labelled++;
+          for (const id of reason.attack)
+            expect({ name: c.name, id }).toEqual({ name: c.name, id: expect.stringMatching(/^T\d{4}(\.\d{3})?$/) });
+        }
+        if (reason.weight > 0 && !reputationOrContext.has(reason.code) && reason.code !== 'not-conclusively-benign') {
+          expect({ name: c.name, code: reason.code, labelled: (reason.attack?.length ?? 0) > 0 }).toEqual({
+            name: c.name,
+            code: reason.code,
+            labelled: true,
+          });
+        }
+        // Exculpatory evidence is no technique.
+        if (reason.weight < 0)
+          expect({ name: c.name, code: reason.code, attack: reason.attack }).toEqual({
+            name: c.name,
+            code: reason.code,
+            attack: undefined,
+          });
+      }
+      for (const step of decision.plan) {
+        const expected = {
+          'quarantine-parent': 'D3-FEV',
+          'quarantine-child': 'D3-FEV',
+          'terminate-parent': 'D3-PT',
+          'terminate-child': 'D3-PT',
+          'logoff-user': 'D3-ANCI',
+          'fetch-persistence': 'D3-SICA',
+        }[step.action];
+        expect({ name: c.name, action: step.action, d3fend: step.d3fend?.id }).toEqual({
+          name: c.name,
+          action: step.action,
+          d3fend: expected,
+        });
+      }
+    }
+    expect(labelled).toBeGreaterThan(cases.length);
+  });
+
   it('benign has no plan; every other verdict terminates the child and collects persistence', () => {
     for (const { c, decision } of decisions) {
       const actions = decision.plan.map((s) => s.action);
@@ -894,7 +938,11 @@ describe('a parent in a user folder that is not validly signed (issue 14, item 4
     expect(decision.verdict).not.toBe('benign');
     const parentSteps = decision.plan.filter((s) => s.action.endsWith('-parent'));
     expect(parentSteps).toEqual([
-      { action: 'quarantine-parent', target: expect.objectContaining({ pid: 6600, imagePath: tool }) },
+      {
+        action: 'quarantine-parent',
+        target: expect.objectContaining({ pid: 6600, imagePath: tool }),
+        d3fend: { id: 'D3-FEV', name: 'File Eviction' },
+      },
     ]);
     expect(decision.plan.map((s) => s.action)).toContain('terminate-child');
   });

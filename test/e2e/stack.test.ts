@@ -97,7 +97,12 @@ async function status(workflowId: string): Promise<IncidentStatus> {
 }
 
 /** `spawnguard explain ALERT --facts FACTS` with the stack's reputation sources and lists, as an analyst runs it. */
-function runExplain(alertFile: string, factsFile: string): Promise<Record<string, unknown>> {
+function runExplain(
+  alertFile: string,
+  factsFile: string,
+  treeFile: string,
+  relatedFile: string,
+): Promise<Record<string, unknown>> {
   const env = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
@@ -111,7 +116,17 @@ function runExplain(alertFile: string, factsFile: string): Promise<Record<string
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['bin/spawnguard.js', 'explain', alertFile, '--facts', factsFile],
+      [
+        'bin/spawnguard.js',
+        'explain',
+        alertFile,
+        '--facts',
+        factsFile,
+        '--process-tree',
+        treeFile,
+        '--related',
+        relatedFile,
+      ],
       { env, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
         if (err) return reject(new Error(`explain failed: ${stderr}`));
@@ -122,8 +137,9 @@ function runExplain(alertFile: string, factsFile: string): Promise<Record<string
   });
 }
 
+/** The mails about this incident (its header): another incident's report may name it among related ones. */
 const mailsAbout = (workflowId: string) =>
-  stack.mail.messages.filter((m) => `${m.parsed.text ?? ''}${m.parsed.html || ''}`.includes(workflowId));
+  stack.mail.messages.filter((m) => m.parsed.headers.get('x-spawnguard-incident') === workflowId);
 
 describe('the local stack, end to end', () => {
   let malicious: string;
@@ -138,9 +154,10 @@ describe('the local stack, end to end', () => {
   });
 
   it('malicious → remediated on the (lab) host, validated, and reported by email', async () => {
+    // Remediated, reported, and waiting for an analyst's word on the dropper's Run key.
     const done = await waitFor(
       () => status(malicious),
-      (s) => s.phase === 'closed',
+      (s) => s.phase === 'awaiting-persistence-review',
       120_000,
     );
     expect(done.outcome).toBe('remediated');
@@ -153,6 +170,9 @@ describe('the local stack, end to end', () => {
     // Word is Microsoft-signed: terminated, never quarantined.
     expect(done.actions.find((a) => a.action === 'quarantine-parent')?.status).toBe('skipped');
     expect(done.persistence[0]).toMatchObject({ name: 'InvoiceUpdater', referencesTarget: true });
+    expect(done.persistenceRemoval?.proposals).toEqual([
+      expect.objectContaining({ id: 'p1', kind: 'run-key', name: 'InvoiceUpdater', state: 'proposed' }),
+    ]);
 
     const [report] = await waitFor(
       async () => mailsAbout(malicious),
@@ -251,7 +271,7 @@ describe('the local stack, end to end', () => {
       );
       expect(after).toMatch(/outcome remediated/);
       expect(after).toMatch(
-        /^(terminate|quarantine)-(parent|child) — .*: (done|already done).*; verified on the host$/m,
+        /^(terminate|quarantine)-(parent|child) \[D3FEND D3-(PT|FEV) [^\]]+\] — .*: (done|already done).*; verified on the host$/m,
       );
       expect(after).not.toMatch(/NOT verified|FAILED/);
       expect(await accessibility()).toEqual([]);
@@ -274,6 +294,96 @@ describe('the local stack, end to end', () => {
       30_000,
     );
     expect(reports.at(-1)!.parsed.text).toContain('alice');
+  });
+
+  it('the page shows the process tree and related incidents; an approved removal deletes the Run key, and Restore puts file and key back', async () => {
+    const labHost = () =>
+      JSON.parse(readFileSync(join(dataDirectory, 'lab-host.json'), 'utf8')) as {
+        files: { path: string; sha256: string }[];
+        persistence: { kind: string; name: string; command: string }[];
+      };
+    const dropper = 'C:\\Users\\alice\\AppData\\Local\\Temp\\invoice-0423.exe';
+    const runKey = () => labHost().persistence.find((e) => e.kind === 'run-key' && e.name === 'InvoiceUpdater');
+    expect(runKey()).toBeDefined();
+    expect(labHost().files.some((f) => f.path === dropper)).toBe(false);
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      // The analyst signs in with the ingest token (zero-setup mode) and opens the incident.
+      await page.goto(`${new URL(stack.urls.ingest).origin}/review`);
+      await page.getByLabel('Ingest token').fill(stack.ingestToken);
+      await Promise.all([page.waitForURL(/\/review$/), page.getByRole('button', { name: 'Sign in' }).click()]);
+      await page.goto(`${new URL(stack.urls.ingest).origin}/review/${encodeURIComponent(malicious)}`);
+      const text = await page.locator('body').innerText();
+      // The process tree from the host, and the related incidents (the suspicious one on WEB01).
+      expect(text).toMatch(/Process tree \(from the host\)/);
+      expect(text).toMatch(
+        /Ancestry: .*explorer\.exe \(PID 3900\).* → WINWORD\.EXE \(PID 4312\).* → invoice-0423\.exe \(PID 6120\)/,
+      );
+      expect(text).toMatch(/Descendants of invoice-0423\.exe: conhost\.exe \(PID 6204\)/);
+      expect(text).toMatch(/Related incidents/);
+      expect(text).toMatch(/ATT&CK/);
+      expect(text).toMatch(/p1: run-key .*InvoiceUpdater.* PROPOSED for removal/);
+
+      await page.getByLabel(`Analyst for persistence removal of ${malicious}`).fill('alice');
+      await Promise.all([
+        page.waitForURL(/persistence=remove/),
+        page.locator('form[data-form=persistence]').getByRole('button', { name: 'Remove' }).click(),
+      ]);
+      expect(await page.locator('[data-field=confirmation]').textContent()).toMatch(/removal approved/);
+      const closed = await waitFor(
+        () => status(malicious),
+        (s) => s.phase === 'closed',
+        60_000,
+      );
+      expect(closed.persistenceRemoval?.proposals[0]).toMatchObject({
+        state: 'removed',
+        decidedBy: { analyst: 'alice' },
+        result: { status: 'done', verified: true, backup: { format: 'registry-value' } },
+      });
+      // Gone from the lab host, which kept its backup.
+      expect(runKey()).toBeUndefined();
+      // The second report says what was removed.
+      await waitFor(
+        async () => mailsAbout(malicious).filter((m) => /REMOVED \(backed up first\)/.test(m.parsed.text ?? '')),
+        (m) => m.length > 0,
+        30_000,
+      );
+
+      // A false positive after all: Restore from the page.
+      await page.reload();
+      await page.getByLabel(`Analyst for restore of ${malicious}`).fill('alice');
+      await page.getByLabel(`Comment for restore of ${malicious}`).fill('IT says it is their updater');
+      await Promise.all([
+        page.waitForURL(/restore=/),
+        page.locator('form[data-form=restore]').getByRole('button', { name: 'Restore' }).click(),
+      ]);
+      const restored = await waitFor(
+        async () => {
+          await page.reload();
+          return page.locator('[data-field=restore]').innerText();
+        },
+        (t) => /: restored/.test(t),
+        60_000,
+      );
+      expect(restored).toMatch(/restore-file .*invoice-0423\.exe.*: done.*verified on the host/);
+      expect(restored).toMatch(/restore-persistence .*InvoiceUpdater: done.*verified on the host/);
+    } finally {
+      await context.close();
+    }
+    // On the lab host: the file is back at its path with its hash, and so is the Run key.
+    expect(labHost().files.find((f) => f.path === dropper)?.sha256).toBe(
+      '834918350a35b30844b3de64253af181b1243236dd2fee61daee489178c03473',
+    );
+    expect(runKey()?.command).toContain('invoice-0423.exe');
+    const restoreMail = await waitFor(
+      async () => stack.mail.messages.filter((m) => /RESTORE/.test(m.parsed.subject ?? '')),
+      (m) => m.length > 0,
+      30_000,
+    );
+    expect(restoreMail[0]!.parsed.text).toMatch(/Restored: everything asked for is back/);
+    expect(restoreMail[0]!.parsed.text).toContain('alice');
   });
 
   it('the Temporal UI finds the incident by its search attributes and shows the host actions in its history', async () => {
@@ -323,7 +433,23 @@ describe('the local stack, end to end', () => {
         const facts = join(scratch, `${sample}-facts.json`);
         writeFileSync(facts, JSON.stringify(defaultPayloadConverter.fromPayload(payload!)));
 
-        const explained = await runExplain(join(DEMO_DIRECTORY, 'alerts', `${sample}.json`), facts);
+        // …and what else the workflow knew: the host's process tree and the related incidents.
+        const treeScheduled = events.find(
+          (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'getProcessTree',
+        );
+        const treeCompleted = events.find(
+          (e) =>
+            e.activityTaskCompletedEventAttributes &&
+            String(e.activityTaskCompletedEventAttributes.scheduledEventId) === String(treeScheduled?.eventId),
+        );
+        const treePayload = treeCompleted?.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
+        expect({ sample, tree: Boolean(treePayload) }).toEqual({ sample, tree: true });
+        const tree = join(scratch, `${sample}-tree.json`);
+        writeFileSync(tree, JSON.stringify(defaultPayloadConverter.fromPayload(treePayload!)));
+        const related = join(scratch, `${sample}-related.json`);
+        writeFileSync(related, JSON.stringify((await status(workflowId)).related ?? []));
+
+        const explained = await runExplain(join(DEMO_DIRECTORY, 'alerts', `${sample}.json`), facts, tree, related);
         expect({ sample, ...explained }).toEqual({
           sample,
           verdict: made?.verdict,

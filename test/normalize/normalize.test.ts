@@ -220,6 +220,19 @@ describe('normalizeAlert: accepted documents', () => {
     expect(detectFormat(fixture('security-4688'))).toBe('security-4688');
     expect(detectFormat(fixture('elastic-alert'))).toBe('elastic');
   });
+
+  it('an event id or provider that is an object is no format, and a clear error, not a crash (fuzz seed -1866611496)', () => {
+    const hostile = variant('security-4688', (d) => {
+      d.winlog.event_id = { toString: 0 };
+      d.winlog.provider_name = { toString: 0 };
+    });
+    expect(detectFormat(hostile)).toBe(undefined);
+    expect(() => normalizeAlert(hostile)).toThrow(AlertFormatError);
+    const sysmon = variant('sysmon-1', (d) => {
+      d.winlog.provider_name = { valueOf: 0, toString: 0 };
+    });
+    expect(detectFormat(sysmon)).toBe('sysmon');
+  });
 });
 
 describe('normalizeAlert: events that do not name the creator (DESIGN.md §6)', () => {

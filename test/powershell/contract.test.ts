@@ -21,12 +21,19 @@ import {
   FileEnrichmentRequestSchema,
   FileFactsSchema,
   PERSISTENCE_KINDS,
+  PersistenceBackupSchema,
+  PersistenceEntryRefSchema,
   PersistenceEntrySchema,
+  PersistenceRemovalItemSchema,
   ProcessActionResultSchema,
   ProcessInfoSchema,
   TerminateTargetSchema,
   ProcessTreeRequestSchema,
   QuarantineRecordSchema,
+  REMOVABLE_PERSISTENCE_KINDS,
+  RemovePersistenceRequestSchema,
+  RestorePersistenceRequestSchema,
+  RestorePersistenceResultSchema,
   RestoreRequestSchema,
   RestoreResultSchema,
   ScriptErrorSchema,
@@ -160,6 +167,46 @@ const CONTRACTS: Record<HostScriptName, ScriptContract> = {
     request: ProcessTreeRequestSchema,
     sample: { processIds: [4321, 0x4d2] },
     parameters: { ProcessIds: ['string[]', 'processIds'], Request: ['string', null] },
+  },
+  RemovePersistenceEntry: {
+    request: RemovePersistenceRequestSchema,
+    sample: {
+      incidentId: HOSTILE,
+      entries: [
+        {
+          kind: 'run-key',
+          location: 'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run',
+          name: HOSTILE,
+          matchedPath: 'C:\\Users\\Public\\invoice.exe',
+        },
+      ],
+      backupDirectory: 'D:\\Backups',
+      quarantineDirectory: 'D:\\Quarantine',
+      trustedPublishers: ['Contoso Ltd'],
+    },
+    parameters: {
+      Kind: ['string', 'entries'],
+      Location: ['string', 'entries'],
+      Name: ['string', 'entries'],
+      MatchedPath: ['string', 'entries'],
+      BackupDirectory: ['string', 'backupDirectory'],
+      QuarantineDirectory: ['string', 'quarantineDirectory'],
+      TrustedPublishers: ['string[]', 'trustedPublishers'],
+      IncidentId: ['string', 'incidentId'],
+      Request: ['string', null],
+    },
+    nested: { entries: PersistenceEntryRefSchema },
+  },
+  RestorePersistenceEntry: {
+    request: RestorePersistenceRequestSchema,
+    sample: { incidentId: HOSTILE, backupIds: ['a'.repeat(64)], backupDirectory: 'D:\\Backups' },
+    parameters: {
+      BackupIds: ['string[]', 'backupIds'],
+      BackupDirectory: ['string', 'backupDirectory'],
+      QuarantineDirectory: ['string', 'quarantineDirectory'],
+      IncidentId: ['string', 'incidentId'],
+      Request: ['string', null],
+    },
   },
 };
 
@@ -333,6 +380,14 @@ describe('result objects built by the scripts', () => {
       RestoreResultSchema.shape.results.element as AnyObject,
     ],
     ['process information', 'GetProcessTree.ps1', 'New-ProcessInfo', ProcessInfoSchema],
+    ['persistence removals', 'RemovePersistenceEntry.ps1', 'New-RemovalItem', PersistenceRemovalItemSchema],
+    ['persistence backups', 'RemovePersistenceEntry.ps1', 'New-BackupReference', PersistenceBackupSchema],
+    [
+      'persistence restores',
+      'RestorePersistenceEntry.ps1',
+      'New-RestoreItem',
+      RestorePersistenceResultSchema.shape.results.element as AnyObject,
+    ],
   ])('%s: every returned object has exactly the schema keys', (_what, file, fn, schema) => {
     const returned = returnedKeys(file, fn);
     expect(returned.length).toBeGreaterThan(0);
@@ -379,6 +434,8 @@ describe('result objects built by the scripts', () => {
       [SAFETY_MODULE, 'New-SpawnGuardProcessActionResult'],
       ['TerminateSession.ps1', 'New-SessionItem'],
       ['RestoreQuarantinedFile.ps1', 'New-RestoreItem'],
+      ['RemovePersistenceEntry.ps1', 'New-RemovalItem'],
+      ['RestorePersistenceEntry.ps1', 'New-RestoreItem'],
     ] as const) {
       const validateSet = functionNode(file, fn)
         .descendantsOfType('attribute')
@@ -467,6 +524,15 @@ describe('the protected lists agree with common/protected.ts', () => {
     ]) {
       expect(matches(signer)).toBe(isMicrosoftSigner(signer));
     }
+  });
+
+  it('persistence kinds, the removable ones and their backup formats', () => {
+    expect(stringLiterals(list('persistencekinds'))).toEqual([...PERSISTENCE_KINDS]);
+    expect(stringLiterals(list('removablepersistencekinds'))).toEqual([...REMOVABLE_PERSISTENCE_KINDS]);
+    const formats = stringLiterals(list('persistencebackupformats'));
+    const pairs = Object.fromEntries(formats.flatMap((text, i) => (i % 2 === 0 ? [[text, formats[i + 1]]] : [])));
+    expect(Object.keys(pairs).sort()).toEqual([...REMOVABLE_PERSISTENCE_KINDS].sort());
+    expect(Object.values(pairs).sort()).toEqual([...PersistenceBackupSchema.shape.format.options].sort());
   });
 
   it('system binary names match the decision engine (SYSTEM_BINARIES)', () => {

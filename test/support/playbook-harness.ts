@@ -7,10 +7,12 @@ import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSo
 import { randomUUID } from 'node:crypto';
 import type { CanonicalAlert } from '../../common/alert';
 import { createDecisionActivities } from '../../activities/decision';
+import { createIncidentReader, createRelatedActivities } from '../../activities/incidents';
 import type { CentralActivities, IncidentStatus, ReputationReport } from '../../common/incident-status';
 import { hostControlTaskQueue, hostTaskQueue, type HostQueueNaming } from '../../common/names';
 import { countRunning, createHostControlActivities, refuseOtherHosts } from '../../activities/host/control';
 import { PlaybookPolicySchema, type PlaybookPolicy } from '../../common/playbook';
+import type { RestoreStatus } from '../../common/restore';
 import { createTestHost, type TestHost } from './test-host';
 import { testAddress } from './temporal';
 
@@ -27,16 +29,25 @@ export interface CentralState {
   reviewRequests: { status: IncidentStatus; reminder: boolean }[];
   /** Notices of a malicious alert on a host whose worker did not answer. */
   hostMissingNotices: IncidentStatus[];
+  restoreReports: RestoreStatus[];
+  /** Related incidents found by user too (a test whose users are its own); default: by host only. */
+  relatedByUser?: boolean;
 }
 
 export function createCentralState(): CentralState {
-  return { reputations: new Map(), reports: [], reviewRequests: [], hostMissingNotices: [] };
+  return { reputations: new Map(), reports: [], reviewRequests: [], hostMissingNotices: [], restoreReports: [] };
 }
 
 export function createTestCentralActivities(state: CentralState): CentralActivities {
   return {
     // The real engine: the playbook records its decision through it.
     ...createDecisionActivities(),
+    // The real visibility query. Every test's incidents share the dev server and their users' names
+    // (CONTOSO\\bob): only this test's host counts, unless a test gives its incidents users of their own.
+    async findRelatedIncidents(request) {
+      const found = await createRelatedActivities().findRelatedIncidents(request);
+      return state.relatedByUser ? found : found.filter((r) => r.matchedBy.includes('host'));
+    },
     async lookupReputation({ sha256 }) {
       return (
         state.reputations.get(sha256) ?? {
@@ -58,6 +69,11 @@ export function createTestCentralActivities(state: CentralState): CentralActivit
     async sendHostMissingNotice({ status }) {
       state.hostMissingNotices.push(status);
       return { messageId: `host-missing-${state.hostMissingNotices.length}` };
+    },
+    ...createIncidentReader(),
+    async sendRestoreReport({ restore }) {
+      state.restoreReports.push(restore);
+      return { messageId: `restore-${state.restoreReports.length}` };
     },
   };
 }
@@ -176,7 +192,13 @@ export async function createHarness(client: Client, options: HarnessOptions = {}
     host,
     hostname,
     policy: (overrides = {}) =>
-      PlaybookPolicySchema.parse({ hostUnreachableTimeout: '20s', reviewTimeout: '1h', ...overrides }),
+      // No analyst answers proposed persistence removals here unless a test does: they expire at once.
+      PlaybookPolicySchema.parse({
+        hostUnreachableTimeout: '20s',
+        reviewTimeout: '1h',
+        persistenceReviewTimeout: '1s',
+        ...overrides,
+      }),
     start: (alert, policy) =>
       client.workflow.start('suspiciousParentProcessPlaybook', {
         taskQueue,

@@ -8,6 +8,7 @@ import type { CanonicalAlert } from '../../common/alert';
 import type { DecisionPolicy } from '../../common/decision';
 import type { FileFacts, ProcessInfo } from '../../common/host-contract';
 import type { EnrichmentResult, ReputationReport } from '../../common/incident-status';
+import { processTreeFor } from './ancestry';
 import { buildFileEnrichment, hashForReputation, hostFactsFor } from './file-facts';
 
 export interface EnrichmentFacts {
@@ -18,6 +19,8 @@ export interface EnrichmentFacts {
   hostReachable: boolean;
   /** The host's record of the creator PID, when the event did not name the parent (undefined: not asked). */
   creator?: ProcessInfo | null;
+  /** The host's process-list records of the pair (undefined: not asked). */
+  processTree?: readonly ProcessInfo[] | null;
   /** Reputation per SHA-256 (`reputationHashes`); null: the lookup did not answer. */
   reputations: ReadonlyMap<string, ReputationReport | null>;
   policy: DecisionPolicy;
@@ -48,5 +51,6 @@ export function enrichmentFromFacts(facts: EnrichmentFacts): EnrichmentResult {
     child: enrich('child'),
     hostReachable: facts.hostReachable,
     ...(facts.creator !== undefined ? { creator: facts.creator } : {}),
+    ...(facts.processTree ? { processTree: processTreeFor(alert, facts.processTree) } : {}),
   };
 }

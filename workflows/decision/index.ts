@@ -13,9 +13,11 @@
  *   plan     = what remediation would run, or an approval would (empty for benign)
  */
 import type { CanonicalAlert } from '../../common/alert';
-import type { Decision, DecisionPolicy, Reason } from '../../common/decision';
-import type { EnrichmentResult, FileEnrichment } from '../../common/incident-status';
+import type { Decision, DecisionPolicy, PlanStep, Reason } from '../../common/decision';
+import { d3fendFor } from '../../common/frameworks';
+import type { EnrichmentResult, FileEnrichment, RelatedIncident } from '../../common/incident-status';
 import { SYSTEM_PROCESS_ID } from '../../common/process-identity';
+import { ancestryFindings } from './ancestry';
 import { behaviourFindings } from './behaviours';
 import { resolveCreator } from './creator';
 import { buildFileEnrichment, fileFindings, processLabel, signatureOrigin, trustedSigner } from './file-facts';
@@ -31,6 +33,7 @@ import {
   type Finding,
   type ReasonCode,
   type Role,
+  withAttack,
 } from './reasons';
 import { relationshipFindings } from './relationship';
 import { windowsRootedPath } from '../../common/protected';
@@ -45,6 +48,7 @@ import {
 import { matchName, nameStem } from './names';
 
 export { BEHAVIOURS } from './reasons';
+export { processTreeFor } from './ancestry';
 export { creatorUnknown, resolveCreator } from './creator';
 export { buildFileEnrichment, hashForReputation, hostFactsFor } from './file-facts';
 export { enrichmentFromFacts, reputationHashes } from './facts';
@@ -67,6 +71,8 @@ export interface DecideInput {
    * them (newer histories record the decision itself, see workflows/playbook.ts).
    */
   behaviours?: boolean;
+  /** Other incidents on the same host or for the same user (the playbook gathers them): a repeat offender. */
+  related?: readonly RelatedIncident[];
 }
 
 export function decide({
@@ -76,6 +82,7 @@ export function decide({
   blockRemoteImages = true,
   actOnUnverifiedUserFolderParent = true,
   behaviours = true,
+  related = [],
 }: DecideInput): Decision {
   // A creator the event names only by PID is what the host's process list says it was, or unknown.
   const creator = behaviours ? resolveCreator(received, enrichment?.creator) : null;
@@ -91,6 +98,7 @@ export function decide({
     [
       ...relationshipFindings(alert, { decodeCommands: !legacy }),
       ...(behaviours ? behaviourFindings(alert, files) : []),
+      ...(behaviours ? ancestryFindings(alert, enrichment?.processTree) : []),
       ...(creator?.finding ? [creator.finding] : []),
       ...fileFindings('child', alert.child, files.child, policy, { legacy }),
       ...fileFindings('parent', alert.parent, files.parent, policy, { legacy }),
@@ -102,6 +110,7 @@ export function decide({
     ),
   );
   if (behaviours) gathered.push(...hostVerifiedPair(alert, files, gathered));
+  gathered.push(...repeatOffender(alert, related, gathered));
   const implicated = gathered.filter((f) => f.weight > 0);
   // Benign is earned, never assumed: both files vouched for (by reputation, or verified on the
   // host), and nothing pointing at either.
@@ -138,15 +147,57 @@ export function decide({
     plan:
       verdict === 'benign'
         ? []
-        : remediationPlan({
-            alert,
-            files,
-            findings: implicated,
-            policy,
-            blockRemoteImages,
-            actOnUnverifiedUserFolderParent,
-          }),
+        : withD3fend(
+            remediationPlan({
+              alert,
+              files,
+              findings: implicated,
+              policy,
+              blockRemoteImages,
+              actOnUnverifiedUserFolderParent,
+            }),
+          ),
   };
+}
+
+/** Each step with the D3FEND technique it is. */
+function withD3fend(plan: PlanStep[]): PlanStep[] {
+  return plan.map((step) => {
+    const technique = d3fendFor(step.action);
+    return technique ? { ...step, d3fend: technique } : step;
+  });
+}
+
+/**
+ * The same host or user was in a malicious incident (or in two suspicious ones) within the window:
+ * a pair that something already points at weighs more. It never implicates a pair on its own — a
+ * compromised host's ordinary OS activity stays with the other rules.
+ */
+function repeatOffender(alert: CanonicalAlert, related: readonly RelatedIncident[], findings: Finding[]): Finding[] {
+  if (related.length === 0 || !findings.some((f) => f.weight > 0)) return [];
+  const malicious = related.filter((r) => r.verdict === 'malicious');
+  const suspicious = related.filter((r) => r.verdict === 'suspicious');
+  if (malicious.length === 0 && suspicious.length < 2) return [];
+  const counted = [...malicious, ...suspicious];
+  const by = (kind: 'host' | 'user') => counted.filter((r) => r.matchedBy.includes(kind)).length;
+  const user = alert.user ?? alert.child.user;
+  const where = [
+    by('host') > 0 ? `${by('host')} on ${alert.host.hostname}` : null,
+    by('user') > 0 && user ? `${by('user')} for ${user.domain ? `${user.domain}\\` : ''}${user.name}` : null,
+  ]
+    .filter(Boolean)
+    .join(', ');
+  const listed = counted
+    .slice(0, 5)
+    .map((r) => `${r.workflowId} (${r.verdict}${r.outcome ? `, ${r.outcome}` : ''})`)
+    .join('; ');
+  return [
+    finding(
+      'repeat-offender',
+      [],
+      `${malicious.length} malicious and ${suspicious.length} suspicious incident(s) in the window (${where}): ${listed}${counted.length > 5 ? '; …' : ''}`,
+    ),
+  ];
 }
 
 /** The alert's own facts about a file, when enrichment is not available. */
@@ -319,7 +370,7 @@ function publish(findings: Finding[]): Reason[] {
   return findings
     .map((f, index) => ({ f, index }))
     .sort((a, b) => b.f.weight - a.f.weight || a.index - b.index)
-    .map(({ f }) => ({ code: f.code, weight: f.weight, evidence: f.evidence }));
+    .map(({ f }) => withAttack({ code: f.code, weight: f.weight, evidence: f.evidence }));
 }
 
 function unique(values: string[]): string[] {

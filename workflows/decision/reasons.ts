@@ -4,6 +4,7 @@
  * exculpatory evidence, 0 is context that changes confidence but not the score. Workflow-safe.
  */
 import type { Reason } from '../../common/decision';
+import { attackIds } from '../../common/frameworks';
 
 /**
  * Behavioural indicators (./behaviours): each with its weight, ATT&CK technique and the public
@@ -141,6 +142,9 @@ export const REASON_WEIGHTS = {
   'office-spawned-shell': 50,
   'office-spawned-user-binary': 35,
   'server-app-spawned-shell': 45,
+  // The pair's ancestry (the host's process tree): the real launcher of a shell a shell started.
+  'launched-by-office-ancestor': 40,
+  'launched-by-server-app-ancestor': 35,
   'unexpected-parent': 45,
   'suspicious-command-line': 25,
   // Each further command-line indicator adds this much, up to `suspicious-command-line` max.
@@ -160,6 +164,8 @@ export const REASON_WEIGHTS = {
   'vt-suspicious': 35,
   // What the pair does (./behaviours).
   ...BEHAVIOUR_WEIGHTS,
+  // History: the same host or user in earlier malicious (or repeated suspicious) incidents.
+  'repeat-offender': 15,
   // User context.
   'service-account-shell': 15,
   'service-account-user-folder': 15,
@@ -181,6 +187,34 @@ export type ReasonCode = Exclude<
   keyof typeof REASON_WEIGHTS,
   'suspicious-command-line-extra' | 'suspicious-command-line-max'
 >;
+
+/**
+ * The MITRE ATT&CK techniques each reason is evidence of: the behaviours' from their technique text,
+ * the others here. Reputation, context and exculpatory reasons name no technique.
+ */
+export const REASON_ATTACK: Record<string, readonly string[]> = {
+  ...Object.fromEntries(Object.entries(BEHAVIOURS).map(([code, b]) => [code, attackIds(b.technique)])),
+  'office-spawned-shell': ['T1204.002', 'T1059'],
+  'office-spawned-user-binary': ['T1204.002'],
+  'server-app-spawned-shell': ['T1505.003', 'T1190'],
+  'unexpected-parent': ['T1036', 'T1055'],
+  'suspicious-command-line': ['T1059', 'T1027'],
+  'look-alike-name': ['T1036.005'],
+  'system-name-wrong-location': ['T1036.005'],
+  'renamed-binary': ['T1036.003'],
+  'invalid-signature': ['T1036.001'],
+  'unsigned-in-user-folder': ['T1204.002'],
+  'service-account-shell': ['T1078', 'T1059'],
+  'service-account-user-folder': ['T1078'],
+  'launched-by-office-ancestor': ['T1204.002', 'T1059'],
+  'launched-by-server-app-ancestor': ['T1505.003', 'T1059'],
+};
+
+/** A published reason with its ATT&CK ids, when it has any. */
+export function withAttack(reason: Reason): Reason {
+  const ids = REASON_ATTACK[reason.code];
+  return ids && ids.length > 0 ? { ...reason, attack: [...ids] } : reason;
+}
 
 /** Weights that differed in the rules older histories replay (decided in workflow code, before 2026-11-28). */
 export const LEGACY_WEIGHTS: Partial<Record<ReasonCode, number>> = { 'look-alike-name': 55 };
