@@ -8,7 +8,7 @@ import { RestoreInputSchema, RestoreStatusSchema, type RestoreStatus } from '../
 import { policyFromEnvironment } from '../ingest/policy';
 import { CliError, EXIT } from '../cli';
 import { formatTable, loadCliConfig, printJson, withTemporal } from '../ingest/cli-support';
-import { incidentStatus, restoreStatus, startRestore } from '../ingest/incidents';
+import { restoreStatus, startRestore } from '../ingest/incidents';
 
 interface Options {
   analyst: string;
@@ -75,7 +75,6 @@ export function register(program: Command): void {
       }
       const result = await withTemporal(async (client) => {
         // An unknown incident is said at once (exit 3), before any workflow starts.
-        await incidentStatus(client, workflowId);
         const restore = await startRestore(client, parsed.data);
         if (!options.wait) return { restore, status: null };
         const finished = RestoreStatusSchema.safeParse(await client.workflow.getHandle(restore).result());

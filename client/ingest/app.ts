@@ -469,7 +469,6 @@ export async function buildIngestApp(options: IngestAppOptions): Promise<Fastify
     try {
       const restore = await startRestore(client, input.data, {
         deadlineMs,
-        ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
         ...(request.analyst ? { historyIdentity: historyIdentity(request.analyst.identity) } : {}),
       });
       request.log.info({ workflowId, restore, analyst: input.data.analyst }, 'restore started');
@@ -495,7 +494,6 @@ export async function buildIngestApp(options: IngestAppOptions): Promise<Fastify
     linkSecret: options.linkSecret,
     temporalDeadlineMs: deadlineMs,
     policy,
-    ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
     ...(options.secureCookies ? { secureCookies: true } : {}),
     ...(oidc ? { oidc } : {}),
     ...(options.temporalUiUrl ? { temporalUiUrl: options.temporalUiUrl } : {}),

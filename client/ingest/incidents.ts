@@ -149,7 +149,8 @@ export async function reviewPersistence(
 
 /**
  * Starts the undo of an incident's quarantine and persistence removals (`incidentRestore`, its own
- * workflow `<incident>.restore-<n>`); the caller follows it with `restoreStatus`.
+ * workflow `<incident>.restore-<n>`, on the incident's own task queue); the caller follows it with
+ * `restoreStatus`.
  */
 export async function startRestore(
   client: Client,
@@ -158,10 +159,19 @@ export async function startRestore(
 ): Promise<string> {
   const parsed = RestoreInputSchema.parse(input);
   const sender = asSender(client, options.historyIdentity);
+  const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  // The restore runs where the incident ran (its workers know it); an unknown incident is
+  // refused here, before any workflow starts.
+  const incident = await withTemporalDeadline(client, deadlineMs, () =>
+    client.workflow.getHandle(parsed.incidentId).describe(),
+  );
+  if (incident.type !== WORKFLOW_TYPES.playbook) {
+    throw new IncidentClosedError(`${parsed.incidentId} is not a spawnguard incident (${incident.type})`, null, null);
+  }
   const workflowId = restoreWorkflowId(parsed.incidentId, Date.now());
-  await withTemporalDeadline(sender, options.deadlineMs ?? DEFAULT_DEADLINE_MS, () =>
+  await withTemporalDeadline(sender, deadlineMs, () =>
     sender.workflow.start(WORKFLOW_TYPES.restore, {
-      taskQueue: options.taskQueue ?? CENTRAL_TASK_QUEUE,
+      taskQueue: options.taskQueue ?? incident.taskQueue ?? CENTRAL_TASK_QUEUE,
       workflowId,
       args: [parsed],
       staticSummary: `Restore for ${parsed.incidentId}, asked by ${parsed.analyst}`,

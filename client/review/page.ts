@@ -61,8 +61,6 @@ export interface ReviewPageOptions {
   temporalUiUrl?: string;
   /** The deployment's policy (host queues, timeouts): what a restore started from the page runs with. */
   policy: PlaybookPolicy;
-  /** `spawnguard-central` unless a test gives its own. */
-  taskQueue?: string;
 }
 
 const SESSION_COOKIE = 'spawnguard_review';
@@ -553,7 +551,6 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
       try {
         restore = await startRestore(client, input.data, {
           deadlineMs,
-          ...(options.taskQueue ? { taskQueue: options.taskQueue } : {}),
           ...(who.historyIdentity ? { historyIdentity: who.historyIdentity } : {}),
         });
       } catch (err) {

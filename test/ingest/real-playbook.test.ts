@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import { reviewLink } from '../../client/review/links';
 import { IncidentStatusSchema, type IncidentStatus } from '../../common/incident-status';
 import { createHarness, statusOf, type Harness } from '../support/playbook-harness';
-import { suspiciousScenario } from '../support/scenarios';
+import { maliciousScenario, suspiciousScenario } from '../support/scenarios';
 import { testClient } from '../support/temporal';
 import { jsonOf, startTestIngest, waitFor, type TestIngest } from './support';
 
@@ -57,5 +57,66 @@ it('a suspicious alert posted to ingest waits for review, records its duplicate,
     expect(result.phase).toBe('closed');
     expect(result.outcome).toBe('remediated');
     expect(h.host.calls.map((c) => c.activity)).toContain('stopProcess');
+  });
+});
+
+it('persistence removal and restore over HTTP: validated bodies, the update, and the restore workflow', async () => {
+  const alert = maliciousScenario(h);
+  await h.run(async () => {
+    const handle = await h.start(alert, h.policy({ persistenceReviewTimeout: '10m' }));
+    await waitFor(
+      () => statusOf(handle),
+      (s: IncidentStatus) => s.phase === 'awaiting-persistence-review',
+      60_000,
+    );
+    const id = handle.workflowId;
+    // Without the token, or with a body that is not a decision: refused, nothing changes.
+    expect(
+      (
+        await ingest.post(
+          `/v1/incidents/${id}/persistence`,
+          { decision: 'remove', analyst: 'a' },
+          { authorization: '' },
+        )
+      ).status,
+    ).toBe(401);
+    const bad = await ingest.post(`/v1/incidents/${id}/persistence`, { decision: 'delete', analyst: 'alice' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/decision/);
+    const forged = await ingest.post(`/v1/incidents/${id}/persistence`, {
+      decision: 'remove',
+      analyst: 'alice',
+      identity: { issuer: 'https://evil.example', subject: 'root' },
+    });
+    expect(forged.status).toBe(400);
+    expect(h.host.calls.some((c) => c.activity === 'removePersistenceEntries')).toBe(false);
+
+    const removal = await ingest.post(`/v1/incidents/${id}/persistence`, { decision: 'remove', analyst: 'alice' });
+    expect(removal.status).toBe(200);
+    expect(((await removal.json()) as { proposals: unknown[] }).proposals).toEqual([
+      expect.objectContaining({ id: 'p1', state: 'approved' }),
+    ]);
+    expect(IncidentStatusSchema.parse(await handle.result()).persistenceRemoval?.proposals[0]?.state).toBe('removed');
+
+    const nothing = await ingest.post(`/v1/incidents/${id}/restore`, { analyst: 'alice' });
+    expect(nothing.status).toBe(400);
+    expect(((await nothing.json()) as { message: string }).message).toMatch(/name what to restore/);
+    const started = await ingest.post(`/v1/incidents/${id}/restore`, {
+      analyst: 'alice',
+      files: 'all',
+      persistence: ['p1'],
+    });
+    expect(started.status).toBe(202);
+    const { workflowId: restore } = (await started.json()) as { workflowId: string };
+    expect(restore.startsWith(`${id}.restore-`)).toBe(true);
+    const followed = await waitFor(
+      async () => (await ingest.get(`/v1/restores/${restore}`)).json() as Promise<{ outcome: string | null }>,
+      (s) => s.outcome !== null,
+      60_000,
+    );
+    expect(followed.outcome).toBe('restored');
+    expect((await ingest.post('/v1/incidents/no-such-incident/restore', { analyst: 'a', files: 'all' })).status).toBe(
+      404,
+    );
   });
 });

@@ -26,6 +26,10 @@ import {
   type TestIngest,
 } from '../ingest/support';
 import { testClient } from '../support/temporal';
+import type { IncidentStatus } from '../../common/incident-status';
+import type { RestoreStatus } from '../../common/restore';
+import { createHarness, statusOf, waitFor } from '../support/playbook-harness';
+import { maliciousScenario } from '../support/scenarios';
 
 jest.setTimeout(180_000);
 
@@ -259,6 +263,73 @@ describe('analyst sign-in with OpenID Connect', () => {
       analyst: 'Alice Analyst',
       comment: 'from the terminal',
       identity: { subject: 'alice' },
+    });
+  });
+
+  it('persistence removal and Restore from the page are recorded as the signed-in analyst; a viewer has neither form', async () => {
+    const h = await createHarness(client);
+    const alert = maliciousScenario(h);
+    await h.run(async () => {
+      const handle = await h.start(alert, h.policy({ persistenceReviewTimeout: '10m' }));
+      const workflowId = handle.workflowId;
+      await waitFor(
+        () => statusOf(handle),
+        (s) => s.phase === 'awaiting-persistence-review',
+        60_000,
+      );
+      const link = reviewLink(workflowId, { publicUrl: ingest.url, secret: ingest.linkSecret, ttlMs: 10 * 60_000 });
+
+      const viewer = await browser.newContext();
+      try {
+        const page = await viewer.newPage();
+        await page.goto(link);
+        await signInAtProvider(page, 'victor');
+        await page.waitForURL((url) => url.pathname === `/review/${workflowId}`);
+        expect(await page.locator('form[data-form=persistence]').count()).toBe(0);
+        expect(await page.locator('form[data-form=restore]').count()).toBe(0);
+      } finally {
+        await viewer.close();
+      }
+
+      const approver = await browser.newContext();
+      try {
+        const page = await approver.newPage();
+        await page.goto(link);
+        await signInAtProvider(page, 'alice');
+        await page.waitForURL((url) => url.pathname === `/review/${workflowId}`);
+        // No free-text name on either form: the signed-in analyst decides.
+        expect(await page.locator('form[data-form=persistence] input[name=analyst]').count()).toBe(0);
+        await page.locator('form[data-form=persistence] input[name=entry][value=p1]').check();
+        await Promise.all([
+          page.waitForURL(/persistence=remove/),
+          page.locator('form[data-form=persistence]').getByRole('button', { name: 'Remove' }).click(),
+        ]);
+        const closed = (await handle.result()) as IncidentStatus;
+        expect(closed.persistenceRemoval?.proposals[0]).toMatchObject({
+          state: 'removed',
+          decidedBy: { analyst: 'Alice Analyst', identity: { issuer, subject: 'alice' } },
+        });
+
+        await page.reload();
+        await Promise.all([
+          page.waitForURL(/restore=/),
+          page.locator('form[data-form=restore]').getByRole('button', { name: 'Restore' }).click(),
+        ]);
+        const restoreId = new URL(page.url()).searchParams.get('restore')!;
+        const restored = (await client.workflow.getHandle(restoreId).result()) as RestoreStatus;
+        expect(restored.outcome).toBe('restored');
+        expect(restored.requestedBy).toMatchObject({
+          analyst: 'Alice Analyst',
+          identity: { issuer, subject: 'alice' },
+        });
+        // Temporal keeps the analyst as the one who started the restore.
+        const history = await client.workflow.getHandle(restoreId).fetchHistory();
+        expect(history.events?.[0]?.workflowExecutionStartedEventAttributes?.identity).toBe(
+          `Alice Analyst <alice@soc.example.test> (oidc alice @ ${issuer})`,
+        );
+      } finally {
+        await approver.close();
+      }
     });
   });
 
