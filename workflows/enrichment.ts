@@ -111,8 +111,10 @@ export async function windowsFileEnrichment({
   // The pair's process tree (ancestry and descendants), from the host's process list: Elastic's
   // first triage question, and the real launcher of a shell another shell started. Incidents
   // recorded before it was asked replay without it.
+  // Asked, like the file facts, only when the alert names an image: a record is only taken for the
+  // process the alert names (same image), and without one the host is not asked at all.
   let processTree: ProcessInfo[] | null | undefined;
-  if (hostReachable && patched('process-tree-gathered')) {
+  if (paths.length > 0 && hostReachable && patched('process-tree-gathered')) {
     processTree = null;
     try {
       const tree = await onLiveHost(alert.host.hostname, policy, () =>

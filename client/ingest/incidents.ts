@@ -63,14 +63,7 @@ export async function reviewIncident(
   /** Who Temporal records as having sent the decision (the signed-in analyst), instead of this process. */
   historyIdentity?: string,
 ): Promise<ReviewState> {
-  const sender = historyIdentity
-    ? new Client({
-        connection: client.connection,
-        namespace: client.options.namespace,
-        dataConverter: client.options.dataConverter,
-        identity: historyIdentity,
-      })
-    : client;
+  const sender = asSender(client, historyIdentity);
   let result: unknown;
   try {
     result = await withTemporalDeadline(sender, deadlineMs, () =>

@@ -370,18 +370,7 @@ function Get-SpawnGuardBackupDirectory {
     [CmdletBinding()]
     [OutputType([string])]
     param([AllowNull()][AllowEmptyString()][string]$BackupDirectory)
-    if (-not [string]::IsNullOrEmpty($BackupDirectory)) {
-        if ($BackupDirectory -notmatch '^[A-Za-z]:\\' -or $BackupDirectory -match '(^|\\)\.\.(\\|$)') {
-            throw (New-SpawnGuardException -Code 'invalid-request' -Message ('Backup directory must be a full local path without "..": ' + $BackupDirectory))
-        }
-        if (Test-SpawnGuardSystemPath -Path ($BackupDirectory.TrimEnd('\') + '\')) {
-            throw (New-SpawnGuardException -Code 'invalid-request' -Message 'Backup directory must not be inside the Windows system directories.')
-        }
-        return $BackupDirectory.TrimEnd('\')
-    }
-    $programData = $env:ProgramData
-    if ([string]::IsNullOrEmpty($programData)) { $programData = 'C:\ProgramData' }
-    return (Join-SpawnGuardPath -Path $programData -ChildPath 'spawnguard\persistence-backup')
+    return (Get-SpawnGuardStoreDirectory -Directory $BackupDirectory -Label 'Backup directory' -DefaultName 'persistence-backup')
 }
 
 function Get-SpawnGuardPersistenceBackupId {

@@ -14,18 +14,35 @@ function Get-SpawnGuardQuarantineDirectory {
     [CmdletBinding()]
     [OutputType([string])]
     param([AllowNull()][AllowEmptyString()][string]$QuarantineDirectory)
-    if (-not [string]::IsNullOrEmpty($QuarantineDirectory)) {
-        if ($QuarantineDirectory -notmatch '^[A-Za-z]:\\' -or $QuarantineDirectory -match '(^|\\)\.\.(\\|$)') {
-            throw (New-SpawnGuardException -Code 'invalid-request' -Message ('Quarantine directory must be a full local path without "..": ' + $QuarantineDirectory))
+    return (Get-SpawnGuardStoreDirectory -Directory $QuarantineDirectory -Label 'Quarantine directory' -DefaultName 'quarantine')
+}
+
+function Get-SpawnGuardStoreDirectory {
+    <#
+    .SYNOPSIS
+        A spawnguard store folder (quarantine, persistence backups): the given one, validated as a
+        full local path without "..", outside the Windows system directories; else
+        %ProgramData%\spawnguard\<DefaultName>.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [AllowNull()][AllowEmptyString()][string]$Directory,
+        [Parameter(Mandatory = $true)][string]$Label,
+        [Parameter(Mandatory = $true)][string]$DefaultName
+    )
+    if (-not [string]::IsNullOrEmpty($Directory)) {
+        if ($Directory -notmatch '^[A-Za-z]:\\' -or $Directory -match '(^|\\)\.\.(\\|$)') {
+            throw (New-SpawnGuardException -Code 'invalid-request' -Message ($Label + ' must be a full local path without "..": ' + $Directory))
         }
-        if (Test-SpawnGuardSystemPath -Path ($QuarantineDirectory.TrimEnd('\') + '\')) {
-            throw (New-SpawnGuardException -Code 'invalid-request' -Message 'Quarantine directory must not be inside the Windows system directories.')
+        if (Test-SpawnGuardSystemPath -Path ($Directory.TrimEnd('\') + '\')) {
+            throw (New-SpawnGuardException -Code 'invalid-request' -Message ($Label + ' must not be inside the Windows system directories.'))
         }
-        return $QuarantineDirectory.TrimEnd('\')
+        return $Directory.TrimEnd('\')
     }
     $programData = $env:ProgramData
     if ([string]::IsNullOrEmpty($programData)) { $programData = 'C:\ProgramData' }
-    return (Join-SpawnGuardPath -Path $programData -ChildPath 'spawnguard\quarantine')
+    return (Join-SpawnGuardPath -Path $programData -ChildPath ('spawnguard\' + $DefaultName))
 }
 
 function Initialize-SpawnGuardQuarantineDirectory {

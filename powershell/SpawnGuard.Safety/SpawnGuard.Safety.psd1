@@ -38,7 +38,7 @@
         'Stop-SpawnGuardProcessTree', 'New-SpawnGuardProcessActionResult', 'Test-SpawnGuardRefusedPlan',
         'Add-SpawnGuardRefusedPlan', 'Get-SpawnGuardTreeOutcomeSummary', 'Get-SpawnGuardFileHash',
         'Test-SpawnGuardMicrosoftSigner', 'Get-SpawnGuardSignature', 'Test-SpawnGuardTrustedSigner',
-        'Get-SpawnGuardVersionInfo', 'Get-SpawnGuardQuarantineDirectory', 'Initialize-SpawnGuardQuarantineDirectory',
+        'Get-SpawnGuardVersionInfo', 'Get-SpawnGuardQuarantineDirectory', 'Get-SpawnGuardStoreDirectory', 'Initialize-SpawnGuardQuarantineDirectory',
         'Get-SpawnGuardQuarantinePath', 'Get-SpawnGuardManifestPath', 'Read-SpawnGuardQuarantineManifest',
         'Save-SpawnGuardQuarantineManifest', 'Find-SpawnGuardQuarantineRecord', 'Move-SpawnGuardFileToQuarantine', 'Copy-SpawnGuardQuarantinedFile',
         'Assert-SpawnGuardQuarantineStore', 'Find-SpawnGuardReparsePoint', 'Set-SpawnGuardEntryValue', 'Test-SpawnGuardPendingEntry', 'Find-SpawnGuardManifestEntry',

@@ -4,7 +4,7 @@
  */
 import type { CanonicalAlert } from '../../common/alert';
 import type { Decision, DecisionPolicy, PlanAction } from '../../common/decision';
-import { decide } from '../../workflows/decision';
+import { decide, processTreeFor } from '../../workflows/decision';
 import {
   alertOf,
   allowlisted,
@@ -960,5 +960,45 @@ describe('a parent in a user folder that is not validly signed (issue 14, item 4
   it('a validly signed tool in the same folder is left to the other rules', () => {
     const decision = decide({ alert: alertWith('Contoso Ltd'), enrichment: null, policy: policyOf() });
     expect(decision.plan.filter((s) => s.action.endsWith('-parent'))).toEqual([]);
+  });
+});
+
+describe('the process tree (issue 17, item 3)', () => {
+  const cmd = proc(5000, `${SYS32}\\cmd.exe`, MS_WINDOWS);
+  const shell = proc(6120, POWERSHELL, MS_WINDOWS, { commandLine: 'powershell.exe -nop -c Get-Date' });
+  const treeRecords = (parentPath: string | null) => [
+    {
+      pid: 5000,
+      found: true,
+      name: 'cmd.exe',
+      path: parentPath,
+      creationTime: cmd.startTime,
+      parentChain: [{ pid: 4312, name: 'WINWORD.EXE', path: WORD }],
+      descendants: [],
+    },
+  ];
+
+  it('names Office as the real launcher of a shell a shell started, from the host record of the parent', () => {
+    const alert = alertOf(cmd, shell);
+    const tree = processTreeFor(alert, treeRecords(`${SYS32}\\cmd.exe`));
+    const decision = decide({ alert, enrichment: { ...enrich(alert), processTree: tree }, policy: policyOf() });
+    expect(decision.reasons.find((r) => r.code === 'launched-by-office-ancestor')).toMatchObject({
+      weight: 40,
+      attack: ['T1204.002', 'T1059'],
+      evidence: expect.stringMatching(/started by WINWORD\.EXE \(PID 4312\)/),
+    });
+  });
+
+  it('never takes a host record on the PID alone: another image, or no image in the alert to check it by', () => {
+    const alert = alertOf(cmd, shell);
+    const reused = processTreeFor(alert, treeRecords('C:\\Tools\\agent.exe'));
+    expect(reused.parent).toBeNull();
+    expect(reused.notes?.[0]).toMatch(/agent\.exe under that PID now/);
+    const unnamed = alertOf({ ...cmd, executable: undefined }, shell);
+    const blind = processTreeFor(unnamed, treeRecords(`${SYS32}\\cmd.exe`));
+    expect(blind.parent).toBeNull();
+    expect(blind.notes?.[0]).toMatch(/names no image/);
+    const decision = decide({ alert, enrichment: { ...enrich(alert), processTree: reused }, policy: policyOf() });
+    expect(decision.reasons.map((r) => r.code)).not.toContain('launched-by-office-ancestor');
   });
 });

@@ -27,7 +27,10 @@ export function processTreeFor(alert: CanonicalAlert, records: readonly ProcessI
     const process = alert[role];
     const record = records.find((r) => r.pid === process.pid && r.found);
     if (!record) return null;
-    const why = differs(process, record);
+    // A PID is never taken on its own: without the alert's image there is nothing to check it against.
+    const why = process.executable
+      ? differs(process, record)
+      : 'the alert names no image to check the host record against';
     if (why) {
       notes.push(`${role} PID ${process.pid}: ${why}; its host record is not used`);
       return null;
@@ -38,8 +41,8 @@ export function processTreeFor(alert: CanonicalAlert, records: readonly ProcessI
 }
 
 function differs(process: AlertProcess, record: ProcessInfo): string | null {
-  if (process.executable && record.path && process.executable.toLowerCase() !== record.path.toLowerCase()) {
-    return `the host runs ${record.path} under that PID now, not ${process.executable}`;
+  if (!record.path || process.executable!.toLowerCase() !== record.path.toLowerCase()) {
+    return `the host runs ${record.path ?? 'an image it cannot name'} under that PID now, not ${process.executable}`;
   }
   if (process.startTime && record.creationTime) {
     const gap = Math.abs(Date.parse(process.startTime) - Date.parse(record.creationTime));
