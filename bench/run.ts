@@ -58,7 +58,7 @@ import pino from 'pino';
 import { buildIngestApp, createLogger, policyFromEnvironment } from '../client/ingest';
 import { loadConfig } from '../common/config';
 import { CENTRAL_TASK_QUEUE } from '../common/names';
-import { startDevServer } from '../scripts/lib/dev-server';
+import { startDevServer } from '../client/dev-server';
 import { distinctAlerts, labIncidents, stormAlerts } from './alerts';
 import { measureCluster } from './cluster';
 import { JsonPoster } from './load';

@@ -4,6 +4,7 @@
  * ingest service) when it runs, so `explain` never loads the worker and `--help` stays fast.
  */
 import { Command, CommanderError } from 'commander';
+import { CliError, EXIT } from './cli-errors';
 
 /** A command group: `register` adds its commands to the program. */
 export interface CommandModule {
@@ -23,20 +24,6 @@ const COMMAND_MODULES: Record<string, () => CommandModule> = {
 };
 
 const PACKAGE_VERSION = (require('../package.json') as { version: string }).version;
-
-/** Exit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 not found, 4 Temporal unreachable. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, unavailable: 4 } as const;
-
-/** An error whose message is for the user (no stack) and that sets the exit code. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number = EXIT.failure,
-  ) {
-    super(message);
-    this.name = 'CliError';
-  }
-}
 
 export function buildProgram(): Command {
   const program = new Command('spawnguard')

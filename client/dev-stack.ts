@@ -16,7 +16,7 @@ import type { DestinationStream } from 'pino';
 import { z } from 'zod';
 import { loadLabScenario } from '../activities/lab/scenario';
 import { EnvironmentSchema, loadConfig } from '../common/config';
-import { startDevServer, type DevServer } from '../scripts/lib/dev-server';
+import { startDevServer, type DevServer } from './dev-server';
 import { runCentralWorker } from '../worker/central';
 import { runHostWorker } from '../worker/host';
 import { startIngestService, type IngestService } from './ingest';

@@ -4,7 +4,7 @@
  * Pure zod schemas: imported by workflows (types), activities (validation) and tests.
  */
 import { z } from 'zod';
-import { isRemoteWindowsPath } from './protected';
+import { isRemoteWindowsPath } from './windows';
 
 // ---------- requests ----------
 

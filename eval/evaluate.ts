@@ -13,7 +13,7 @@ import { DecisionPolicySchema, VERDICTS, type Decision, type PlanStep, type Verd
 import { FileFactsSchema, ProcessInfoSchema, type FileFacts } from '../common/host-contract';
 import { ReputationReportSchema } from '../common/incident-status';
 import { normalizeAlert } from '../common/normalize';
-import { isCriticalProcess, isRemoteWindowsPath } from '../common/protected';
+import { isCriticalProcess, isRemoteWindowsPath } from '../common/windows';
 import { decide, enrichmentFromFacts, reputationHashes, resolveCreator } from '../workflows/decision';
 
 export const CORPUS_DIR = join(__dirname, 'corpus', 'cases');

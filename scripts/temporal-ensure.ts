@@ -1,5 +1,5 @@
 /** `npm run temporal:ensure`: find or build the Temporal CLI once per machine, and say where it is. */
-import { ensureTemporalBinary } from './lib/temporal-binary';
+import { ensureTemporalBinary } from '../client/temporal-binary';
 
 async function run() {
   const binary = await ensureTemporalBinary((line) => console.log(line));

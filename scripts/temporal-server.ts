@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { startDevServer } from './lib/dev-server';
+import { startDevServer } from '../client/dev-server';
 
 const settings = z
   .object({

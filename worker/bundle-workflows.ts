@@ -7,13 +7,14 @@
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { quietLogger } from './quiet-logger';
 
 async function run(): Promise<void> {
   const [workflowsPath, outFile, failureConverterPath] = process.argv.slice(2);
   if (!workflowsPath || !outFile) {
     throw new Error('usage: bundle-workflows.ts <workflowsPath> <outFile> [failureConverterPath]');
   }
-  const quiet = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never;
+  const quiet = quietLogger({ warnings: true });
   const { code } = await bundleWorkflowCode({
     workflowsPath: resolve(workflowsPath),
     // Failures raised in workflow code are converted inside the bundle: an encrypted deployment's

@@ -18,7 +18,7 @@ import { describeMailConfiguration, mailConfiguration } from '../activities/noti
 import { loadConfig, type Config } from '../common/config';
 import { CENTRAL_TASK_QUEUE } from '../common/names';
 import { spawnguardDataConverter } from '../common/payload-codec';
-import { configuredReviewLink } from '../client/review/links';
+import { configuredReviewLink } from '../activities/notification/review-links';
 import { connectWorker, workerDefaults } from './connection';
 
 /** Time a shutdown leaves running activities (an SMTP send, a reputation lookup) to finish. */

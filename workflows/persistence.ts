@@ -11,7 +11,7 @@ import type { RemovablePersistenceKind } from '../common/host-contract';
 import type { ActionRecord, IncidentStatus, PersistenceProposal, PersistenceRemoval } from '../common/incident-status';
 import { persistenceReviewProblem, persistenceReviewUpdate } from '../common/messages';
 import type { PlaybookInput, PersistenceReview } from '../common/playbook';
-import { isRemoteWindowsPath, isRunKeyLocation } from '../common/protected';
+import { isRemoteWindowsPath, isRunKeyLocation } from '../common/windows';
 import { d3fendFor } from '../common/frameworks';
 import { describeFailure } from './enrichment';
 import { hostActionActivities } from './remediation';

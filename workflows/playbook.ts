@@ -31,22 +31,16 @@ import {
   userSearchValue,
   WORKFLOW_TYPES,
 } from '../common/names';
-import {
-  alertReceivedSignal,
-  approveSignal,
-  rejectSignal,
-  reviewUpdate,
-  reviewUpdateProblem,
-  statusQuery,
-} from '../common/messages';
-import type { PlaybookInput, ReviewSignal } from '../common/playbook';
+import { alertReceivedSignal } from '../common/messages';
+import type { PlaybookInput } from '../common/playbook';
 import { mergeLaterAlert } from '../common/alert-merge';
-import { isServiceAccount } from '../common/protected';
+import { isServiceAccount } from '../common/windows';
 import { decide } from './decision';
 import { describeFailure } from './enrichment';
 import type { windowsFileEnrichment } from './enrichment';
 import { DEFAULT_HOST_LIVENESS_TIMEOUT, pingHost } from './host-liveness';
 import { awaitPersistenceReview, proposeRemovals } from './persistence';
+import { setIncidentHandlers } from './incident-handlers';
 import { remediate } from './remediation';
 
 // Central activities and the enrichment child run on the playbook's own task queue, which is
@@ -124,7 +118,8 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
   };
 
   // ---- messages ----
-  setHandler(statusQuery, () => status);
+  // The status query and the review messages, as the test stand-ins register them too.
+  setIncidentHandlers(status);
   // Each later alert is recorded once by its id, however often it is sent (ingest retries, a rule
   // firing on every event of a beaconing process): the count of distinct alerts, the first and the
   // latest few. Resends of an id already seen, the starting alert's included, are only counted.
@@ -154,78 +149,6 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
         ? [...status.duplicates, reference]
         : [...status.duplicates.slice(0, KEPT_DUPLICATES), ...status.duplicates.slice(KEPT_DUPLICATES + 1), reference];
   });
-  const decideReview = (decision: 'approve' | 'reject', review: ReviewSignal, via: 'signal' | 'update') => {
-    status.review = {
-      ...status.review,
-      status: decision === 'approve' ? 'approved' : 'rejected',
-      analyst: review.analyst,
-      comment: review.comment ?? null,
-      decidedAt: now(),
-      via,
-      // Who really decided, as the sign-in provider vouched (the review page and API set it).
-      ...(review.identity ? { identity: review.identity } : {}),
-    };
-    log.info('Analyst review recorded', {
-      decision,
-      analyst: review.analyst,
-      comment: review.comment,
-      ...(review.identity ? { subject: review.identity.subject, issuer: review.identity.issuer } : {}),
-    });
-  };
-  const onSignal = (decision: 'approve' | 'reject') => (review: ReviewSignal) => {
-    if (!review?.analyst?.trim()) {
-      log.warn('Review signal without an analyst ignored', { decision });
-      return;
-    }
-    if (status.review.status !== 'pending') {
-      // Too early (no verdict yet) or too late (already decided): kept in the status and the report,
-      // never applied — an approval given before the plan existed approves nothing.
-      const why =
-        status.review.status === 'not-needed'
-          ? status.phase === 'investigating' || status.phase === 'deciding'
-            ? 'arrived before the verdict: no review was open yet'
-            : 'no review was needed for this verdict'
-          : `the review was already ${status.review.status}${status.review.analyst ? ` by ${status.review.analyst}` : ''}`;
-      const notApplied = status.review.notApplied ?? [];
-      if (notApplied.length < 20) {
-        status.review = {
-          ...status.review,
-          notApplied: [
-            ...notApplied,
-            {
-              decision,
-              analyst: review.analyst.trim().slice(0, 256),
-              comment: typeof review.comment === 'string' ? review.comment.slice(0, 4096) : null,
-              at: now(),
-              via: 'signal',
-              why,
-            },
-          ],
-        };
-      }
-      log.warn('Review signal recorded, not applied', { decision, why });
-      return;
-    }
-    decideReview(decision, review, 'signal');
-  };
-  setHandler(approveSignal, onSignal('approve'));
-  setHandler(rejectSignal, onSignal('reject'));
-  setHandler(
-    reviewUpdate,
-    (update) => {
-      decideReview(update.decision, update, 'update');
-      return status.review;
-    },
-    {
-      validator: (update) => {
-        const problem = reviewUpdateProblem(update);
-        if (problem) throw new Error(problem);
-        if (status.review.status !== 'pending')
-          throw new Error(`no review is pending (review status: ${status.review.status})`);
-      },
-    },
-  );
-
   if (input.resume) {
     log.info('Continued as new while waiting for review', { previousRuns: input.resume.runs });
     return afterDecision(status, input, seenAlertIds);

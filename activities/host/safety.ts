@@ -1,7 +1,7 @@
 /**
  * The TypeScript side of the host safety rules (DESIGN.md §5). The scripts enforce the same rules;
  * these checks run before any PowerShell is spawned, so an unsafe request never leaves the worker
- * even if a script were wrong. The protected lists themselves live in common/protected.ts (the one
+ * even if a script were wrong. The protected lists themselves live in common/windows/protected.ts (the one
  * TS-side list); this file applies them to requests and to what the host says about itself.
  *
  * Targets are always selected by PID (the image path and start time are identity checks for the
@@ -22,12 +22,12 @@ import {
   isRemoteWindowsPath,
   isServiceAccount,
   normalizeWindowsPath,
-  resolveDrivePath,
+  canonicalWindowsPath,
   trimSegment,
-} from '../../common/protected';
+} from '../../common/windows';
 import { normalizeUser } from '../../common/user-name';
 
-export { isRemoteWindowsPath } from '../../common/protected';
+export { isRemoteWindowsPath } from '../../common/windows';
 
 export type ProcessAction = 'stop' | 'stop-and-quarantine';
 
@@ -101,24 +101,15 @@ function describe(target: ProcessTarget): string {
 }
 
 /**
- * The image path as a plain lower-case `c:\…` path with `.`/`..` resolved, the host's own
- * %SystemRoot% mapped to `c:\windows` (the form common/protected.ts knows), or undefined when the
- * path's real location cannot be told from its text (device, UNC or relative paths, 8.3 short
- * names): a critical name at such a path is treated as genuine and refused.
+ * The image path in the one canonical spelling (`canonicalWindowsPath`, with this host's own
+ * %SystemRoot% as the Windows directory), or undefined when the path's real location cannot be told
+ * from its text (UNC or relative paths, 8.3 short names): a critical name at such a path is treated
+ * as genuine and refused.
  */
 export function canonicalImagePath(path: string, systemRoot = hostSystemRoot()): string | undefined {
-  let p = normalizeWindowsPath(path)
-    .replace(/^\\\?\?\\/, '')
-    .replace(/:+\$data$/, '');
-  const root = normalizeWindowsPath(systemRoot).replace(/\\+$/, '');
-  p = p.replace(/^\\systemroot(?=\\|$)/, root).replace(/%(systemroot|windir)%/g, root);
-  if (!/^[a-z]:\\/.test(p)) return undefined;
-  if (p.includes('~')) return undefined;
-  const resolved = resolveDrivePath(p);
-  if (root && root !== 'c:\\windows' && (resolved === root || resolved.startsWith(`${root}\\`))) {
-    return `c:\\windows${resolved.slice(root.length)}`;
-  }
-  return resolved;
+  const canonical = canonicalWindowsPath(path, systemRoot);
+  if (!/^[a-z]:\\/.test(canonical) || canonical.includes('~')) return undefined;
+  return canonical;
 }
 
 function hostSystemRoot(): string {

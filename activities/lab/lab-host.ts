@@ -30,6 +30,7 @@ import {
   type SessionActionResult,
 } from '../../common/host-contract';
 import {
+  EXPECTED_PARENTS,
   isCriticalProcess,
   isSharedHost,
   isInSystemDirectory,
@@ -39,13 +40,12 @@ import {
   isRunKeyLocation,
   isServiceAccount,
   isTrustedPublisher,
+  nameStem,
   normalizeWindowsPath,
-} from '../../common/protected';
+} from '../../common/windows';
 import type { LabScenario } from './scenario';
 import { parseHostRequest } from '../host/request';
 import { splitUserName } from '../../common/user-name';
-import { nameStem } from '../../workflows/decision/names';
-import { EXPECTED_PARENTS } from '../../workflows/decision/rules';
 
 export interface LabHostOptions {
   /** Where to keep the host's state between restarts (JSON); without it state lives in memory. */

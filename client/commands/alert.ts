@@ -1,6 +1,6 @@
 /** `spawnguard alert <file|->`: submit an alert (any accepted format, or a batch array) to Temporal. */
 import type { Command } from 'commander';
-import { CliError, EXIT } from '../cli';
+import { CliError, EXIT } from '../cli-errors';
 import { formatTable, printJson, readJsonDocument, withTemporal } from '../ingest/cli-support';
 import { InvalidAlertsError, parseAlertDocuments } from '../ingest/documents';
 import { policyFromEnvironment } from '../ingest/policy';

@@ -1,7 +1,7 @@
 /** `spawnguard dev` (`npm start`): the whole local stack, with its URLs printed, until Ctrl+C. */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { CliError, EXIT } from '../cli';
+import { CliError, EXIT } from '../cli-errors';
 
 const portOption = z.coerce.number().int().min(0).max(65535);
 

@@ -24,7 +24,7 @@ import {
 } from '../../common/incident-status';
 import { AlertFormatError, normalizeAlert } from '../../common/normalize';
 import { decide, enrichmentFromFacts, reputationHashes, resolveCreator } from '../../workflows/decision';
-import { CliError, EXIT } from '../cli';
+import { CliError, EXIT } from '../cli-errors';
 import { formatTable, readJsonDocument } from '../ingest/cli-support';
 import { displayValues } from '../../common/display-text';
 import { processTreeLines } from '../../common/process-tree';

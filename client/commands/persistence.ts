@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { reviewerText, type PersistenceRemoval } from '../../common/incident-status';
 import { PersistenceReviewSchema } from '../../common/playbook';
-import { CliError, EXIT } from '../cli';
+import { CliError, EXIT } from '../cli-errors';
 import { formatTable, printJson, withTemporal } from '../ingest/cli-support';
 import { reviewPersistence } from '../ingest/incidents';
 

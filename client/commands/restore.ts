@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { RestoreInputSchema, RestoreStatusSchema, type RestoreStatus } from '../../common/restore';
 import { policyFromEnvironment } from '../ingest/policy';
-import { CliError, EXIT } from '../cli';
+import { CliError, EXIT } from '../cli-errors';
 import { formatTable, loadCliConfig, printJson, withTemporal } from '../ingest/cli-support';
 import { restoreStatus, startRestore } from '../ingest/incidents';
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { ReviewStateSchema, reviewerText, type ReviewState } from '../../common/incident-status';
 import { ReviewUpdateSchema } from '../../common/playbook';
-import { CliError, EXIT } from '../cli';
+import { CliError, EXIT } from '../cli-errors';
 import { formatTable, printJson, withTemporal } from '../ingest/cli-support';
 import { pendingReviews, reviewIncident } from '../ingest/incidents';
 

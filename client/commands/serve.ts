@@ -1,6 +1,6 @@
 /** `spawnguard serve`: the ingest service and review page (SPAWNGUARD_PORT, default 3000). */
 import type { Command } from 'commander';
-import { CliError, EXIT } from '../cli';
+import { CliError, EXIT } from '../cli-errors';
 import { loadCliConfig } from '../ingest/cli-support';
 import { startIngestService } from '../ingest';
 

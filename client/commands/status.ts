@@ -7,7 +7,7 @@ import { sectionText } from '../../activities/notification/document';
 import { persistenceRemovalSection, processTreeSection, relatedSection } from '../../activities/notification/sections';
 import { laterAlerts, reviewerText, type IncidentStatus } from '../../common/incident-status';
 import { formatTable, printJson, withTemporal } from '../ingest/cli-support';
-import { CliError, EXIT } from '../cli';
+import { CliError, EXIT } from '../cli-errors';
 import { incidentStatus, recentIncidents, type RecentIncident } from '../ingest/incidents';
 
 function describeReview(status: IncidentStatus): string {

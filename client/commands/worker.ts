@@ -4,7 +4,7 @@
  * workflow bundle).
  */
 import type { Command } from 'commander';
-import { CliError, EXIT } from '../cli';
+import { CliError, EXIT } from '../cli-errors';
 
 interface CentralWorkerModule {
   runCentralWorker(): Promise<void>;

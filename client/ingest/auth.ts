@@ -1,15 +1,8 @@
 /** Bearer-token checks for the ingest API and the review page. */
-import { hash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { secretDigest as digest, secretsEqual } from '../../activities/notification/review-links';
 
-const digest = (secret: string): Buffer => hash('sha256', secret, 'buffer');
-
-/**
- * Constant-time comparison. Both sides are hashed first so the comparison runs over equal lengths
- * and the time taken says nothing about the expected token's length or content.
- */
-export function secretsEqual(presented: string, expected: string): boolean {
-  return timingSafeEqual(digest(presented), digest(expected));
-}
+export { secretsEqual };
 
 /** The token of an `Authorization: Bearer <token>` header, if that is what the header holds. */
 export function bearerToken(header: string | undefined): string | undefined {

@@ -5,7 +5,7 @@
 import type { Client } from '@temporalio/client';
 import { readFile, stat } from 'node:fs/promises';
 import { ConfigError, loadConfig, type Config } from '../../common/config';
-import { CliError, EXIT } from '../cli';
+import { CliError, EXIT } from '../cli-errors';
 import { classifyTemporalError, lazyClient } from './temporal';
 
 export function loadCliConfig(): Config {

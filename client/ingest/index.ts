@@ -17,7 +17,7 @@ import { lazyClient } from './temporal';
 export { buildIngestApp, type IngestAppOptions } from './app';
 export { createLogger } from './logger';
 export { policyFromEnvironment } from './policy';
-export { reviewLink } from '../review/links';
+export { reviewLink } from '../../activities/notification/review-links';
 
 export interface IngestService {
   url: string;

@@ -37,7 +37,7 @@ import {
   verifySession,
   verifyValue,
   type TokenCheck,
-} from './links';
+} from '../../activities/notification/review-links';
 import { incidentPage, listPage, loginPage, messagePage, type Viewer } from './render';
 import { analystName, historyIdentity, type OidcSignIn, type SignedInAnalyst } from './oidc';
 

@@ -36,7 +36,7 @@ function Get-SpawnGuardFileHash {
 function Test-SpawnGuardMicrosoftSigner {
     <#
     .SYNOPSIS
-        True for a Microsoft signer subject (the same pattern as isMicrosoftSigner in common/protected.ts).
+        True for a Microsoft signer subject (the same pattern as isMicrosoftSigner in common/windows/protected.ts).
         Text only: whether a signature is Microsoft's is decided by its chain's root (Get-SpawnGuardSignature).
     #>
     [CmdletBinding()]

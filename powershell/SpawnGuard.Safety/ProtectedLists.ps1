@@ -3,7 +3,7 @@
     What spawnguard never touches, and the fixed tables the other files read.
 
 .DESCRIPTION
-    Mirrors common/protected.ts (a jest test parses both and checks they agree). Dot-sourced by
+    Mirrors common/windows/protected.ts (a jest test parses both and checks they agree). Dot-sourced by
     SpawnGuard.Safety.psm1 into the module's scope.
 #>
 

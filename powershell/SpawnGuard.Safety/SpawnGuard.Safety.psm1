@@ -4,7 +4,7 @@
 
 .DESCRIPTION
     The one place on the PowerShell side that knows what must never be terminated, quarantined or
-    logged off (ProtectedLists.ps1, mirrored by common/protected.ts; a jest test checks they agree).
+    logged off (ProtectedLists.ps1, mirrored by common/windows/protected.ts; a jest test checks they agree).
     This file only loads the concern files below into the module's scope; SpawnGuard.Safety.psd1
     lists what is exported. Platform.ps1 is the Windows seam: every Windows-only call is there.
 

@@ -20,7 +20,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { SEARCH_ATTRIBUTES } from '../../common/names';
-import { freePort } from './dev-server';
+import { freePort } from '../../client/dev-server';
 import { startPostgres, type Postgres } from './postgres';
 import { ensureTemporalServerBinaries, type TemporalServerBinaries } from './temporal-server-binaries';
 

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { unpackArchive } from './temporal-binary';
+import { unpackArchive } from '../../client/temporal-binary';
 
 export const TEMPORAL_SERVER_VERSION = '1.29.1';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { incidentWorkflowId } from '../../common/incident';
 import { CENTRAL_TASK_QUEUE, SA } from '../../common/names';
 import { normalizeAlert } from '../../common/normalize';
-import { freePort } from '../../scripts/lib/dev-server';
+import { freePort } from '../../client/dev-server';
 import { alertDocument, freshHostname, runCli, workflowExists } from '../ingest/support';
 import { testClient } from '../support/temporal';
 

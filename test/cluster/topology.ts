@@ -16,7 +16,7 @@ import { startMailCatcher, type MailCatcher } from '../../client/mail-catcher';
 import type { IncidentStatus } from '../../common/incident-status';
 import { CENTRAL_TASK_QUEUE, hostTaskQueue } from '../../common/names';
 import { startCluster, type Cluster, type ClusterPart } from '../../scripts/lib/cluster';
-import { freePort } from '../../scripts/lib/dev-server';
+import { freePort } from '../../client/dev-server';
 import { startFakeReputationApi, VALID_KEY, type FakeReputationApi } from '../enrichment/fake-reputation-api';
 
 const ROOT = resolve(__dirname, '..', '..');

@@ -1,10 +1,10 @@
 /**
- * The central side's reading of Windows paths (common/protected.ts): what the decision rules and the
+ * The central side's reading of Windows paths (common/windows/protected.ts): what the decision rules and the
  * remediation plan use to tell a genuine system process from an impostor. A path that only looks
  * outside the Windows directory (`..` segments, trailing dots, another drive) must still read as
  * inside it, or a genuine lsass.exe would be judged an impostor.
  */
-import { baseName, isCriticalProcess, isInSystemDirectory, windowsRootedPath } from '../../common/protected';
+import { baseName, isCriticalProcess, isInSystemDirectory, windowsRootedPath } from '../../common/windows';
 
 describe('windowsRootedPath', () => {
   it.each([

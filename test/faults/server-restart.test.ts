@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IncidentStatus } from '../../common/incident-status';
-import { freePort, startDevServer, type DevServer } from '../../scripts/lib/dev-server';
+import { freePort, startDevServer, type DevServer } from '../../client/dev-server';
 import { alertDocument, freshHostname, startTestIngest } from '../ingest/support';
 import { createHarness, statusOf, waitFor, type Harness } from '../support/playbook-harness';
 import { maliciousScenario, suspiciousScenario } from '../support/scenarios';

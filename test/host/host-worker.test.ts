@@ -17,8 +17,7 @@ import { runHostWorker } from '../../worker/host';
 import type { HostCall } from './fixtures/host-workflows';
 import { createFakeHost, eventually, isAlive, type FakeHost } from './standin';
 import { testAddress, testClient, uniqueTaskQueue, withWorker } from '../support/temporal';
-
-const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never;
+import { quietLogger } from '../../worker/quiet-logger';
 
 let client: Client;
 let workflowBundle: WorkflowBundleWithSourceMap;
@@ -26,7 +25,7 @@ beforeAll(async () => {
   client = await testClient();
   workflowBundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('./fixtures/host-workflows'),
-    logger: quietLogger,
+    logger: quietLogger(),
   });
 });
 

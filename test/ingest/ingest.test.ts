@@ -9,7 +9,7 @@ import { lazyClient } from '../../client/ingest/temporal';
 import { normalizeAlert } from '../../common/normalize';
 import { incidentWorkflowId } from '../../common/incident';
 import { SA, WORKFLOW_TYPES } from '../../common/names';
-import { freePort } from '../../scripts/lib/dev-server';
+import { freePort } from '../../client/dev-server';
 import { testClient } from '../support/temporal';
 import {
   alertDocument,

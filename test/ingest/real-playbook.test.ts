@@ -3,7 +3,7 @@
  * host on real workers): what the stand-in stands for, checked once end to end.
  */
 import type { Client } from '@temporalio/client';
-import { reviewLink } from '../../client/review/links';
+import { reviewLink } from '../../activities/notification/review-links';
 import { IncidentStatusSchema, type IncidentStatus } from '../../common/incident-status';
 import { createHarness, statusOf, type Harness } from '../support/playbook-harness';
 import { maliciousScenario, suspiciousScenario } from '../support/scenarios';

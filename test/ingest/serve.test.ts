@@ -7,7 +7,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { incidentWorkflowId } from '../../common/incident';
 import { normalizeAlert } from '../../common/normalize';
-import { freePort } from '../../scripts/lib/dev-server';
+import { freePort } from '../../client/dev-server';
 import { testClient } from '../support/temporal';
 import { alertDocument, freshHostname, jsonOf, waitFor } from './support';
 

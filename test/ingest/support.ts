@@ -20,6 +20,7 @@ import { normalizeAlert } from '../../common/normalize';
 import { PlaybookPolicySchema } from '../../common/playbook';
 import { testClient, withWorker } from '../support/temporal';
 import { waitFor as pollUntil } from '../support/playbook-harness';
+import { quietLogger } from '../../worker/quiet-logger';
 
 export const FORMATS = ['canonical', 'elastic-alert', 'ecs-process-event', 'sysmon-1', 'security-4688'] as const;
 export type FormatName = (typeof FORMATS)[number];
@@ -124,7 +125,7 @@ export async function startTestIngest(
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 function standInBundle(): Promise<WorkflowBundleWithSourceMap> {
-  const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never;
+  const quiet = quietLogger();
   bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/review-playbook'), logger: quiet });
   return bundle;
 }

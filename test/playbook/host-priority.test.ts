@@ -72,7 +72,9 @@ it('a new incident’s containment is dispatched ahead of a backlog of persisten
       failedListings += 1;
       throw ApplicationFailure.retryable('host busy (test)', 'HostBusy');
     }
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Long enough that the backlog outlasts a new incident's investigation (file facts, process tree,
+    // related incidents, the decision) on a 2-core CI machine: only priority puts its containment first.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
   };
 
   try {

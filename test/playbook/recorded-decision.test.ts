@@ -20,13 +20,14 @@ import {
 } from '../support/playbook-harness';
 import { maliciousScenario, suspiciousScenario } from '../support/scenarios';
 import { testClient } from '../support/temporal';
+import { quietLogger } from '../../worker/quiet-logger';
 
 let client: Client;
 beforeAll(async () => {
   client = await testClient();
 });
 
-const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never;
+const quiet = quietLogger({ errors: false });
 
 /** Today's workflows with `./decision` (the rules) replaced by the changed release's. */
 function changedRulesBundle(): Promise<WorkflowBundleWithSourceMap> {

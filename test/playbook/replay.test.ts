@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HISTORY_DIR } from '../support/histories';
 import { workflowBundle } from '../support/playbook-harness';
+import { quietLogger } from '../../worker/quiet-logger';
 
 const files = readdirSync(HISTORY_DIR).filter((f) => f.endsWith('.json'));
 const histories = () =>
@@ -55,7 +56,7 @@ describe('recorded playbook histories', () => {
   it('fail on an incompatible change to the workflow, so CI catches it', async () => {
     const changed = await bundleWorkflowCode({
       workflowsPath: require.resolve('../fixtures/workflows/changed-playbook'),
-      logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never,
+      logger: quietLogger({ errors: false }),
     });
     const results = await replayAll(changed);
     expect(results).toHaveLength(files.length);

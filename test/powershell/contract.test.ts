@@ -5,7 +5,7 @@
  *   request schema's fields;
  * - the request fields each script reads are exactly the schema's;
  * - the result objects the scripts build have exactly the result schemas' keys and values;
- * - the PowerShell protected lists agree with common/protected.ts.
+ * - the PowerShell protected lists agree with common/windows/protected.ts.
  */
 import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,7 +52,7 @@ import {
   isInSystemDirectory,
   isMicrosoftSigner,
   isServiceAccount,
-} from '../../common/protected';
+} from '../../common/windows';
 import { SYSTEM_BINARIES } from '../../workflows/decision/rules';
 import { POWERSHELL_DIR } from './parse';
 import {
@@ -462,7 +462,7 @@ describe('result objects built by the scripts', () => {
   });
 });
 
-describe('the protected lists agree with common/protected.ts', () => {
+describe('the protected lists agree with common/windows/protected.ts', () => {
   const list = (name: string) => {
     const value = assignments(source(PROTECTED_LISTS).tree).get(name);
     if (!value) throw new Error(`${PROTECTED_LISTS} assigns no $script:${name}`);

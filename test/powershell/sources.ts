@@ -27,7 +27,7 @@ export const SAFETY_MANIFEST = `${SAFETY_MODULE}/SpawnGuard.Safety.psd1`;
 export const SAFETY_ROOT_MODULE = `${SAFETY_MODULE}/SpawnGuard.Safety.psm1`;
 /** The Windows seam: the one file allowed to make Windows-only calls. */
 export const PLATFORM_FILE = `${SAFETY_MODULE}/Platform.ps1`;
-/** The `$script:` protected lists and tables (mirrored by common/protected.ts). */
+/** The `$script:` protected lists and tables (mirrored by common/windows/protected.ts). */
 export const PROTECTED_LISTS = `${SAFETY_MODULE}/ProtectedLists.ps1`;
 export const TEST_HELPERS = 'tests/SpawnGuard.TestHelpers.psm1';
 /**

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { PINNED_BINARY_SHA256, unpackArchive } from '../../scripts/lib/temporal-binary';
+import { PINNED_BINARY_SHA256, unpackArchive } from '../../client/temporal-binary';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 

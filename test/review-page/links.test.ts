@@ -6,7 +6,7 @@ import {
   signSession,
   verifyReviewToken,
   verifySession,
-} from '../../client/review/links';
+} from '../../activities/notification/review-links';
 import { loadConfig } from '../../common/config';
 
 const SECRET = 'link-secret';

@@ -13,9 +13,9 @@ import * as oidc from 'openid-client';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { reviewLink } from '../../client/review/links';
+import { reviewLink } from '../../activities/notification/review-links';
 import { OidcSignIn } from '../../client/review/oidc';
-import { freePort } from '../../scripts/lib/dev-server';
+import { freePort } from '../../client/dev-server';
 import {
   alertDocument,
   freshHostname,

@@ -4,7 +4,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { reviewLink, signReviewToken } from '../../client/review/links';
+import { reviewLink, signReviewToken } from '../../activities/notification/review-links';
 import { IncidentStatusSchema } from '../../common/incident-status';
 import { SA } from '../../common/names';
 import { normalizeAlert } from '../../common/normalize';

@@ -2,7 +2,7 @@
  * Starts ONE real Temporal dev server (built or found by `npm run temporal:ensure`) for the whole
  * jest run, with spawnguard's search attributes, and exposes its address through the environment.
  */
-import { startDevServer, type DevServer } from '../../scripts/lib/dev-server';
+import { startDevServer, type DevServer } from '../../client/dev-server';
 
 declare global {
   var __SPAWNGUARD_DEV_SERVER__: DevServer | undefined;

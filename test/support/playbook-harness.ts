@@ -15,13 +15,13 @@ import { PlaybookPolicySchema, type PlaybookPolicy } from '../../common/playbook
 import type { RestoreStatus } from '../../common/restore';
 import { createTestHost, type TestHost } from './test-host';
 import { testAddress } from './temporal';
+import { quietLogger } from '../../worker/quiet-logger';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger() });
   return bundle;
 }
-const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never;
 
 export interface CentralState {
   reputations: Map<string, ReputationReport>;

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { createLabHostActivities } from '../../activities/lab/lab-host';
 import { LabScenarioSchema, type LabScenario } from '../../activities/lab/scenario';
 import type { HostActivities } from '../../common/host-contract';
-import { normalizeWindowsPath } from '../../common/protected';
+import { normalizeWindowsPath } from '../../common/windows';
 
 export type HostActivityName = keyof HostActivities;
 

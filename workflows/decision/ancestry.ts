@@ -8,7 +8,7 @@ import type { CanonicalAlert, AlertProcess } from '../../common/alert';
 import type { ProcessInfo } from '../../common/host-contract';
 import type { ProcessTree } from '../../common/incident-status';
 import { processLabel } from './file-facts';
-import { matchName } from './names';
+import { matchName } from '../../common/windows';
 import { finding, type Finding } from './reasons';
 import { OFFICE_APPLICATIONS, OFFICE_FORBIDDEN_CHILDREN, SERVER_APPLICATIONS } from './rules';
 

@@ -6,16 +6,15 @@
  */
 import type { AlertProcess, CanonicalAlert } from '../../common/alert';
 import { SYSTEM_PROCESS_ID } from '../../common/process-identity';
-import { normalizeWindowsPath } from '../../common/protected';
+import { EXPECTED_PARENTS, normalizeWindowsPath } from '../../common/windows';
 import { processLabel } from './file-facts';
-import { matchName, nameStem } from './names';
+import { matchName, nameStem } from '../../common/windows';
 import { BEHAVIOURS, finding, type BehaviourCode, type Finding } from './reasons';
 import type { FileEnrichment } from '../../common/incident-status';
 import {
   commandLineIndicators,
   decodedPowerShell,
   downloadsAndExecutes,
-  EXPECTED_PARENTS,
   isSystemLocation,
   OFFICE_APPLICATIONS,
   OFFICE_FORBIDDEN_CHILDREN,

@@ -8,9 +8,9 @@ import type { AlertProcess } from '../../common/alert';
 import type { DecisionPolicy } from '../../common/decision';
 import type { FileFacts } from '../../common/host-contract';
 import type { FileEnrichment, ReputationReport, ReputationResult } from '../../common/incident-status';
-import { isMicrosoftSigner, isTrustedPublisher } from '../../common/protected';
+import { isMicrosoftSigner, isTrustedPublisher } from '../../common/windows';
 import { DUAL_USE_TOOLS, IMITATED_NAMES, isExpectedLocation, isSystemLocation, userWritableSegment } from './rules';
-import { lookAlikeSkeleton, matchName, nameStem, unusualCharacters } from './names';
+import { lookAlikeSkeleton, matchName, nameStem, unusualCharacters } from '../../common/windows';
 import { finding, type Finding, type Role } from './reasons';
 
 export interface FileEnrichmentInput {

@@ -36,16 +36,9 @@ import {
   withAttack,
 } from './reasons';
 import { relationshipFindings } from './relationship';
-import { windowsRootedPath } from '../../common/protected';
-import {
-  EXPECTED_PARENTS,
-  isExpectedLocation,
-  isSystemLocation,
-  LIVING_OFF_THE_LAND,
-  SCORE_BANDS,
-  userWritableSegment,
-} from './rules';
-import { matchName, nameStem } from './names';
+import { EXPECTED_PARENTS, windowsRootedPath } from '../../common/windows';
+import { isExpectedLocation, isSystemLocation, LIVING_OFF_THE_LAND, SCORE_BANDS, userWritableSegment } from './rules';
+import { matchName, nameStem } from '../../common/windows';
 
 export { BEHAVIOURS } from './reasons';
 export { processTreeFor } from './ancestry';

@@ -7,17 +7,18 @@ import type { AlertProcess, CanonicalAlert } from '../../common/alert';
 import type { DecisionPolicy, PlanAction, PlanStep, PlanTarget } from '../../common/decision';
 import type { FileEnrichment } from '../../common/incident-status';
 import {
+  EXPECTED_PARENTS,
   isCriticalProcess,
   isPowerShellHost,
   isRemoteWindowsPath,
   isServiceAccount,
   isSharedHost,
-} from '../../common/protected';
+} from '../../common/windows';
 import { processLabel, trustedSigner } from './file-facts';
-import { nameStem } from './names';
+import { nameStem } from '../../common/windows';
 import { OFFENDING_FILE, type Finding, type Role } from './reasons';
 import { alertUser, isOfficeApplication, userLabel } from './relationship';
-import { EXPECTED_PARENTS, userWritableSegment } from './rules';
+import { userWritableSegment } from './rules';
 
 export interface PlanInput {
   alert: CanonicalAlert;

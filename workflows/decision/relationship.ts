@@ -5,13 +5,12 @@
  */
 import type { AlertUser, CanonicalAlert } from '../../common/alert';
 import { isUnknownProcess } from '../../common/process-identity';
-import { isServiceAccount } from '../../common/protected';
+import { EXPECTED_PARENTS, isServiceAccount } from '../../common/windows';
 import { processLabel } from './file-facts';
-import { matchName, nameStem } from './names';
+import { matchName, nameStem } from '../../common/windows';
 import { finding, REASON_WEIGHTS, type Finding } from './reasons';
 import {
   commandLineIndicators,
-  EXPECTED_PARENTS,
   OFFICE_APPLICATIONS,
   OFFICE_FORBIDDEN_CHILDREN,
   SERVER_APPLICATIONS,

@@ -2,39 +2,7 @@
  * The decision knowledge of DESIGN.md §6 as tables. Names are lower-case stems (no `.exe`); compare
  * them with `matchName` from ./names, never with `===` on raw alert text. Workflow-safe.
  */
-import { isInSystemDirectory, normalizeWindowsPath, windowsRootedPath } from '../../common/protected';
-
-/**
- * Expected parents of Windows system processes (Elastic rule "Unusual Parent-Child Relationship").
- * child stem → the only parent stems that legitimately start it.
- */
-export const EXPECTED_PARENTS: Readonly<Record<string, readonly string[]>> = {
-  autochk: ['smss'],
-  fontdrvhost: ['wininit', 'winlogon', 'dwm'],
-  dwm: ['wininit', 'winlogon', 'dwm'],
-  consent: ['svchost'],
-  runtimebroker: ['svchost'],
-  tiworker: ['svchost'],
-  searchindexer: ['services'],
-  searchprotocolhost: ['searchindexer', 'dllhost'],
-  dllhost: ['services', 'svchost'],
-  smss: ['system', 'smss'],
-  csrss: ['smss', 'svchost'],
-  wininit: ['smss'],
-  winlogon: ['smss'],
-  lsass: ['wininit'],
-  lsaiso: ['wininit'],
-  logonui: ['wininit', 'winlogon'],
-  services: ['wininit'],
-  svchost: ['msmpeng', 'services', 'svchost'],
-  spoolsv: ['services'],
-  taskhost: ['services', 'svchost', 'ngentask'],
-  taskhostw: ['services', 'svchost'],
-  userinit: ['dwm', 'winlogon'],
-  wmiprvse: ['svchost'],
-  wsmprovhost: ['svchost'],
-  winrshost: ['svchost'],
-};
+import { EXPECTED_PARENTS, isInSystemDirectory, normalizeWindowsPath, windowsRootedPath } from '../../common/windows';
 
 /** Office applications whose documents launch attacks (Sigma "Suspicious Microsoft Office Child Process"). */
 export const OFFICE_APPLICATIONS = [

@@ -9,11 +9,24 @@
  *
  * The same secret signs the review page's session cookie, under another purpose so that neither
  * kind of token is accepted as the other.
+ *
+ * Below both sides that use it: the central worker signs the links it mails (worker/central.ts),
+ * the review page verifies them (client/review/page.ts).
  */
 import { msToNumber, type Duration } from '@temporalio/common/lib/time';
-import { createHmac } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { publicUrl, type Config } from '../../common/config';
-import { secretsEqual } from '../ingest/auth';
+
+/** A secret's SHA-256: what constant-time comparisons compare (equal lengths whatever the secret). */
+export const secretDigest = (secret: string): Buffer => hash('sha256', secret, 'buffer');
+
+/**
+ * Constant-time comparison. Both sides are hashed first so the comparison runs over equal lengths
+ * and the time taken says nothing about the expected token's length or content.
+ */
+export function secretsEqual(presented: string, expected: string): boolean {
+  return timingSafeEqual(secretDigest(presented), secretDigest(expected));
+}
 
 function mac(secret: string, purpose: string, subject: string, expiresAt: number): string {
   return createHmac('sha256', secret).update(`${purpose}\n${subject}\n${expiresAt}`).digest('base64url');

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from '../../common/names';
+import { SEARCH_ATTRIBUTES } from '../common/names';
 import { ensureTemporalBinary } from './temporal-binary';
 
 export interface DevServerOptions {

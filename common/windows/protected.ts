@@ -3,6 +3,7 @@
  * (DESIGN.md §5). The PowerShell scripts keep their own copy (powershell/SpawnGuard.Safety/ProtectedLists.ps1
  * mirrors this); a test checks the two agree. Workflow-safe.
  */
+import { baseName, windowsRootedPath } from './paths';
 
 const SYSTEM_ROOTS = ['c:\\windows\\system32\\', 'c:\\windows\\syswow64\\', 'c:\\windows\\winsxs\\'];
 
@@ -46,56 +47,6 @@ const SERVICE_ACCOUNT_DOMAINS = ['nt authority', 'nt service', 'window manager',
 
 /** PIDs 0 (Idle) and 4 (System) are never valid targets. */
 export const PROTECTED_PIDS = [0, 4] as const;
-
-export function normalizeWindowsPath(path: string): string {
-  return path
-    .trim()
-    .replace(/\//g, '\\')
-    .replace(/^\\\\\?\\/, '')
-    .toLowerCase();
-}
-
-export function baseName(path: string): string {
-  const parts = normalizeWindowsPath(path).split('\\');
-  return trimSegment(parts[parts.length - 1] ?? '');
-}
-
-/** Windows ignores trailing dots and spaces in a path segment (`lsass.exe.` opens `lsass.exe`). */
-export function trimSegment(segment: string): string {
-  return segment.replace(/[. ]+$/, '') || segment;
-}
-
-/**
- * A normalized drive path (`c:\…`) with its segments as Windows resolves them: `.` dropped, `..`
- * taken back (never above the drive), trailing dots and spaces trimmed, empty segments skipped.
- * Anything not rooted at a drive letter is returned unchanged.
- */
-export function resolveDrivePath(normalized: string): string {
-  if (!/^[a-z]:\\/.test(normalized)) return normalized;
-  const segments: string[] = [];
-  for (const raw of normalized.slice(3).split('\\')) {
-    const segment = trimSegment(raw);
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') segments.pop();
-    else segments.push(segment);
-  }
-  return `${normalized.slice(0, 3)}${segments.join('\\')}`;
-}
-
-/**
- * The path with the Windows directory spelled `c:\windows\` whichever form the sensor wrote:
- * `\??\C:\…`, `\Device\HarddiskVolume3\Windows\…`, `\SystemRoot\…`, `%windir%\…`, or Windows
- * installed on another drive. Used only to decide what is protected, where a false "genuine" is the
- * safe mistake (the process is left alone) and a missed one could kill a system process.
- */
-export function windowsRootedPath(path: string): string {
-  const rooted = normalizeWindowsPath(path)
-    .replace(/^\\\?\?\\/, '')
-    .replace(/^\\device\\harddiskvolume\d+\\windows\\/, 'c:\\windows\\')
-    .replace(/^(?:\\systemroot|%systemroot%|%windir%)\\/, 'c:\\windows\\');
-  // Resolved before the drive is mapped: `d:\users\x\..\..\windows\…` is the Windows directory too.
-  return resolveDrivePath(rooted).replace(/^[a-z]:\\windows(?=\\|$)/, 'c:\\windows');
-}
 
 export function isInSystemDirectory(path: string): boolean {
   const p = windowsRootedPath(path);
@@ -162,22 +113,6 @@ export function isTrustedPublisher(signer: string | null | undefined, trustedPub
   if (!signer) return false;
   const s = signer.trim().toLowerCase();
   return isMicrosoftSigner(signer) || trustedPublishers.some((t) => t.trim().toLowerCase() === s);
-}
-
-/**
- * True for any path that is not a plain local drive path: UNC (`\\host\share`, WebDAV
- * `\\host@SSL\DavWWWRoot`), `\\?\UNC\`, `\??\UNC\`, `\Device\Mup\` and other device paths,
- * `\\.\GLOBALROOT\`, pipes, and `scheme://` URLs. Fails closed: only `C:\…`, `\\?\C:\…`, `\??\C:\…`
- * and `\\.\C:\…` are local. The same rule as Test-SpawnGuardRemotePath (powershell/SpawnGuard.Safety/
- * Paths.ps1); test/host/remote-path.test.ts runs one table through both. Workflow-safe. A script running as SYSTEM
- * that opens a remote path authenticates the machine account to whoever serves it.
- */
-export function isRemoteWindowsPath(path: string | null | undefined): boolean {
-  if (!path) return false;
-  const text = path.trim().replace(/\//g, '\\');
-  if (/^[A-Za-z]:\\/.test(text)) return false;
-  if (/^(\\\\\?\\|\\\?\?\\|\\\\\.\\)[A-Za-z]:\\/.test(text)) return false;
-  return text.startsWith('\\') || /^[A-Za-z][A-Za-z0-9+.-]*:[/\\]{2}/.test(text);
 }
 
 /**

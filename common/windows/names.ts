@@ -1,9 +1,9 @@
 /**
- * Process-name comparison for the decision rules: case-insensitive, `.exe` optional, and aware of
+ * Process-name comparison (the decision rules, the lab host): case-insensitive, `.exe` optional, and aware of
  * look-alike characters, so `SVCHOST.EXE`, `svchost` and `svchost.exe` are the same name while
  * `svch0st.exe` or a Cyrillic `ѕvchost.exe` are reported as imitations of it. Workflow-safe.
  */
-import { baseName } from '../../common/protected';
+import { baseName } from './paths';
 
 /** `C:\Windows\System32\SVCHOST.EXE` → `svchost`; `WINWORD.EXE` → `winword`. */
 export function nameStem(nameOrPath: string): string {
