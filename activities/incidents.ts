@@ -6,6 +6,7 @@
  * Temporal visibility through the worker's own client. Search attributes only: no worker is asked.
  */
 import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { IncidentStatusSchema, type CentralActivities, type RelatedIncident } from '../common/incident-status';
 import { statusQuery } from '../common/messages';
@@ -45,8 +46,14 @@ export function createRelatedActivities(): Pick<CentralActivities, 'findRelatedI
       const client = Context.current().client;
       const limit = Math.min(request.limit ?? MAX_RELATED_INCIDENTS, MAX_RELATED_INCIDENTS);
       const short = shortHostname(request.hostname.trim().toLowerCase());
+      // The incident's own chain (the closed incident it re-opens, its other re-openings) is the same
+      // pair, not another incident; an incident an analyst undid is marked so.
+      const chain = request.workflowId.replace(/\.reopened-\d+$/, '');
+      const ownChain = (id: string) => id === chain || id.startsWith(`${chain}.reopened-`);
+      const restored = await restoredIncidents(client, request.since);
       const found: RelatedIncident[] = [];
       for await (const execution of client.workflow.list({ query: relatedIncidentsQuery(request), pageSize: limit })) {
+        if (ownChain(execution.workflowId)) continue;
         const attributes = execution.typedSearchAttributes;
         const hostname = attributes.get(SA.Hostname);
         const userName = attributes.get(SA.UserName);
@@ -65,12 +72,28 @@ export function createRelatedActivities(): Pick<CentralActivities, 'findRelatedI
           ...optional('riskScore', attributes.get(SA.RiskScore)),
           ...optional('outcome', attributes.get(SA.Outcome)),
           matchedBy,
+          ...(restored.has(execution.workflowId) ? { restored: true } : {}),
         });
         if (found.length >= limit) break;
       }
       return found;
     },
   };
+}
+
+/** The incidents an analyst undid since `since` (a restore that put everything back), by workflow id. */
+async function restoredIncidents(client: Client, since: string): Promise<Set<string>> {
+  const undone = new Set<string>();
+  const query = [
+    `WorkflowType = ${visibilityLiteral(WORKFLOW_TYPES.restore)}`,
+    `Outcome = ${visibilityLiteral('restored')}`,
+    `StartTime > ${visibilityLiteral(since)}`,
+  ].join(' AND ');
+  for await (const execution of client.workflow.list({ query, pageSize: 100 })) {
+    undone.add(execution.workflowId.replace(/\.restore-\d+$/, ''));
+    if (undone.size >= 1_000) break;
+  }
+  return undone;
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {

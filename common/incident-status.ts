@@ -130,6 +130,8 @@ export const RelatedIncidentSchema = z.object({
   outcome: z.string().optional(),
   /** Which of the incident's facts it shares: the host, the user, or both. */
   matchedBy: z.array(z.enum(['host', 'user'])),
+  /** An analyst undid it (`spawnguard restore`): a false positive after all. */
+  restored: z.boolean().optional(),
 });
 export type RelatedIncident = z.infer<typeof RelatedIncidentSchema>;
 

@@ -11,7 +11,7 @@ import type { RemovablePersistenceKind } from '../common/host-contract';
 import type { ActionRecord, IncidentStatus, PersistenceProposal, PersistenceRemoval } from '../common/incident-status';
 import { persistenceReviewProblem, persistenceReviewUpdate } from '../common/messages';
 import type { PlaybookInput, PersistenceReview } from '../common/playbook';
-import { isRemoteWindowsPath, isRunKeyLocation } from '../common/windows';
+import { isRemoteWindowsPath, isRunKeyLocation, isTrustedPublisher } from '../common/windows';
 import { d3fendFor } from '../common/frameworks';
 import { describeFailure } from './enrichment';
 import { hostActionActivities } from './remediation';
@@ -26,13 +26,17 @@ const now = () => new Date().toISOString();
  * the host can back up and put back, whose offending file is not Microsoft- or trusted-signed.
  * Every other referencing entry is listed with why it is not proposed.
  */
-export function proposeRemovals(status: IncidentStatus, deadline: string): PersistenceRemoval | null {
+export function proposeRemovals(
+  status: IncidentStatus,
+  deadline: string,
+  trustedPublishers: readonly string[] = [],
+): PersistenceRemoval | null {
   const referencing = status.persistence.filter((e) => e.referencesTarget && e.matchedPath);
   if (referencing.length === 0) return null;
   const proposals: PersistenceProposal[] = [];
   const notProposed: PersistenceRemoval['notProposed'] = [];
   for (const entry of referencing) {
-    const why = notProposable(entry, status);
+    const why = notProposable(entry, status, trustedPublishers);
     if (why || proposals.length >= MAX_PROPOSALS) {
       notProposed.push({
         kind: entry.kind,
@@ -57,40 +61,49 @@ export function proposeRemovals(status: IncidentStatus, deadline: string): Persi
   return { status: proposals.length > 0 ? 'pending' : 'done', deadline, proposals, notProposed };
 }
 
-function notProposable(entry: PersistenceEntry, status: IncidentStatus): string | null {
+function notProposable(
+  entry: PersistenceEntry,
+  status: IncidentStatus,
+  trustedPublishers: readonly string[],
+): string | null {
   if (!REMOVABLE.includes(entry.kind)) return `${entry.kind} entries are not removed automatically: remove it by hand`;
   if (entry.kind === 'run-key' && !isRunKeyLocation(entry.location)) {
     return `${entry.location} is not a Run key spawnguard writes to: remove it by hand`;
   }
-  if (isRemoteWindowsPath(entry.location)) return 'its location is a remote path, never opened by the host';
+  // A startup folder is a file-system path (a task's location is its task path, `\Updater`).
+  if (
+    (entry.kind === 'startup-folder' && isRemoteWindowsPath(entry.location)) ||
+    isRemoteWindowsPath(entry.matchedPath)
+  ) {
+    return 'its location is a remote path, never opened by the host';
+  }
   if (entry.kind === 'service' && /\((ServiceDll|FailureCommand)\)$/.test(entry.name)) {
     return 'a service DLL or recovery command is not removed automatically: remove it by hand';
   }
-  // The offending file's own signature, as the host verified it: a signed OS or vendor file is never
-  // an offender whose autostart entries are removed (terminate only, as quarantine does).
+  // The offending file's own signature, as the host verified it: a file validly signed by Microsoft
+  // or a trusted publisher is never an offender whose autostart entries are removed (terminate only,
+  // as quarantine does).
   const matched = (entry.matchedPath ?? '').toLowerCase();
   for (const file of [status.enrichment?.parent, status.enrichment?.child]) {
     if (!file?.path || file.path.toLowerCase() !== matched) continue;
     if (file.isMicrosoftSigned || file.isOsBinary)
       return `${file.path} is Microsoft-signed: its entries are never removed`;
+    const signer = file.signature?.status === 'valid' ? file.signature.signer : null;
+    if (signer && isTrustedPublisher(signer, trustedPublishers)) {
+      return `${file.path} is signed by ${signer}, a trusted publisher: its entries are never removed`;
+    }
   }
-  const quarantinedSigner = status.actions.find(
-    (a) => a.quarantine && a.quarantine.originalPath.toLowerCase() === matched && a.reason === 'trusted-signer',
-  );
-  if (quarantinedSigner) return `${entry.matchedPath} is signed by a trusted publisher: its entries are never removed`;
   return null;
 }
 
 /**
- * Waits for the analyst's decisions on the proposals until the deadline, removing approved entries
- * as they are approved. Resolves when none is left proposed (or the deadline passed).
+ * The `persistenceReview` update, registered as soon as the proposals exist (the status offers them
+ * from then on): records the analyst's decisions; the wait (`awaitPersistenceReview`) acts on them.
  */
-export async function awaitPersistenceReview(status: IncidentStatus, input: PlaybookInput): Promise<void> {
+export function setPersistenceReviewHandler(status: IncidentStatus): void {
   const removal = status.persistenceRemoval;
-  if (!removal || removal.status !== 'pending') return;
+  if (!removal) return;
   const pending = () => removal.proposals.filter((p) => p.state === 'proposed');
-  const approved = () => removal.proposals.filter((p) => p.state === 'approved');
-
   setHandler(
     persistenceReviewUpdate,
     (review: PersistenceReview) => {
@@ -128,7 +141,17 @@ export async function awaitPersistenceReview(status: IncidentStatus, input: Play
       },
     },
   );
+}
 
+/**
+ * Waits for the analyst's decisions on the proposals until the deadline, removing approved entries
+ * as they are approved. Resolves when none is left proposed (or the deadline passed).
+ */
+export async function awaitPersistenceReview(status: IncidentStatus, input: PlaybookInput): Promise<void> {
+  const removal = status.persistenceRemoval;
+  if (!removal || removal.status !== 'pending') return;
+  const pending = () => removal.proposals.filter((p) => p.state === 'proposed');
+  const approved = () => removal.proposals.filter((p) => p.state === 'approved');
   const deadline = Date.parse(removal.deadline);
   while (removal.status === 'pending') {
     setCurrentDetails(

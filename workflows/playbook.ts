@@ -39,7 +39,7 @@ import { decide } from './decision';
 import { describeFailure } from './enrichment';
 import type { windowsFileEnrichment } from './enrichment';
 import { DEFAULT_HOST_LIVENESS_TIMEOUT, pingHost } from './host-liveness';
-import { awaitPersistenceReview, proposeRemovals } from './persistence';
+import { awaitPersistenceReview, proposeRemovals, setPersistenceReviewHandler } from './persistence';
 import { setIncidentHandlers } from './incident-handlers';
 import { remediate } from './remediation';
 
@@ -310,8 +310,13 @@ async function afterDecision(
   // the report says so, and the incident waits for the decisions before it closes.
   if (!result.hostUnreachable && patched('persistence-removal-offered')) {
     const deadline = new Date(Date.now() + durationMs(policy.persistenceReviewTimeout ?? '72h')).toISOString();
-    const removal = proposeRemovals(status, deadline);
-    if (removal) status.persistenceRemoval = removal;
+    const removal = proposeRemovals(status, deadline, policy.decision.trustedPublishers);
+    if (removal) {
+      status.persistenceRemoval = removal;
+      // Decisions are taken from now on (the status offers the proposals), the report goes out
+      // meanwhile, and the wait after it acts on them.
+      setPersistenceReviewHandler(status);
+    }
   }
   return close(status, outcome, remediationStatus, seenAlertIds, {
     report: true,

@@ -28,12 +28,14 @@ const central = proxyActivities<CentralActivities>({
   startToCloseTimeout: '1m',
   retry: { maximumAttempts: 5 },
 });
-const mail = proxyActivities<CentralActivities>({
-  summary: 'Email the SOC: restore report',
-  startToCloseTimeout: '1m',
-  scheduleToCloseTimeout: '2h',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5m' },
-});
+/** The restore report, retried like the incident's own mail (SPAWNGUARD_NOTIFICATION_TIMEOUT, 2 h by default). */
+const mailer = (policy: PlaybookPolicy) =>
+  proxyActivities<CentralActivities>({
+    summary: 'Email the SOC: restore report',
+    startToCloseTimeout: '1m',
+    scheduleToCloseTimeout: policy.notificationTimeout ?? '2h',
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5m' },
+  });
 
 const now = () => new Date().toISOString();
 const succeeded = (status: ActionRecord['status']) => status === 'done' || status === 'already-done';
@@ -66,7 +68,7 @@ export async function incidentRestore(input: RestoreInput): Promise<RestoreStatu
     ]);
   } catch (err) {
     status.message = `the incident could not be read: ${describeFailure(err)}`;
-    return finish(status, 'nothing-to-restore');
+    return finish(status, 'nothing-to-restore', input.policy as PlaybookPolicy);
   }
   status.hostname = incident.alert.host.hostname;
   status.lab = incident.lab;
@@ -80,7 +82,7 @@ export async function incidentRestore(input: RestoreInput): Promise<RestoreStatu
   for (const missing of [...files.missing, ...entries.missing]) status.actions.push(missing);
   if (files.hashes.length === 0 && entries.backups.length === 0) {
     status.message = 'the incident quarantined or removed nothing of what was asked';
-    return finish(status, 'nothing-to-restore', incident);
+    return finish(status, 'nothing-to-restore', input.policy as PlaybookPolicy, incident);
   }
 
   status.phase = 'restoring';
@@ -90,11 +92,28 @@ export async function incidentRestore(input: RestoreInput): Promise<RestoreStatu
     // Files first: a Run key put back should start the file it names, not a missing one.
     const restoredFiles: { record: ActionRecord; path: string; sha256: string; acl: boolean | null }[] = [];
     for (const sha256 of files.hashes) {
-      const result = await host(`Restore the quarantined file ${sha256}`).restoreQuarantinedFile({
-        incidentId: input.incidentId,
-        sha256,
-        ...(policy.quarantineDirectory ? { quarantineDirectory: policy.quarantineDirectory } : {}),
-      });
+      let result;
+      try {
+        result = await host(`Restore the quarantined file ${sha256}`).restoreQuarantinedFile({
+          incidentId: input.incidentId,
+          sha256,
+          ...(policy.quarantineDirectory ? { quarantineDirectory: policy.quarantineDirectory } : {}),
+        });
+      } catch (err) {
+        // One file that cannot be put back does not keep the others (nor the entries) from it.
+        if (isScheduleToStartTimeout(err)) throw err;
+        status.actions.push({
+          action: 'restore-file',
+          target: `SHA-256 ${sha256}`,
+          status: 'failed',
+          reason: 'error',
+          message: describeFailure(err),
+          quarantine: null,
+          validated: null,
+          at: now(),
+        });
+        continue;
+      }
       const items =
         result.results.length > 0 ? result.results : [{ sha256, status: 'failed' as const, reason: 'no-result' }];
       for (const item of items) {
@@ -170,29 +189,38 @@ export async function incidentRestore(input: RestoreInput): Promise<RestoreStatu
     }
     const putBack = status.actions.filter((a) => a.action === 'restore-persistence' && succeeded(a.status));
     if (putBack.length > 0) {
-      const listing = await host('Validate: the restored persistence entries are listed again').fetchPersistenceEntries(
-        {
-          incidentId: input.incidentId,
-          referencePaths: [...new Set(entries.backups.map((b) => b.matchedPath))],
-        },
-      );
+      // The listing is an enumeration (minutes on a big host): its own priority and time, as in remediation.
+      const listing = await hostActionActivities(
+        incident.alert,
+        policy,
+        'Validate: the restored persistence entries are listed again',
+        'enumeration',
+        '12m',
+      ).fetchPersistenceEntries({
+        incidentId: input.incidentId,
+        referencePaths: [...new Set(entries.backups.map((b) => b.matchedPath))],
+      });
       for (const backup of entries.backups) {
         const record = putBack.find((a) => a.target.startsWith(`${backup.id} `));
         if (!record) continue;
+        // Listed again as it was: the same entry, naming the file with the same command. A disabled
+        // service is listed too: the host's own re-read of its start type says whether it is back.
         const listed = listing.results.some(
           (e) =>
             e.kind === backup.kind &&
             e.location.toLowerCase() === backup.location.toLowerCase() &&
-            e.name.toLowerCase() === backup.name.toLowerCase(),
+            e.name.toLowerCase() === backup.name.toLowerCase() &&
+            e.referencesTarget &&
+            (backup.command === null || (e.command ?? '').toLowerCase() === backup.command.toLowerCase()),
         );
-        record.validated = record.validated !== false && listed;
+        record.validated = record.validated === true && listed;
         if (!listed) record.message = [record.message, 'NOT listed by the host again'].filter(Boolean).join('; ');
       }
     }
   } catch (err) {
     if (isScheduleToStartTimeout(err)) {
       status.message = `no host worker for ${incident.alert.host.hostname} picked up the restore within ${policy.hostUnreachableTimeout}`;
-      return finish(status, 'host-unreachable', incident);
+      return finish(status, 'host-unreachable', policy, incident);
     }
     status.actions.push({
       action: 'restore',
@@ -207,7 +235,7 @@ export async function incidentRestore(input: RestoreInput): Promise<RestoreStatu
   }
   const acted = status.actions;
   const complete = acted.length > 0 && acted.every((a) => succeeded(a.status) && a.validated === true);
-  return finish(status, complete ? 'restored' : 'partially-restored', incident);
+  return finish(status, complete ? 'restored' : 'partially-restored', policy, incident);
 }
 
 /** The incident's quarantined files (by SHA-256) that the request names, and those it names in vain. */
@@ -239,8 +267,15 @@ function quarantinedFiles(incident: IncidentStatus, wanted: RestoreInput['files'
 /** The incident's removed persistence entries (with their backups) that the request names. */
 function removedEntries(incident: IncidentStatus, wanted: RestoreInput['persistence']) {
   const missing: ActionRecord[] = [];
-  const backups: { id: string; backupId: string; kind: string; location: string; name: string; matchedPath: string }[] =
-    [];
+  const backups: {
+    id: string;
+    backupId: string;
+    kind: string;
+    location: string;
+    name: string;
+    matchedPath: string;
+    command: string | null;
+  }[] = [];
   if (!wanted) return { backups, missing };
   const proposals = incident.persistenceRemoval?.proposals ?? [];
   const removed = proposals.filter((p) => p.result?.backup && (p.state === 'removed' || p.state === 'gone'));
@@ -259,6 +294,7 @@ function removedEntries(incident: IncidentStatus, wanted: RestoreInput['persiste
       location: proposal.location,
       name: proposal.name,
       matchedPath: proposal.matchedPath,
+      command: proposal.command ?? null,
     });
   }
   return { backups, missing };
@@ -271,6 +307,7 @@ function refusal(action: string, target: string, reason: string, message: string
 async function finish(
   status: RestoreStatus,
   outcome: NonNullable<RestoreStatus['outcome']>,
+  policy: PlaybookPolicy,
   incident?: IncidentStatus,
 ): Promise<RestoreStatus> {
   status.outcome = outcome;
@@ -279,7 +316,7 @@ async function finish(
     status.phase = 'notifying';
     setCurrentDetails(`Sending the restore report: ${outcome}`);
     try {
-      await mail.sendRestoreReport({ restore: status, incident });
+      await mailer(policy).sendRestoreReport({ restore: status, incident });
       status.reportSent = true;
     } catch (err) {
       status.reportError = `notification failed: ${describeFailure(err)}`;

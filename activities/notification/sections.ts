@@ -311,7 +311,7 @@ export function relatedSection(status: IncidentStatus): Section | undefined {
   if (!related) return undefined;
   const lines = related.incidents.map(
     (r) =>
-      `${r.workflowId} — ${r.parentProcessName ?? '?'} → ${r.processName ?? '?'} on ${r.hostname ?? '?'}${r.userName ? ` as ${r.userName}` : ''}, started ${r.startTime}: ${r.verdict ?? 'no verdict yet'}${r.riskScore !== undefined ? ` (score ${r.riskScore})` : ''}, ${r.outcome ?? 'open'} [same ${r.matchedBy.join(' and ')}]`,
+      `${r.workflowId} — ${r.parentProcessName ?? '?'} → ${r.processName ?? '?'} on ${r.hostname ?? '?'}${r.userName ? ` as ${r.userName}` : ''}, started ${r.startTime}: ${r.verdict ?? 'no verdict yet'}${r.riskScore !== undefined ? ` (score ${r.riskScore})` : ''}, ${r.outcome ?? 'open'}${r.restored ? ', undone by a restore' : ''} [same ${r.matchedBy.join(' and ')}]`,
   );
   const intro = related.error
     ? `Related incidents could not be gathered: ${related.error}.`

@@ -481,6 +481,11 @@ export async function buildIngestApp(options: IngestAppOptions): Promise<Fastify
   app.get('/v1/restores/:workflowId', { onRequest: requireBearer }, async (request, reply) => {
     const workflowId = workflowIdOf(request, reply);
     if (workflowId === undefined) return reply;
+    if (!/\.restore-\d+$/.test(workflowId)) {
+      return reply
+        .code(404)
+        .send({ error: 'not-found', message: `${workflowId} is not a restore (<incident>.restore-<n>)` });
+    }
     try {
       return await restoreStatus(client, workflowId, deadlineMs);
     } catch (err) {

@@ -107,6 +107,8 @@ export async function reviewPersistence(
   review: PersistenceReview,
   deadlineMs = DEFAULT_DEADLINE_MS,
   historyIdentity?: string,
+  /** A review link's first run id: the decision goes to that chain of runs only. */
+  firstRunId?: string,
 ): Promise<PersistenceRemoval> {
   const sender = asSender(client, historyIdentity);
   const updateId = `persistence-${review.decision}-${createHash('sha256')
@@ -123,12 +125,14 @@ export async function reviewPersistence(
     .slice(0, 32)}`;
   try {
     const result = await withTemporalDeadline(sender, deadlineMs, () =>
-      sender.workflow.getHandle(workflowId).executeUpdate(persistenceReviewUpdate, { args: [review], updateId }),
+      sender.workflow
+        .getHandle(workflowId, undefined, firstRunId ? { firstExecutionRunId: firstRunId } : undefined)
+        .executeUpdate(persistenceReviewUpdate, { args: [review], updateId }),
     );
     return PersistenceRemovalSchema.parse(result);
   } catch (err) {
     if (classifyTemporalError(err).kind === 'not-found') {
-      const closed = await closedIncident(client, workflowId, deadlineMs).catch(() => undefined);
+      const closed = await closedIncident(client, workflowId, deadlineMs, firstRunId).catch(() => undefined);
       if (closed)
         throw new IncidentClosedError(
           closed.message.replace('no review is pending', 'no persistence removal is pending'),
@@ -140,6 +144,14 @@ export async function reviewPersistence(
   }
 }
 
+/** A review link of an earlier incident under the same workflow id: it decides nothing on this one. */
+export class EarlierIncidentError extends Error {
+  constructor(workflowId: string) {
+    super(`the link was issued for an earlier incident under ${workflowId}, which has ended`);
+    this.name = 'EarlierIncidentError';
+  }
+}
+
 /**
  * Starts the undo of an incident's quarantine and persistence removals (`incidentRestore`, its own
  * workflow `<incident>.restore-<n>`, on the incident's own task queue); the caller follows it with
@@ -148,7 +160,13 @@ export async function reviewPersistence(
 export async function startRestore(
   client: Client,
   input: RestoreInput,
-  options: { deadlineMs?: number; historyIdentity?: string; taskQueue?: string } = {},
+  options: {
+    deadlineMs?: number;
+    historyIdentity?: string;
+    taskQueue?: string;
+    /** A review link's first run id: refused unless the incident is that chain of runs. */
+    firstRunId?: string;
+  } = {},
 ): Promise<string> {
   const parsed = RestoreInputSchema.parse(input);
   const sender = asSender(client, options.historyIdentity);
@@ -158,6 +176,9 @@ export async function startRestore(
   const incident = await withTemporalDeadline(client, deadlineMs, () =>
     client.workflow.getHandle(parsed.incidentId).describe(),
   );
+  if (options.firstRunId && incident.raw.workflowExecutionInfo?.firstRunId !== options.firstRunId) {
+    throw new EarlierIncidentError(parsed.incidentId);
+  }
   if (incident.type !== WORKFLOW_TYPES.playbook) {
     throw new IncidentClosedError(`${parsed.incidentId} is not a spawnguard incident (${incident.type})`, null, null);
   }

@@ -21,6 +21,7 @@ import {
 import { RestoreInputSchema } from '../../common/restore';
 import { hasValidBearer, secretsEqual } from '../ingest/auth';
 import {
+  EarlierIncidentError,
   incidentStatus,
   pendingReviews,
   restoreStatus,
@@ -512,9 +513,13 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
         return html(reply, 400, messagePage('Not recorded', review.error.issues.map((i) => i.message).join('; ')));
       }
       try {
-        await reviewPersistence(client, workflowId.data, review.data, deadlineMs, who.historyIdentity);
+        // A link's decision goes to the chain of runs the link was issued for, or nowhere.
+        await reviewPersistence(client, workflowId.data, review.data, deadlineMs, who.historyIdentity, who.boundTo);
       } catch (err) {
         const problem = classifyTemporalError(err);
+        if (who.boundTo !== undefined && problem.kind === 'not-found') {
+          return html(reply, 403, messagePage('Not recorded', EARLIER_INCIDENT));
+        }
         request.log.warn({ workflowId: workflowId.data, problem }, 'persistence review not recorded');
         return problemPage(reply, problem);
       }
@@ -551,9 +556,11 @@ export async function registerReviewPage(app: FastifyInstance, options: ReviewPa
       try {
         restore = await startRestore(client, input.data, {
           deadlineMs,
+          ...(who.boundTo !== undefined ? { firstRunId: who.boundTo } : {}),
           ...(who.historyIdentity ? { historyIdentity: who.historyIdentity } : {}),
         });
       } catch (err) {
+        if (err instanceof EarlierIncidentError) return html(reply, 403, messagePage('Not started', EARLIER_INCIDENT));
         return problemPage(reply, classifyTemporalError(err));
       }
       request.log.info({ workflowId: workflowId.data, restore, analyst: who.analyst }, 'restore started from the page');

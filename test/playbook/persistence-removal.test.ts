@@ -10,7 +10,7 @@ import type { IncidentStatus } from '../../common/incident-status';
 import { SA } from '../../common/names';
 import { restoreStatus, reviewPersistence, startRestore } from '../../client/ingest/incidents';
 import type { RestoreStatus } from '../../common/restore';
-import { createHarness, statusOf, waitFor, type Harness } from '../support/playbook-harness';
+import { createHarness, statusOf, waitFor, withHeldReport, type Harness } from '../support/playbook-harness';
 import { HASH, maliciousScenario, suspiciousScenario } from '../support/scenarios';
 import { testClient } from '../support/temporal';
 
@@ -218,22 +218,39 @@ describe('persistence removal on approval, and undo', () => {
     });
   });
 
-  it('"keep" leaves the entries in place and closes at once', async () => {
+  it('"keep" is taken as soon as the proposals are offered, while the report is still being sent, and closes at once', async () => {
     const h = await createHarness(client);
     const alert = maliciousScenario(h);
-    await h.run(async () => {
-      const handle = await h.start(alert, h.policy({ persistenceReviewTimeout: '10m' }));
-      await proposalsOf(handle);
-      await reviewPersistence(client, handle.workflowId, { decision: 'keep', analyst: 'bob', comment: 'our updater' });
-      const done = (await handle.result()) as IncidentStatus;
-      expect(done.persistenceRemoval).toMatchObject({ status: 'done', proposals: [{ state: 'kept' }] });
-      expect(runKeyOnHost(h)).toBeDefined();
-      expect(h.host.calls.some((c) => c.activity === 'removePersistenceEntries')).toBe(false);
-      // Once decided, another decision is refused.
-      await expect(
-        reviewPersistence(client, handle.workflowId, { decision: 'remove', analyst: 'bob' }),
-      ).rejects.toThrow(/closed|no persistence removal is pending/);
-    });
+    const held = withHeldReport(h.central);
+    await h.run(
+      async () => {
+        const handle = await h.start(alert, h.policy({ persistenceReviewTimeout: '10m' }));
+        // The report is held (an SMTP outage): the status already offers the proposals, and a
+        // decision made now is taken, not refused for a handler not yet there.
+        const offered = await waitFor(
+          () => statusOf(handle),
+          (s) => s.persistenceRemoval?.status === 'pending',
+          60_000,
+        );
+        expect(offered.phase).toBe('notifying');
+        const kept = await reviewPersistence(client, handle.workflowId, {
+          decision: 'keep',
+          analyst: 'bob',
+          comment: 'our updater',
+        });
+        expect(kept.proposals[0]?.state).toBe('kept');
+        held.release();
+        const done = (await handle.result()) as IncidentStatus;
+        expect(done.persistenceRemoval).toMatchObject({ status: 'done', proposals: [{ state: 'kept' }] });
+        expect(runKeyOnHost(h)).toBeDefined();
+        expect(h.host.calls.some((c) => c.activity === 'removePersistenceEntries')).toBe(false);
+        // Once decided, another decision is refused.
+        await expect(
+          reviewPersistence(client, handle.workflowId, { decision: 'remove', analyst: 'bob' }),
+        ).rejects.toThrow(/closed|no persistence removal is pending/);
+      },
+      { centralActivities: held.activities },
+    );
   });
 });
 

@@ -71,8 +71,13 @@ async function reviewStatus(workflowId: string): Promise<string> {
   return (await jsonOf(await ingest.get(`/v1/incidents/${workflowId}`))).review.status;
 }
 
-function postForm(workflowId: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
-  return fetch(`${ingest.url}/review/${encodeURIComponent(workflowId)}`, {
+function postForm(
+  workflowId: string,
+  fields: Record<string, string>,
+  headers: Record<string, string> = {},
+  action = '',
+) {
+  return fetch(`${ingest.url}/review/${encodeURIComponent(workflowId)}${action}`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body: new URLSearchParams(fields).toString(),
@@ -263,6 +268,19 @@ describe('review page', () => {
       const posted = await postForm(workflowId, { token, decision: 'approve', analyst: 'mallory' });
       expect(posted.status).toBe(403);
       expect(await posted.text()).toContain('issued for an earlier incident under this id');
+      // Nor does it remove persistence or start a restore on the later incident.
+      const removal = await postForm(workflowId, { token, decision: 'remove', analyst: 'mallory' }, {}, '/persistence');
+      expect(removal.status).toBe(403);
+      expect(await removal.text()).toContain('issued for an earlier incident under this id');
+      const restore = await postForm(workflowId, { token, analyst: 'mallory' }, {}, '/restore');
+      expect(restore.status).toBe(403);
+      expect(await restore.text()).toContain('issued for an earlier incident under this id');
+      const restores = [];
+      for await (const e of client.workflow.list({
+        query: `WorkflowType = "incidentRestore" AND WorkflowId STARTS_WITH "${workflowId}"`,
+      }))
+        restores.push(e.workflowId);
+      expect(restores).toEqual([]);
       expect(await reviewStatus(workflowId)).toBe('pending');
 
       // The new incident's own link works.

@@ -8,7 +8,7 @@ import type { CanonicalAlert, AlertProcess } from '../../common/alert';
 import type { ProcessInfo } from '../../common/host-contract';
 import type { ProcessTree } from '../../common/incident-status';
 import { processLabel } from './file-facts';
-import { matchName } from '../../common/windows';
+import { canonicalWindowsPath, matchName } from '../../common/windows';
 import { finding, type Finding } from './reasons';
 import { OFFICE_APPLICATIONS, OFFICE_FORBIDDEN_CHILDREN, SERVER_APPLICATIONS } from './rules';
 
@@ -29,7 +29,7 @@ export function processTreeFor(alert: CanonicalAlert, records: readonly ProcessI
     if (!record) return null;
     // A PID is never taken on its own: without the alert's image there is nothing to check it against.
     const why = process.executable
-      ? differs(process, record)
+      ? differs(process, record, alert.detectedAt)
       : 'the alert names no image to check the host record against';
     if (why) {
       notes.push(`${role} PID ${process.pid}: ${why}; its host record is not used`);
@@ -40,15 +40,20 @@ export function processTreeFor(alert: CanonicalAlert, records: readonly ProcessI
   return { parent: pick('parent'), child: pick('child'), notes };
 }
 
-function differs(process: AlertProcess, record: ProcessInfo): string | null {
-  if (!record.path || process.executable!.toLowerCase() !== record.path.toLowerCase()) {
+function differs(process: AlertProcess, record: ProcessInfo, alertedAt: string): string | null {
+  if (!record.path || canonicalWindowsPath(process.executable!) !== canonicalWindowsPath(record.path)) {
     return `the host runs ${record.path ?? 'an image it cannot name'} under that PID now, not ${process.executable}`;
   }
-  if (process.startTime && record.creationTime) {
-    const gap = Math.abs(Date.parse(process.startTime) - Date.parse(record.creationTime));
+  if (!record.creationTime) return null;
+  const started = Date.parse(record.creationTime);
+  if (process.startTime) {
+    const gap = Math.abs(Date.parse(process.startTime) - started);
     if (Number.isFinite(gap) && gap > SAME_START_MS) {
       return `the process under that PID started at ${record.creationTime}, not ${process.startTime}`;
     }
+  } else if (Number.isFinite(started) && started > Date.parse(alertedAt) + SAME_START_MS) {
+    // Without the alert's start time: a process younger than the alert is not the one it names.
+    return `the process under that PID started at ${record.creationTime}, after the alert (${alertedAt})`;
   }
   return null;
 }

@@ -162,14 +162,17 @@ function withD3fend(plan: PlanStep[]): PlanStep[] {
 }
 
 /**
- * The same host or user was in a malicious incident (or in two suspicious ones) within the window:
+ * The same host or user was in a malicious incident (or in two suspicious ones) within the window,
+ * not rejected as a false positive nor undone by a restore:
  * a pair that something already points at weighs more. It never implicates a pair on its own — a
  * compromised host's ordinary OS activity stays with the other rules.
  */
 function repeatOffender(alert: CanonicalAlert, related: readonly RelatedIncident[], findings: Finding[]): Finding[] {
   if (related.length === 0 || !findings.some((f) => f.weight > 0)) return [];
-  const malicious = related.filter((r) => r.verdict === 'malicious');
-  const suspicious = related.filter((r) => r.verdict === 'suspicious');
+  // An incident an analyst called a false positive, or undid afterwards, is no offence.
+  const standing = related.filter((r) => r.outcome !== 'closed-false-positive' && r.restored !== true);
+  const malicious = standing.filter((r) => r.verdict === 'malicious');
+  const suspicious = standing.filter((r) => r.verdict === 'suspicious');
   if (malicious.length === 0 && suspicious.length < 2) return [];
   const counted = [...malicious, ...suspicious];
   const by = (kind: 'host' | 'user') => counted.filter((r) => r.matchedBy.includes(kind)).length;
