@@ -585,41 +585,22 @@ function Get-UserEnvironment {
 function Mount-ProfileHive {
     <#
     .SYNOPSIS
-        Loads a profile's NTUSER.DAT (and UsrClass.dat) under HKEY_USERS for this run; $null when the
-        profile has no hive file, is remote (never opened as SYSTEM) or cannot be loaded (noted).
+        Loads a profile's NTUSER.DAT (and UsrClass.dat) under HKEY_USERS for this run
+        (Mount-SpawnGuardProfileHive of the module); $null when the profile has no hive file, is
+        remote or reached through a junction (never opened as SYSTEM) or cannot be loaded (noted).
     #>
     [CmdletBinding()]
     [OutputType([psobject])]
     param([Parameter(Mandatory = $true)][psobject]$Result, [Parameter(Mandatory = $true)][string]$Sid, [Parameter(Mandatory = $true)][string]$ProfilePath)
     # Only account SIDs make a key name; SYSTEM, LOCAL SERVICE and NETWORK SERVICE are always loaded.
     if ($Sid -notmatch '^S-1-[0-9]+(-[0-9]+)+$' -or $Sid -match '^S-1-5-(18|19|20)$') { return $null }
-    if (Test-SpawnGuardRemotePath -Path $ProfilePath) {
-        Add-SpawnGuardError -Result $Result -Code 'user-hive-unavailable' -Message ('The hive of ' + $Sid + ' was not loaded: its profile path is remote (' + $ProfilePath + ').')
-        return $null
-    }
-    $file = Join-SpawnGuardPath -Path $ProfilePath -ChildPath 'NTUSER.DAT'
-    if (-not (Test-SpawnGuardFile -LiteralPath $file)) { return $null }
-    $name = 'SpawnGuard_' + $Sid
-    try {
-        $root = Mount-SpawnGuardUserHive -Name $name -LiteralPath $file
-    } catch {
-        Add-SpawnGuardError -Result $Result -Code 'user-hive-unavailable' -Message ('The hive of ' + $Sid + ' (' + $file + ') could not be loaded: ' + $_.Exception.Message)
-        return $null
-    }
-    $script:MountedHives += $name
-    $script:HiveDisplayNames += [pscustomobject]@{ Root = $root; Display = $file }
-    $classesRoot = $null
-    $classesFile = Join-SpawnGuardPath -Path $ProfilePath -ChildPath 'AppData\Local\Microsoft\Windows\UsrClass.dat'
-    if (Test-SpawnGuardFile -LiteralPath $classesFile) {
-        try {
-            $classesRoot = Mount-SpawnGuardUserHive -Name ($name + '_Classes') -LiteralPath $classesFile
-            $script:MountedHives += ($name + '_Classes')
-            $script:HiveDisplayNames += [pscustomobject]@{ Root = $classesRoot; Display = $classesFile }
-        } catch {
-            Add-SpawnGuardError -Result $Result -Code 'user-hive-unavailable' -Message ('The classes hive of ' + $Sid + ' (' + $classesFile + ') could not be loaded: ' + $_.Exception.Message)
-        }
-    }
-    return [pscustomobject]@{ Sid = $Sid; Root = $root; ClassesRoot = $classesRoot; ProfilePath = $ProfilePath }
+    $hive = Mount-SpawnGuardProfileHive -Sid $Sid -ProfilePath $ProfilePath -Classes
+    if ($null -ne $hive.Problem) { Add-SpawnGuardError -Result $Result -Code 'user-hive-unavailable' -Message $hive.Problem }
+    if ($null -eq $hive.Root) { return $null }
+    $script:MountedHives += @($hive.Names)
+    $script:HiveDisplayNames += [pscustomobject]@{ Root = $hive.Root; Display = $hive.File }
+    if ($null -ne $hive.ClassesRoot) { $script:HiveDisplayNames += [pscustomobject]@{ Root = $hive.ClassesRoot; Display = $hive.ClassesFile } }
+    return [pscustomobject]@{ Sid = $Sid; Root = $hive.Root; ClassesRoot = $hive.ClassesRoot; ProfilePath = $ProfilePath }
 }
 
 function Initialize-UserHive {

@@ -15,8 +15,11 @@
     again ('verified'). RestorePersistenceEntry.ps1 puts an entry back from its backup.
 
       run-key           a value of Run, RunOnce, RunOnceEx (its subkeys, Depend) or
-                        Policies\Explorer\Run of HKLM, HKLM\SOFTWARE\Wow6432Node or a loaded user
-                        hive (HKU\<SID>), deleted; backup 'registry-value' (name, type, data).
+                        Policies\Explorer\Run of HKLM, HKLM\SOFTWARE\Wow6432Node or a user hive
+                        (HKU\<SID>), deleted; backup 'registry-value' (name, type, data). A
+                        logged-off user's NTUSER.DAT (ProfileList's ProfileImagePath, local, no
+                        junction) is loaded under HKEY_USERS\SpawnGuard_<SID> for the time of the
+                        entry and always unloaded; when it cannot be, 'hive-not-loaded'.
       scheduled-task    the task at TaskPath+TaskName, deleted through the Task Scheduler; backup
                         'task-xml' (its XML and principal).
       startup-folder    the file of a Startup folder, moved into the quarantine store (content-
@@ -227,8 +230,9 @@ function Get-HiveEnvironment {
     #>
     [CmdletBinding()]
     [OutputType([hashtable])]
-    param([AllowNull()][AllowEmptyString()][string]$Sid)
+    param([AllowNull()][AllowEmptyString()][string]$Sid, [AllowNull()][AllowEmptyString()][string]$Root)
     if ([string]::IsNullOrEmpty($Sid)) { return $null }
+    if ([string]::IsNullOrEmpty($Root)) { $Root = 'HKEY_USERS\' + $Sid }
     $environment = @{}
     $profilePath = [System.Environment]::ExpandEnvironmentVariables([string](Get-SpawnGuardRegistryValue -Path ('HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList\' + $Sid) -Name 'ProfileImagePath'))
     if ($profilePath.Length -gt 0) {
@@ -237,7 +241,7 @@ function Get-HiveEnvironment {
         $environment['LOCALAPPDATA'] = Join-SpawnGuardPath -Path $profilePath -ChildPath 'AppData\Local'
     }
     foreach ($variable in @('USERPROFILE', 'APPDATA', 'LOCALAPPDATA')) {
-        $value = [string](Get-SpawnGuardRegistryValue -Path ('HKEY_USERS\' + $Sid + '\Volatile Environment') -Name $variable)
+        $value = [string](Get-SpawnGuardRegistryValue -Path ($Root + '\Volatile Environment') -Name $variable)
         if ($value.Length -gt 0) { $environment[$variable] = $value }
     }
     return $environment
@@ -268,14 +272,36 @@ function Resolve-EntryTarget {
     switch ([string]$Entry.kind) {
         'run-key' {
             $key = ConvertTo-SpawnGuardRunKeyPath -Location $location
-            if ($null -eq $key) { return (New-TargetRefusal -Reason 'unsupported-location' -Message ('Not a Run, RunOnce, RunOnceEx or Policies\Explorer\Run key of HKLM, HKLM Wow6432Node or a loaded user hive: ' + $location + '. Nothing else is removed as a run key.')) }
-            if ($null -ne $key.Sid -and -not (Test-SpawnGuardRegistryKey -Path ('HKEY_USERS\' + $key.Sid))) {
-                return (New-TargetRefusal -Reason 'unsupported-location' -Message ('The hive of ' + $key.Sid + ' is not loaded (its user is logged off): remove the value by hand.'))
+            if ($null -eq $key) { return (New-TargetRefusal -Reason 'unsupported-location' -Message ('Not a Run, RunOnce, RunOnceEx or Policies\Explorer\Run key of HKLM, HKLM Wow6432Node or a user hive (HKU\<SID>): ' + $location + '. Nothing else is removed as a run key.')) }
+            $path = $key.Key
+            $root = $null
+            $hive = $null
+            if ($null -ne $key.Sid) {
+                $root = 'HKEY_USERS\' + $key.Sid
+                if (-not (Test-SpawnGuardRegistryKey -Path $root)) {
+                    # The user is logged off (remediation usually logs them off before approval):
+                    # their NTUSER.DAT is loaded for this entry, and the caller unloads it.
+                    $hive = Mount-SpawnGuardProfileHive -Sid $key.Sid
+                    if ($null -eq $hive.Root) {
+                        $why = $hive.Problem
+                        if ($null -eq $why) { $why = 'The hive of ' + $key.Sid + ' is not loaded and its profile has no NTUSER.DAT.' }
+                        return (New-TargetRefusal -Reason 'hive-not-loaded' -Message $why)
+                    }
+                    $path = $hive.Root + $key.Key.Substring($root.Length)
+                    $root = $hive.Root
+                }
             }
-            # FetchPersistenceEntries shows the unnamed value as (Default).
-            $valueName = $name
-            if ($name -eq '(Default)' -and $null -eq (Get-SpawnGuardRegistryTypedValue -Path $key.Key -Name $name)) { $valueName = '' }
-            return [pscustomobject]@{ Target = [pscustomobject]@{ Key = $key.Key; ValueName = $valueName; Environment = (Get-HiveEnvironment -Sid $key.Sid) }; Reason = $null; Message = $null }
+            try {
+                # FetchPersistenceEntries shows the unnamed value as (Default).
+                $valueName = $name
+                if ($name -eq '(Default)' -and $null -eq (Get-SpawnGuardRegistryTypedValue -Path $path -Name $name)) { $valueName = '' }
+                # Key is where the value is read and deleted now; RecordKey (HKEY_USERS\<SID>\...) is what the backup records.
+                $target = [pscustomobject]@{ Key = $path; RecordKey = $key.Key; ValueName = $valueName; Environment = (Get-HiveEnvironment -Sid $key.Sid -Root $root); Hive = $hive }
+            } catch {
+                $null = Dismount-SpawnGuardProfileHive -Hive $hive
+                throw
+            }
+            return [pscustomobject]@{ Target = $target; Reason = $null; Message = $null }
         }
         'scheduled-task' {
             $taskPath = ConvertTo-SpawnGuardTaskPath -Location $location -Name $name
@@ -524,7 +550,8 @@ function Test-EntryRemoved {
 function Remove-PersistenceEntry {
     <#
     .SYNOPSIS
-        One requested entry, start to end: refusals, backup, removal, verification. Returns its result item.
+        One requested entry, start to end: refusals, backup, removal, verification (Invoke-EntryRemoval),
+        with a logged-off user's hive loaded around it and always unloaded. Returns its result item.
     #>
     [CmdletBinding()]
     [OutputType([System.Collections.Specialized.OrderedDictionary])]
@@ -544,7 +571,30 @@ function Remove-PersistenceEntry {
     if ($null -eq $resolved.Target) {
         return (New-RemovalItem -Entry $Entry -Status 'skipped' -Reason $resolved.Reason -Message ($resolved.Message + ' Nothing was removed.'))
     }
-    $target = $resolved.Target
+    $hive = $null
+    if ($null -ne $resolved.Target.PSObject.Properties['Hive']) { $hive = $resolved.Target.Hive }
+    $problems = @()
+    try {
+        $item = Invoke-EntryRemoval -Entry $Entry -Parsed $Parsed -Target $resolved.Target
+    } finally {
+        # A user hive loaded for this entry is unloaded whatever happened: left loaded, it would keep its user from logging on.
+        $problems = Dismount-SpawnGuardProfileHive -Hive $hive
+    }
+    if ($problems.Length -gt 0) { $item['message'] = ([string]$item['message'] + ' ' + ($problems -join ' ')).Trim() }
+    return $item
+}
+
+function Invoke-EntryRemoval {
+    <#
+    .SYNOPSIS
+        One entry whose place on this host is known (Target): backup, removal, verification. Returns its result item.
+    #>
+    [CmdletBinding()]
+    [OutputType([System.Collections.Specialized.OrderedDictionary])]
+    param([Parameter(Mandatory = $true)][psobject]$Entry, [Parameter(Mandatory = $true)][psobject]$Parsed, [Parameter(Mandatory = $true)][psobject]$Target)
+    $kind = [string]$Entry.kind
+    $matched = [string]$Entry.matchedPath
+    $target = $Target
     $id = Get-SpawnGuardPersistenceBackupId -IncidentId $Parsed.IncidentId -Kind $kind -Location ([string]$Entry.location) -Name ([string]$Entry.name)
     $backupPath = Get-SpawnGuardPersistenceBackupPath -Directory $Parsed.BackupDirectory -Id $id
     $format = Get-SpawnGuardPersistenceBackupFormat -Kind $kind
@@ -578,7 +628,7 @@ function Remove-PersistenceEntry {
     # The backup first, read back; the entry is removed only after that.
     try {
         switch ($kind) {
-            'run-key' { $data = New-SpawnGuardRegistryValueRecord -Key $target.Key -ValueName $target.ValueName -Kind $live.Value.Kind -Data $live.Value.Data }
+            'run-key' { $data = New-SpawnGuardRegistryValueRecord -Key $target.RecordKey -ValueName $target.ValueName -Kind $live.Value.Kind -Data $live.Value.Data }
             'startup-folder' {
                 $hash = Get-SpawnGuardFileHash -LiteralPath $target.Path
                 $data = [ordered]@{

@@ -6,7 +6,7 @@
     For each backup id: reads <BackupDirectory>\<id>.json and validates it before anything is
     written (never trusting a path in it): it must be a backup of this incident whose id is the hash
     of its own incident, kind, location and name, and its location must still be one of its kind's
-    known places (a Run key of HKLM, HKLM Wow6432Node or a loaded user hive; a task path; the
+    known places (a Run key of HKLM, HKLM Wow6432Node or a user hive; a task path; the
     service's key; a consumer class of root\subscription; a local Startup folder reached through no
     junction or link). Then it puts the entry back and reads it again ('verified'):
 
@@ -202,10 +202,19 @@ function Resolve-BackupTarget {
                 return (New-BackupRefusal -Message 'The backup''s value name is not the entry''s name.')
             }
             $value = ConvertFrom-SpawnGuardRegistryValueRecord -Kind ([string](Get-SpawnGuardBackupField -Document $data -Name 'valueKind')) -Data (Get-SpawnGuardBackupField -Document $data -Name 'data')
+            $path = $key.Key
+            $hive = $null
             if ($null -ne $key.Sid -and -not (Test-SpawnGuardRegistryKey -Path ('HKEY_USERS\' + $key.Sid))) {
-                return (New-BackupRefusal -Reason 'hive-not-loaded' -Message ('The hive of ' + $key.Sid + ' is not loaded (its user is logged off): restore when the user has logged on.'))
+                # The user is logged off: their NTUSER.DAT is loaded for this backup, and the caller unloads it.
+                $hive = Mount-SpawnGuardProfileHive -Sid $key.Sid
+                if ($null -eq $hive.Root) {
+                    $why = $hive.Problem
+                    if ($null -eq $why) { $why = 'The hive of ' + $key.Sid + ' is not loaded and its profile has no NTUSER.DAT.' }
+                    return (New-BackupRefusal -Reason 'hive-not-loaded' -Message $why)
+                }
+                $path = $hive.Root + $key.Key.Substring(('HKEY_USERS\' + $key.Sid).Length)
             }
-            return [pscustomobject]@{ Target = [pscustomobject]@{ Key = $key.Key; ValueName = $valueName; Kind = $value.Kind; Value = $value.Value }; Message = $null }
+            return [pscustomobject]@{ Target = [pscustomobject]@{ Key = $path; ValueName = $valueName; Kind = $value.Kind; Value = $value.Value; Hive = $hive }; Message = $null }
         }
         'scheduled-task' {
             $taskPath = ConvertTo-SpawnGuardTaskPath -Location $location -Name $name
@@ -493,7 +502,30 @@ function Restore-PersistenceBackup {
     if ($null -eq $resolved.Target) {
         return (New-RestoreItem -BackupId $Id -Backup $Backup -Status 'skipped' -Reason $resolved.Reason -Message ($resolved.Message + ' Nothing was restored.') -BackupPath $BackupPath)
     }
-    $target = $resolved.Target
+    $hive = $null
+    if ($null -ne $resolved.Target.PSObject.Properties['Hive']) { $hive = $resolved.Target.Hive }
+    $problems = @()
+    try {
+        $item = Invoke-BackupRestore -Id $Id -Backup $Backup -BackupPath $BackupPath -Restored $Restored -Parsed $Parsed -Target $resolved.Target
+    } finally {
+        # A user hive loaded for this backup is unloaded whatever happened: left loaded, it would keep its user from logging on.
+        $problems = Dismount-SpawnGuardProfileHive -Hive $hive
+    }
+    if ($problems.Length -gt 0) { $item['message'] = ([string]$item['message'] + ' ' + ($problems -join ' ')).Trim() }
+    return $item
+}
+
+function Invoke-BackupRestore {
+    <#
+    .SYNOPSIS
+        One validated backup whose place on this host is known (Target): compare with what is there,
+        put the entry back, read it again, keep the backup as restored. Returns its result item.
+    #>
+    [CmdletBinding()]
+    [OutputType([System.Collections.Specialized.OrderedDictionary])]
+    param([Parameter(Mandatory = $true)][string]$Id, [Parameter(Mandatory = $true)][psobject]$Backup, [Parameter(Mandatory = $true)][string]$BackupPath, [Parameter(Mandatory = $true)][bool]$Restored, [Parameter(Mandatory = $true)][psobject]$Parsed, [Parameter(Mandatory = $true)][psobject]$Target)
+    $kind = [string]$Backup.kind
+    $target = $Target
     $state = Get-EntryState -Kind $kind -Target $target
     if ($Restored) {
         if ($state.State -eq 'same') {

@@ -117,11 +117,11 @@ export function isTrustedPublisher(signer: string | null | undefined, trustedPub
 
 /**
  * A Run-family key persistence removal may touch: Run, RunOnce, RunOnceEx and Policies\Explorer\Run
- * of HKLM (and its 32-bit view) or of a loaded user hive (HKU\<SID>), as FetchPersistenceEntries
+ * of HKLM (and its 32-bit view) or of a user's hive (HKU\<SID>, local and Azure AD users alike), as FetchPersistenceEntries
  * names them. Any other key is never written to on an analyst's approval.
  */
 export function isRunKeyLocation(location: string): boolean {
-  return /^(HKLM\\SOFTWARE\\(Wow6432Node\\)?|HKU\\S-1-5-[0-9-]+\\Software\\(Wow6432Node\\)?)Microsoft\\Windows\\CurrentVersion\\(Run|RunOnce|RunOnceEx|Policies\\Explorer\\Run)$/i.test(
+  return /^(HKLM\\SOFTWARE\\(Wow6432Node\\)?|HKU\\S-1-(5|12)-[0-9-]+\\Software\\(Wow6432Node\\)?)Microsoft\\Windows\\CurrentVersion\\(Run|RunOnce|RunOnceEx|Policies\\Explorer\\Run)$/i.test(
     location.trim(),
   );
 }

@@ -174,6 +174,116 @@ function ConvertTo-SpawnGuardRunKeyPath {
     return $null
 }
 
+# ---------- a logged-off user's hive (shared with FetchPersistenceEntries.ps1) ----------
+
+function Get-SpawnGuardProfileImagePath {
+    <#
+    .SYNOPSIS
+        A profile's folder (ProfileImagePath of HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList\<SID>,
+        variables expanded), or '' when the SID has no profile.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory = $true)][string]$Sid)
+    if ($Sid -notmatch '^S-1-[0-9]+(-[0-9]+)+$') { return '' }
+    $value = Get-SpawnGuardRegistryValue -Path ('HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList\' + $Sid) -Name 'ProfileImagePath'
+    return [System.Environment]::ExpandEnvironmentVariables([string]$value)
+}
+
+function Mount-SpawnGuardProfileHive {
+    <#
+    .SYNOPSIS
+        Loads a logged-off user's NTUSER.DAT (and with -Classes their UsrClass.dat) under
+        HKEY_USERS\SpawnGuard_<SID> for the time of one operation. Returns { Sid, Root (the loaded
+        key, $null when nothing was loaded), ClassesRoot, File, ClassesFile, ProfilePath, Names (what
+        Dismount-SpawnGuardProfileHive unloads), Problem (why the hive was not loaded, or why the
+        classes hive was not; $null when the profile simply has no hive file) }. The profile folder
+        is ProfilePath, else the SID's ProfileImagePath. Never loads a remote path (it would
+        authenticate the machine account to its server), a path that is not a local drive path, or
+        one reached through a junction or link; only account SIDs (not SYSTEM, LOCAL SERVICE,
+        NETWORK SERVICE). The caller unloads it in a finally.
+    #>
+    [CmdletBinding()]
+    [OutputType([psobject])]
+    param([Parameter(Mandatory = $true)][string]$Sid, [AllowNull()][AllowEmptyString()][string]$ProfilePath, [switch]$Classes)
+    $hive = [pscustomobject]@{ Sid = $Sid; Root = $null; ClassesRoot = $null; File = $null; ClassesFile = $null; ProfilePath = $ProfilePath; Names = @(); Problem = $null }
+    if ($Sid -notmatch '^S-1-[0-9]+(-[0-9]+)+$' -or $Sid -match '^S-1-5-(18|19|20)$') {
+        $hive.Problem = ('Not the SID of a user account whose hive is loaded from a profile: ' + $Sid + '.')
+        return $hive
+    }
+    if ([string]::IsNullOrEmpty($ProfilePath)) { $ProfilePath = Get-SpawnGuardProfileImagePath -Sid $Sid }
+    $hive.ProfilePath = $ProfilePath
+    if ([string]::IsNullOrEmpty($ProfilePath)) {
+        $hive.Problem = ('The hive of ' + $Sid + ' is not loaded and the SID has no profile (no ProfileImagePath in ProfileList).')
+        return $hive
+    }
+    if (Test-SpawnGuardRemotePath -Path $ProfilePath) {
+        $hive.Problem = ('The hive of ' + $Sid + ' was not loaded: its profile path is remote (' + $ProfilePath + '), which is never opened.')
+        return $hive
+    }
+    if ($ProfilePath -notmatch '^[A-Za-z]:\\' -or -not (Test-SpawnGuardAbsolutePath -Path $ProfilePath)) {
+        $hive.Problem = ('The hive of ' + $Sid + ' was not loaded: its profile path is not a local drive path (' + $ProfilePath + ').')
+        return $hive
+    }
+    $file = Join-SpawnGuardPath -Path $ProfilePath -ChildPath 'NTUSER.DAT'
+    if (-not (Test-SpawnGuardFile -LiteralPath $file)) { return $hive }
+    $hive.File = $file
+    $link = Find-SpawnGuardReparsePoint -LiteralPath $file
+    if ($null -ne $link) {
+        $hive.Problem = ('The hive of ' + $Sid + ' was not loaded: ' + $link + ' is a junction or link, which is never followed.')
+        return $hive
+    }
+    $name = 'SpawnGuard_' + $Sid
+    try {
+        $hive.Root = Mount-SpawnGuardUserHive -Name $name -LiteralPath $file
+    } catch {
+        $hive.Problem = ('The hive of ' + $Sid + ' (' + $file + ') could not be loaded: ' + $_.Exception.Message)
+        return $hive
+    }
+    $hive.Names = @($name)
+    if (-not $Classes) { return $hive }
+    $classesFile = Join-SpawnGuardPath -Path $ProfilePath -ChildPath 'AppData\Local\Microsoft\Windows\UsrClass.dat'
+    if (-not (Test-SpawnGuardFile -LiteralPath $classesFile)) { return $hive }
+    $link = Find-SpawnGuardReparsePoint -LiteralPath $classesFile
+    if ($null -ne $link) {
+        $hive.Problem = ('The classes hive of ' + $Sid + ' was not loaded: ' + $link + ' is a junction or link, which is never followed.')
+        return $hive
+    }
+    try {
+        $hive.ClassesRoot = Mount-SpawnGuardUserHive -Name ($name + '_Classes') -LiteralPath $classesFile
+        $hive.ClassesFile = $classesFile
+        $hive.Names = @($name, ($name + '_Classes'))
+    } catch {
+        $hive.Problem = ('The classes hive of ' + $Sid + ' (' + $classesFile + ') could not be loaded: ' + $_.Exception.Message)
+    }
+    return $hive
+}
+
+function Dismount-SpawnGuardProfileHive {
+    <#
+    .SYNOPSIS
+        Unloads what Mount-SpawnGuardProfileHive loaded, last first (a hive left loaded would keep its
+        user from logging on). Never throws: returns a sentence for each hive that could not be
+        unloaded (empty when all were).
+    #>
+    [CmdletBinding()]
+    [OutputType([string[]])]
+    param([AllowNull()][psobject]$Hive)
+    $problems = New-Object -TypeName System.Collections.ArrayList
+    if ($null -eq $Hive) { return , [string[]]@() }
+    $names = @($Hive.Names)
+    for ($i = $names.Length - 1; $i -ge 0; $i--) {
+        $name = [string]$names[$i]
+        try {
+            Dismount-SpawnGuardUserHive -Name $name
+        } catch {
+            [void]$problems.Add(('HKEY_USERS\' + $name + ' (loaded by this run) could not be unloaded: ' + $_.Exception.Message))
+        }
+    }
+    $Hive.Names = @()
+    return , [string[]]$problems.ToArray()
+}
+
 function ConvertTo-SpawnGuardTaskPath {
     <#
     .SYNOPSIS

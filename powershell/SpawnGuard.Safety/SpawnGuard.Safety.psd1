@@ -54,7 +54,7 @@
         'Get-SpawnGuardServiceStartType', 'Set-SpawnGuardServiceStartType',
         'New-SpawnGuardSubscriptionInstance', 'New-SpawnGuardSubscriptionBinding', 'Remove-SpawnGuardSubscriptionInstance',
         'Expand-SpawnGuardCommandText', 'Test-SpawnGuardCommandReference', 'ConvertFrom-SpawnGuardWmiReference',
-        'ConvertTo-SpawnGuardRunKeyPath', 'ConvertTo-SpawnGuardTaskPath', 'ConvertTo-SpawnGuardServiceKey', 'ConvertTo-SpawnGuardSubscriptionClass',
+        'ConvertTo-SpawnGuardRunKeyPath', 'Get-SpawnGuardProfileImagePath', 'Mount-SpawnGuardProfileHive', 'Dismount-SpawnGuardProfileHive', 'ConvertTo-SpawnGuardTaskPath', 'ConvertTo-SpawnGuardServiceKey', 'ConvertTo-SpawnGuardSubscriptionClass',
         'Test-SpawnGuardStartupFolder', 'Test-SpawnGuardPlainFileName',
         'New-SpawnGuardRegistryValueRecord', 'ConvertFrom-SpawnGuardRegistryValueRecord', 'Test-SpawnGuardRegistryDataEqual',
         'Get-SpawnGuardBackupDirectory', 'Get-SpawnGuardPersistenceBackupId', 'Get-SpawnGuardPersistenceBackupPath',

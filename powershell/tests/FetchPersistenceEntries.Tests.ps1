@@ -108,7 +108,7 @@ Describe 'FetchPersistenceEntries.ps1' {
         Mock -CommandName Get-SpawnGuardShortcut -MockWith { return $null }
         # No BITS job; no hive file is loaded unless a test says so (and none is left loaded).
         Mock -CommandName Get-SpawnGuardBitsJob -MockWith { return , @() }
-        Mock -CommandName Mount-SpawnGuardUserHive -MockWith { throw 'The process cannot access the file because it is being used by another process.' }
+        Mock -ModuleName 'SpawnGuard.Safety' -CommandName Mount-SpawnGuardUserHive -MockWith { throw 'The process cannot access the file because it is being used by another process.' }
         Mock -CommandName Dismount-SpawnGuardUserHive -MockWith { return }
     }
 
@@ -824,7 +824,7 @@ Describe 'FetchPersistenceEntries.ps1' {
         BeforeEach {
             $script:Carol = 'S-1-5-21-100-1005'
             # The test's hives "load" under HKLM\TestMounts, outside HKEY_USERS (which the script lists).
-            Mock -CommandName Mount-SpawnGuardUserHive -MockWith { return ('HKEY_LOCAL_MACHINE\TestMounts\' + $PesterBoundParameters['Name']) }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Mount-SpawnGuardUserHive -MockWith { return ('HKEY_LOCAL_MACHINE\TestMounts\' + $PesterBoundParameters['Name']) }
         }
 
         It 'loads the NTUSER.DAT and UsrClass.dat of a profile whose hive is not loaded, reads them with that user''s variables, and unloads both' {
@@ -852,8 +852,8 @@ Describe 'FetchPersistenceEntries.ps1' {
             $com[0].location | Should -Be 'C:\Users\carol\AppData\Local\Microsoft\Windows\UsrClass.dat\CLSID\{0A29FF9E-7F9C-4437-8B11-F424491E3931}\InprocServer32'
             $com[0].imagePath | Should -Be 'C:\Users\carol\AppData\Local\evil.dll'
             # SYSTEM's hive is always loaded: never loaded from its file.
-            Should -Invoke -CommandName Mount-SpawnGuardUserHive -Times 2 -Exactly
-            Should -Invoke -CommandName Mount-SpawnGuardUserHive -Times 1 -Exactly -ParameterFilter { $PesterBoundParameters['Name'] -eq 'SpawnGuard_S-1-5-21-100-1005' -and $PesterBoundParameters['LiteralPath'] -eq 'C:\Users\carol\NTUSER.DAT' }
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Mount-SpawnGuardUserHive -Times 2 -Exactly
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Mount-SpawnGuardUserHive -Times 1 -Exactly -ParameterFilter { $PesterBoundParameters['Name'] -eq 'SpawnGuard_S-1-5-21-100-1005' -and $PesterBoundParameters['LiteralPath'] -eq 'C:\Users\carol\NTUSER.DAT' }
             Should -Invoke -CommandName Dismount-SpawnGuardUserHive -Times 1 -Exactly -ParameterFilter { $PesterBoundParameters['Name'] -eq 'SpawnGuard_S-1-5-21-100-1005' }
             Should -Invoke -CommandName Dismount-SpawnGuardUserHive -Times 1 -Exactly -ParameterFilter { $PesterBoundParameters['Name'] -eq 'SpawnGuard_S-1-5-21-100-1005_Classes' }
         }
@@ -867,7 +867,7 @@ Describe 'FetchPersistenceEntries.ps1' {
             }
             $null = New-TestFile -WindowsPath 'C:\Users\carol\NTUSER.DAT'
             $null = New-TestFile -WindowsPath 'C:\Users\dave\NTUSER.DAT'
-            Mock -CommandName Mount-SpawnGuardUserHive -ParameterFilter { $PesterBoundParameters['Name'] -eq 'SpawnGuard_S-1-5-21-100-1006' } -MockWith { throw 'The process cannot access the file because it is being used by another process.' }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Mount-SpawnGuardUserHive -ParameterFilter { $PesterBoundParameters['Name'] -eq 'SpawnGuard_S-1-5-21-100-1006' } -MockWith { throw 'The process cannot access the file because it is being used by another process.' }
             Mock -CommandName Get-SpawnGuardScheduledTask -MockWith { throw 'boom' }
             Mock -CommandName Get-SpawnGuardScheduledTaskFromService -MockWith { throw 'boom' }
             $run = Invoke-TestFetch
@@ -876,7 +876,7 @@ Describe 'FetchPersistenceEntries.ps1' {
             $notes.Length | Should -Be 2
             @($notes | Where-Object -FilterScript { $_.message -like '*S-1-5-21-100-1006*being used*' }).Length | Should -Be 1
             @($notes | Where-Object -FilterScript { $_.message -like '*S-1-5-21-100-1007*remote*' }).Length | Should -Be 1
-            Should -Invoke -CommandName Mount-SpawnGuardUserHive -Times 0 -Exactly -ParameterFilter { $PesterBoundParameters['Name'] -eq 'SpawnGuard_S-1-5-21-100-1007' }
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Mount-SpawnGuardUserHive -Times 0 -Exactly -ParameterFilter { $PesterBoundParameters['Name'] -eq 'SpawnGuard_S-1-5-21-100-1007' }
             Should -Invoke -CommandName Dismount-SpawnGuardUserHive -Times 1 -Exactly -ParameterFilter { $PesterBoundParameters['Name'] -eq 'SpawnGuard_S-1-5-21-100-1005' }
             Should -Invoke -CommandName Dismount-SpawnGuardUserHive -Times 1 -Exactly
         }

@@ -29,7 +29,8 @@ Describe 'Where each kind may be removed from' {
         @{ Location = 'HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\RunOnceEx\0001\Depend'; Key = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\RunOnceEx\0001\Depend'; Sid = $null },
         @{ Location = 'HKLM\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Run'; Key = 'HKEY_LOCAL_MACHINE\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Run'; Sid = $null },
         @{ Location = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Run'; Key = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Run'; Sid = $null },
-        @{ Location = 'HKU\S-1-5-21-100-1001\Software\Microsoft\Windows\CurrentVersion\Run'; Key = 'HKEY_USERS\S-1-5-21-100-1001\Software\Microsoft\Windows\CurrentVersion\Run'; Sid = 'S-1-5-21-100-1001' }
+        @{ Location = 'HKU\S-1-5-21-100-1001\Software\Microsoft\Windows\CurrentVersion\Run'; Key = 'HKEY_USERS\S-1-5-21-100-1001\Software\Microsoft\Windows\CurrentVersion\Run'; Sid = 'S-1-5-21-100-1001' },
+        @{ Location = 'HKU\S-1-12-1-1111111111-2222222222-3333333333-4444444444\Software\Microsoft\Windows\CurrentVersion\Run'; Key = 'HKEY_USERS\S-1-12-1-1111111111-2222222222-3333333333-4444444444\Software\Microsoft\Windows\CurrentVersion\Run'; Sid = 'S-1-12-1-1111111111-2222222222-3333333333-4444444444' }
     ) {
         param($Location, $Key, $Sid)
         $found = ConvertTo-SpawnGuardRunKeyPath -Location $Location

@@ -108,6 +108,148 @@ Describe 'RemovePersistenceEntry.ps1' {
         $script:EvilNative = New-TestFile -WindowsPath $script:Evil -Content 'MZ evil'
     }
 
+    Context 'run keys of a logged-off user (a hive that is not loaded)' {
+        BeforeEach {
+            $script:Carol = 'S-1-5-21-100-2002'
+            $script:ProfileList = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList'
+            # The module reads ProfileImagePath and loads the hive itself: its seam calls are mocked in its scope.
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardRegistryValue -MockWith { Get-TestRegistryValue -Path $PesterBoundParameters['Path'] -Name $PesterBoundParameters['Name'] }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Mount-SpawnGuardUserHive -MockWith {
+                Set-TestValue -Name 'Mounted' -Value $PesterBoundParameters['Name']
+                return ('HKEY_USERS\' + $PesterBoundParameters['Name'])
+            }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Dismount-SpawnGuardUserHive -MockWith { Set-TestValue -Name 'Mounted' -Value $null }
+            Set-TestValue -Name 'Mounted' -Value $null
+            Set-TestValue -Name 'MountedAtRemoval' -Value $null
+            Mock -CommandName Remove-SpawnGuardRegistryValue -MockWith {
+                Set-TestValue -Name 'MountedAtRemoval' -Value (Get-TestValue -Name 'Mounted')
+                Remove-TestRegistryValue -Path $PesterBoundParameters['Path'] -Name $PesterBoundParameters['Name']
+            }
+        }
+
+        It 'loads the NTUSER.DAT of <Sid> from its ProfileImagePath, deletes the value there, records HKU\<SID> in the backup, and unloads the hive' -ForEach @(
+            @{ Sid = 'S-1-5-21-100-2002' },
+            @{ Sid = 'S-1-12-1-1111111111-2222222222-3333333333-4444444444' }
+        ) {
+            $mount = 'HKEY_USERS\SpawnGuard_' + $Sid + '\Software\Microsoft\Windows\CurrentVersion\Run'
+            Set-TestRegistry -Keys @{
+                $mount                               = @{ 'Updater' = '%APPDATA%\evil.exe'; 'Teams' = 'C:\Program Files\Teams\Teams.exe' }
+                ($script:ProfileList + '\' + $Sid) = @{ 'ProfileImagePath' = '%SystemDrive%\Users\carol' }
+            }
+            $null = New-TestFile -WindowsPath 'C:\Users\carol\NTUSER.DAT' -Content 'regf'
+            $null = New-TestFile -WindowsPath 'C:\Users\carol\AppData\Roaming\evil.exe' -Content 'MZ'
+            $location = 'HKU\' + $Sid + '\Software\Microsoft\Windows\CurrentVersion\Run'
+            $run = Invoke-TestRemove -Entries @(New-TestEntry -Location $location -MatchedPath 'C:\Users\carol\AppData\Roaming\evil.exe')
+            $run.ExitCode | Should -Be 0
+            $item = $run.Document.results[0]
+            $item.status | Should -Be 'done'
+            $item.verified | Should -BeTrue
+            $item.location | Should -Be $location
+            Get-TestRegistryValue -Path $mount -Name 'Updater' | Should -BeNullOrEmpty
+            Get-TestRegistryValue -Path $mount -Name 'Teams' | Should -Be 'C:\Program Files\Teams\Teams.exe'
+            Get-TestValue -Name 'MountedAtRemoval' | Should -Be ('SpawnGuard_' + $Sid)
+            $backup = Get-TestBackup -Path $item.backup.path
+            $backup.location | Should -Be $location
+            $backup.data.key | Should -Be ('HKEY_USERS\' + $Sid + '\Software\Microsoft\Windows\CurrentVersion\Run')
+            $backup.data.data | Should -Be '%APPDATA%\evil.exe'
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Mount-SpawnGuardUserHive -Times 1 -Exactly -ParameterFilter { $PesterBoundParameters['Name'] -eq ('SpawnGuard_' + $Sid) -and $PesterBoundParameters['LiteralPath'] -eq 'C:\Users\carol\NTUSER.DAT' }
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Dismount-SpawnGuardUserHive -Times 1 -Exactly -ParameterFilter { $PesterBoundParameters['Name'] -eq ('SpawnGuard_' + $Sid) }
+            Get-TestValue -Name 'Mounted' | Should -BeNullOrEmpty
+        }
+
+        It 'unloads the hive also when the removal throws (failed, backed up)' {
+            $mount = 'HKEY_USERS\SpawnGuard_' + $script:Carol + '\Software\Microsoft\Windows\CurrentVersion\Run'
+            Set-TestRegistry -Keys @{
+                $mount                                       = @{ 'Updater' = $script:Evil }
+                ($script:ProfileList + '\' + $script:Carol) = @{ 'ProfileImagePath' = 'C:\Users\carol' }
+            }
+            $null = New-TestFile -WindowsPath 'C:\Users\carol\NTUSER.DAT' -Content 'regf'
+            Mock -CommandName Remove-SpawnGuardRegistryValue -MockWith { throw 'Access is denied.' }
+            $run = Invoke-TestRemove -Entries @(New-TestEntry -Location ('HKU\' + $script:Carol + '\Software\Microsoft\Windows\CurrentVersion\Run'))
+            $run.Document.results[0].status | Should -Be 'failed'
+            $run.Document.results[0].backup | Should -Not -BeNullOrEmpty
+            Get-TestRegistryValue -Path $mount -Name 'Updater' | Should -Be $script:Evil
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Mount-SpawnGuardUserHive -Times 1 -Exactly
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Dismount-SpawnGuardUserHive -Times 1 -Exactly
+            Get-TestValue -Name 'Mounted' | Should -BeNullOrEmpty
+        }
+
+        It 'unloads the hive when the entry is refused after loading (not-referencing), and says so when the unload fails' {
+            $mount = 'HKEY_USERS\SpawnGuard_' + $script:Carol + '\Software\Microsoft\Windows\CurrentVersion\Run'
+            Set-TestRegistry -Keys @{
+                $mount                                       = @{ 'Updater' = 'C:\Program Files\Other\other.exe' }
+                ($script:ProfileList + '\' + $script:Carol) = @{ 'ProfileImagePath' = 'C:\Users\carol' }
+            }
+            $null = New-TestFile -WindowsPath 'C:\Users\carol\NTUSER.DAT' -Content 'regf'
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Dismount-SpawnGuardUserHive -MockWith { throw 'The process cannot access the file because it is being used by another process.' }
+            $run = Invoke-TestRemove -Entries @(New-TestEntry -Location ('HKU\' + $script:Carol + '\Software\Microsoft\Windows\CurrentVersion\Run'))
+            $run.Document.results[0].status | Should -Be 'skipped'
+            $run.Document.results[0].reason | Should -Be 'not-referencing'
+            $run.Document.results[0].message | Should -BeLike ('*HKEY_USERS\SpawnGuard_' + $script:Carol + '*could not be unloaded*')
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Dismount-SpawnGuardUserHive -Times 1 -Exactly
+            Should -Invoke -CommandName Remove-SpawnGuardRegistryValue -Times 0 -Exactly
+        }
+
+        It 'skips the entry (hive-not-loaded), loading and writing nothing, when <Case>' -ForEach @(
+            @{ Case = 'the SID has no profile'; ProfilePath = $null; HiveFile = $false; Expect = '*no profile*' },
+            @{ Case = 'the profile has no NTUSER.DAT'; ProfilePath = 'C:\Users\carol'; HiveFile = $false; Expect = '*no NTUSER.DAT*' },
+            @{ Case = 'the profile path is a UNC share'; ProfilePath = '\\attacker\profiles\carol'; HiveFile = $false; Expect = '*remote*' },
+            @{ Case = 'the profile path is WebDAV through \\?\UNC'; ProfilePath = '\\?\UNC\attacker@SSL\DavWWWRoot\carol'; HiveFile = $false; Expect = '*remote*' },
+            @{ Case = 'the profile path is not a local drive path'; ProfilePath = 'Users\carol'; HiveFile = $false; Expect = '*not a local drive path*' }
+        ) {
+            $keys = @{}
+            if ($null -ne $ProfilePath) { $keys[($script:ProfileList + '\' + $script:Carol)] = @{ 'ProfileImagePath' = $ProfilePath } }
+            Set-TestRegistry -Keys $keys
+            $run = Invoke-TestRemove -Entries @(New-TestEntry -Location ('HKU\' + $script:Carol + '\Software\Microsoft\Windows\CurrentVersion\Run'))
+            $run.ExitCode | Should -Be 0
+            $run.Document.results[0].status | Should -Be 'skipped'
+            $run.Document.results[0].reason | Should -Be 'hive-not-loaded'
+            $run.Document.results[0].message | Should -BeLike $Expect
+            $run.Document.results[0].backup | Should -BeNullOrEmpty
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Mount-SpawnGuardUserHive -Times 0 -Exactly
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Dismount-SpawnGuardUserHive -Times 0 -Exactly
+            Should -Invoke -CommandName Remove-SpawnGuardRegistryValue -Times 0 -Exactly
+            Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath $script:Backups) | Should -BeFalse
+        }
+
+        It 'never follows a junction or link above NTUSER.DAT (hive-not-loaded)' {
+            Set-TestRegistry -Keys @{ ($script:ProfileList + '\' + $script:Carol) = @{ 'ProfileImagePath' = 'C:\Users\carol' } }
+            $null = New-TestFile -WindowsPath 'C:\Elsewhere\NTUSER.DAT' -Content 'regf'
+            $null = New-TestLink -WindowsPath 'C:\Users\carol' -TargetWindowsPath 'C:\Elsewhere'
+            $run = Invoke-TestRemove -Entries @(New-TestEntry -Location ('HKU\' + $script:Carol + '\Software\Microsoft\Windows\CurrentVersion\Run'))
+            $run.Document.results[0].reason | Should -Be 'hive-not-loaded'
+            $run.Document.results[0].message | Should -BeLike '*junction or link*'
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Mount-SpawnGuardUserHive -Times 0 -Exactly
+        }
+
+        It 'skips the entry (hive-not-loaded) when the hive file cannot be loaded (locked), unloading nothing' {
+            Set-TestRegistry -Keys @{ ($script:ProfileList + '\' + $script:Carol) = @{ 'ProfileImagePath' = 'C:\Users\carol' } }
+            $null = New-TestFile -WindowsPath 'C:\Users\carol\NTUSER.DAT' -Content 'regf'
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Mount-SpawnGuardUserHive -MockWith { throw 'The process cannot access the file because it is being used by another process.' }
+            $run = Invoke-TestRemove -Entries @(New-TestEntry -Location ('HKU\' + $script:Carol + '\Software\Microsoft\Windows\CurrentVersion\Run'))
+            $run.Document.results[0].status | Should -Be 'skipped'
+            $run.Document.results[0].reason | Should -Be 'hive-not-loaded'
+            $run.Document.results[0].message | Should -BeLike '*could not be loaded*being used by another process*'
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Dismount-SpawnGuardUserHive -Times 0 -Exactly
+            Test-Path -LiteralPath (ConvertTo-TestNativePath -LiteralPath $script:Backups) | Should -BeFalse
+        }
+
+        It 'uses a loaded hive directly, loading nothing' {
+            $key = 'HKEY_USERS\' + $script:Carol + '\Software\Microsoft\Windows\CurrentVersion\Run'
+            Set-TestRegistry -Keys @{
+                $key                                         = @{ 'Updater' = $script:Evil }
+                ($script:ProfileList + '\' + $script:Carol) = @{ 'ProfileImagePath' = 'C:\Users\carol' }
+            }
+            $null = New-TestFile -WindowsPath 'C:\Users\carol\NTUSER.DAT' -Content 'regf'
+            $run = Invoke-TestRemove -Entries @(New-TestEntry -Location ('HKU\' + $script:Carol + '\Software\Microsoft\Windows\CurrentVersion\Run'))
+            $run.Document.results[0].status | Should -Be 'done'
+            Get-TestRegistryValue -Path $key -Name 'Updater' | Should -BeNullOrEmpty
+            (Get-TestBackup -Path $run.Document.results[0].backup.path).data.key | Should -Be $key
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Mount-SpawnGuardUserHive -Times 0 -Exactly
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Dismount-SpawnGuardUserHive -Times 0 -Exactly
+        }
+    }
+
     Context 'run keys' {
         It 'backs the value up (name, type, data), reads the backup back, then deletes the value and reads it again' {
             Set-TestRegistry -Keys @{ $script:Run = @{ 'Updater' = ('"' + $script:Evil + '" /silent'); 'OneDrive' = '"C:\Program Files\OneDrive\OneDrive.exe"' } }
@@ -252,7 +394,7 @@ Describe 'RemovePersistenceEntry.ps1' {
             @{ Case = 'RunServices'; Location = 'HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\RunServices' },
             @{ Case = 'HKCU'; Location = 'HKCU\Software\Microsoft\Windows\CurrentVersion\Run' },
             @{ Case = 'a hive file loaded by the listing'; Location = 'C:\Users\carol\NTUSER.DAT\Software\Microsoft\Windows\CurrentVersion\Run' },
-            @{ Case = 'a user hive that is not loaded'; Location = 'HKU\S-1-5-21-100-2002\Software\Microsoft\Windows\CurrentVersion\Run' }
+            @{ Case = 'the classes hive of a user'; Location = 'HKU\S-1-5-21-100-2002_Classes\Software\Microsoft\Windows\CurrentVersion\Run' }
         ) {
             param($Location)
             $run = Invoke-TestRemove -Entries @(New-TestEntry -Location $Location)

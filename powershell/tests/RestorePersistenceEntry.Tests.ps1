@@ -135,6 +135,116 @@ Describe 'RestorePersistenceEntry.ps1' {
         $null = New-TestFile -WindowsPath $script:Evil -Content 'MZ evil'
     }
 
+    Context 'run keys of a logged-off user (a hive that is not loaded)' {
+        BeforeEach {
+            $script:Carol = 'S-1-5-21-100-2002'
+            $script:ProfileList = 'HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList'
+            # The module reads ProfileImagePath and loads the hive itself: its seam calls are mocked in its scope.
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Get-SpawnGuardRegistryValue -MockWith { Get-TestRegistryValue -Path $PesterBoundParameters['Path'] -Name $PesterBoundParameters['Name'] }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Mount-SpawnGuardUserHive -MockWith {
+                Set-TestValue -Name 'Mounted' -Value $PesterBoundParameters['Name']
+                return ('HKEY_USERS\' + $PesterBoundParameters['Name'])
+            }
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Dismount-SpawnGuardUserHive -MockWith { Set-TestValue -Name 'Mounted' -Value $null }
+            Set-TestValue -Name 'Mounted' -Value $null
+            Set-TestValue -Name 'MountedAtWrite' -Value $null
+            Mock -CommandName Set-SpawnGuardRegistryValue -MockWith {
+                Set-TestValue -Name 'MountedAtWrite' -Value (Get-TestValue -Name 'Mounted')
+                Set-TestRegistryValue -Path $PesterBoundParameters['Path'] -Name $PesterBoundParameters['Name'] -Value $PesterBoundParameters['Value'] -Kind $PesterBoundParameters['Kind']
+            }
+        }
+
+        It 'removes and restores a value of <Sid> while the user stays logged off, loading and unloading the hive each time' -ForEach @(
+            @{ Sid = 'S-1-5-21-100-2002' },
+            @{ Sid = 'S-1-12-1-1111111111-2222222222-3333333333-4444444444' }
+        ) {
+            $mount = 'HKEY_USERS\SpawnGuard_' + $Sid + '\Software\Microsoft\Windows\CurrentVersion\Run'
+            Set-TestRegistry -Keys @{
+                $mount                               = @{ 'Updater' = $script:Evil }
+                ($script:ProfileList + '\' + $Sid) = @{ 'ProfileImagePath' = 'C:\Users\carol' }
+            }
+            Set-TestRegistryValue -Path $mount -Name 'Updater' -Value $script:Evil -Kind 'ExpandString'
+            $null = New-TestFile -WindowsPath 'C:\Users\carol\NTUSER.DAT' -Content 'regf'
+            $location = 'HKU\' + $Sid + '\Software\Microsoft\Windows\CurrentVersion\Run'
+            $ids = Invoke-TestRemoval -Entries @(New-TestEntry -Location $location)
+            Get-TestRegistryTypedValue -Path $mount -Name 'Updater' | Should -BeNullOrEmpty
+
+            $run = Invoke-TestRestore -BackupIds $ids
+            $run.ExitCode | Should -Be 0
+            $item = $run.Document.results[0]
+            $item.status | Should -Be 'done'
+            $item.verified | Should -BeTrue
+            $item.location | Should -Be $location
+            $value = Get-TestRegistryTypedValue -Path $mount -Name 'Updater'
+            $value.Kind | Should -Be 'ExpandString'
+            $value.Data | Should -Be $script:Evil
+            Get-TestValue -Name 'MountedAtWrite' | Should -Be ('SpawnGuard_' + $Sid)
+            Test-TestBackupFile -Id $ids[0] -Restored | Should -BeTrue
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Mount-SpawnGuardUserHive -Times 2 -Exactly -ParameterFilter { $PesterBoundParameters['Name'] -eq ('SpawnGuard_' + $Sid) -and $PesterBoundParameters['LiteralPath'] -eq 'C:\Users\carol\NTUSER.DAT' }
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Dismount-SpawnGuardUserHive -Times 2 -Exactly -ParameterFilter { $PesterBoundParameters['Name'] -eq ('SpawnGuard_' + $Sid) }
+            Get-TestValue -Name 'Mounted' | Should -BeNullOrEmpty
+        }
+
+        It 'restores into the loaded hive once the user has logged on again, loading nothing' {
+            $key = 'HKEY_USERS\' + $script:Carol + '\Software\Microsoft\Windows\CurrentVersion\Run'
+            $location = 'HKU\' + $script:Carol + '\Software\Microsoft\Windows\CurrentVersion\Run'
+            Set-TestRegistry -Keys @{ $key = @{ 'Other' = 'x' } }
+            $id = Write-TestBackup -Entry (New-TestEntry -Location $location) -Data (New-SpawnGuardRegistryValueRecord -Key $key -ValueName 'Updater' -Kind 'String' -Data $script:Evil)
+            $run = Invoke-TestRestore -BackupIds @($id)
+            $run.Document.results[0].status | Should -Be 'done'
+            Get-TestRegistryValue -Path $key -Name 'Updater' | Should -Be $script:Evil
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Mount-SpawnGuardUserHive -Times 0 -Exactly
+        }
+
+        It 'unloads the hive also when writing the value back throws (failed; the backup is kept)' {
+            $key = 'HKEY_USERS\' + $script:Carol + '\Software\Microsoft\Windows\CurrentVersion\Run'
+            $location = 'HKU\' + $script:Carol + '\Software\Microsoft\Windows\CurrentVersion\Run'
+            Set-TestRegistry -Keys @{ ($script:ProfileList + '\' + $script:Carol) = @{ 'ProfileImagePath' = 'C:\Users\carol' } }
+            $null = New-TestFile -WindowsPath 'C:\Users\carol\NTUSER.DAT' -Content 'regf'
+            $id = Write-TestBackup -Entry (New-TestEntry -Location $location) -Data (New-SpawnGuardRegistryValueRecord -Key $key -ValueName 'Updater' -Kind 'String' -Data $script:Evil)
+            Mock -CommandName Set-SpawnGuardRegistryValue -MockWith { throw 'Access is denied.' }
+            $run = Invoke-TestRestore -BackupIds @($id)
+            $run.Document.results[0].status | Should -Be 'failed'
+            Test-TestBackupFile -Id $id | Should -BeTrue
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Mount-SpawnGuardUserHive -Times 1 -Exactly
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Dismount-SpawnGuardUserHive -Times 1 -Exactly
+            Get-TestValue -Name 'Mounted' | Should -BeNullOrEmpty
+        }
+
+        It 'skips the backup (hive-not-loaded), loading and writing nothing, when <Case>' -ForEach @(
+            @{ Case = 'the SID has no profile'; ProfilePath = $null; Expect = '*no profile*' },
+            @{ Case = 'the profile path is remote'; ProfilePath = '\\attacker\profiles\carol'; Expect = '*remote*' },
+            @{ Case = 'the profile has no NTUSER.DAT'; ProfilePath = 'C:\Users\nobody'; Expect = '*no NTUSER.DAT*' }
+        ) {
+            $key = 'HKEY_USERS\' + $script:Carol + '\Software\Microsoft\Windows\CurrentVersion\Run'
+            $location = 'HKU\' + $script:Carol + '\Software\Microsoft\Windows\CurrentVersion\Run'
+            $keys = @{}
+            if ($null -ne $ProfilePath) { $keys[($script:ProfileList + '\' + $script:Carol)] = @{ 'ProfileImagePath' = $ProfilePath } }
+            Set-TestRegistry -Keys $keys
+            $id = Write-TestBackup -Entry (New-TestEntry -Location $location) -Data (New-SpawnGuardRegistryValueRecord -Key $key -ValueName 'Updater' -Kind 'String' -Data $script:Evil)
+            $run = Invoke-TestRestore -BackupIds @($id)
+            $run.Document.results[0].status | Should -Be 'skipped'
+            $run.Document.results[0].reason | Should -Be 'hive-not-loaded'
+            $run.Document.results[0].message | Should -BeLike $Expect
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Mount-SpawnGuardUserHive -Times 0 -Exactly
+            Should -Invoke -CommandName Set-SpawnGuardRegistryValue -Times 0 -Exactly
+            Test-TestBackupFile -Id $id | Should -BeTrue
+        }
+
+        It 'skips the backup (hive-not-loaded) when the hive file is locked' {
+            $key = 'HKEY_USERS\' + $script:Carol + '\Software\Microsoft\Windows\CurrentVersion\Run'
+            $location = 'HKU\' + $script:Carol + '\Software\Microsoft\Windows\CurrentVersion\Run'
+            Set-TestRegistry -Keys @{ ($script:ProfileList + '\' + $script:Carol) = @{ 'ProfileImagePath' = 'C:\Users\carol' } }
+            $null = New-TestFile -WindowsPath 'C:\Users\carol\NTUSER.DAT' -Content 'regf'
+            Mock -ModuleName 'SpawnGuard.Safety' -CommandName Mount-SpawnGuardUserHive -MockWith { throw 'The process cannot access the file because it is being used by another process.' }
+            $id = Write-TestBackup -Entry (New-TestEntry -Location $location) -Data (New-SpawnGuardRegistryValueRecord -Key $key -ValueName 'Updater' -Kind 'String' -Data $script:Evil)
+            $run = Invoke-TestRestore -BackupIds @($id)
+            $run.Document.results[0].reason | Should -Be 'hive-not-loaded'
+            Should -Invoke -ModuleName 'SpawnGuard.Safety' -CommandName Dismount-SpawnGuardUserHive -Times 0 -Exactly
+            Should -Invoke -CommandName Set-SpawnGuardRegistryValue -Times 0 -Exactly
+        }
+    }
+
     Context 'round trips: removed, then put back' {
         It 'a run key: the value comes back with its type and data, the backup is kept as restored, and again is already done' {
             Set-TestRegistry -Keys @{ $script:Run = @{ 'Updater' = ('"' + $script:Evil + '" /silent') } }

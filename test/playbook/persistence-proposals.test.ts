@@ -52,7 +52,7 @@ const entry = (
   matchedPath,
 });
 
-it('proposes a Run key, a scheduled task (named by its task path), a startup file, a service and a WMI consumer', () => {
+it('proposes Run keys (machine and user, Azure AD users too), a scheduled task (named by its task path), a startup file, a service and a WMI consumer', () => {
   const removal = proposeRemovals(
     statusWith([
       entry('run-key', 'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run', 'Updater', DROPPER),
@@ -60,6 +60,13 @@ it('proposes a Run key, a scheduled task (named by its task path), a startup fil
       entry('startup-folder', 'C:\\ProgramData\\Microsoft\\Windows\\Start Menu\\Programs\\Startup', 'u.lnk', DROPPER),
       entry('service', 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\updsvc', 'updsvc', DROPPER),
       entry('wmi-subscription', 'root\\subscription:CommandLineEventConsumer', 'upd', DROPPER),
+      // An Azure AD user's own Run key.
+      entry(
+        'run-key',
+        'HKU\\S-1-12-1-1234567890-1234567890-1234567890-1234567890\\Software\\Microsoft\\Windows\\CurrentVersion\\Run',
+        'Updater',
+        DROPPER,
+      ),
     ]),
     '2026-12-01T00:00:00.000Z',
   );
@@ -69,6 +76,7 @@ it('proposes a Run key, a scheduled task (named by its task path), a startup fil
     ['p3', 'startup-folder'],
     ['p4', 'service'],
     ['p5', 'wmi-subscription'],
+    ['p6', 'run-key'],
   ]);
   expect(removal?.notProposed).toEqual([]);
 });
