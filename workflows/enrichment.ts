@@ -92,43 +92,43 @@ export async function windowsFileEnrichment({
   const alert = resolveCreator(received, creator).alert;
   const paths = unique([alert.parent.executable, alert.child.executable]);
 
-  // Host facts (hash, signature, version info and location) and the pair's process tree (ancestry
-  // and descendants: Elastic's first triage question, and the real launcher of a shell another
-  // shell started), asked of the host at once. Both only when the alert names an image: a tree
-  // record is only taken for the process the alert names (same image). Incidents recorded before
-  // the tree was asked replay without it.
-  const askFacts = paths.length > 0 && hostReachable;
-  const askTree = askFacts && patched('process-tree-gathered');
-  const [factsAnswer, treeAnswer] = await Promise.all([
-    askFacts
-      ? settled(
-          onLiveHost(alert.host.hostname, policy, () =>
-            host.getFileEnrichment.executeWithOptions(
-              { summary: `Hash and signature of ${paths.length} file(s) on ${alert.host.hostname}` },
-              [addressedTo({ paths }, alert.host.hostname)],
-            ),
-          ),
-        )
-      : undefined,
-    askTree
-      ? settled(
-          onLiveHost(alert.host.hostname, policy, () =>
-            host.getProcessTree.executeWithOptions(
-              { summary: `Process tree of PID ${alert.parent.pid} and ${alert.child.pid} on ${alert.host.hostname}` },
-              [addressedTo({ processIds: unique([alert.parent.pid, alert.child.pid]) }, alert.host.hostname)],
-            ),
-          ),
-        )
-      : undefined,
-  ]);
-  // Read in a fixed order, whichever answered first: the file facts' problem is the one reported.
+  // Host facts: hash, signature, version info and location, from the host itself.
   let hostFacts: FileFacts[] = [];
-  if (factsAnswer?.ok) hostFacts = answeredByTheHost(factsAnswer.value) ? factsAnswer.value.results : [];
-  else if (factsAnswer) hostFailed(factsAnswer.error);
-  let processTree: ProcessInfo[] | null | undefined = askTree ? null : undefined;
-  if (treeAnswer?.ok) processTree = answeredByTheHost(treeAnswer.value) ? treeAnswer.value.results : null;
-  // The tree is context: its failure never stops the enrichment (the decision reads without it).
-  else if (treeAnswer && isScheduleToStartTimeout(treeAnswer.error)) hostFailed(treeAnswer.error);
+  if (paths.length > 0 && hostReachable) {
+    try {
+      const facts = await onLiveHost(alert.host.hostname, policy, () =>
+        host.getFileEnrichment.executeWithOptions(
+          { summary: `Hash and signature of ${paths.length} file(s) on ${alert.host.hostname}` },
+          [addressedTo({ paths }, alert.host.hostname)],
+        ),
+      );
+      hostFacts = answeredByTheHost(facts) ? facts.results : [];
+    } catch (err) {
+      hostFailed(err);
+    }
+  }
+
+  // The pair's process tree (ancestry and descendants), from the host's process list: Elastic's
+  // first triage question, and the real launcher of a shell another shell started. Incidents
+  // recorded before it was asked replay without it.
+  // Asked, like the file facts, only when the alert names an image: a record is only taken for the
+  // process the alert names (same image), and without one the host is not asked at all.
+  let processTree: ProcessInfo[] | null | undefined;
+  if (paths.length > 0 && hostReachable && patched('process-tree-gathered')) {
+    processTree = null;
+    try {
+      const tree = await onLiveHost(alert.host.hostname, policy, () =>
+        host.getProcessTree.executeWithOptions(
+          { summary: `Process tree of PID ${alert.parent.pid} and ${alert.child.pid} on ${alert.host.hostname}` },
+          [addressedTo({ processIds: unique([alert.parent.pid, alert.child.pid]) }, alert.host.hostname)],
+        ),
+      );
+      processTree = answeredByTheHost(tree) ? tree.results : null;
+    } catch (err) {
+      // The tree is context: its absence never stops the enrichment (the decision reads without it).
+      if (isScheduleToStartTimeout(err)) hostFailed(err);
+    }
+  }
 
   // Reputation: one lookup per distinct hash (the providers cache and rate-limit by hash too).
   const reputations = new Map<string, ReputationReport | null>();
@@ -151,15 +151,6 @@ export async function windowsFileEnrichment({
     reputations,
     policy: policy.decision,
   });
-}
-
-/** A promise's outcome as a value, so two host questions can be asked at once and read in order. */
-async function settled<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
-  try {
-    return { ok: true, value: await promise };
-  } catch (error) {
-    return { ok: false, error };
-  }
 }
 
 function unique<T extends string | number>(values: (T | null | undefined)[]): T[] {

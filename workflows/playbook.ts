@@ -169,11 +169,6 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
   }
   setCurrentDetails(`Investigating ${alert.parent.name} → ${alert.child.name} on ${alert.host.hostname}`);
 
-  // Other incidents on this host or for this user in the window, asked of Temporal visibility while
-  // the host is investigated: listed for the analyst, and a repeat offender weighs more in the
-  // decision. Histories recorded before this decided without.
-  const relatedAnswer = patched('related-incidents') ? gatherRelated(status, input) : undefined;
-
   // ---- 1. investigate ----
   // Is the host's worker there? Known within the liveness timeout, said in the status, and waited
   // for (pinging) up to the unreachable timeout; histories recorded before the ping replay without.
@@ -184,7 +179,9 @@ export async function suspiciousParentProcessPlaybook(input: PlaybookInput): Pro
     staticSummary: `File enrichment: ${alert.parent.name} and ${alert.child.name}`,
   });
 
-  const related = relatedAnswer ? await relatedAnswer : undefined;
+  // Other incidents on this host or for this user in the window: listed for the analyst, and a
+  // repeat offender weighs more in the decision. Histories recorded before this decided without.
+  const related = patched('related-incidents') ? await gatherRelated(status, input) : undefined;
 
   // ---- 2. decide ----
   status.phase = 'deciding';
