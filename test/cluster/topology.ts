@@ -86,6 +86,9 @@ export async function startTopology(options: { replicas?: number; centralWorkers
     ...(process.env.XDG_CACHE_HOME ? { XDG_CACHE_HOME: process.env.XDG_CACHE_HOME } : {}),
     ...cluster.env(part),
     SPAWNGUARD_LAB: '1',
+    // No analyst answers the removal proposals of the lab host's Run key here: they expire at once
+    // and the incident closes (issue 17's approval flow is tested on the dev server).
+    SPAWNGUARD_PERSISTENCE_REVIEW_TIMEOUT: '1s',
     SPAWNGUARD_LOG_LEVEL: 'info',
     SPAWNGUARD_INGEST_TOKEN: SECRETS.ingestToken,
     SPAWNGUARD_LINK_SECRET: SECRETS.linkSecret,
