@@ -102,16 +102,7 @@ export async function incidentRestore(input: RestoreInput): Promise<RestoreStatu
       } catch (err) {
         // One file that cannot be put back does not keep the others (nor the entries) from it.
         if (isScheduleToStartTimeout(err)) throw err;
-        status.actions.push({
-          action: 'restore-file',
-          target: `SHA-256 ${sha256}`,
-          status: 'failed',
-          reason: 'error',
-          message: describeFailure(err),
-          quarantine: null,
-          validated: null,
-          at: now(),
-        });
+        status.actions.push(actionRecord('restore-file', `SHA-256 ${sha256}`, 'failed', 'error', describeFailure(err)));
         continue;
       }
       const items =
@@ -222,16 +213,7 @@ export async function incidentRestore(input: RestoreInput): Promise<RestoreStatu
       status.message = `no host worker for ${incident.alert.host.hostname} picked up the restore within ${policy.hostUnreachableTimeout}`;
       return finish(status, 'host-unreachable', policy, incident);
     }
-    status.actions.push({
-      action: 'restore',
-      target: input.incidentId,
-      status: 'failed',
-      reason: 'error',
-      message: describeFailure(err),
-      quarantine: null,
-      validated: null,
-      at: now(),
-    });
+    status.actions.push(actionRecord('restore', input.incidentId, 'failed', 'error', describeFailure(err)));
   }
   const acted = status.actions;
   const complete = acted.length > 0 && acted.every((a) => succeeded(a.status) && a.validated === true);
@@ -253,9 +235,10 @@ function quarantinedFiles(incident: IncidentStatus, wanted: RestoreInput['files'
   for (const sha256 of wanted) {
     if (quarantined.includes(sha256.toLowerCase())) continue;
     missing.push(
-      refusal(
+      actionRecord(
         'restore-file',
         `SHA-256 ${sha256}`,
+        'skipped',
         'not-quarantined',
         'this incident quarantined no file with this hash',
       ),
@@ -283,7 +266,13 @@ function removedEntries(incident: IncidentStatus, wanted: RestoreInput['persiste
     const proposal = removed.find((p) => p.id === id);
     if (!proposal) {
       missing.push(
-        refusal('restore-persistence', id, 'not-removed', 'this incident removed no persistence entry of this id'),
+        actionRecord(
+          'restore-persistence',
+          id,
+          'skipped',
+          'not-removed',
+          'this incident removed no persistence entry of this id',
+        ),
       );
       continue;
     }
@@ -300,8 +289,15 @@ function removedEntries(incident: IncidentStatus, wanted: RestoreInput['persiste
   return { backups, missing };
 }
 
-function refusal(action: string, target: string, reason: string, message: string): ActionRecord {
-  return { action, target, status: 'skipped', reason, message, quarantine: null, validated: null, at: now() };
+/** A restore action that did not put anything back: refused (`skipped`) or `failed`, with why. */
+function actionRecord(
+  action: string,
+  target: string,
+  status: 'skipped' | 'failed',
+  reason: string,
+  message: string,
+): ActionRecord {
+  return { action, target, status, reason, message, quarantine: null, validated: null, at: now() };
 }
 
 async function finish(
